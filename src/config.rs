@@ -1,0 +1,356 @@
+//! `site.yaml`: the raw serde shape, and the checked [`Config`] the rest of the build uses.
+
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+use jiff::tz::TimeZone;
+use serde::Deserialize;
+
+use crate::error::{Diagnostic, Diagnostics, read_text};
+use crate::yaml;
+
+/// The name of the settings file at the site root.
+pub const SITE_FILE: &str = "site.yaml";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSite {
+    title: IndexMap<String, String>,
+    base_url: String,
+    default_language: Option<String>,
+    languages: IndexMap<String, RawLanguage>,
+    theme: Option<String>,
+    per_page: Option<usize>,
+    timezone: Option<String>,
+    search: Option<bool>,
+    markdown: Option<RawMarkdown>,
+    #[serde(default)]
+    projects: IndexMap<String, RawProject>,
+    #[serde(default)]
+    funders: IndexMap<String, RawFunder>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLanguage {
+    name: String,
+    html_lang: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMarkdown {
+    raw_html: Option<RawHtml>,
+}
+
+/// What happens to raw HTML written inside Markdown.
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum RawHtml {
+    #[default]
+    Sanitize,
+    Allow,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProject {
+    name: IndexMap<String, String>,
+    url: Option<String>,
+    funder: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFunder {
+    name: IndexMap<String, String>,
+    url: Option<String>,
+}
+
+/// A configured language.
+#[derive(Debug, Clone)]
+pub struct Language {
+    /// The code used in file suffixes and URLs: `en`, `zh`.
+    pub code: String,
+    /// The language's own name, for the switcher: `English`, `中文`.
+    pub name: String,
+    /// The value of `<html lang>` and `hreflang`: `en`, `zh-Hans`.
+    pub html_lang: String,
+}
+
+/// A project or funder of the registry, or one written inline in a note.
+#[derive(Debug, Clone)]
+pub struct Entity {
+    /// The registry key, when it comes from site.yaml.
+    pub key: Option<String>,
+    /// The name per language code.
+    pub names: IndexMap<String, String>,
+    pub url: Option<String>,
+    /// For a project: the key of its funder.
+    pub funder: Option<String>,
+}
+
+impl Entity {
+    /// The name in `lang`, or in the first language that has one.
+    pub fn name(&self, lang: &str) -> &str {
+        self.names
+            .get(lang)
+            .or_else(|| self.names.values().next())
+            .map_or("", String::as_str)
+    }
+}
+
+/// The checked site settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The site root: the folder holding site.yaml.
+    pub root: PathBuf,
+    /// The site title per language code.
+    pub title: IndexMap<String, String>,
+    /// The absolute base URL without a trailing slash: `https://host.example/press`.
+    pub base_url: String,
+    /// The path part of `base_url`, without a trailing slash: `` or `/press`.
+    pub base_path: String,
+    /// The languages, in the order site.yaml gives them.
+    pub languages: Vec<Language>,
+    pub default_language: String,
+    pub theme: String,
+    pub per_page: usize,
+    pub timezone: Option<TimeZone>,
+    pub timezone_name: Option<String>,
+    pub search: bool,
+    pub raw_html: RawHtml,
+    pub projects: IndexMap<String, Entity>,
+    pub funders: IndexMap<String, Entity>,
+}
+
+impl Config {
+    /// Reads and checks `<root>/site.yaml`.
+    pub fn load(root: &Path) -> Result<Config, Diagnostics> {
+        let shown = PathBuf::from(SITE_FILE);
+        let path = root.join(SITE_FILE);
+        if !path.is_file() {
+            return Err(Diagnostic::error(format!(
+                "no {SITE_FILE} in {}",
+                crate::error::display_path(root)
+            ))
+            .help("run briefing in the site's folder, or name it with --root DIR")
+            .into());
+        }
+        let source = read_text(&path, &shown)?;
+        let source = source.strip_prefix('\u{feff}').unwrap_or(&source);
+        Config::parse(root, source)
+    }
+
+    /// Checks the text of a site.yaml.
+    pub fn parse(root: &Path, source: &str) -> Result<Config, Diagnostics> {
+        let shown = Path::new(SITE_FILE);
+        let raw: RawSite = yaml::parse(source, source, 1, shown)?;
+        let mut errors = Vec::new();
+        let at_key = |path: &[&str], message: String, help: String| {
+            let d = Diagnostic::error(message).file(shown).help(help);
+            match yaml::key_location(source, path) {
+                Some((line, column)) => {
+                    d.at(source, line, column, path.last().map_or(1, |k| k.len()))
+                }
+                None => d,
+            }
+        };
+
+        let mut languages = Vec::new();
+        for (code, lang) in &raw.languages {
+            if code.is_empty() || !code.chars().all(|c| c.is_ascii_lowercase() || c == '-') {
+                errors.push(at_key(
+                    &["languages", code],
+                    format!("`{code}` is not a usable language code"),
+                    "use a short lowercase code such as en or zh".into(),
+                ));
+            }
+            languages.push(Language {
+                code: code.clone(),
+                name: lang.name.clone(),
+                html_lang: lang.html_lang.clone().unwrap_or_else(|| code.clone()),
+            });
+        }
+        if languages.is_empty() {
+            errors.push(at_key(
+                &["languages"],
+                "no languages are configured".into(),
+                "list at least one, e.g. en: { name: English, html_lang: en }".into(),
+            ));
+        }
+        let codes: Vec<&str> = languages.iter().map(|l| l.code.as_str()).collect();
+        let default_language = raw
+            .default_language
+            .clone()
+            .unwrap_or_else(|| codes.first().unwrap_or(&"en").to_string());
+        if !codes.is_empty() && !codes.contains(&default_language.as_str()) {
+            errors.push(at_key(
+                &["default_language"],
+                format!("default_language `{default_language}` is not one of the languages"),
+                format!("use one of: {}", codes.join(", ")),
+            ));
+        }
+        for code in &codes {
+            if !raw.title.contains_key(*code) {
+                errors.push(at_key(
+                    &["title"],
+                    format!("the site title has no `{code}` version"),
+                    format!("add a line `{code}: …` under title"),
+                ));
+            }
+        }
+
+        let (base_url, base_path) = split_base_url(&raw.base_url).unwrap_or_else(|| {
+            errors.push(at_key(
+                &["base_url"],
+                format!("base_url `{}` is not an absolute http(s) URL", raw.base_url),
+                "write the address the site will have, e.g. https://press.example.org or https://example.org/press".into(),
+            ));
+            (String::new(), String::new())
+        });
+
+        let per_page = raw.per_page.unwrap_or(20);
+        if per_page == 0 {
+            errors.push(at_key(
+                &["per_page"],
+                "per_page must be at least 1".into(),
+                "set per_page to the number of briefings on a listing page, e.g. 20".into(),
+            ));
+        }
+
+        let timezone = match &raw.timezone {
+            Some(name) => match TimeZone::get(name) {
+                Ok(tz) => Some(tz),
+                Err(_) => {
+                    errors.push(at_key(
+                        &["timezone"],
+                        format!("unknown time zone `{name}`"),
+                        "use an IANA time zone name such as Asia/Shanghai or Europe/Brussels"
+                            .into(),
+                    ));
+                    None
+                }
+            },
+            None => None,
+        };
+
+        let entity = |names: &IndexMap<String, String>, url: &Option<String>| Entity {
+            key: None,
+            names: names.clone(),
+            url: url.clone(),
+            funder: None,
+        };
+        let mut funders = IndexMap::new();
+        for (key, f) in &raw.funders {
+            let mut e = entity(&f.name, &f.url);
+            e.key = Some(key.clone());
+            funders.insert(key.clone(), e);
+        }
+        let mut projects = IndexMap::new();
+        for (key, p) in &raw.projects {
+            if let Some(funder) = &p.funder
+                && !funders.contains_key(funder)
+            {
+                errors.push(at_key(
+                    &["projects", key, "funder"],
+                    format!("project `{key}` names funder `{funder}`, which is not under funders"),
+                    format!(
+                        "add `{funder}` under funders, or use one of: {}",
+                        key_list(&funders)
+                    ),
+                ));
+            }
+            let mut e = entity(&p.name, &p.url);
+            e.key = Some(key.clone());
+            e.funder = p.funder.clone();
+            projects.insert(key.clone(), e);
+        }
+        for (section, map) in [("projects", &projects), ("funders", &funders)] {
+            for (key, e) in map.iter() {
+                if !e.names.contains_key(&default_language) {
+                    errors.push(at_key(
+                        &[section, key, "name"],
+                        format!("`{key}` has no name in the default language `{default_language}`"),
+                        format!("add `{default_language}: …` under its name"),
+                    ));
+                }
+            }
+        }
+
+        if !errors.is_empty() {
+            return Err(Diagnostics(errors));
+        }
+        Ok(Config {
+            root: root.to_path_buf(),
+            title: raw.title,
+            base_url,
+            base_path,
+            languages,
+            default_language,
+            theme: raw.theme.unwrap_or_else(|| "default".into()),
+            per_page,
+            timezone,
+            timezone_name: raw.timezone,
+            search: raw.search.unwrap_or(true),
+            raw_html: raw.markdown.and_then(|m| m.raw_html).unwrap_or_default(),
+            projects,
+            funders,
+        })
+    }
+
+    pub fn language(&self, code: &str) -> Option<&Language> {
+        self.languages.iter().find(|l| l.code == code)
+    }
+
+    /// The site title in `lang`.
+    pub fn title(&self, lang: &str) -> &str {
+        self.title
+            .get(lang)
+            .or_else(|| self.title.get(&self.default_language))
+            .map_or("", String::as_str)
+    }
+
+    /// A site path (`en/briefings/x/`) as a link from any page: `/press/en/briefings/x/`.
+    pub fn link(&self, path: &str) -> String {
+        format!("{}/{}", self.base_path, path.trim_start_matches('/'))
+    }
+
+    /// A site path as an absolute URL: `https://host.example/press/en/briefings/x/`.
+    pub fn absolute(&self, path: &str) -> String {
+        let origin_len = self.base_url.len() - self.base_path.len();
+        format!("{}{}", &self.base_url[..origin_len], self.link(path))
+    }
+
+    /// The same settings with another base URL (`--base-url`).
+    pub fn with_base_url(mut self, url: &str) -> Result<Config, Diagnostic> {
+        let (base_url, base_path) = split_base_url(url).ok_or_else(|| {
+            Diagnostic::error(format!("--base-url `{url}` is not an absolute http(s) URL"))
+                .help("give the address the site will have, e.g. https://press.example.org/press")
+        })?;
+        self.base_url = base_url;
+        self.base_path = base_path;
+        Ok(self)
+    }
+}
+
+/// Splits `https://host/press/` into (`https://host/press`, `/press`); None if not absolute http(s).
+fn split_base_url(url: &str) -> Option<(String, String)> {
+    let url = url.trim().trim_end_matches('/');
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))?;
+    if rest.is_empty() || rest.starts_with('/') || rest.contains(['?', '#', ' ']) {
+        return None;
+    }
+    let path = rest.find('/').map_or("", |i| &rest[i..]);
+    Some((url.to_string(), path.to_string()))
+}
+
+fn key_list(map: &IndexMap<String, Entity>) -> String {
+    if map.is_empty() {
+        "(none yet)".to_string()
+    } else {
+        map.keys().cloned().collect::<Vec<_>>().join(", ")
+    }
+}

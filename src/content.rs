@@ -1,0 +1,906 @@
+//! Content loading: files under `content/` become [`Note`]s, checked and paired into translations.
+
+use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
+
+use indexmap::IndexMap;
+use rayon::prelude::*;
+use serde::{Deserialize, Deserializer};
+use walkdir::WalkDir;
+
+use crate::config::{Config, Entity};
+use crate::dates::{When, parse_when};
+use crate::error::{Diagnostic, display_path, read_text};
+use crate::yaml;
+
+/// The folder of the notes, under the site root.
+pub const CONTENT_DIR: &str = "content";
+
+/// The two kinds of note, each a folder of `content/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Section {
+    Briefings,
+    Pages,
+}
+
+impl Section {
+    pub fn dir(self) -> &'static str {
+        match self {
+            Section::Briefings => "briefings",
+            Section::Pages => "pages",
+        }
+    }
+
+    /// The site path of a note of this section: `en/briefings/<slug>/` or `en/<slug>/`.
+    pub fn path(self, lang: &str, slug: &str) -> String {
+        match self {
+            Section::Briefings => format!("{lang}/briefings/{slug}/"),
+            Section::Pages => format!("{lang}/{slug}/"),
+        }
+    }
+}
+
+/// A contact of the "For further information please contact" block.
+#[derive(Debug, Clone)]
+pub struct Contact {
+    pub name: String,
+    pub role: Option<String>,
+    pub organisation: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+impl Contact {
+    /// The phone number as a `tel:` URI: `+86 (10) 5979-9695` → `tel:+861059799695`.
+    pub fn tel(&self) -> Option<String> {
+        let phone = self.phone.as_deref()?;
+        let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+        if digits.is_empty() {
+            return None;
+        }
+        let plus = if phone.trim_start().starts_with('+') {
+            "+"
+        } else {
+            ""
+        };
+        Some(format!("tel:{plus}{digits}"))
+    }
+}
+
+/// The activity a note is about.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub start: Option<When>,
+    pub end: Option<When>,
+    pub locations: Vec<String>,
+}
+
+/// A file beside a note in its folder, copied next to the note's page.
+#[derive(Debug, Clone)]
+pub struct BundleAsset {
+    /// Path inside the note folder, with forward slashes: `photos/delegation.jpg`.
+    pub rel: String,
+    pub source: PathBuf,
+}
+
+/// A file of `content/` that belongs to no note folder; copied to the same path under output.
+#[derive(Debug, Clone)]
+pub struct LooseAsset {
+    /// Path under `content/`, with forward slashes: `briefings/map.png`.
+    pub rel: String,
+    pub source: PathBuf,
+}
+
+/// One language version of a briefing or page.
+#[derive(Debug, Clone)]
+pub struct Note {
+    pub section: Section,
+    pub lang: String,
+    /// The file on disk.
+    pub source: PathBuf,
+    /// The file as the user knows it: `content/briefings/x/index.en.md`.
+    pub shown: PathBuf,
+    /// The source file path under `content/`, with forward slashes.
+    pub content_rel: String,
+    /// The note folder under `content/` (folder form only), with forward slashes.
+    pub bundle: Option<String>,
+    pub translation_key: String,
+    pub slug: String,
+    pub title: String,
+    pub subtitle: Option<String>,
+    pub dateline: Option<String>,
+    pub date: When,
+    pub updated: Option<When>,
+    /// The summary written in front matter, if any.
+    pub summary: Option<String>,
+    pub project: Option<Entity>,
+    pub funder: Option<Entity>,
+    pub event: Option<Event>,
+    pub contacts: Vec<Contact>,
+    pub tags: Vec<String>,
+    pub embargo: Option<When>,
+    pub draft: bool,
+    pub aliases: Vec<String>,
+    /// The full text of the file, for error snippets.
+    pub text: String,
+    /// Byte offset of the Markdown body in `text`.
+    pub body_start: usize,
+    pub assets: Vec<BundleAsset>,
+}
+
+impl Note {
+    pub fn body(&self) -> &str {
+        &self.text[self.body_start..]
+    }
+
+    /// The site path of the note's page: `en/briefings/<slug>/`.
+    pub fn path(&self) -> String {
+        self.section.path(&self.lang, &self.slug)
+    }
+}
+
+/// Everything `content/` holds.
+#[derive(Debug, Default)]
+pub struct Content {
+    pub notes: Vec<Note>,
+    pub loose_assets: Vec<LooseAsset>,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Loads and checks every file under `<root>/content`; returns all errors, not only the first.
+pub fn load(config: &Config) -> Result<Content, Vec<Diagnostic>> {
+    let content_dir = config.root.join(CONTENT_DIR);
+    let mut errors = Vec::new();
+    let mut warnings = Vec::new();
+    let mut markdown = Vec::new();
+    let mut others = Vec::new();
+    if content_dir.is_dir() {
+        let walker = WalkDir::new(&content_dir)
+            .follow_links(false)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| e.depth() == 0 || !is_ignored(e.file_name().to_str()));
+        for entry in walker {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    let path = e.path().map(|p| shown(config, p)).unwrap_or_default();
+                    errors.push(
+                        Diagnostic::error(format!("cannot read this folder entry: {e}"))
+                            .file(path)
+                            .help("check that the file or folder exists and that you may read it"),
+                    );
+                    continue;
+                }
+            };
+            if entry.depth() == 0 {
+                continue;
+            }
+            let rel = entry
+                .path()
+                .strip_prefix(&content_dir)
+                .unwrap_or(entry.path());
+            let Some(rel_str) = rel.to_str() else {
+                errors.push(
+                    Diagnostic::error("this file name is not valid UTF-8")
+                        .file(shown(config, entry.path()))
+                        .help("rename the file using letters, digits and hyphens"),
+                );
+                continue;
+            };
+            let rel_str = rel_str.replace('\\', "/");
+            if entry.path_is_symlink() {
+                warnings.push(
+                    Diagnostic::warning("symbolic link not followed")
+                        .file(shown(config, entry.path()))
+                        .help("briefing reads only real files inside content/; copy the file here instead"),
+                );
+                continue;
+            }
+            if entry.file_type().is_dir() {
+                if entry.depth() == 1 && section_of(&rel_str).is_none() {
+                    errors.push(unknown_section(config, entry.path()));
+                }
+                continue;
+            }
+            if entry.depth() == 1 {
+                errors.push(
+                    Diagnostic::error("a file directly in content/ belongs to no section")
+                        .file(shown(config, entry.path()))
+                        .help("move it into content/briefings/ (briefing notes) or content/pages/ (static pages)"),
+                );
+                continue;
+            }
+            if section_of(&rel_str).is_none() {
+                continue; // reported once for its folder
+            }
+            if rel_str.ends_with(".md") {
+                markdown.push((entry.path().to_path_buf(), rel_str));
+            } else {
+                others.push((entry.path().to_path_buf(), rel_str));
+            }
+        }
+    }
+
+    // Note folders: folders that hold an index.md or index.<lang>.md.
+    let bundles: Vec<String> = markdown
+        .iter()
+        .filter_map(|(_, rel)| {
+            let (dir, name) = rel.rsplit_once('/')?;
+            (name == "index.md" || (name.starts_with("index.") && name.matches('.').count() == 2))
+                .then(|| dir.to_string())
+        })
+        .collect();
+
+    let parsed: Vec<Parsed> = markdown
+        .par_iter()
+        .map(|(path, rel)| parse_note(config, path, rel))
+        .collect();
+    let mut notes = Vec::new();
+    for result in parsed {
+        match result {
+            Ok((note, w)) => {
+                notes.push(note);
+                warnings.extend(w);
+            }
+            Err(e) => errors.extend(e),
+        }
+    }
+
+    let mut loose_assets = Vec::new();
+    for (source, rel) in others {
+        let bundle = bundles
+            .iter()
+            .filter(|b| rel.starts_with(&format!("{b}/")))
+            .max_by_key(|b| b.len());
+        match bundle {
+            Some(b) => {
+                let inner = rel[b.len() + 1..].to_string();
+                for note in notes.iter_mut().filter(|n| n.bundle.as_deref() == Some(b)) {
+                    note.assets.push(BundleAsset {
+                        rel: inner.clone(),
+                        source: source.clone(),
+                    });
+                }
+            }
+            None => loose_assets.push(LooseAsset { rel, source }),
+        }
+    }
+
+    check_pairs(&notes, &mut errors);
+    if !errors.is_empty() {
+        errors.extend(warnings);
+        return Err(errors);
+    }
+    notes.sort_by(|a, b| a.content_rel.cmp(&b.content_rel));
+    Ok(Content {
+        notes,
+        loose_assets,
+        warnings,
+    })
+}
+
+/// Hidden files, editor backups and temporary files are never content.
+pub fn is_ignored(name: Option<&str>) -> bool {
+    let Some(name) = name else { return false };
+    name.starts_with('.')
+        || name.starts_with('#')
+        || name.ends_with('~')
+        || name.ends_with(".swp")
+        || name.ends_with(".swx")
+        || name.ends_with(".tmp")
+        || name.ends_with(".bak")
+        || name.starts_with("~$")
+}
+
+fn section_of(rel: &str) -> Option<Section> {
+    match rel.split('/').next()? {
+        "briefings" => Some(Section::Briefings),
+        "pages" => Some(Section::Pages),
+        _ => None,
+    }
+}
+
+fn unknown_section(config: &Config, path: &Path) -> Diagnostic {
+    Diagnostic::error("content/ has a folder that is not a section")
+        .file(shown(config, path))
+        .help("notes go in content/briefings/ and static pages in content/pages/; move or rename this folder")
+}
+
+/// A path as the user knows it: relative to the site root.
+fn shown(config: &Config, path: &Path) -> PathBuf {
+    path.strip_prefix(&config.root)
+        .unwrap_or(path)
+        .to_path_buf()
+}
+
+/// A front matter scalar read as text: `2015` and `true` are accepted where text is expected.
+#[derive(Debug, Clone)]
+struct Text(String);
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        match serde_yaml::Value::deserialize(d)? {
+            serde_yaml::Value::String(s) => Ok(Text(s)),
+            serde_yaml::Value::Number(n) => Ok(Text(n.to_string())),
+            serde_yaml::Value::Bool(b) => Ok(Text(b.to_string())),
+            serde_yaml::Value::Sequence(_) => {
+                Err(D::Error::custom("expected a single value, found a list"))
+            }
+            serde_yaml::Value::Mapping(_) => Err(D::Error::custom(
+                "expected a single value, found keys and values",
+            )),
+            _ => Err(D::Error::custom("expected a value")),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFront {
+    title: Option<Text>,
+    subtitle: Option<Text>,
+    dateline: Option<Text>,
+    date: Option<Text>,
+    updated: Option<Text>,
+    summary: Option<Text>,
+    project: Option<serde_yaml::Value>,
+    funder: Option<serde_yaml::Value>,
+    event: Option<RawEvent>,
+    #[serde(default)]
+    contacts: Vec<RawContact>,
+    #[serde(default)]
+    tags: Vec<Text>,
+    embargo: Option<Text>,
+    draft: Option<bool>,
+    slug: Option<Text>,
+    translation_key: Option<Text>,
+    #[serde(default)]
+    aliases: Vec<Text>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEvent {
+    start: Option<Text>,
+    end: Option<Text>,
+    #[serde(default)]
+    locations: Vec<Text>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawContact {
+    name: Option<Text>,
+    role: Option<Text>,
+    #[serde(alias = "organization")]
+    organisation: Option<Text>,
+    email: Option<Text>,
+    phone: Option<Text>,
+}
+
+/// The note's language and form, read from its file name.
+struct FileName {
+    lang: String,
+    /// `index` for the folder form, the stem for the flat form.
+    stem: String,
+}
+
+fn file_name(config: &Config, rel: &str) -> Result<FileName, String> {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    let base = name.strip_suffix(".md").unwrap_or(name);
+    match base.rsplit_once('.') {
+        Some((stem, suffix)) => {
+            if config.language(suffix).is_none() {
+                return Err(format!(
+                    "the language suffix `.{suffix}` is not a language of this site (languages: {}); rename the file to {stem}.{}.md, or add `{suffix}` under languages in site.yaml",
+                    config
+                        .languages
+                        .iter()
+                        .map(|l| l.code.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    config.default_language
+                ));
+            }
+            Ok(FileName {
+                lang: suffix.to_string(),
+                stem: stem.to_string(),
+            })
+        }
+        None => Ok(FileName {
+            lang: config.default_language.clone(),
+            stem: base.to_string(),
+        }),
+    }
+}
+
+/// Checks a slug: lowercase ASCII letters, digits and hyphens.
+pub fn valid_slug(slug: &str) -> bool {
+    !slug.is_empty()
+        && !slug.starts_with('-')
+        && !slug.ends_with('-')
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// A slug made from any text: `Study Tour 2015` → `study-tour-2015`.
+pub fn slugify(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').to_string()
+}
+
+/// Splits a note's text into (front matter YAML, its first line, body offset).
+fn split_front_matter(text: &str) -> Result<(&str, usize, usize), (String, String, usize)> {
+    let mut lines = text.split_inclusive('\n');
+    let first = lines.next().unwrap_or("");
+    if first.trim_end() != "---" {
+        return Err((
+            "this note does not start with front matter".into(),
+            "begin the file with a line `---`, then title: and date:, then another line `---`, then the text".into(),
+            1,
+        ));
+    }
+    let yaml_start = first.len();
+    let mut offset = yaml_start;
+    for line in lines {
+        if line.trim_end() == "---" {
+            return Ok((&text[yaml_start..offset], 2, offset + line.len()));
+        }
+        offset += line.len();
+    }
+    Err((
+        "the front matter is not closed".into(),
+        "add a line `---` after the last front matter line, before the text of the note".into(),
+        1,
+    ))
+}
+
+type Parsed = Result<(Note, Vec<Diagnostic>), Vec<Diagnostic>>;
+
+fn parse_note(config: &Config, path: &Path, rel: &str) -> Parsed {
+    let shown_path = shown(config, path);
+    let text = read_text(path, &shown_path).map_err(|d| vec![d])?;
+    let text = match text.strip_prefix('\u{feff}') {
+        Some(t) => t.to_string(),
+        None => text,
+    };
+    let section = section_of(rel).unwrap_or(Section::Briefings);
+    let err =
+        |message: String, help: String| Diagnostic::error(message).file(&shown_path).help(help);
+
+    let names = file_name(config, rel)
+        .map_err(|help| vec![err("unknown language suffix in the file name".into(), help)])?;
+    let (front, first_line, body_start) = split_front_matter(&text).map_err(|(m, h, line)| {
+        vec![
+            Diagnostic::error(m)
+                .file(&shown_path)
+                .help(h)
+                .at(&text, line, 1, 3),
+        ]
+    })?;
+    let raw: RawFront = yaml::parse(front, &text, first_line, &shown_path).map_err(|d| vec![d])?;
+
+    let mut errors = Vec::new();
+    let mut warnings = Vec::new();
+    // Points at a key of the front matter.
+    let at = |path: &[&str], d: Diagnostic| match yaml::key_location(front, path) {
+        Some((line, column)) => {
+            let width = path.last().map_or(1, |k| k.len());
+            d.at(&text, line + first_line - 1, column, width)
+        }
+        None => d.at(&text, first_line - 1, 1, 3),
+    };
+
+    let title = raw.title.map(|t| t.0).filter(|t| !t.trim().is_empty());
+    if title.is_none() {
+        errors.push(at(
+            &["title"],
+            err(
+                "this note has no title".into(),
+                "add a line `title: …` with the headline to the front matter".into(),
+            ),
+        ));
+    }
+    let tz = config.timezone.as_ref();
+    let mut when = |key: &str, value: Option<Text>| -> Option<When> {
+        let value = value?;
+        match parse_when(&value.0, tz) {
+            Ok(w) => Some(w),
+            Err(help) => {
+                errors.push(at(&[key], err(format!("invalid {key}"), help)));
+                None
+            }
+        }
+    };
+    let date = when("date", raw.date.clone());
+    let updated = when("updated", raw.updated);
+    let embargo = when("embargo", raw.embargo);
+    let (event, event_errors) = match raw.event {
+        Some(e) => {
+            let mut errs = Vec::new();
+            let mut ev = |key: &str, value: Option<Text>| -> Option<When> {
+                let value = value?;
+                parse_when(&value.0, tz)
+                    .map_err(|help| {
+                        errs.push(at(
+                            &["event", key],
+                            err(format!("invalid event {key}"), help),
+                        ))
+                    })
+                    .ok()
+            };
+            let start = ev("start", e.start);
+            let end = ev("end", e.end);
+            (
+                Some(Event {
+                    start,
+                    end,
+                    locations: e.locations.into_iter().map(|l| l.0).collect(),
+                }),
+                errs,
+            )
+        }
+        None => (None, Vec::new()),
+    };
+    errors.extend(event_errors);
+    if raw.date.is_none() {
+        errors.push(at(
+            &["date"],
+            err(
+                "this note has no date".into(),
+                "add a line `date: YYYY-MM-DD` (the publication date) to the front matter".into(),
+            ),
+        ));
+    }
+
+    // Folder form: index.<lang>.md in a folder named after the note.
+    let (default_slug, bundle, key_base) = if names.stem == "index" {
+        let dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
+        let folder = dir.rsplit('/').next().unwrap_or(dir);
+        (folder.to_string(), Some(dir.to_string()), dir.to_string())
+    } else {
+        let dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
+        (names.stem.clone(), None, format!("{dir}/{}", names.stem))
+    };
+    let slug = match raw.slug {
+        Some(s) => {
+            if !valid_slug(&s.0) {
+                errors.push(at(
+                    &["slug"],
+                    err(format!("invalid slug `{}`", s.0), slug_help(&s.0)),
+                ));
+            }
+            s.0
+        }
+        None => {
+            if !valid_slug(&default_slug) {
+                let what = if bundle.is_some() { "folder" } else { "file" };
+                errors.push(err(
+                    format!("the {what} name `{default_slug}` cannot be used in a URL"),
+                    format!(
+                        "{}; rename the {what}, or set `slug:` in the front matter",
+                        slug_help(&default_slug)
+                    ),
+                ));
+            }
+            default_slug
+        }
+    };
+    let translation_key = match raw.translation_key {
+        Some(k) => format!("{}#{}", section.dir(), k.0),
+        None => key_base,
+    };
+
+    let project = match raw.project {
+        Some(v) => match entity(&v, &config.projects, &names.lang) {
+            Ok((e, warning)) => {
+                if let Some(w) = warning {
+                    warnings.push(at(
+                        &["project"],
+                        Diagnostic::warning(w.0).file(&shown_path).help(w.1),
+                    ));
+                }
+                Some(e)
+            }
+            Err(help) => {
+                errors.push(at(&["project"], err("invalid project".into(), help)));
+                None
+            }
+        },
+        None => None,
+    };
+    let funder = match raw.funder {
+        Some(v) => match entity(&v, &config.funders, &names.lang) {
+            Ok((e, warning)) => {
+                if let Some(w) = warning {
+                    warnings.push(at(
+                        &["funder"],
+                        Diagnostic::warning(w.0).file(&shown_path).help(w.1),
+                    ));
+                }
+                Some(e)
+            }
+            Err(help) => {
+                errors.push(at(&["funder"], err("invalid funder".into(), help)));
+                None
+            }
+        },
+        None => project
+            .as_ref()
+            .and_then(|p| p.funder.as_ref())
+            .and_then(|k| config.funders.get(k))
+            .cloned(),
+    };
+
+    let mut contacts = Vec::new();
+    for (i, c) in raw.contacts.into_iter().enumerate() {
+        let Some(name) = c.name.map(|n| n.0).filter(|n| !n.trim().is_empty()) else {
+            errors.push(at(
+                &["contacts"],
+                err(
+                    format!("contact {} has no name", i + 1),
+                    "give every contact a `name:`".into(),
+                ),
+            ));
+            continue;
+        };
+        contacts.push(Contact {
+            name,
+            role: c.role.map(|t| t.0),
+            organisation: c.organisation.map(|t| t.0),
+            email: c.email.map(|t| t.0),
+            phone: c.phone.map(|t| t.0),
+        });
+    }
+
+    let mut aliases = Vec::new();
+    for a in raw.aliases {
+        if !a.0.starts_with('/')
+            || a.0.split('/').any(|s| s == ".." || s == ".")
+            || a.0.contains('\\')
+        {
+            errors.push(at(
+                &["aliases"],
+                err(
+                    format!("invalid alias `{}`", a.0),
+                    "an alias is an old URL path of the site, starting with /, e.g. /2015/10/old-name/".into(),
+                ),
+            ));
+        } else {
+            aliases.push(a.0);
+        }
+    }
+
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let (Some(title), Some(date)) = (title, date) else {
+        return Err(errors);
+    };
+    let note = Note {
+        section,
+        lang: names.lang,
+        source: path.to_path_buf(),
+        shown: shown_path.clone(),
+        content_rel: rel.to_string(),
+        bundle,
+        translation_key,
+        slug,
+        title,
+        subtitle: nonempty(raw.subtitle),
+        dateline: nonempty(raw.dateline),
+        date,
+        updated,
+        summary: nonempty(raw.summary),
+        project,
+        funder,
+        event,
+        contacts,
+        tags: raw.tags.into_iter().map(|t| t.0).collect(),
+        embargo,
+        draft: raw.draft.unwrap_or(false),
+        aliases,
+        text: text.clone(),
+        body_start,
+        assets: Vec::new(),
+    };
+    Ok((note, warnings))
+}
+
+fn nonempty(t: Option<Text>) -> Option<String> {
+    t.map(|t| t.0).filter(|t| !t.trim().is_empty())
+}
+
+fn slug_help(slug: &str) -> String {
+    let suggestion = slugify(slug);
+    let rule = "a slug uses only lowercase ASCII letters (a–z), digits and hyphens";
+    if suggestion.is_empty() {
+        format!("{rule}, e.g. study-tour-2015")
+    } else {
+        format!("{rule}, e.g. `{suggestion}`")
+    }
+}
+
+type Warning = (String, String);
+
+/// Reads a `project:` or `funder:` value: a registry key, a name, or `{ name, url }`.
+fn entity(
+    value: &serde_yaml::Value,
+    registry: &IndexMap<String, Entity>,
+    lang: &str,
+) -> Result<(Entity, Option<Warning>), String> {
+    use serde_yaml::Value;
+    let keys = || {
+        if registry.is_empty() {
+            "site.yaml has none".to_string()
+        } else {
+            format!(
+                "keys in site.yaml: {}",
+                registry.keys().cloned().collect::<Vec<_>>().join(", ")
+            )
+        }
+    };
+    let shape = || {
+        format!(
+            "write a key of site.yaml ({}), a name, or {{ name: …, url: … }}",
+            keys()
+        )
+    };
+    match value {
+        Value::String(s) => {
+            if let Some(e) = registry.get(s) {
+                return Ok((e.clone(), None));
+            }
+            let warning = valid_slug(s).then(|| {
+                (
+                    format!("`{s}` is not a key in site.yaml, so it is shown as the name itself"),
+                    format!("if you meant a registry entry, use one of the {}", keys()),
+                )
+            });
+            let mut names = IndexMap::new();
+            names.insert(lang.to_string(), s.clone());
+            Ok((
+                Entity {
+                    key: None,
+                    names,
+                    url: None,
+                    funder: None,
+                },
+                warning,
+            ))
+        }
+        Value::Mapping(m) => {
+            let mut names = IndexMap::new();
+            let mut url = None;
+            for (k, v) in m {
+                match (k.as_str(), v) {
+                    (Some("name"), Value::String(n)) => {
+                        names.insert(lang.to_string(), n.clone());
+                    }
+                    (Some("name"), Value::Mapping(per_lang)) => {
+                        for (l, n) in per_lang {
+                            if let (Some(l), Some(n)) = (l.as_str(), n.as_str()) {
+                                names.insert(l.to_string(), n.to_string());
+                            }
+                        }
+                    }
+                    (Some("url"), Value::String(u)) => url = Some(u.clone()),
+                    (Some(other), _) => {
+                        return Err(format!("unknown key `{other}` here: {}", shape()));
+                    }
+                    _ => return Err(shape()),
+                }
+            }
+            if names.is_empty() {
+                return Err(format!("the `name:` is missing: {}", shape()));
+            }
+            Ok((
+                Entity {
+                    key: None,
+                    names,
+                    url,
+                    funder: None,
+                },
+                None,
+            ))
+        }
+        _ => Err(shape()),
+    }
+}
+
+/// Two versions of one note in one language, or two notes with one slug, are errors.
+fn check_pairs(notes: &[Note], errors: &mut Vec<Diagnostic>) {
+    let mut by_key: HashMap<(&str, &str), &Note> = HashMap::new();
+    let mut by_slug: HashMap<(Section, &str, &str), &Note> = HashMap::new();
+    for note in notes {
+        if let Some(other) = by_key.insert((&note.translation_key, &note.lang), note) {
+            errors.push(
+                Diagnostic::error(format!(
+                    "two notes are the `{}` version of the same note: {} and {}",
+                    note.lang,
+                    display_path(&other.shown),
+                    display_path(&note.shown)
+                ))
+                .file(&note.shown)
+                .help("keep one of the two files, or give one of them another translation_key"),
+            );
+        }
+        if let Some(other) = by_slug.insert((note.section, &note.lang, &note.slug), note)
+            && other.translation_key != note.translation_key
+        {
+            errors.push(
+                Diagnostic::error(format!(
+                    "two `{}` notes have the slug `{}`: {} and {}",
+                    note.lang,
+                    note.slug,
+                    display_path(&other.shown),
+                    display_path(&note.shown)
+                ))
+                .file(&note.shown)
+                .help("give one of them another `slug:` in its front matter, or rename its file or folder"),
+            );
+        }
+    }
+}
+
+/// Resolves `target` (a link written in `from_dir`, both under content/) to a path under content/.
+/// None when the link leaves content/.
+pub fn resolve_relative(from_dir: &str, target: &str) -> Option<String> {
+    let mut parts: Vec<&str> = from_dir.split('/').filter(|s| !s.is_empty()).collect();
+    for comp in Path::new(target).components() {
+        match comp {
+            Component::Normal(s) => parts.push(s.to_str()?),
+            Component::ParentDir => {
+                parts.pop()?;
+            }
+            Component::CurDir => {}
+            _ => return None,
+        }
+    }
+    Some(parts.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        assert!(valid_slug("2015-10-study-tour"));
+        for bad in ["", "..", "a/b", "has space", "中文", "Upper", "-x", "x-"] {
+            assert!(!valid_slug(bad), "{bad}");
+        }
+        assert_eq!(slugify("Study Tour 2015!"), "study-tour-2015");
+    }
+
+    #[test]
+    fn relative_links_stay_inside_content() {
+        assert_eq!(
+            resolve_relative("briefings/a", "../visa.en.md").as_deref(),
+            Some("briefings/visa.en.md")
+        );
+        assert_eq!(resolve_relative("briefings", "../../etc/passwd"), None);
+    }
+
+    #[test]
+    fn tel_links() {
+        let c = Contact {
+            name: "A".into(),
+            role: None,
+            organisation: None,
+            email: None,
+            phone: Some("+86 (10) 5979-9695".into()),
+        };
+        assert_eq!(c.tel().unwrap(), "tel:+861059799695");
+    }
+}

@@ -1,0 +1,155 @@
+//! briefing: a static site generator for bilingual press briefing notes.
+//!
+//! The build is one pipeline, a module per stage:
+//! [`config`] (site.yaml) → [`content`] (files → notes) → [`markdown`] → [`site`] (the model)
+//! → [`render`] (templates → output files) → [`output`] (written atomically to disk).
+
+pub mod config;
+pub mod content;
+pub mod dates;
+pub mod error;
+pub mod markdown;
+pub mod output;
+pub mod render;
+pub mod site;
+pub mod theme;
+mod yaml;
+
+use std::path::PathBuf;
+
+use indexmap::IndexMap;
+use jiff::Timestamp;
+
+use crate::config::Config;
+use crate::error::{Diagnostic, Diagnostics};
+use crate::render::OutputFile;
+use crate::site::{Selection, Site, Withheld};
+use crate::theme::Theme;
+
+/// What `briefing build` was asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    /// The site root (holding site.yaml).
+    pub root: PathBuf,
+    /// The output folder; default `<root>/output`.
+    pub output: Option<PathBuf>,
+    /// Overrides `base_url` of site.yaml.
+    pub base_url: Option<String>,
+    /// Publish drafts too.
+    pub drafts: bool,
+    /// "Now" for embargo decisions (RFC 3339 or YYYY-MM-DD); default the clock.
+    pub now: Option<String>,
+}
+
+/// What a successful build did.
+#[derive(Debug)]
+pub struct BuildReport {
+    /// HTML pages written, per language code.
+    pub pages: IndexMap<String, usize>,
+    /// All files written, pages included.
+    pub files: usize,
+    pub drafts_withheld: usize,
+    pub embargoed: usize,
+    /// When the next embargoed note may be published.
+    pub next_release: Option<Timestamp>,
+    pub output: PathBuf,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Loads site.yaml, content and theme, and builds the site model: every error at once.
+pub fn load_site(
+    root: &std::path::Path,
+    base_url: Option<&str>,
+    selection: &Selection,
+) -> Result<(Site, Theme), Diagnostics> {
+    let mut config = Config::load(root)?;
+    if let Some(url) = base_url {
+        config = config.with_base_url(url)?;
+    }
+    let content = content::load(&config);
+    let theme = Theme::load(&config);
+    let (content, theme) = match (content, theme) {
+        (Ok(c), Ok(t)) => (c, t),
+        (c, t) => {
+            let mut errors = c.err().unwrap_or_default();
+            errors.extend(t.err().unwrap_or_default());
+            return Err(Diagnostics(errors));
+        }
+    };
+    let site = Site::new(config, content, selection).map_err(Diagnostics)?;
+    Ok((site, theme))
+}
+
+/// Parses a `--now` value in the site's time zone.
+fn parse_now(root: &std::path::Path, now: Option<&str>) -> Result<Timestamp, Diagnostics> {
+    let Some(text) = now else {
+        return Ok(Timestamp::now());
+    };
+    let tz = Config::load(root).ok().and_then(|c| c.timezone);
+    dates::parse_when(text, tz.as_ref())
+        .map(|w| w.timestamp)
+        .map_err(|help| {
+            Diagnostic::error(format!("--now `{text}` is not a date or time"))
+                .help(help)
+                .into()
+        })
+}
+
+/// Renders the whole site in memory.
+pub fn render_site(site: &Site, theme: &Theme) -> Result<Vec<OutputFile>, Diagnostics> {
+    render::render(site, theme).map_err(Diagnostics)
+}
+
+/// `briefing build`: the site from `root` into the output folder, or nothing changed at all.
+pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
+    let output = options
+        .output
+        .clone()
+        .unwrap_or_else(|| options.root.join("output"));
+    let output = output::check_target(&output, &options.root)?;
+    let selection = Selection {
+        now: parse_now(&options.root, options.now.as_deref())?,
+        drafts: options.drafts,
+        embargoed: false,
+    };
+    let (site, theme) = load_site(&options.root, options.base_url.as_deref(), &selection)?;
+    let files = render_site(&site, &theme)?;
+    output::write_site(&files, &output)?;
+
+    let mut pages: IndexMap<String, usize> = site
+        .config
+        .languages
+        .iter()
+        .map(|l| (l.code.clone(), 0))
+        .collect();
+    for f in &files {
+        if let Some((lang, _)) = f.path.split_once('/')
+            && f.path.ends_with(".html")
+            && let Some(n) = pages.get_mut(lang)
+        {
+            *n += 1;
+        }
+    }
+    let drafts_withheld = site
+        .withheld
+        .iter()
+        .filter(|w| **w == Some(Withheld::Draft))
+        .count();
+    let embargoes: Vec<Timestamp> = site
+        .withheld
+        .iter()
+        .filter_map(|w| match w {
+            Some(Withheld::Embargoed(t)) => Some(*t),
+            _ => None,
+        })
+        .collect();
+    Ok(BuildReport {
+        pages,
+        files: files.len(),
+        drafts_withheld,
+        embargoed: embargoes.len(),
+        next_release: embargoes.iter().min().copied(),
+        output,
+        warnings: site.warnings,
+    })
+}

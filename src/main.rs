@@ -1,0 +1,107 @@
+//! The `briefing` command: parses arguments and calls the library.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use briefing::{BuildOptions, build, error::display_path};
+use clap::{Parser, Subcommand};
+
+/// A static site generator for bilingual press briefing notes.
+#[derive(Parser)]
+#[command(name = "briefing", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build the site into the output folder (replaced whole, only if the build succeeds)
+    Build {
+        /// The site folder, holding site.yaml and content/
+        #[arg(long, default_value = ".", value_name = "DIR")]
+        root: PathBuf,
+        /// Where to write the site [default: <root>/output]. An existing folder is replaced only
+        /// if it is empty or was written by briefing
+        #[arg(long, value_name = "DIR")]
+        output: Option<PathBuf>,
+        /// Use this base URL instead of site.yaml's base_url, e.g. https://example.org/press
+        #[arg(long, value_name = "URL")]
+        base_url: Option<String>,
+        /// Publish notes marked `draft: true` too
+        #[arg(long)]
+        drafts: bool,
+        /// Decide embargoes as if it were this moment (RFC 3339, e.g. 2015-10-19T09:00:00+08:00,
+        /// or a date); makes builds reproducible
+        #[arg(long, value_name = "DATETIME")]
+        now: Option<String>,
+    },
+}
+
+#[allow(clippy::print_stdout)]
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let color = std::io::stderr().is_terminal();
+    match cli.command {
+        Command::Build {
+            root,
+            output,
+            base_url,
+            drafts,
+            now,
+        } => {
+            let started = Instant::now();
+            let options = BuildOptions {
+                root,
+                output,
+                base_url,
+                drafts,
+                now,
+            };
+            match build(&options) {
+                Ok(report) => {
+                    for w in &report.warnings {
+                        eprintln!("{}\n", w.render(color));
+                    }
+                    let per_lang: Vec<String> = report
+                        .pages
+                        .iter()
+                        .map(|(lang, n)| format!("{lang} {n}"))
+                        .collect();
+                    let mut held = String::new();
+                    if report.drafts_withheld > 0 {
+                        held.push_str(&format!(", {} drafts left out", report.drafts_withheld));
+                    }
+                    if let Some(next) = report.next_release {
+                        held.push_str(&format!(
+                            ", {} under embargo (next release {next})",
+                            report.embargoed
+                        ));
+                    }
+                    println!(
+                        "Built {} pages ({}), {} files in all{held}, in {:.2} s → {}",
+                        report.pages.values().sum::<usize>(),
+                        per_lang.join(", "),
+                        report.files,
+                        started.elapsed().as_secs_f64(),
+                        display_path(&report.output)
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(diagnostics) => {
+                    for d in &diagnostics.0 {
+                        eprintln!("{}\n", d.render(color));
+                    }
+                    let n = diagnostics.error_count();
+                    eprintln!(
+                        "Build failed with {n} error{}; the output folder was not changed.",
+                        if n == 1 { "" } else { "s" }
+                    );
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}

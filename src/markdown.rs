@@ -1,0 +1,273 @@
+//! Markdown to HTML with pulldown-cmark: tables, footnotes, strikethrough, smart punctuation,
+//! heading anchors, and links to other notes' source files rewritten to their URLs.
+
+use std::collections::HashSet;
+
+use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
+
+use crate::config::RawHtml;
+
+/// A note's body as HTML, and its first paragraph as plain text.
+#[derive(Debug, Clone, Default)]
+pub struct Rendered {
+    pub html: String,
+    pub first_paragraph: String,
+}
+
+/// A link the resolver could not follow: byte offset in the body, message, help.
+#[derive(Debug, Clone)]
+pub struct LinkError {
+    pub offset: usize,
+    pub message: String,
+    pub help: String,
+}
+
+fn options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_SMART_PUNCTUATION
+        | Options::ENABLE_HEADING_ATTRIBUTES
+}
+
+/// Renders `body`. `resolve` maps a link or image target to the URL to write
+/// (`Ok(None)` keeps it as written) or says why it is broken.
+pub fn render<F>(body: &str, raw_html: RawHtml, mut resolve: F) -> Result<Rendered, Vec<LinkError>>
+where
+    F: FnMut(&str) -> Result<Option<String>, (String, String)>,
+{
+    let mut errors = Vec::new();
+    let mut events: Vec<Event> = Vec::new();
+    let mut ids = HashSet::new();
+    let mut heading: Option<usize> = None; // index in `events` of an open heading
+    let mut first_paragraph = String::new();
+    let mut summary_state = Summary::Waiting;
+    let mut depth = 0usize; // nesting of lists, quotes, footnotes, tables
+
+    for (event, range) in Parser::new_ext(body, options()).into_offset_iter() {
+        let event = match event {
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => Event::Start(Tag::Link {
+                link_type,
+                dest_url: rewrite(dest_url, range.start, &mut resolve, &mut errors),
+                title,
+                id,
+            }),
+            Event::Start(Tag::Image {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => Event::Start(Tag::Image {
+                link_type,
+                dest_url: rewrite(dest_url, range.start, &mut resolve, &mut errors),
+                title,
+                id,
+            }),
+            Event::Html(h) | Event::InlineHtml(h) if raw_html == RawHtml::Sanitize => {
+                Event::Text(h)
+            }
+            other => other,
+        };
+
+        match &event {
+            Event::Start(
+                Tag::List(_) | Tag::BlockQuote(_) | Tag::FootnoteDefinition(_) | Tag::Table(_),
+            ) => depth += 1,
+            Event::End(
+                TagEnd::List(_)
+                | TagEnd::BlockQuote(_)
+                | TagEnd::FootnoteDefinition
+                | TagEnd::Table,
+            ) => depth = depth.saturating_sub(1),
+            Event::Start(Tag::Paragraph) if depth == 0 && summary_state == Summary::Waiting => {
+                summary_state = Summary::Reading
+            }
+            Event::End(TagEnd::Paragraph) if summary_state == Summary::Reading => {
+                summary_state = Summary::Done
+            }
+            Event::Text(t) | Event::Code(t) if summary_state == Summary::Reading => {
+                first_paragraph.push_str(t)
+            }
+            Event::SoftBreak | Event::HardBreak if summary_state == Summary::Reading => {
+                first_paragraph.push(' ')
+            }
+            _ => {}
+        }
+
+        match event {
+            Event::Start(Tag::Heading { .. }) => {
+                heading = Some(events.len());
+                events.push(event);
+            }
+            Event::End(TagEnd::Heading(level)) => {
+                if let Some(start) = heading.take() {
+                    set_heading_id(&mut events, start, level, &mut ids);
+                }
+                events.push(Event::End(TagEnd::Heading(level)));
+            }
+            other => events.push(other),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut out = String::with_capacity(body.len() * 3 / 2);
+    html::push_html(&mut out, events.into_iter());
+    Ok(Rendered {
+        html: out,
+        first_paragraph: first_paragraph
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" "),
+    })
+}
+
+#[derive(PartialEq, Eq)]
+enum Summary {
+    Waiting,
+    Reading,
+    Done,
+}
+
+fn rewrite<'a, F>(
+    dest: CowStr<'a>,
+    offset: usize,
+    resolve: &mut F,
+    errors: &mut Vec<LinkError>,
+) -> CowStr<'a>
+where
+    F: FnMut(&str) -> Result<Option<String>, (String, String)>,
+{
+    match resolve(&dest) {
+        Ok(Some(url)) => CowStr::from(url),
+        Ok(None) => dest,
+        Err((message, help)) => {
+            errors.push(LinkError {
+                offset,
+                message,
+                help,
+            });
+            dest
+        }
+    }
+}
+
+/// Gives a heading an id made from its text, unless it has one (`## Title {#id}`).
+fn set_heading_id(
+    events: &mut [Event],
+    start: usize,
+    level: HeadingLevel,
+    ids: &mut HashSet<String>,
+) {
+    let text: String = events[start + 1..]
+        .iter()
+        .filter_map(|e| match e {
+            Event::Text(t) | Event::Code(t) => Some(t.as_ref()),
+            _ => None,
+        })
+        .collect();
+    if let Event::Start(Tag::Heading {
+        id, classes, attrs, ..
+    }) = &events[start]
+    {
+        let base = match id {
+            Some(id) => id.to_string(),
+            None => anchor(&text),
+        };
+        let mut unique = base.clone();
+        let mut n = 1;
+        while !ids.insert(unique.clone()) {
+            unique = format!("{base}-{n}");
+            n += 1;
+        }
+        events[start] = Event::Start(Tag::Heading {
+            level,
+            id: Some(CowStr::from(unique)),
+            classes: classes.clone(),
+            attrs: attrs.clone(),
+        });
+    }
+}
+
+/// An anchor from heading text: `Key outcomes` → `key-outcomes`, `主要成果` → `主要成果`.
+pub fn anchor(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let out = out.trim_end_matches('-').to_string();
+    if out.is_empty() {
+        "section".to_string()
+    } else {
+        out
+    }
+}
+
+/// Whether a link target points into the site's own files (not a URL, a fragment or a site path).
+pub fn is_relative_file(dest: &str) -> bool {
+    !(dest.is_empty()
+        || dest.starts_with('#')
+        || dest.starts_with('/')
+        || dest.starts_with('?')
+        || dest.contains("://")
+        || dest.split_once(':').is_some_and(|(scheme, _)| {
+            !scheme.is_empty()
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn md(text: &str) -> Rendered {
+        render(text, RawHtml::Sanitize, |_| Ok(None)).unwrap()
+    }
+
+    #[test]
+    fn features() {
+        let r = md(
+            "## Key outcomes\n\n## 主要成果\n\n## Key outcomes\n\n| a |\n|---|\n| b |\n\n~~x~~ \"q\"[^1]\n\n[^1]: note\n",
+        );
+        assert!(r.html.contains(r#"<h2 id="key-outcomes">"#), "{}", r.html);
+        assert!(r.html.contains(r#"<h2 id="主要成果">"#));
+        assert!(r.html.contains(r#"<h2 id="key-outcomes-1">"#));
+        assert!(r.html.contains("<table>"));
+        assert!(r.html.contains("<del>x</del>"));
+        assert!(r.html.contains("“q”"));
+        assert!(r.html.contains("footnote-definition"));
+    }
+
+    #[test]
+    fn summary_is_first_top_level_paragraph() {
+        let r = md("- list\n\n> quote\n\nFirst *para*graph,\n`two` lines.\n\nSecond.");
+        assert_eq!(r.first_paragraph, "First paragraph, two lines.");
+    }
+
+    #[test]
+    fn raw_html_is_shown_as_text_when_sanitizing() {
+        let r = md("<script>alert(1)</script>\n\nHi <b>x</b>");
+        assert!(!r.html.contains("<script>"));
+        assert!(!r.html.contains("<b>"));
+    }
+
+    #[test]
+    fn relative_files() {
+        assert!(is_relative_file("../x.en.md"));
+        assert!(is_relative_file("photo.jpg"));
+        for abs in ["https://x", "mailto:a@b", "#top", "/en/", "tel:+1"] {
+            assert!(!is_relative_file(abs), "{abs}");
+        }
+    }
+}

@@ -1,0 +1,381 @@
+//! The site model: published notes per language, in order, with translations, neighbours and
+//! Markdown rendered, every cross-reference an index rather than a search.
+
+use std::collections::{HashMap, HashSet};
+
+use indexmap::IndexMap;
+use jiff::Timestamp;
+use rayon::prelude::*;
+
+use crate::config::Config;
+use crate::content::{Content, LooseAsset, Note, Section, resolve_relative};
+use crate::error::{Diagnostic, display_path, line_col};
+use crate::markdown::{self, Rendered, is_relative_file};
+
+/// What a build includes.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    /// "Now", for embargoes.
+    pub now: Timestamp,
+    /// Include drafts (`--drafts`, and `serve`).
+    pub drafts: bool,
+    /// Include notes under embargo (`serve` only).
+    pub embargoed: bool,
+}
+
+/// Why a note is left out of a build.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Withheld {
+    Draft,
+    Embargoed(Timestamp),
+}
+
+/// The notes of one language, as listings need them.
+#[derive(Debug, Default)]
+pub struct LanguageIndex {
+    /// Published briefings, newest first.
+    pub briefings: Vec<usize>,
+    /// Published static pages, by slug.
+    pub pages: Vec<usize>,
+}
+
+/// The whole site, ready to render.
+#[derive(Debug)]
+pub struct Site {
+    pub config: Config,
+    /// Every note found, published or not.
+    pub notes: Vec<Note>,
+    /// Per note: why it is withheld, if it is.
+    pub withheld: Vec<Option<Withheld>>,
+    /// Per note: its rendered body (published notes only).
+    pub rendered: Vec<Option<Rendered>>,
+    /// Per note: the published versions of it in the other languages, in site language order.
+    pub translations: Vec<Vec<usize>>,
+    /// Per note: its place in its language's briefing list.
+    pub position: Vec<Option<usize>>,
+    /// Per language code.
+    pub languages: IndexMap<String, LanguageIndex>,
+    pub loose_assets: Vec<LooseAsset>,
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Site {
+    /// Builds the model from loaded content: selects, orders, pairs and renders the notes.
+    pub fn new(
+        config: Config,
+        content: Content,
+        selection: &Selection,
+    ) -> Result<Site, Vec<Diagnostic>> {
+        let Content {
+            notes,
+            loose_assets,
+            warnings,
+        } = content;
+        let withheld: Vec<Option<Withheld>> = notes
+            .iter()
+            .map(|n| {
+                if n.draft && !selection.drafts {
+                    Some(Withheld::Draft)
+                } else {
+                    match &n.embargo {
+                        Some(e) if e.timestamp > selection.now && !selection.embargoed => {
+                            Some(Withheld::Embargoed(e.timestamp))
+                        }
+                        _ => None,
+                    }
+                }
+            })
+            .collect();
+        let published = |i: usize| withheld[i].is_none();
+
+        let mut groups: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, n) in notes.iter().enumerate() {
+            if published(i) {
+                groups.entry(&n.translation_key).or_default().push(i);
+            }
+        }
+        let lang_order = |code: &str| config.languages.iter().position(|l| l.code == code);
+        let translations: Vec<Vec<usize>> = notes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let mut others: Vec<usize> = groups
+                    .get(n.translation_key.as_str())
+                    .map(|g| g.iter().copied().filter(|&j| j != i).collect())
+                    .unwrap_or_default();
+                others.sort_by_key(|&j| lang_order(&notes[j].lang));
+                others
+            })
+            .collect();
+
+        let mut languages: IndexMap<String, LanguageIndex> = config
+            .languages
+            .iter()
+            .map(|l| (l.code.clone(), LanguageIndex::default()))
+            .collect();
+        for (i, n) in notes.iter().enumerate() {
+            if !published(i) {
+                continue;
+            }
+            if let Some(index) = languages.get_mut(&n.lang) {
+                match n.section {
+                    Section::Briefings => index.briefings.push(i),
+                    Section::Pages => index.pages.push(i),
+                }
+            }
+        }
+        let mut position = vec![None; notes.len()];
+        for index in languages.values_mut() {
+            index.briefings.sort_by(|&a, &b| {
+                notes[b]
+                    .date
+                    .timestamp
+                    .cmp(&notes[a].date.timestamp)
+                    .then_with(|| notes[a].slug.cmp(&notes[b].slug))
+            });
+            index
+                .pages
+                .sort_by(|&a, &b| notes[a].slug.cmp(&notes[b].slug));
+            for (p, &i) in index.briefings.iter().enumerate() {
+                position[i] = Some(p);
+            }
+        }
+
+        let links = Links::new(&config, &notes, &withheld, &translations, &loose_assets);
+        let results: Vec<Result<Option<Rendered>, Vec<Diagnostic>>> = notes
+            .par_iter()
+            .enumerate()
+            .map(|(i, note)| {
+                if !published(i) {
+                    return Ok(None);
+                }
+                markdown::render(note.body(), config.raw_html, |dest| links.resolve(i, dest))
+                    .map(Some)
+                    .map_err(|errors| {
+                        errors
+                            .into_iter()
+                            .map(|e| {
+                                let (line, column) =
+                                    line_col(&note.text, note.body_start + e.offset);
+                                Diagnostic::error(e.message)
+                                    .file(&note.shown)
+                                    .at(&note.text, line, column, 1)
+                                    .help(e.help)
+                            })
+                            .collect()
+                    })
+            })
+            .collect();
+        let mut rendered = Vec::with_capacity(notes.len());
+        let mut errors = Vec::new();
+        for r in results {
+            match r {
+                Ok(r) => rendered.push(r),
+                Err(e) => {
+                    errors.extend(e);
+                    rendered.push(None);
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Site {
+            config,
+            notes,
+            withheld,
+            rendered,
+            translations,
+            position,
+            languages,
+            loose_assets,
+            warnings,
+        })
+    }
+
+    pub fn is_published(&self, i: usize) -> bool {
+        self.withheld[i].is_none()
+    }
+
+    /// The summary of a note: the front matter's, or its first paragraph.
+    pub fn summary(&self, i: usize) -> &str {
+        match &self.notes[i].summary {
+            Some(s) => s,
+            None => self.rendered[i]
+                .as_ref()
+                .map_or("", |r| r.first_paragraph.as_str()),
+        }
+    }
+
+    /// The published version of note `i` in `lang`, if there is one.
+    pub fn version_in(&self, i: usize, lang: &str) -> Option<usize> {
+        if self.notes[i].lang == lang {
+            return Some(i);
+        }
+        self.translations[i]
+            .iter()
+            .copied()
+            .find(|&j| self.notes[j].lang == lang)
+    }
+}
+
+/// Resolves the relative links of note bodies: other notes' source files and co-located files.
+struct Links<'a> {
+    config: &'a Config,
+    notes: &'a [Note],
+    withheld: &'a [Option<Withheld>],
+    translations: &'a [Vec<usize>],
+    by_source: HashMap<&'a str, usize>,
+    /// Files of note folders, by their path under content/ → the notes of that folder.
+    bundle_files: HashMap<String, Vec<usize>>,
+    loose: HashSet<&'a str>,
+}
+
+impl<'a> Links<'a> {
+    fn new(
+        config: &'a Config,
+        notes: &'a [Note],
+        withheld: &'a [Option<Withheld>],
+        translations: &'a [Vec<usize>],
+        loose_assets: &'a [LooseAsset],
+    ) -> Self {
+        let mut bundle_files: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, n) in notes.iter().enumerate() {
+            if let Some(b) = &n.bundle {
+                for a in &n.assets {
+                    bundle_files
+                        .entry(format!("{b}/{}", a.rel))
+                        .or_default()
+                        .push(i);
+                }
+            }
+        }
+        Links {
+            config,
+            notes,
+            withheld,
+            translations,
+            by_source: notes
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.content_rel.as_str(), i))
+                .collect(),
+            bundle_files,
+            loose: loose_assets.iter().map(|a| a.rel.as_str()).collect(),
+        }
+    }
+
+    /// The version of note `target` to link to from a page in `lang`.
+    fn version_for(&self, target: usize, lang: &str) -> usize {
+        if self.notes[target].lang == lang || self.withheld[target].is_some() {
+            return target;
+        }
+        self.translations[target]
+            .iter()
+            .copied()
+            .find(|&j| self.notes[j].lang == lang)
+            .unwrap_or(target)
+    }
+
+    fn resolve(&self, from: usize, dest: &str) -> Result<Option<String>, (String, String)> {
+        if !is_relative_file(dest) {
+            if dest.starts_with('/') && !dest.starts_with("//") && !self.config.base_path.is_empty()
+            {
+                return Ok(Some(self.config.link(dest)));
+            }
+            return Ok(None);
+        }
+        let note = &self.notes[from];
+        let (path, fragment) = match dest.find(['#', '?']) {
+            Some(i) => (&dest[..i], &dest[i..]),
+            None => (dest, ""),
+        };
+        let decoded = percent_decode(path);
+        let from_dir = note.content_rel.rsplit_once('/').map_or("", |(d, _)| d);
+        let target = resolve_relative(from_dir, &decoded).ok_or_else(|| {
+            (
+                format!("the link `{dest}` leads outside the content folder"),
+                "link to files inside content/, relative to this note, e.g. ../visa-facilitation.en.md or photo.jpg".to_string(),
+            )
+        })?;
+        let shown_target = format!("content/{target}");
+        if target.ends_with(".md") {
+            let Some(&t) = self.by_source.get(target.as_str()) else {
+                return Err((
+                    format!(
+                        "the link `{dest}` points to a note that does not exist: {shown_target}"
+                    ),
+                    format!(
+                        "check the file name; {} links to other notes by their file, relative to itself",
+                        display_path(&note.shown)
+                    ),
+                ));
+            };
+            let t = self.version_for(t, &note.lang);
+            return match &self.withheld[t] {
+                None => Ok(Some(format!(
+                    "{}{fragment}",
+                    self.config.link(&self.notes[t].path())
+                ))),
+                Some(why) => Err((
+                    format!(
+                        "the link `{dest}` points to {}, which is not published{}",
+                        display_path(&self.notes[t].shown),
+                        match why {
+                            Withheld::Draft => " (it is a draft)".to_string(),
+                            Withheld::Embargoed(ts) => format!(" before its embargo ({ts})"),
+                        }
+                    ),
+                    "remove the link until that note is published, or publish it first".to_string(),
+                )),
+            };
+        }
+        if let Some(owners) = self.bundle_files.get(&target) {
+            if note
+                .bundle
+                .as_ref()
+                .is_some_and(|b| target.starts_with(&format!("{b}/")))
+            {
+                return Ok(None); // copied next to this page: the relative link works as written
+            }
+            let owner = self.version_for(owners[0], &note.lang);
+            let owner_note = &self.notes[owner];
+            let inner = &target[owner_note.bundle.as_deref().map_or(0, |b| b.len() + 1)..];
+            return Ok(Some(format!(
+                "{}{inner}{fragment}",
+                self.config.link(&owner_note.path())
+            )));
+        }
+        if self.loose.contains(target.as_str()) {
+            return Ok(Some(format!("{}{fragment}", self.config.link(&target))));
+        }
+        Err((
+            format!("the link `{dest}` points to a file that does not exist: {shown_target}"),
+            "check the file name, or put the file into this note's folder".to_string(),
+        ))
+    }
+}
+
+/// Decodes `%20` and other escapes in a link path, so `my%20file.pdf` finds `my file.pdf`.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            out.push(h * 16 + l);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| text.to_string())
+}
+
+fn hex(b: u8) -> Option<u8> {
+    (b as char).to_digit(16).map(|d| d as u8)
+}

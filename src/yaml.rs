@@ -1,0 +1,157 @@
+//! YAML helpers shared by site.yaml and front matter: errors that point into the file.
+
+use serde::de::DeserializeOwned;
+use std::path::Path;
+
+use crate::error::Diagnostic;
+
+/// Parses `yaml`, which starts at line `first_line` of `source` (the whole file), into `T`.
+/// Errors name the line and column in the file, not in the block.
+pub fn parse<T: DeserializeOwned>(
+    yaml: &str,
+    source: &str,
+    first_line: usize,
+    shown: &Path,
+) -> Result<T, Diagnostic> {
+    if yaml.contains('\t')
+        && let Some((n, line)) = yaml
+            .lines()
+            .enumerate()
+            .find(|(_, l)| l.trim_start_matches(' ').starts_with('\t'))
+    {
+        let column = line.find('\t').map_or(1, |i| i + 1);
+        return Err(Diagnostic::error("a tab is used to indent this line")
+            .file(shown)
+            .at(source, first_line + n, column, 1)
+            .help("YAML indents with spaces only: replace the tab with spaces"));
+    }
+    serde_yaml::from_str(yaml).map_err(|e| from_error(&e, source, first_line, shown))
+}
+
+fn from_error(e: &serde_yaml::Error, source: &str, first_line: usize, shown: &Path) -> Diagnostic {
+    let raw = e.to_string();
+    // serde_yaml appends " at line L column C"; the location is shown separately.
+    let text = match raw.find(" at line ") {
+        Some(i) => raw[..i].to_string(),
+        None => raw.clone(),
+    };
+    let (message, help) = explain(&text);
+    let mut d = Diagnostic::error(message).file(shown);
+    if let Some(help) = help {
+        d = d.help(help);
+    }
+    match e.location() {
+        Some(loc) => {
+            let line = first_line + loc.line() - 1;
+            let width = source
+                .lines()
+                .nth(line - 1)
+                .map(|l| {
+                    l.chars()
+                        .skip(loc.column() - 1)
+                        .take_while(|c| *c != ':' && !c.is_whitespace())
+                        .count()
+                })
+                .unwrap_or(1);
+            d.at(source, line, loc.column(), width)
+        }
+        None => d.at_line(first_line),
+    }
+}
+
+/// Turns serde's wording into a user's: "field" becomes "key", and valid keys go to the help.
+fn explain(text: &str) -> (String, Option<String>) {
+    if let Some(rest) = text.strip_prefix("unknown field ") {
+        let (key, expected) = match rest.split_once(", expected ") {
+            Some((k, e)) => (k, Some(e)),
+            None => (rest, None),
+        };
+        let help = expected.map(|e| {
+            let keys = e.trim_start_matches("one of ").replace('`', "");
+            format!("check the spelling; valid keys here are: {keys}")
+        });
+        return (format!("unknown key {key}"), help);
+    }
+    if let Some(rest) = text.strip_prefix("missing field ") {
+        return (
+            format!("missing required key {rest}"),
+            Some(format!("add a line {}: …", rest.trim_matches('`'))),
+        );
+    }
+    if let Some(rest) = text.strip_prefix("unknown variant ") {
+        let (value, expected) = rest.split_once(", expected ").unwrap_or((rest, ""));
+        return (
+            format!("unknown value {value}"),
+            Some(format!(
+                "use {}",
+                expected.trim_start_matches("one of ").replace('`', "")
+            )),
+        );
+    }
+    if text.contains("did not find expected") || text.contains("mapping values are not allowed") {
+        return (
+            format!("the YAML is malformed: {text}"),
+            Some(
+                "check the indentation and quote values that contain a colon, e.g. title: \"Note: …\""
+                    .to_string(),
+            ),
+        );
+    }
+    (text.to_string(), None)
+}
+
+/// Finds the 1-based line and column of a key path (e.g. ["event", "start"]) in a YAML block.
+pub fn key_location(yaml: &str, path: &[&str]) -> Option<(usize, usize)> {
+    let mut depth = 0usize;
+    // The indentation of the keys at the current depth; the top level has none.
+    let mut level: Option<usize> = Some(0);
+    let mut parent_indent = 0usize;
+    for (n, line) in yaml.lines().enumerate() {
+        let trimmed = line.trim_start_matches(' ');
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let indent = line.len() - trimmed.len();
+        if depth > 0 && indent <= parent_indent {
+            return None;
+        }
+        let indent = *level.get_or_insert(indent);
+        if line.len() - trimmed.len() != indent {
+            continue;
+        }
+        if let Some(rest) = trimmed.strip_prefix(path[depth])
+            && rest.trim_start().starts_with(':')
+        {
+            if depth + 1 == path.len() {
+                return Some((n + 1, indent + 1));
+            }
+            depth += 1;
+            parent_indent = indent;
+            level = None;
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_nested_keys() {
+        let yaml = "title: x\nevent:\n  start: 2015-10-19\n  end: 2015-10-28\nend: 1\n";
+        assert_eq!(key_location(yaml, &["event", "end"]), Some((4, 3)));
+        assert_eq!(key_location(yaml, &["end"]), Some((5, 1)));
+        assert_eq!(key_location(yaml, &["missing"]), None);
+    }
+
+    #[test]
+    fn unknown_field_lists_valid_keys() {
+        let (m, h) = explain("unknown field `contcts`, expected one of `title`, `date`");
+        assert_eq!(m, "unknown key `contcts`");
+        assert_eq!(
+            h.unwrap(),
+            "check the spelling; valid keys here are: title, date"
+        );
+    }
+}
