@@ -1,6 +1,6 @@
 //! Content loading: files under `content/` become [`Note`]s, checked and paired into translations.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 
 use indexmap::IndexMap;
@@ -144,11 +144,21 @@ impl Note {
 pub struct Content {
     pub notes: Vec<Note>,
     pub loose_assets: Vec<LooseAsset>,
-    pub warnings: Vec<Diagnostic>,
+    /// Errors and warnings; the notes above are those that loaded without error.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Markdown files (paths under content/) that could not be loaded: their errors are above.
+    pub failed: HashSet<String>,
 }
 
-/// Loads and checks every file under `<root>/content`; returns all errors, not only the first.
-pub fn load(config: &Config) -> Result<Content, Vec<Diagnostic>> {
+impl Content {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Loads and checks every file under `<root>/content`. Every error is collected, not only the
+/// first: the notes that loaded are kept, so later stages can report their errors too.
+pub fn load(config: &Config) -> Content {
     let content_dir = config.root.join(CONTENT_DIR);
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
@@ -237,13 +247,17 @@ pub fn load(config: &Config) -> Result<Content, Vec<Diagnostic>> {
         .map(|(path, rel)| parse_note(config, path, rel))
         .collect();
     let mut notes = Vec::new();
-    for result in parsed {
+    let mut failed = HashSet::new();
+    for (result, (_, rel)) in parsed.into_iter().zip(&markdown) {
         match result {
             Ok((note, w)) => {
                 notes.push(note);
                 warnings.extend(w);
             }
-            Err(e) => errors.extend(e),
+            Err(e) => {
+                errors.extend(e);
+                failed.insert(rel.clone());
+            }
         }
     }
 
@@ -268,16 +282,14 @@ pub fn load(config: &Config) -> Result<Content, Vec<Diagnostic>> {
     }
 
     check_pairs(&notes, &mut errors);
-    if !errors.is_empty() {
-        errors.extend(warnings);
-        return Err(errors);
-    }
     notes.sort_by(|a, b| a.content_rel.cmp(&b.content_rel));
-    Ok(Content {
+    errors.extend(warnings);
+    Content {
         notes,
         loose_assets,
-        warnings,
-    })
+        diagnostics: errors,
+        failed,
+    }
 }
 
 /// Hidden files, editor backups and temporary files are never content.

@@ -46,6 +46,8 @@ pub struct BuildOptions {
 pub struct BuildReport {
     /// HTML pages written, per language code.
     pub pages: IndexMap<String, usize>,
+    /// All HTML pages written, the language chooser included.
+    pub total_pages: usize,
     /// All files written, pages included.
     pub files: usize,
     pub drafts_withheld: usize,
@@ -68,16 +70,15 @@ pub fn load_site(
     }
     let content = content::load(&config);
     let theme = Theme::load(&config);
-    let (content, theme) = match (content, theme) {
-        (Ok(c), Ok(t)) => (c, t),
-        (c, t) => {
-            let mut errors = c.err().unwrap_or_default();
-            errors.extend(t.err().unwrap_or_default());
-            return Err(Diagnostics(errors));
+    let site = Site::new(config, content, selection);
+    match (site, theme) {
+        (Ok(site), Ok(theme)) => Ok((site, theme)),
+        (site, theme) => {
+            let mut errors = site.err().unwrap_or_default();
+            errors.extend(theme.err().unwrap_or_default());
+            Err(Diagnostics(errors))
         }
-    };
-    let site = Site::new(config, content, selection).map_err(Diagnostics)?;
-    Ok((site, theme))
+    }
 }
 
 /// Parses a `--now` value in the site's time zone.
@@ -130,6 +131,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
             *n += 1;
         }
     }
+    let total_pages = files.iter().filter(|f| f.path.ends_with(".html")).count();
     let drafts_withheld = site
         .withheld
         .iter()
@@ -145,6 +147,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
         .collect();
     Ok(BuildReport {
         pages,
+        total_pages,
         files: files.len(),
         drafts_withheld,
         embargoed: embargoes.len(),

@@ -82,7 +82,7 @@ fn main() -> ExitCode {
                     }
                     println!(
                         "Built {} pages ({}), {} files in all{held}, in {:.2} s → {}",
-                        report.pages.values().sum::<usize>(),
+                        report.total_pages,
                         per_lang.join(", "),
                         report.files,
                         started.elapsed().as_secs_f64(),

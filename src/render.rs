@@ -398,7 +398,14 @@ impl<'a> Renderer<'a> {
             crate::content::Section::Pages => "page.html",
         };
         self.render_page(template, &ctx, format!("{path}index.html"))
-            .map_err(|d| d.help(format!("while rendering {}", display_path(&note.shown))))
+            .map_err(|mut d| {
+                d.message = format!(
+                    "{} (while rendering {})",
+                    d.message,
+                    display_path(&note.shown)
+                );
+                d
+            })
     }
 
     fn home_pages(&self, lang: &str) -> Vec<Result<OutputFile, Diagnostic>> {

@@ -69,7 +69,8 @@ impl Site {
         let Content {
             notes,
             loose_assets,
-            warnings,
+            diagnostics,
+            failed,
         } = content;
         let withheld: Vec<Option<Withheld>> = notes
             .iter()
@@ -141,7 +142,14 @@ impl Site {
             }
         }
 
-        let links = Links::new(&config, &notes, &withheld, &translations, &loose_assets);
+        let links = Links::new(
+            &config,
+            &notes,
+            &withheld,
+            &translations,
+            &loose_assets,
+            &failed,
+        );
         let results: Vec<Result<Option<Rendered>, Vec<Diagnostic>>> = notes
             .par_iter()
             .enumerate()
@@ -167,7 +175,8 @@ impl Site {
             })
             .collect();
         let mut rendered = Vec::with_capacity(notes.len());
-        let mut errors = Vec::new();
+        let (mut errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) =
+            diagnostics.into_iter().partition(Diagnostic::is_error);
         for r in results {
             match r {
                 Ok(r) => rendered.push(r),
@@ -178,6 +187,7 @@ impl Site {
             }
         }
         if !errors.is_empty() {
+            errors.extend(warnings);
             return Err(errors);
         }
         Ok(Site {
@@ -229,6 +239,8 @@ struct Links<'a> {
     /// Files of note folders, by their path under content/ → the notes of that folder.
     bundle_files: HashMap<String, Vec<usize>>,
     loose: HashSet<&'a str>,
+    /// Notes that failed to load: links to them are not reported again.
+    failed: &'a HashSet<String>,
 }
 
 impl<'a> Links<'a> {
@@ -238,6 +250,7 @@ impl<'a> Links<'a> {
         withheld: &'a [Option<Withheld>],
         translations: &'a [Vec<usize>],
         loose_assets: &'a [LooseAsset],
+        failed: &'a HashSet<String>,
     ) -> Self {
         let mut bundle_files: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, n) in notes.iter().enumerate() {
@@ -262,6 +275,7 @@ impl<'a> Links<'a> {
                 .collect(),
             bundle_files,
             loose: loose_assets.iter().map(|a| a.rel.as_str()).collect(),
+            failed,
         }
     }
 
@@ -301,6 +315,9 @@ impl<'a> Links<'a> {
         let shown_target = format!("content/{target}");
         if target.ends_with(".md") {
             let Some(&t) = self.by_source.get(target.as_str()) else {
+                if self.failed.contains(&target) {
+                    return Ok(None); // that note's own errors are reported
+                }
                 return Err((
                     format!(
                         "the link `{dest}` points to a note that does not exist: {shown_target}"

@@ -112,7 +112,11 @@ fn theme_files(config: &Config) -> Result<Vec<(String, PathBuf, Source)>, Vec<Di
         };
         let rel = rel.replace('\\', "/");
         let source = Source::File(entry.path().to_path_buf());
-        match files.iter_mut().find(|(r, _, _)| *r == rel) {
+        // Interface strings are merged key by key later; other files replace the built-in one.
+        match files
+            .iter_mut()
+            .find(|(r, _, _)| *r == rel && !rel.starts_with("i18n/"))
+        {
             Some(slot) => *slot = (rel, shown, source),
             None => files.push((rel, shown, source)),
         }
@@ -267,8 +271,13 @@ fn register(tera: &mut Tera, strings: Arc<Strings>, default_language: String) {
             .and_then(|m| m.get(&key))
             .or_else(|| strings.get(&fallback).and_then(|m| m.get(&key)))
             .ok_or_else(|| {
+                let also = if lang == fallback {
+                    String::new()
+                } else {
+                    format!(" nor in i18n/{fallback}.yaml")
+                };
                 tera::Error::message(format!(
-                    "no interface string `{key}` in i18n/{lang}.yaml (nor in i18n/{fallback}.yaml)"
+                    "no interface string `{key}` in i18n/{lang}.yaml{also}; add it to the theme's i18n files"
                 ))
             })?;
             Ok(Value::from(text.as_str()))

@@ -88,6 +88,15 @@ fn explain(text: &str) -> (String, Option<String>) {
             )),
         );
     }
+    if text.contains("unexpected end of stream") || text.contains("found unexpected end") {
+        return (
+            "the front matter ends inside a quoted value".to_string(),
+            Some(
+                "close every quote you open: title: \"…\" needs its closing \" on the same line"
+                    .to_string(),
+            ),
+        );
+    }
     if text.contains("did not find expected") || text.contains("mapping values are not allowed") {
         return (
             format!("the YAML is malformed: {text}"),

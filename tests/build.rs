@@ -1,0 +1,392 @@
+//! Building fixture sites: the pages a reader gets, in both languages.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn builds_every_page_and_file_of_the_fixture() {
+    let site = fixture("basic");
+    let out = build_ok(site.path(), &["--now", "2020-01-01"]);
+    // One summary line with the pages per language.
+    assert!(
+        out.starts_with("Built 14 pages (en 7, zh 6), 17 files in all"),
+        "{out}"
+    );
+    let files = tree(&site.path().join("output"));
+    for expected in [
+        "index.html",
+        "style.css",
+        ".briefing-output",
+        "en/index.html",
+        "en/page/2/index.html",
+        "zh/index.html",
+        "zh/page/2/index.html",
+        "en/about/index.html",
+        "zh/about/index.html",
+        "en/briefings/study-tour/index.html",
+        "zh/briefings/study-tour/index.html",
+        "en/briefings/study-tour/map.svg",
+        "zh/briefings/study-tour/map.svg",
+        "en/briefings/visa/index.html",
+        "zh/briefings/visa/index.html",
+        "en/briefings/returns/index.html",
+        "zh/briefings/returns/index.html",
+        "en/briefings/advisory/index.html",
+    ] {
+        assert!(
+            files.contains_key(std::path::Path::new(expected)),
+            "missing {expected}"
+        );
+    }
+    assert_eq!(files.len(), 18, "{:#?}", files.keys().collect::<Vec<_>>());
+}
+
+#[test]
+fn a_chinese_briefing_page_has_the_parts_of_a_press_note() {
+    let site = fixture("basic");
+    build_ok(site.path(), &[]);
+    let p = page(site.path(), "zh/briefings/study-tour/index.html");
+    assert_eq!(attr(&p, "html", "lang"), "zh-Hans");
+    assert_eq!(text(&p, "h1"), "中欧交流预防人口贩运的经验");
+    assert_eq!(text(&p, ".subtitle"), "赴奥地利、保加利亚和法国考察");
+    // The project's name in both languages, the page's language first.
+    assert_eq!(
+        texts(&p, ".project-name"),
+        [
+            "支持中欧人员往来和移民领域对话项目",
+            "EU-China Dialogue on Migration and Mobility Support Project"
+        ]
+    );
+    assert_eq!(attrs(&p, ".project-name", "lang"), ["zh-Hans", "en"]);
+    assert_eq!(text(&p, ".dateline"), "北京，2015年10月16日");
+    assert_eq!(
+        attr(&p, ".dateline time", "datetime"),
+        "2015-10-16T00:00:00+08:00"
+    );
+    assert_eq!(
+        texts(&p, ".event dd"),
+        ["2015年10月19日至28日", "维也纳、索非亚、巴黎"]
+    );
+    assert_eq!(text(&p, ".contacts h2"), "如需了解更多信息，请联系：");
+    assert_eq!(
+        attrs(&p, ".contact a", "href"),
+        ["mailto:h.marsh@example.org", "tel:+861059791234"]
+    );
+    assert_eq!(text(&p, ".funding"), "本活动由欧盟伙伴关系工具资助。");
+    assert_eq!(attr(&p, ".funding a", "href"), "https://example.org/eu");
+    // The link to another note's source file leads to that note in Chinese.
+    assert_eq!(attr(&p, ".body p a", "href"), "/zh/briefings/visa/");
+    assert_eq!(attr(&p, ".body img", "src"), "map.svg");
+}
+
+#[test]
+fn an_english_briefing_page_has_english_dates_and_markdown_features() {
+    let site = fixture("basic");
+    build_ok(site.path(), &[]);
+    let p = page(site.path(), "en/briefings/study-tour/index.html");
+    assert_eq!(attr(&p, "html", "lang"), "en");
+    assert_eq!(text(&p, ".dateline"), "Beijing, 16 October 2015");
+    assert_eq!(
+        texts(&p, ".event dd"),
+        ["19–28 October 2015", "Vienna, Sofia, Paris"]
+    );
+    assert_eq!(
+        text(&p, ".contacts h2"),
+        "For further information please contact:"
+    );
+    assert_eq!(
+        text(&p, ".contact"),
+        "Helena Marsh, Head of Office, Liaison Office Email: h.marsh@example.org Tel.: +86 10 5979 1234"
+    );
+    assert_eq!(attr(&p, ".body h2", "id"), "programme");
+    assert_eq!(texts(&p, ".body table td"), ["1", "Vienna"]);
+    assert_eq!(text(&p, ".body del"), "twice");
+    assert!(text(&p, ".body p").contains("three “European” capitals"));
+    assert_eq!(attrs(&p, ".body .footnote-definition", "id"), ["1"]);
+    assert_eq!(
+        attr(&p, ".body a[href*=visa]", "href"),
+        "/en/briefings/visa/#outcomes"
+    );
+    assert_eq!(texts(&p, ".tags"), ["Tags: human trafficking, study tour"]);
+    assert_eq!(
+        text(&p, "title"),
+        "China and EU exchange experience on preventing human trafficking · Test Office Briefings"
+    );
+}
+
+#[test]
+fn every_page_links_to_its_translation_and_back() {
+    let site = fixture("basic");
+    build_ok(site.path(), &[]);
+    for (from, lang, to, hreflang) in [
+        (
+            "en/briefings/study-tour/index.html",
+            "zh",
+            "/zh/briefings/study-tour/",
+            "zh-Hans",
+        ),
+        (
+            "zh/briefings/study-tour/index.html",
+            "en",
+            "/en/briefings/study-tour/",
+            "en",
+        ),
+        (
+            "en/briefings/returns/index.html",
+            "zh",
+            "/zh/briefings/returns/",
+            "zh-Hans",
+        ),
+        (
+            "zh/briefings/returns/index.html",
+            "en",
+            "/en/briefings/returns/",
+            "en",
+        ),
+        ("en/about/index.html", "zh", "/zh/about/", "zh-Hans"),
+        ("en/index.html", "zh", "/zh/", "zh-Hans"),
+    ] {
+        let p = page(site.path(), from);
+        let switch = format!(".switcher a[lang={hreflang}]");
+        assert_eq!(attr(&p, &switch, "href"), to, "{from} → {lang}");
+        let alternate = format!("link[rel=alternate][hreflang={hreflang}]");
+        assert_eq!(
+            attr(&p, &alternate, "href"),
+            format!("https://press.example.org{to}"),
+            "{from}"
+        );
+    }
+}
+
+#[test]
+fn a_note_in_one_language_is_listed_only_in_that_language() {
+    let site = fixture("basic");
+    build_ok(site.path(), &[]);
+    let p = page(site.path(), "en/briefings/advisory/index.html");
+    // The switcher leads to the Chinese home page, marked as such, never to a missing page.
+    assert_eq!(attr(&p, ".switcher a", "href"), "/zh/");
+    assert_eq!(text(&p, ".switcher a"), "中文 (中文版暂无)");
+    assert!(
+        attrs(&p, "link[rel=alternate]", "hreflang")
+            .iter()
+            .all(|h| h == "en")
+    );
+    assert!(!site.path().join("output/zh/briefings/advisory").exists());
+    let zh_titles: Vec<String> = ["zh/index.html", "zh/page/2/index.html"]
+        .iter()
+        .flat_map(|f| texts(&page(site.path(), f), ".listing h2"))
+        .collect();
+    assert_eq!(
+        zh_titles,
+        [
+            "签证便利化政策对话",
+            "人口贩运受害者安全回国",
+            "中欧交流预防人口贩运的经验"
+        ]
+    );
+}
+
+#[test]
+fn listings_are_newest_first_and_paginated() {
+    let site = fixture("basic");
+    build_ok(site.path(), &[]);
+    let first = page(site.path(), "en/index.html");
+    assert_eq!(
+        texts(&first, ".listing h2"),
+        [
+            "Media advisory: report launch",
+            "Policy dialogue on visa facilitation"
+        ]
+    );
+    assert_eq!(attr(&first, "link[rel=next]", "href"), "/en/page/2/");
+    assert_eq!(
+        texts(&first, ".listing .meta time"),
+        ["21 November 2016", "10 March 2016"]
+    );
+    // A summary from front matter, or the first paragraph.
+    assert_eq!(
+        texts(&first, ".listing .summary")[1],
+        "Officials discussed simpler visa procedures."
+    );
+    let second = page(site.path(), "en/page/2/index.html");
+    assert_eq!(
+        texts(&second, ".listing h2"),
+        [
+            "Victims of trafficking return home safely",
+            "China and EU exchange experience on preventing human trafficking"
+        ]
+    );
+    assert_eq!(attr(&second, "link[rel=prev]", "href"), "/en/");
+    assert_eq!(
+        texts(&second, ".listing .summary")[1],
+        "BEIJING – A senior delegation will visit three “European” capitals next week."
+    );
+}
+
+#[test]
+fn previous_and_next_briefing_in_the_same_language() {
+    let site = fixture("basic");
+    build_ok(site.path(), &[]);
+    let p = page(site.path(), "en/briefings/visa/index.html");
+    assert_eq!(
+        attr(&p, ".prev-next a[rel=prev]", "href"),
+        "/en/briefings/returns/"
+    );
+    assert_eq!(
+        attr(&p, ".prev-next a[rel=next]", "href"),
+        "/en/briefings/advisory/"
+    );
+    let zh = page(site.path(), "zh/briefings/visa/index.html");
+    assert_eq!(
+        attr(&zh, ".prev-next a[rel=prev]", "href"),
+        "/zh/briefings/returns/"
+    );
+    assert!(attrs(&zh, ".prev-next a[rel=next]", "href").is_empty());
+}
+
+#[test]
+fn projects_and_funders_come_from_the_registry_or_inline() {
+    let site = fixture("basic");
+    build_ok(site.path(), &[]);
+    let p = page(site.path(), "en/briefings/visa/index.html");
+    assert_eq!(texts(&p, ".project-name"), ["Visa Dialogue Support"]);
+    assert_eq!(
+        text(&p, ".funding"),
+        "This activity is funded by the European Union (EU), Partnership Instrument (PI)."
+    );
+    // The funder defaults to the project's funder in site.yaml.
+    let tour = page(site.path(), "en/briefings/study-tour/index.html");
+    assert_eq!(attr(&tour, ".funding a", "href"), "https://example.org/eu");
+}
+
+#[test]
+fn drafts_and_embargoed_notes_are_left_out_unless_asked_for() {
+    let site = fixture("basic");
+    let out = build_ok(site.path(), &["--now", "2020-01-01T00:00:00Z"]);
+    assert!(
+        out.contains("1 drafts left out, 1 under embargo (next release 2030-01-01T01:00:00Z)"),
+        "{out}"
+    );
+    let output = site.path().join("output");
+    assert!(!output.join("en/briefings/draft-note").exists());
+    assert!(!output.join("en/briefings/embargoed").exists());
+    let listed: Vec<String> = ["en/index.html", "en/page/2/index.html"]
+        .iter()
+        .flat_map(|f| texts(&page(site.path(), f), ".listing h2"))
+        .collect();
+    assert!(
+        !listed
+            .iter()
+            .any(|t| t.contains("draft") || t.contains("Embargoed")),
+        "{listed:?}"
+    );
+
+    build_ok(
+        site.path(),
+        &["--drafts", "--now", "2030-01-01T09:00:00+08:00"],
+    );
+    assert!(output.join("en/briefings/draft-note/index.html").is_file());
+    assert!(output.join("en/briefings/embargoed/index.html").is_file());
+}
+
+#[test]
+fn a_base_url_with_a_sub_path_prefixes_every_link() {
+    let site = fixture("basic");
+    build_ok(site.path(), &["--base-url", "https://host.example/press/"]);
+    let p = page(site.path(), "zh/briefings/study-tour/index.html");
+    assert_eq!(attr(&p, "link[rel=stylesheet]", "href"), "/press/style.css");
+    assert_eq!(
+        attr(&p, "link[rel=canonical]", "href"),
+        "https://host.example/press/zh/briefings/study-tour/"
+    );
+    assert_eq!(
+        attr(&p, ".switcher a", "href"),
+        "/press/en/briefings/study-tour/"
+    );
+    assert_eq!(attr(&p, ".body p a", "href"), "/press/zh/briefings/visa/");
+    assert_eq!(attr(&p, ".site-title", "href"), "/press/zh/");
+    let root = page(site.path(), "index.html");
+    assert_eq!(attrs(&root, ".enter", "href"), ["/press/en/", "/press/zh/"]);
+    assert_eq!(
+        attr(&root, "link[hreflang=x-default]", "href"),
+        "https://host.example/press/"
+    );
+}
+
+#[test]
+fn a_withdrawn_note_disappears_from_the_output() {
+    let site = fixture("basic");
+    build_ok(site.path(), &[]);
+    let output = site.path().join("output");
+    assert!(output.join("en/briefings/advisory/index.html").is_file());
+    std::fs::remove_file(site.path().join("content/briefings/advisory.en.md")).unwrap();
+    build_ok(site.path(), &[]);
+    assert!(!output.join("en/briefings/advisory").exists());
+    assert!(output.join("en/briefings/visa/index.html").is_file());
+}
+
+#[test]
+fn output_goes_where_asked_and_root_can_be_given() {
+    let site = fixture("basic");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let target = elsewhere.path().join("public");
+    let out = briefing(
+        elsewhere.path(),
+        &[
+            "build",
+            "--root",
+            site.path().to_str().unwrap(),
+            "--output",
+            "public",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(target.join("en/briefings/study-tour/index.html").is_file());
+    assert!(!site.path().join("output").exists());
+}
+
+#[test]
+fn a_site_theme_overrides_the_built_in_one_file_by_file() {
+    let site = fixture("basic");
+    write(
+        site.path(),
+        "themes/default/static/style.css",
+        "body { color: red }\n",
+    );
+    write(
+        site.path(),
+        "themes/default/i18n/en.yaml",
+        "further_information: \"Press contacts:\"\n",
+    );
+    build_ok(site.path(), &[]);
+    let css = std::fs::read_to_string(site.path().join("output/style.css")).unwrap();
+    assert_eq!(css, "body { color: red }\n");
+    let p = page(site.path(), "en/briefings/study-tour/index.html");
+    assert_eq!(text(&p, ".contacts h2"), "Press contacts:");
+    // Keys the site does not override keep the built-in text; templates stay built in.
+    assert_eq!(text(&p, ".tags .label"), "Tags:");
+}
+
+#[test]
+fn the_example_site_builds() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out_dir = tempfile::tempdir().unwrap();
+    let output = out_dir.path().join("site");
+    let out = briefing(root, &["build", "--output", output.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let en = tree(&output.join("en"));
+    let zh = tree(&output.join("zh"));
+    assert!(en.keys().filter(|p| p.ends_with("index.html")).count() >= 8);
+    assert!(zh.keys().filter(|p| p.ends_with("index.html")).count() >= 7);
+    // Every Chinese briefing links to its English version, which exists.
+    for path in zh.keys().filter(|p| p.starts_with("briefings")) {
+        if !path.ends_with("index.html") {
+            continue;
+        }
+        let html = scraper::Html::parse_document(std::str::from_utf8(&zh[path]).unwrap());
+        let href = attr(&html, ".switcher a[lang=en]", "href");
+        let target = output.join(href.trim_start_matches('/')).join("index.html");
+        assert!(target.is_file(), "{} → {href}", path.display());
+    }
+}

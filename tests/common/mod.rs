@@ -1,0 +1,142 @@
+//! Helpers for the integration tests: fixture sites copied into temporary folders, the real
+//! `briefing` binary, and parsed HTML.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use scraper::{Html, Selector};
+use tempfile::TempDir;
+
+/// A fixture site under tests/fixtures, copied into a fresh temporary folder.
+pub fn fixture(name: &str) -> TempDir {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    let dir = tempfile::tempdir().expect("temp dir");
+    copy_tree(&source, dir.path());
+    dir
+}
+
+pub fn copy_tree(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.expect("walk fixture");
+        let target = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            fs::create_dir_all(&target).unwrap();
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Runs `briefing` with `args` in `dir`.
+pub fn briefing(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_briefing"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run briefing")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Builds the site in `dir` (with extra args) and insists it succeeds; returns stdout.
+pub fn build_ok(dir: &Path, extra: &[&str]) -> String {
+    let mut args = vec!["build"];
+    args.extend_from_slice(extra);
+    let out = briefing(dir, &args);
+    assert!(
+        out.status.success(),
+        "build failed:\n{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    stdout(&out)
+}
+
+/// Builds and insists it fails; returns stderr.
+pub fn build_fails(dir: &Path, extra: &[&str]) -> String {
+    let mut args = vec!["build"];
+    args.extend_from_slice(extra);
+    let out = briefing(dir, &args);
+    assert!(
+        !out.status.success(),
+        "build should have failed:\n{}",
+        stdout(&out)
+    );
+    assert_eq!(out.status.code(), Some(1));
+    stderr(&out)
+}
+
+/// A built page, parsed.
+pub fn page(dir: &Path, rel: &str) -> Html {
+    let path = dir.join("output").join(rel);
+    let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    Html::parse_document(&text)
+}
+
+pub fn sel(s: &str) -> Selector {
+    Selector::parse(s).unwrap_or_else(|e| panic!("selector {s}: {e:?}"))
+}
+
+/// The text of every element matching `selector`, whitespace folded.
+pub fn texts(html: &Html, selector: &str) -> Vec<String> {
+    html.select(&sel(selector))
+        .map(|e| {
+            e.text()
+                .collect::<String>()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
+pub fn text(html: &Html, selector: &str) -> String {
+    let all = texts(html, selector);
+    assert!(!all.is_empty(), "nothing matches {selector}");
+    all[0].clone()
+}
+
+/// The `attr` of every element matching `selector`.
+pub fn attrs(html: &Html, selector: &str, attr: &str) -> Vec<String> {
+    html.select(&sel(selector))
+        .filter_map(|e| e.value().attr(attr).map(str::to_string))
+        .collect()
+}
+
+pub fn attr(html: &Html, selector: &str, attr_name: &str) -> String {
+    let all = attrs(html, selector, attr_name);
+    assert!(!all.is_empty(), "nothing matches {selector}[{attr_name}]");
+    all[0].clone()
+}
+
+/// Every file under `dir` with its bytes, to compare whole trees.
+pub fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            (
+                e.path().strip_prefix(dir).unwrap().to_path_buf(),
+                fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+pub fn write(dir: &Path, rel: &str, text: &str) {
+    let path = dir.join(rel);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, text).unwrap();
+}

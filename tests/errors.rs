@@ -1,0 +1,312 @@
+//! Bad input: every mistake a user can make gets a non-zero exit, a message naming the file,
+//! line and column and what to do, and leaves the previous output exactly as it was.
+
+mod common;
+
+use common::*;
+
+/// Builds the basic fixture, writes `text` to `rel`, builds again: the build must fail and
+/// leave output/ byte for byte as it was. Returns the error output.
+fn fails_with(rel: &str, text: &[u8]) -> String {
+    let site = fixture("basic");
+    build_ok(site.path(), &[]);
+    let before = tree(&site.path().join("output"));
+    let path = site.path().join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, text).unwrap();
+    let err = build_fails(site.path(), &[]);
+    assert_eq!(
+        tree(&site.path().join("output")),
+        before,
+        "output changed after a failed build"
+    );
+    assert!(err.contains("the output folder was not changed"), "{err}");
+    err
+}
+
+fn note(front: &str) -> Vec<u8> {
+    format!("---\n{front}---\n\nThe text of the note.\n").into_bytes()
+}
+
+#[test]
+fn malformed_yaml_is_reported_at_its_line_in_the_file() {
+    let err = fails_with(
+        "content/briefings/bad.en.md",
+        &note("title: Study tour\ndate: 2015-10-16\ntags: [a, b\nsubtitle: x\n"),
+    );
+    assert!(err.contains("content/briefings/bad.en.md:5:"), "{err}");
+    assert!(err.contains("the YAML is malformed"), "{err}");
+    assert!(err.contains("help:"), "{err}");
+}
+
+#[test]
+fn an_unclosed_quote_says_so() {
+    let err = fails_with(
+        "content/briefings/bad.en.md",
+        &note("title: \"Study tour\ndate: 2015-10-16\n"),
+    );
+    assert!(err.contains("content/briefings/bad.en.md:"), "{err}");
+    assert!(
+        err.contains("the front matter ends inside a quoted value"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unknown_front_matter_key_names_the_valid_keys() {
+    let err = fails_with(
+        "content/briefings/typo.en.md",
+        &note("title: Study tour\ndate: 2015-10-16\ncontcts:\n  - name: A\n"),
+    );
+    assert!(err.contains("error: unknown key `contcts`"), "{err}");
+    assert!(
+        err.contains("--> content/briefings/typo.en.md:4:1"),
+        "{err}"
+    );
+    assert!(err.contains("4 | contcts:"), "{err}");
+    assert!(
+        err.contains("valid keys here are: title, subtitle, dateline, date,"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_missing_title_or_date_is_an_error() {
+    let err = fails_with("content/briefings/a.en.md", &note("date: 2015-10-16\n"));
+    assert!(err.contains("error: this note has no title"), "{err}");
+    assert!(err.contains("content/briefings/a.en.md:1:1"), "{err}");
+    assert!(err.contains("add a line `title: …`"), "{err}");
+    let err = fails_with("content/briefings/a.en.md", &note("title: A note\n"));
+    assert!(err.contains("error: this note has no date"), "{err}");
+    assert!(err.contains("add a line `date: YYYY-MM-DD`"), "{err}");
+}
+
+#[test]
+fn an_invalid_date_points_at_the_key() {
+    let err = fails_with(
+        "content/briefings/a.en.md",
+        &note("title: A\nsubtitle: B\ndate: 2015-02-30\n"),
+    );
+    assert!(err.contains("error: invalid date"), "{err}");
+    assert!(err.contains("content/briefings/a.en.md:4:1"), "{err}");
+    assert!(
+        err.contains("`2015-02-30` is not a valid date: write a date as YYYY-MM-DD"),
+        "{err}"
+    );
+    let err = fails_with(
+        "content/briefings/a.en.md",
+        &note("title: A\ndate: 2015-10-16\nevent:\n  start: 2015-10-19\n  end: next week\n"),
+    );
+    assert!(err.contains("error: invalid event end"), "{err}");
+    assert!(err.contains("content/briefings/a.en.md:6:3"), "{err}");
+}
+
+#[test]
+fn invalid_slugs_are_rejected_never_used_as_paths() {
+    for (slug, shown) in [
+        ("a/b", "a/b"),
+        ("..", ".."),
+        ("\"study tour\"", "study tour"),
+        ("研讨会", "研讨会"),
+    ] {
+        let err = fails_with(
+            "content/briefings/a.en.md",
+            &note(&format!("title: A\ndate: 2015-10-16\nslug: {slug}\n")),
+        );
+        assert!(
+            err.contains(&format!("error: invalid slug `{shown}`")),
+            "{slug}: {err}"
+        );
+        assert!(err.contains("content/briefings/a.en.md:4:1"), "{err}");
+        assert!(
+            err.contains("a slug uses only lowercase ASCII letters (a–z), digits and hyphens"),
+            "{err}"
+        );
+    }
+    // A folder name that cannot be a URL needs a slug.
+    let err = fails_with(
+        "content/briefings/Study Tour/index.en.md",
+        &note("title: A\ndate: 2015-10-16\n"),
+    );
+    assert!(
+        err.contains("the folder name `Study Tour` cannot be used in a URL"),
+        "{err}"
+    );
+    assert!(err.contains("e.g. `study-tour`"), "{err}");
+}
+
+#[test]
+fn an_unknown_language_suffix_names_the_languages() {
+    let err = fails_with(
+        "content/briefings/visa.fr.md",
+        &note("title: A\ndate: 2015-10-16\n"),
+    );
+    assert!(err.contains("content/briefings/visa.fr.md"), "{err}");
+    assert!(
+        err.contains(
+            "the language suffix `.fr` is not a language of this site (languages: en, zh)"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn two_notes_with_one_slug_in_one_language_are_named_both() {
+    let err = fails_with(
+        "content/briefings/other.en.md",
+        &note("title: A\ndate: 2015-10-16\nslug: visa\n"),
+    );
+    assert!(
+        err.contains("two `en` notes have the slug `visa`: content/briefings/other.en.md and content/briefings/visa.en.md")
+            || err.contains("two `en` notes have the slug `visa`: content/briefings/visa.en.md and content/briefings/other.en.md"),
+        "{err}"
+    );
+    // The same note twice in one language: the flat and the folder form.
+    let err = fails_with(
+        "content/briefings/visa/index.en.md",
+        &note("title: A\ndate: 2015-10-16\n"),
+    );
+    assert!(err.contains("content/briefings/visa/index.en.md"), "{err}");
+    assert!(err.contains("content/briefings/visa.en.md"), "{err}");
+}
+
+#[test]
+fn unclosed_or_missing_front_matter_says_what_to_add() {
+    let err = fails_with(
+        "content/briefings/a.en.md",
+        b"---\ntitle: A\ndate: 2015-10-16\n\nText.\n",
+    );
+    assert!(
+        err.contains("error: the front matter is not closed"),
+        "{err}"
+    );
+    assert!(err.contains("content/briefings/a.en.md:1:1"), "{err}");
+    assert!(
+        err.contains("add a line `---` after the last front matter line"),
+        "{err}"
+    );
+    let err = fails_with("content/briefings/a.en.md", b"Just text.\n");
+    assert!(
+        err.contains("error: this note does not start with front matter"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_file_that_is_not_utf8_is_named() {
+    let mut bytes = note("title: A\ndate: 2015-10-16\n");
+    bytes.extend_from_slice(b"Caf\xe9 in Latin-1\n");
+    let err = fails_with("content/briefings/latin1.en.md", &bytes);
+    assert!(err.contains("error: this file is not UTF-8 text"), "{err}");
+    assert!(err.contains("content/briefings/latin1.en.md:7:4"), "{err}");
+    assert!(
+        err.contains("save the file with the UTF-8 encoding"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_link_to_a_missing_note_names_both_files() {
+    let err = fails_with(
+        "content/briefings/a.en.md",
+        b"---\ntitle: A\ndate: 2015-10-16\n---\n\nSee [the tour](../study-tours/index.en.md).\n",
+    );
+    assert!(
+        err.contains("the link `../study-tours/index.en.md` points to a note that does not exist: content/study-tours/index.en.md"),
+        "{err}"
+    );
+    assert!(err.contains("--> content/briefings/a.en.md:6:5"), "{err}");
+}
+
+#[test]
+fn site_yaml_unknown_keys_and_bad_values_are_reported() {
+    let site_yaml = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/basic/site.yaml"),
+    )
+    .unwrap();
+    let err = fails_with(
+        "site.yaml",
+        site_yaml.replace("per_page: 2", "per_pag: 2").as_bytes(),
+    );
+    assert!(err.contains("error: unknown key `per_pag`"), "{err}");
+    assert!(err.contains("--> site.yaml:10:1"), "{err}");
+    assert!(
+        err.contains(
+            "valid keys here are: title, base_url, default_language, languages, theme, per_page,"
+        ),
+        "{err}"
+    );
+    let err = fails_with(
+        "site.yaml",
+        site_yaml
+            .replace("Asia/Shanghai", "Asia/Beijing")
+            .as_bytes(),
+    );
+    assert!(
+        err.contains("error: unknown time zone `Asia/Beijing`"),
+        "{err}"
+    );
+    assert!(err.contains("--> site.yaml:11:1"), "{err}");
+    let err = fails_with(
+        "site.yaml",
+        site_yaml.replace("funder: eu", "funder: eu-pi").as_bytes(),
+    );
+    assert!(
+        err.contains("project `dialogue` names funder `eu-pi`, which is not under funders"),
+        "{err}"
+    );
+    assert!(err.contains("--> site.yaml:18:5"), "{err}");
+}
+
+#[test]
+fn every_error_of_a_build_is_reported_at_once() {
+    let site = fixture("broken");
+    let err = build_fails(site.path(), &[]);
+    for expected in [
+        "unknown key `contcts`",
+        "content/briefings/typo.en.md:4:1",
+        "invalid date",
+        "content/briefings/bad-date.en.md:3:1",
+        "this note has no title",
+        "content/briefings/no-title.en.md",
+        "the language suffix `.fr`",
+        "the link `gone.en.md` points to a note that does not exist",
+        "Build failed with 5 errors",
+    ] {
+        assert!(err.contains(expected), "missing {expected:?} in:\n{err}");
+    }
+    assert!(!site.path().join("output").exists());
+}
+
+#[test]
+fn a_folder_not_written_by_briefing_is_never_replaced() {
+    let site = fixture("basic");
+    write(site.path(), "output/notes.txt", "my own file");
+    let err = build_fails(site.path(), &[]);
+    assert!(err.contains("refusing to write the site into"), "{err}");
+    assert!(
+        err.contains("it is not empty and was not written by briefing"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(site.path().join("output/notes.txt")).unwrap(),
+        "my own file"
+    );
+    // Nor the site itself, or its content.
+    for target in [".", "content", "content/briefings"] {
+        let err = build_fails(site.path(), &["--output", target]);
+        assert!(
+            err.contains("refusing to write the site into"),
+            "{target}: {err}"
+        );
+    }
+    assert!(site.path().join("content/briefings/visa.en.md").is_file());
+}
+
+#[test]
+fn a_missing_site_yaml_says_where_to_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = build_fails(dir.path(), &[]);
+    assert!(err.contains("error: no site.yaml in ."), "{err}");
+    assert!(err.contains("--root DIR"), "{err}");
+}
