@@ -52,8 +52,8 @@ pub struct BuildReport {
     pub files: usize,
     pub drafts_withheld: usize,
     pub embargoed: usize,
-    /// When the next embargoed note may be published.
-    pub next_release: Option<Timestamp>,
+    /// When the next embargoed note may be published, in the site time zone.
+    pub next_release: Option<String>,
     pub output: PathBuf,
     pub warnings: Vec<Diagnostic>,
 }
@@ -151,7 +151,16 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
         files: files.len(),
         drafts_withheld,
         embargoed: embargoes.len(),
-        next_release: embargoes.iter().min().copied(),
+        next_release: embargoes.iter().min().map(|t| {
+            let tz = site
+                .config
+                .timezone
+                .clone()
+                .unwrap_or(jiff::tz::TimeZone::UTC);
+            t.to_zoned_datetime(tz)
+                .strftime("%Y-%m-%d %H:%M %:z")
+                .to_string()
+        }),
         output,
         warnings: site.warnings,
     })

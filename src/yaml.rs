@@ -60,7 +60,19 @@ fn from_error(e: &serde_yaml::Error, source: &str, first_line: usize, shown: &Pa
 }
 
 /// Turns serde's wording into a user's: "field" becomes "key", and valid keys go to the help.
+/// A value's place (`contacts[0].email: …`) is kept in front of the message.
 fn explain(text: &str) -> (String, Option<String>) {
+    if let Some((place, rest)) = text.split_once(": ")
+        && !place.is_empty()
+        && !place.contains(' ')
+    {
+        let (message, help) = explain_plain(rest);
+        return (format!("{message} (in `{place}`)"), help);
+    }
+    explain_plain(text)
+}
+
+fn explain_plain(text: &str) -> (String, Option<String>) {
     if let Some(rest) = text.strip_prefix("unknown field ") {
         let (key, expected) = match rest.split_once(", expected ") {
             Some((k, e)) => (k, Some(e)),
@@ -104,6 +116,27 @@ fn explain(text: &str) -> (String, Option<String>) {
                 "check the indentation and quote values that contain a colon, e.g. title: \"Note: …\""
                     .to_string(),
             ),
+        );
+    }
+    if let Some(rest) = text.strip_prefix("invalid type: ") {
+        let readable = rest
+            .replace("a sequence", "a list")
+            .replace("sequence", "list")
+            .replace("map", "keys and values");
+        let readable = match readable.find("struct ") {
+            Some(i) => format!("{}keys and values", &readable[..i]),
+            None => readable,
+        };
+        let help = if readable.ends_with("expected a list") {
+            "write a list: tags: [first, second], or one item a line, each starting with `- `"
+        } else if readable.ends_with("expected keys and values") {
+            "write the keys of this value on the lines below it, indented, e.g.\nevent:\n  start: 2015-10-19"
+        } else {
+            "check the value's type against the front matter reference"
+        };
+        return (
+            format!("wrong type of value: {readable}"),
+            Some(help.to_string()),
         );
     }
     (text.to_string(), None)

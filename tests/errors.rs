@@ -310,3 +310,27 @@ fn a_missing_site_yaml_says_where_to_run() {
     assert!(err.contains("error: no site.yaml in ."), "{err}");
     assert!(err.contains("--root DIR"), "{err}");
 }
+
+#[test]
+fn a_value_of_the_wrong_type_says_how_to_write_it() {
+    let err = fails_with(
+        "content/briefings/a.en.md",
+        &note("title: A\ndate: 2015-10-16\nevent: Vienna\n"),
+    );
+    assert!(
+        err.contains(
+            "error: wrong type of value: string \"Vienna\", expected keys and values (in `event`)"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("content/briefings/a.en.md:4:"), "{err}");
+    let err = fails_with(
+        "content/briefings/a.en.md",
+        &note("title: A\ndate: 2015-10-16\ncontacts:\n  - name: A\n    email: [a, b]\n"),
+    );
+    assert!(
+        err.contains("expected a single value, found a list"),
+        "{err}"
+    );
+    assert!(err.contains("content/briefings/a.en.md:6:"), "{err}");
+}
