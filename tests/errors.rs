@@ -329,8 +329,8 @@ fn a_value_of_the_wrong_type_says_how_to_write_it() {
         &note("title: A\ndate: 2015-10-16\ncontacts:\n  - name: A\n    email: [a, b]\n"),
     );
     assert!(
-        err.contains("expected a single value, found a list"),
+        err.contains("expected a single value, found a list (in `contacts[0]`)"),
         "{err}"
     );
-    assert!(err.contains("content/briefings/a.en.md:6:"), "{err}");
+    assert!(err.contains("content/briefings/a.en.md:5:5"), "{err}");
 }
