@@ -613,40 +613,29 @@ fn parse_note(config: &Config, path: &Path, rel: &str) -> Parsed {
         None => key_base,
     };
 
-    let project = match raw.project {
-        Some(v) => match entity(&v, &config.projects, &names.lang) {
-            Ok((e, warning)) => {
-                if let Some(w) = warning {
-                    warnings.push(at(
-                        &["project"],
-                        Diagnostic::warning(w.0).file(&shown_path).help(w.1),
-                    ));
-                }
-                Some(e)
+    // A `project:` or `funder:` value, resolved through its registry in site.yaml.
+    let mut resolve = |key: &str, value: Option<serde_yaml::Value>, registry| match entity(
+        &value?,
+        registry,
+        &names.lang,
+    ) {
+        Ok((e, warning)) => {
+            if let Some((message, help)) = warning {
+                warnings.push(at(
+                    &[key],
+                    Diagnostic::warning(message).file(&shown_path).help(help),
+                ));
             }
-            Err(help) => {
-                errors.push(at(&["project"], err("invalid project".into(), help)));
-                None
-            }
-        },
-        None => None,
+            Some(e)
+        }
+        Err(help) => {
+            errors.push(at(&[key], err(format!("invalid {key}"), help)));
+            None
+        }
     };
+    let project = resolve("project", raw.project, &config.projects);
     let funder = match raw.funder {
-        Some(v) => match entity(&v, &config.funders, &names.lang) {
-            Ok((e, warning)) => {
-                if let Some(w) = warning {
-                    warnings.push(at(
-                        &["funder"],
-                        Diagnostic::warning(w.0).file(&shown_path).help(w.1),
-                    ));
-                }
-                Some(e)
-            }
-            Err(help) => {
-                errors.push(at(&["funder"], err("invalid funder".into(), help)));
-                None
-            }
-        },
+        Some(v) => resolve("funder", Some(v), &config.funders),
         None => project
             .as_ref()
             .and_then(|p| p.funder.as_ref())

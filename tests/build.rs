@@ -390,3 +390,29 @@ fn the_example_site_builds() {
         assert!(target.is_file(), "{} → {href}", path.display());
     }
 }
+
+#[test]
+fn a_project_that_looks_like_a_misspelt_key_is_warned_about() {
+    let site = fixture("basic");
+    write(
+        site.path(),
+        "content/briefings/visa.zh.md",
+        "---\ntitle: 签证便利化政策对话\ndate: 2016-03-10\nproject: dialog\n---\n\n正文。\n",
+    );
+    let out = briefing(site.path(), &["build"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "warning: `dialog` is not a key in site.yaml, so it is shown as the name itself"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("--> content/briefings/visa.zh.md:4:1"),
+        "{err}"
+    );
+    assert!(err.contains("keys in site.yaml: dialogue"), "{err}");
+    let p = page(site.path(), "zh/briefings/visa/index.html");
+    assert_eq!(texts(&p, ".project-name"), ["dialog"]);
+}
