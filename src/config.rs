@@ -312,8 +312,19 @@ impl Config {
     }
 
     /// A site path (`en/briefings/x/`) as a link from any page: `/press/en/briefings/x/`.
+    /// Characters outside ASCII (a Chinese tag) and spaces are percent-encoded.
     pub fn link(&self, path: &str) -> String {
-        format!("{}/{}", self.base_path, path.trim_start_matches('/'))
+        let mut out = String::with_capacity(self.base_path.len() + path.len() + 1);
+        out.push_str(&self.base_path);
+        out.push('/');
+        for b in path.trim_start_matches('/').bytes() {
+            if b.is_ascii_graphic() {
+                out.push(b as char);
+            } else {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+        out
     }
 
     /// A site path as an absolute URL: `https://host.example/press/en/briefings/x/`.

@@ -162,6 +162,6 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
                 .to_string()
         }),
         output,
-        warnings: site.warnings,
+        warnings: site.warnings.into_iter().chain(theme.warnings).collect(),
     })
 }

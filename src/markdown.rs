@@ -196,6 +196,17 @@ fn set_heading_id(
 
 /// An anchor from heading text: `Key outcomes` → `key-outcomes`, `主要成果` → `主要成果`.
 pub fn anchor(text: &str) -> String {
+    let out = url_form(text);
+    if out.is_empty() {
+        "section".to_string()
+    } else {
+        out
+    }
+}
+
+/// Text as a URL segment: lowercase letters and digits of any script, other runs → `-`.
+/// Empty when the text has no letters or digits.
+pub fn url_form(text: &str) -> String {
     let mut out = String::new();
     for c in text.chars().flat_map(char::to_lowercase) {
         if c.is_alphanumeric() {

@@ -37,6 +37,32 @@ pub struct LanguageIndex {
     pub briefings: Vec<usize>,
     /// Published static pages, by slug.
     pub pages: Vec<usize>,
+    /// Projects of the site.yaml registry with briefings in this language, in registry order.
+    pub projects: Vec<Term>,
+    /// Funders likewise.
+    pub funders: Vec<Term>,
+    /// Tags, by their URL form.
+    pub tags: Vec<Term>,
+}
+
+/// A project, funder or tag, with its briefings in one language.
+#[derive(Debug, Clone)]
+pub struct Term {
+    /// The URL segment: a registry key, or a tag's URL form.
+    pub key: String,
+    /// The name in this language.
+    pub name: String,
+    /// The project's or funder's own web site.
+    pub url: Option<String>,
+    /// Briefings, newest first.
+    pub notes: Vec<usize>,
+}
+
+/// The URL form of a tag: `Human Trafficking` → `human-trafficking`, `人口贩运` → `人口贩运`.
+/// None when nothing of it can stand in a URL.
+pub fn tag_key(tag: &str) -> Option<String> {
+    let key = crate::markdown::url_form(tag);
+    (!key.is_empty()).then_some(key)
 }
 
 /// The whole site, ready to render.
@@ -57,6 +83,8 @@ pub struct Site {
     pub languages: IndexMap<String, LanguageIndex>,
     pub loose_assets: Vec<LooseAsset>,
     pub warnings: Vec<Diagnostic>,
+    /// "Now" of this build: the date of feeds that have no entries.
+    pub now: Timestamp,
 }
 
 impl Site {
@@ -142,6 +170,18 @@ impl Site {
             }
         }
 
+        let mut errors = Vec::new();
+        for (code, index) in languages.iter_mut() {
+            index.projects =
+                registry_terms(&config.projects, code, &index.briefings, &notes, |n| {
+                    n.project.as_ref()
+                });
+            index.funders = registry_terms(&config.funders, code, &index.briefings, &notes, |n| {
+                n.funder.as_ref()
+            });
+            index.tags = tag_terms(&index.briefings, &notes, &mut errors);
+        }
+
         let links = Links::new(
             &config,
             &notes,
@@ -175,8 +215,9 @@ impl Site {
             })
             .collect();
         let mut rendered = Vec::with_capacity(notes.len());
-        let (mut errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) =
+        let (loading_errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) =
             diagnostics.into_iter().partition(Diagnostic::is_error);
+        errors.splice(0..0, loading_errors);
         for r in results {
             match r {
                 Ok(r) => rendered.push(r),
@@ -200,6 +241,7 @@ impl Site {
             languages,
             loose_assets,
             warnings,
+            now: selection.now,
         })
     }
 
@@ -217,6 +259,12 @@ impl Site {
         }
     }
 
+    /// When a note last changed: `updated`, or else `date`.
+    pub fn modified(&self, i: usize) -> &crate::dates::When {
+        let n = &self.notes[i];
+        n.updated.as_ref().unwrap_or(&n.date)
+    }
+
     /// The published version of note `i` in `lang`, if there is one.
     pub fn version_in(&self, i: usize, lang: &str) -> Option<usize> {
         if self.notes[i].lang == lang {
@@ -227,6 +275,88 @@ impl Site {
             .copied()
             .find(|&j| self.notes[j].lang == lang)
     }
+}
+
+/// The registry entries (projects or funders) that briefings of one language refer to.
+fn registry_terms(
+    registry: &IndexMap<String, crate::config::Entity>,
+    lang: &str,
+    briefings: &[usize],
+    notes: &[Note],
+    of: impl Fn(&Note) -> Option<&crate::config::Entity>,
+) -> Vec<Term> {
+    let mut by_key: HashMap<&str, Vec<usize>> = HashMap::new();
+    for &i in briefings {
+        if let Some(key) = of(&notes[i]).and_then(|e| e.key.as_deref()) {
+            by_key.entry(key).or_default().push(i);
+        }
+    }
+    registry
+        .iter()
+        .filter_map(|(key, e)| {
+            let list = by_key.remove(key.as_str())?;
+            Some(Term {
+                key: key.clone(),
+                name: e.name(lang).to_string(),
+                url: e.url.clone(),
+                notes: list,
+            })
+        })
+        .collect()
+}
+
+/// The tags of one language's briefings; two spellings with one URL form are an error.
+fn tag_terms(briefings: &[usize], notes: &[Note], errors: &mut Vec<Diagnostic>) -> Vec<Term> {
+    let mut terms: IndexMap<String, (Term, usize)> = IndexMap::new();
+    for &i in briefings {
+        let note = &notes[i];
+        for tag in &note.tags {
+            let Some(key) = tag_key(tag) else {
+                errors.push(
+                    Diagnostic::error(format!(
+                        "the tag `{tag}` has no letters or digits for its URL"
+                    ))
+                    .file(&note.shown)
+                    .help("use words in tags, e.g. human trafficking"),
+                );
+                continue;
+            };
+            let (term, first) = terms.entry(key.clone()).or_insert_with(|| {
+                (
+                    Term {
+                        key,
+                        name: tag.clone(),
+                        url: None,
+                        notes: Vec::new(),
+                    },
+                    i,
+                )
+            });
+            if term.name != *tag {
+                errors.push(
+                    Diagnostic::error(format!(
+                        "the tags `{}` ({}) and `{tag}` ({}) would share the URL …/tags/{}/",
+                        term.name,
+                        display_path(&notes[*first].shown),
+                        display_path(&note.shown),
+                        term.key
+                    ))
+                    .file(&note.shown)
+                    .help(format!(
+                        "write the tag the same way in both notes, e.g. `{}`",
+                        term.name
+                    )),
+                );
+                continue;
+            }
+            if term.notes.last() != Some(&i) {
+                term.notes.push(i);
+            }
+        }
+    }
+    let mut list: Vec<Term> = terms.into_values().map(|(t, _)| t).collect();
+    list.sort_by(|a, b| a.key.cmp(&b.key));
+    list
 }
 
 /// Resolves the relative links of note bodies: other notes' source files and co-located files.

@@ -40,6 +40,8 @@ pub struct Theme {
     pub strings: Arc<Strings>,
     /// Template name → (file as shown to the user, its text), for error messages.
     pub sources: HashMap<String, (PathBuf, String)>,
+    /// Interface strings missing in a language (they fall back to the default language).
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// The theme's files: path under the theme folder → (shown name, source).
@@ -193,6 +195,34 @@ impl Theme {
             }
         }
 
+        // A string missing in one language falls back to the default language: warn once per key.
+        let mut warnings = Vec::new();
+        if let Some(default) = strings.get(&config.default_language) {
+            let mut keys: Vec<&String> = default.keys().collect();
+            keys.sort();
+            for lang in config
+                .languages
+                .iter()
+                .filter(|l| l.code != config.default_language)
+            {
+                let Some(own) = strings.get(&lang.code) else {
+                    continue;
+                };
+                for key in keys.iter().filter(|k| !own.contains_key(k.as_str())) {
+                    warnings.push(
+                        Diagnostic::warning(format!(
+                            "the interface string `{key}` has no `{}` text; the `{}` text is used",
+                            lang.code, config.default_language
+                        ))
+                        .file(format!("themes/{}/i18n/{}.yaml", config.theme, lang.code))
+                        .help(format!(
+                            "add `{key}: …` to themes/{}/i18n/{}.yaml",
+                            config.theme, lang.code
+                        )),
+                    );
+                }
+            }
+        }
         let strings = Arc::new(strings);
         let mut tera = Tera::new();
         tera.autoescape_on([".html", ".xml"]);
@@ -208,6 +238,7 @@ impl Theme {
             statics,
             strings,
             sources,
+            warnings,
         })
     }
 }

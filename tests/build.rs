@@ -10,7 +10,7 @@ fn builds_every_page_and_file_of_the_fixture() {
     let out = build_ok(site.path(), &["--now", "2020-01-01"]);
     // One summary line with the pages per language.
     assert!(
-        out.starts_with("Built 14 pages (en 7, zh 6), 17 files in all"),
+        out.starts_with("Built 38 pages (en 20, zh 15), 49 files in all"),
         "{out}"
     );
     let files = tree(&site.path().join("output"));
@@ -39,7 +39,7 @@ fn builds_every_page_and_file_of_the_fixture() {
             "missing {expected}"
         );
     }
-    assert_eq!(files.len(), 18, "{:#?}", files.keys().collect::<Vec<_>>());
+    assert_eq!(files.len(), 50, "{:#?}", files.keys().collect::<Vec<_>>());
 }
 
 #[test]

@@ -1,0 +1,562 @@
+//! The site around the notes: listings, projects, funders, tags, feeds, sitemap, metadata,
+//! aliases, the 404 page, and links that all resolve, also under a sub-path.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+/// Every internal link and asset reference of every page resolves to a file of the output.
+fn assert_links_resolve(output: &Path, base_url: &str) {
+    let base_path = base_url
+        .splitn(4, '/')
+        .nth(3)
+        .map(|p| format!("/{}", p.trim_end_matches('/')))
+        .unwrap_or_default();
+    let mut checked = 0;
+    for (rel, bytes) in tree(output) {
+        if rel.extension().is_none_or(|e| e != "html") {
+            continue;
+        }
+        let html = scraper::Html::parse_document(std::str::from_utf8(&bytes).unwrap());
+        let dir = rel.parent().unwrap();
+        for (selector, attribute) in [
+            ("a", "href"),
+            ("link", "href"),
+            ("img", "src"),
+            ("script", "src"),
+        ] {
+            for target in attrs(&html, selector, attribute) {
+                let target = target.split(['#', '?']).next().unwrap().to_string();
+                if target.is_empty() || target.starts_with("mailto:") || target.starts_with("tel:")
+                {
+                    continue;
+                }
+                let file = if let Some(rest) = target.strip_prefix(base_url.trim_end_matches('/')) {
+                    output.join(percent_decode(rest.trim_start_matches('/')))
+                } else if target.starts_with("http://") || target.starts_with("https://") {
+                    continue; // another site
+                } else if target.starts_with('/') {
+                    let inside = target.strip_prefix(&base_path).unwrap_or_else(|| {
+                        panic!("{}: {target} is outside {base_path}/", rel.display())
+                    });
+                    output.join(percent_decode(inside.trim_start_matches('/')))
+                } else {
+                    output.join(dir).join(percent_decode(&target))
+                };
+                let file = if target.ends_with('/') {
+                    file.join("index.html")
+                } else {
+                    file
+                };
+                assert!(
+                    file.is_file(),
+                    "{}: {target} → {} is missing",
+                    rel.display(),
+                    file.display()
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 100, "only {checked} links checked");
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+fn xml(dir: &Path, rel: &str) -> String {
+    std::fs::read_to_string(dir.join("output").join(rel)).unwrap()
+}
+
+const ATOM: &str = "http://www.w3.org/2005/Atom";
+
+#[test]
+fn every_internal_link_resolves() {
+    let site = fixture("basic");
+    build_ok(site.path(), &[]);
+    assert_links_resolve(&site.path().join("output"), "https://press.example.org");
+}
+
+#[test]
+fn every_link_resolves_under_a_sub_path() {
+    let site = fixture("basic");
+    build_ok(site.path(), &["--base-url", "https://host.example/press/"]);
+    let output = site.path().join("output");
+    assert_links_resolve(&output, "https://host.example/press");
+    let sitemap = xml(site.path(), "sitemap.xml");
+    let doc = roxmltree::Document::parse(&sitemap).unwrap();
+    for loc in doc.descendants().filter(|n| n.has_tag_name("loc")) {
+        assert!(
+            loc.text()
+                .unwrap()
+                .starts_with("https://host.example/press/"),
+            "{:?}",
+            loc.text()
+        );
+    }
+    let feed = xml(site.path(), "zh/atom.xml");
+    assert!(
+        feed.contains(r#"href="https://host.example/press/zh/atom.xml""#),
+        "{feed}"
+    );
+    assert!(
+        xml(site.path(), "robots.txt").contains("Sitemap: https://host.example/press/sitemap.xml")
+    );
+    let p = page(site.path(), "zh/tags/人口贩运/index.html");
+    assert_eq!(
+        attr(&p, "link[rel=canonical]", "href"),
+        "https://host.example/press/zh/tags/%E4%BA%BA%E5%8F%A3%E8%B4%A9%E8%BF%90/"
+    );
+}
+
+#[test]
+fn the_example_site_links_all_resolve() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out_dir = tempfile::tempdir().unwrap();
+    let output = out_dir.path().join("site");
+    let out = briefing(root, &["build", "--output", output.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_links_resolve(&output, "https://press.example.org");
+}
+
+#[test]
+fn project_funder_and_tag_pages_list_their_briefings() {
+    let site = fixture("basic");
+    build_ok(site.path(), &[]);
+    let index = page(site.path(), "zh/projects/index.html");
+    assert_eq!(
+        texts(&index, ".terms a"),
+        [
+            "支持中欧人员往来和移民领域对话项目",
+            "协助自愿返回与重新融入支持项目"
+        ]
+    );
+    assert_eq!(texts(&index, ".terms .count"), ["(1)", "(1)"]);
+    let project = page(site.path(), "en/projects/dialogue/index.html");
+    assert_eq!(
+        text(&project, "h1"),
+        "EU-China Dialogue on Migration and Mobility Support Project"
+    );
+    assert_eq!(
+        attr(&project, ".term-links a", "href"),
+        "https://example.org/dialogue"
+    );
+    assert_eq!(
+        texts(&project, ".listing h2"),
+        [
+            "Media advisory: report launch",
+            "China and EU exchange experience on preventing human trafficking"
+        ]
+    );
+    assert_eq!(
+        attr(&project, ".switcher a", "href"),
+        "/zh/projects/dialogue/"
+    );
+    // A funder's briefings: its own, and those of its projects; paginated like the home page.
+    let funder = page(site.path(), "en/funders/eu/index.html");
+    assert_eq!(texts(&funder, ".listing h2").len(), 2);
+    assert_eq!(
+        attr(&funder, ".pagination a[rel=next]", "href"),
+        "/en/funders/eu/page/2/"
+    );
+    let second = page(site.path(), "en/funders/eu/page/2/index.html");
+    assert_eq!(
+        texts(&second, ".listing h2"),
+        ["China and EU exchange experience on preventing human trafficking"]
+    );
+    // Tags: a URL-safe form, Chinese kept as it is.
+    let tags = page(site.path(), "zh/tags/index.html");
+    assert_eq!(texts(&tags, ".terms a"), ["人口贩运", "考察访问"]);
+    let tag = page(site.path(), "zh/tags/人口贩运/index.html");
+    assert_eq!(
+        texts(&tag, ".listing h2"),
+        ["人口贩运受害者安全回国", "中欧交流预防人口贩运的经验"]
+    );
+    let note = page(site.path(), "en/briefings/study-tour/index.html");
+    assert_eq!(
+        attrs(&note, ".tags a", "href"),
+        ["/en/tags/human-trafficking/", "/en/tags/study-tour/"]
+    );
+    assert_eq!(
+        attr(&note, ".project-name a", "href"),
+        "/en/projects/dialogue/"
+    );
+}
+
+#[test]
+fn two_tags_with_one_url_are_an_error_naming_both_notes() {
+    let site = fixture("basic");
+    write(
+        site.path(),
+        "content/briefings/visa.en.md",
+        "---\ntitle: Visa dialogue\ndate: 2016-03-10\ntags: [Human Trafficking]\n---\n\nText.\n",
+    );
+    let err = build_fails(site.path(), &[]);
+    assert!(err.contains("the tags `"), "{err}");
+    assert!(
+        err.contains("would share the URL …/tags/human-trafficking/"),
+        "{err}"
+    );
+    assert!(err.contains("content/briefings/visa.en.md"), "{err}");
+    assert!(
+        err.contains("content/briefings/returns.en.md")
+            || err.contains("content/briefings/study-tour/index.en.md"),
+        "{err}"
+    );
+}
+
+#[test]
+fn atom_feeds_hold_one_language_with_absolute_urls() {
+    let site = fixture("basic");
+    build_ok(site.path(), &[]);
+    let text = xml(site.path(), "zh/atom.xml");
+    let doc = roxmltree::Document::parse(&text).unwrap();
+    let feed = doc.root_element();
+    assert_eq!(feed.tag_name().namespace(), Some(ATOM));
+    assert_eq!(feed.tag_name().name(), "feed");
+    assert_eq!(
+        feed.attribute(("http://www.w3.org/XML/1998/namespace", "lang")),
+        Some("zh-Hans")
+    );
+    let child = |n: roxmltree::Node, name: &str| {
+        n.children()
+            .find(|c| c.has_tag_name((ATOM, name)))
+            .map(|c| c.text().unwrap_or("").to_string())
+    };
+    assert_eq!(child(feed, "title").unwrap(), "测试办公室简报");
+    assert_eq!(child(feed, "updated").unwrap(), "2016-03-10T10:00:00+08:00");
+    assert!(feed.children().any(|c| c.has_tag_name((ATOM, "author"))));
+    let entries: Vec<_> = feed
+        .children()
+        .filter(|c| c.has_tag_name((ATOM, "entry")))
+        .collect();
+    let titles: Vec<String> = entries
+        .iter()
+        .map(|e| child(*e, "title").unwrap())
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            "签证便利化政策对话",
+            "人口贩运受害者安全回国",
+            "中欧交流预防人口贩运的经验"
+        ]
+    );
+    for e in &entries {
+        assert!(
+            child(*e, "id")
+                .unwrap()
+                .starts_with("https://press.example.org/zh/briefings/")
+        );
+        assert!(child(*e, "updated").is_some());
+        assert!(child(*e, "summary").is_some());
+    }
+    // A project's feed, in its language only.
+    let text = xml(site.path(), "en/projects/returns/atom.xml");
+    let doc = roxmltree::Document::parse(&text).unwrap();
+    let titles: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name((ATOM, "entry")))
+        .map(|e| {
+            e.children()
+                .find(|c| c.has_tag_name((ATOM, "title")))
+                .unwrap()
+                .text()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(titles, ["Victims of trafficking return home safely"]);
+}
+
+#[test]
+fn a_feed_holds_the_newest_twenty() {
+    let site = fixture("basic");
+    for n in 1..=24 {
+        write(
+            site.path(),
+            &format!("content/briefings/extra-{n:02}.en.md"),
+            &format!(
+                "---\ntitle: Extra <b>note</b> & {n}\ndate: 2017-01-{n:02}\n---\n\nText {n}.\n"
+            ),
+        );
+    }
+    build_ok(site.path(), &[]);
+    let text = xml(site.path(), "en/atom.xml");
+    let doc = roxmltree::Document::parse(&text).unwrap();
+    let titles: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name((ATOM, "entry")))
+        .map(|e| {
+            e.children()
+                .find(|c| c.has_tag_name((ATOM, "title")))
+                .unwrap()
+                .text()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(titles.len(), 20);
+    // Escaped by the template engine: the title comes back as the author wrote it.
+    assert_eq!(titles[0], "Extra <b>note</b> & 24");
+}
+
+#[test]
+fn the_sitemap_lists_every_page_with_its_translations() {
+    let site = fixture("basic");
+    build_ok(site.path(), &[]);
+    let text = xml(site.path(), "sitemap.xml");
+    let doc = roxmltree::Document::parse(&text).unwrap();
+    const SM: &str = "http://www.sitemaps.org/schemas/sitemap/0.9";
+    const XHTML: &str = "http://www.w3.org/1999/xhtml";
+    let urls: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name((SM, "url")))
+        .collect();
+    let loc = |u: &roxmltree::Node| {
+        u.children()
+            .find(|c| c.has_tag_name((SM, "loc")))
+            .unwrap()
+            .text()
+            .unwrap()
+            .to_string()
+    };
+    let locs: Vec<String> = urls.iter().map(loc).collect();
+    // Every HTML page but the 404 and the redirects is listed.
+    let pages: Vec<String> = tree(&site.path().join("output"))
+        .keys()
+        .filter_map(|p| p.to_str())
+        .filter(|p| p.ends_with("index.html") && !p.starts_with("2015/"))
+        .map(|p| {
+            format!(
+                "https://press.example.org/{}",
+                p.trim_end_matches("index.html")
+            )
+        })
+        .map(|p| {
+            p.replace("人口贩运", "%E4%BA%BA%E5%8F%A3%E8%B4%A9%E8%BF%90")
+                .replace("考察访问", "%E8%80%83%E5%AF%9F%E8%AE%BF%E9%97%AE")
+        })
+        .collect();
+    let mut sorted = pages.clone();
+    sorted.sort();
+    assert_eq!(locs, sorted);
+    let tour = urls
+        .iter()
+        .find(|u| loc(u) == "https://press.example.org/en/briefings/study-tour/")
+        .unwrap();
+    assert_eq!(
+        tour.children()
+            .find(|c| c.has_tag_name((SM, "lastmod")))
+            .unwrap()
+            .text(),
+        Some("2015-10-16T00:00:00+08:00")
+    );
+    let alternates: Vec<(String, String)> = tour
+        .children()
+        .filter(|c| c.has_tag_name((XHTML, "link")))
+        .map(|l| {
+            (
+                l.attribute("hreflang").unwrap().into(),
+                l.attribute("href").unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        alternates,
+        [
+            (
+                "en".to_string(),
+                "https://press.example.org/en/briefings/study-tour/".to_string()
+            ),
+            (
+                "zh-Hans".to_string(),
+                "https://press.example.org/zh/briefings/study-tour/".to_string()
+            ),
+            (
+                "x-default".to_string(),
+                "https://press.example.org/en/briefings/study-tour/".to_string()
+            ),
+        ]
+    );
+    // A note in one language has no alternates.
+    let advisory = urls
+        .iter()
+        .find(|u| loc(u) == "https://press.example.org/en/briefings/advisory/")
+        .unwrap();
+    assert!(!advisory.children().any(|c| c.has_tag_name((XHTML, "link"))));
+    assert_eq!(
+        xml(site.path(), "robots.txt"),
+        "User-agent: *\nAllow: /\n\nSitemap: https://press.example.org/sitemap.xml\n"
+    );
+}
+
+#[test]
+fn pages_carry_canonical_opengraph_and_json_ld() {
+    let site = fixture("basic");
+    build_ok(site.path(), &[]);
+    let zh = page(site.path(), "zh/briefings/study-tour/index.html");
+    assert_eq!(
+        attr(&zh, "link[rel=canonical]", "href"),
+        "https://press.example.org/zh/briefings/study-tour/"
+    );
+    assert_eq!(attr(&zh, "meta[property='og:locale']", "content"), "zh_CN");
+    assert_eq!(
+        attr(&zh, "meta[property='og:locale:alternate']", "content"),
+        "en_GB"
+    );
+    assert_eq!(attr(&zh, "meta[property='og:type']", "content"), "article");
+    assert_eq!(
+        attr(&zh, "meta[name=description]", "content"),
+        "北京——下周，一个高级别代表团将访问三个欧洲国家的首都。参见签证对话。"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&text(&zh, "script[type='application/ld+json']")).unwrap();
+    assert_eq!(json["@type"], "NewsArticle");
+    assert_eq!(json["headline"], "中欧交流预防人口贩运的经验");
+    assert_eq!(json["datePublished"], "2015-10-16T00:00:00+08:00");
+    assert_eq!(json["dateModified"], "2015-10-16T00:00:00+08:00");
+    assert_eq!(json["inLanguage"], "zh-Hans");
+    assert_eq!(json["dateline"], "北京");
+    assert_eq!(json["publisher"]["name"], "测试办公室简报");
+    assert_eq!(
+        json["translationOfWork"]["@id"],
+        "https://press.example.org/en/briefings/study-tour/"
+    );
+    let en = page(site.path(), "en/briefings/study-tour/index.html");
+    assert_eq!(attr(&en, "meta[property='og:locale']", "content"), "en_GB");
+    let json: serde_json::Value =
+        serde_json::from_str(&text(&en, "script[type='application/ld+json']")).unwrap();
+    assert_eq!(
+        json["workTranslation"][0]["@id"],
+        "https://press.example.org/zh/briefings/study-tour/"
+    );
+    assert_eq!(json["workTranslation"][0]["inLanguage"], "zh-Hans");
+}
+
+#[test]
+fn json_ld_cannot_be_broken_out_of() {
+    let site = fixture("basic");
+    write(
+        site.path(),
+        "content/briefings/advisory.en.md",
+        "---\ntitle: \"</script><script>alert(1)</script>\"\ndate: 2016-11-21\n---\n\nText.\n",
+    );
+    build_ok(site.path(), &[]);
+    let raw = std::fs::read_to_string(site.path().join("output/en/briefings/advisory/index.html"))
+        .unwrap();
+    assert!(!raw.contains("<script>alert"), "{raw}");
+    let p = page(site.path(), "en/briefings/advisory/index.html");
+    assert_eq!(texts(&p, "script").len(), 1);
+    let json: serde_json::Value =
+        serde_json::from_str(&text(&p, "script[type='application/ld+json']")).unwrap();
+    assert_eq!(json["headline"], "</script><script>alert(1)</script>");
+    assert_eq!(text(&p, "h1"), "</script><script>alert(1)</script>");
+}
+
+#[test]
+fn the_root_page_chooses_a_language_with_and_without_script() {
+    let site = fixture("basic");
+    build_ok(site.path(), &[]);
+    let root = page(site.path(), "index.html");
+    assert_eq!(attrs(&root, "a.enter", "href"), ["/en/", "/zh/"]);
+    assert_eq!(attrs(&root, "section", "lang"), ["en", "zh-Hans"]);
+    assert_eq!(
+        attrs(&root, "link[rel=alternate]", "hreflang"),
+        ["en", "zh-Hans", "x-default"]
+    );
+    assert_eq!(
+        attr(&root, "link[hreflang=x-default]", "href"),
+        "https://press.example.org/"
+    );
+    assert!(text(&root, "script").contains("navigator.languages"));
+}
+
+#[test]
+fn an_alias_redirects_and_may_not_take_a_real_page() {
+    let site = fixture("basic");
+    build_ok(site.path(), &[]);
+    let alias = page(site.path(), "2015/10/old-study-tour/index.html");
+    assert_eq!(
+        attr(&alias, "meta[http-equiv=refresh]", "content"),
+        "0; url=/en/briefings/study-tour/"
+    );
+    assert_eq!(
+        attr(&alias, "link[rel=canonical]", "href"),
+        "https://press.example.org/en/briefings/study-tour/"
+    );
+    write(
+        site.path(),
+        "content/briefings/advisory.en.md",
+        "---\ntitle: Advisory\ndate: 2016-11-21\naliases: [/en/briefings/visa/]\n---\n\nText.\n",
+    );
+    let err = build_fails(site.path(), &[]);
+    assert!(
+        err.contains("two things would be written to /en/briefings/visa/index.html"),
+        "{err}"
+    );
+    assert!(err.contains("content/briefings/advisory.en.md"), "{err}");
+    assert!(err.contains("content/briefings/visa.en.md"), "{err}");
+}
+
+#[test]
+fn the_404_page_speaks_both_languages() {
+    let site = fixture("basic");
+    build_ok(site.path(), &[]);
+    let p = page(site.path(), "404.html");
+    assert_eq!(texts(&p, ".not-found h1"), ["Page not found", "页面未找到"]);
+    assert_eq!(attrs(&p, ".not-found section", "lang"), ["en", "zh-Hans"]);
+    assert_eq!(attrs(&p, ".not-found a", "href"), ["/en/", "/zh/"]);
+    assert_eq!(attr(&p, "link[rel=stylesheet]", "href"), "/style.css");
+}
+
+#[test]
+fn a_missing_interface_string_falls_back_with_one_warning() {
+    let site = fixture("basic");
+    let yaml = std::fs::read_to_string(site.path().join("site.yaml"))
+        .unwrap()
+        .replace(
+            "  zh: { name: 中文, html_lang: zh-Hans }",
+            "  zh: { name: 中文, html_lang: zh-Hans }\n  fr: { name: Français, html_lang: fr }",
+        )
+        .replace(
+            "  zh: 测试办公室简报",
+            "  zh: 测试办公室简报\n  fr: Notes de presse",
+        );
+    write(site.path(), "site.yaml", &yaml);
+    write(
+        site.path(),
+        "themes/default/i18n/fr.yaml",
+        "briefings: Notes\n",
+    );
+    write(
+        site.path(),
+        "content/pages/about.fr.md",
+        "---\ntitle: À propos\ndate: 2015-09-01\n---\n\nTexte.\n",
+    );
+    let out = briefing(site.path(), &["build"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("warning: the interface string `further_information` has no `fr` text; the `en` text is used"), "{err}");
+    assert_eq!(
+        err.matches("`further_information` has no `fr` text")
+            .count(),
+        1
+    );
+    let p = page(site.path(), "fr/about/index.html");
+    assert_eq!(texts(&p, ".site-nav a")[0], "Notes");
+    assert_eq!(text(&p, ".skip-link"), "Skip to content");
+}
