@@ -184,15 +184,15 @@ struct SitemapUrl {
 }
 
 /// What the site's kinds of listing are called in URLs and interface strings.
-#[derive(Clone, Copy)]
-enum Kind {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
     Projects,
     Funders,
     Tags,
 }
 
 impl Kind {
-    fn dir(self) -> &'static str {
+    pub fn dir(self) -> &'static str {
         match self {
             Kind::Projects => "projects",
             Kind::Funders => "funders",
@@ -200,7 +200,7 @@ impl Kind {
         }
     }
 
-    fn terms(self, index: &crate::site::LanguageIndex) -> &[Term] {
+    pub fn terms(self, index: &crate::site::LanguageIndex) -> &[Term] {
         match self {
             Kind::Projects => &index.projects,
             Kind::Funders => &index.funders,
@@ -209,73 +209,103 @@ impl Kind {
     }
 }
 
-const KINDS: [Kind; 3] = [Kind::Projects, Kind::Funders, Kind::Tags];
+pub const KINDS: [Kind; 3] = [Kind::Projects, Kind::Funders, Kind::Tags];
 
-struct Renderer<'a> {
-    site: &'a Site,
-    theme: &'a Theme,
-    config: &'a Config,
+/// One generated file of the site. Languages and terms are indices into the site model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Job {
+    /// A briefing's or static page's page.
+    Note(usize),
+    /// Page `page` (from 1) of a language's home (`term` None) or of a term's listing.
+    Listing {
+        lang: usize,
+        term: Option<(Kind, usize)>,
+        page: usize,
+    },
+    /// All projects, funders or tags of a language.
+    TermIndex {
+        lang: usize,
+        kind: Kind,
+    },
+    /// The Atom feed of a language, or of one of its projects.
+    Feed {
+        lang: usize,
+        project: Option<usize>,
+    },
+    Root,
+    NotFound,
+    Robots,
+    Sitemap,
+    /// A redirect from a note's old URL: the `alias`-th of its aliases.
+    Alias {
+        note: usize,
+        alias: usize,
+    },
 }
 
-type Rendered = Result<(OutputFile, Option<SitemapUrl>), Diagnostic>;
-
-/// Renders every page of the site and lists every file to copy.
-pub fn render(site: &Site, theme: &Theme) -> Result<Vec<OutputFile>, Vec<Diagnostic>> {
-    let r = Renderer {
-        site,
-        theme,
-        config: &site.config,
-    };
-    let published: Vec<usize> = (0..site.notes.len())
-        .filter(|&i| site.is_published(i))
-        .collect();
-    let mut results: Vec<Rendered> = published.par_iter().map(|&i| r.note_page(i)).collect();
-    for lang in &site.config.languages {
-        let code = lang.code.as_str();
-        let index = &site.languages[code];
-        results.extend(r.listing(code, None, &index.briefings));
-        results.push(r.feed(code, None, &index.briefings));
+/// Every generated file of the site, with its output path, in a fixed order.
+pub fn plan(site: &Site) -> Vec<(Job, String)> {
+    let r = Renderer::new(site, None);
+    let mut jobs = Vec::new();
+    for i in (0..site.notes.len()).filter(|&i| site.is_published(i)) {
+        jobs.push(Job::Note(i));
+        for a in 0..site.notes[i].aliases.len() {
+            jobs.push(Job::Alias { note: i, alias: a });
+        }
+    }
+    for (l, index) in site.languages.values().enumerate() {
+        let pages = |len: usize| len.div_ceil(site.config.per_page).max(1);
+        for page in 1..=pages(index.briefings.len()) {
+            jobs.push(Job::Listing {
+                lang: l,
+                term: None,
+                page,
+            });
+        }
+        jobs.push(Job::Feed {
+            lang: l,
+            project: None,
+        });
         for kind in KINDS {
-            results.push(r.term_index(code, kind));
-            for term in kind.terms(index) {
-                results.extend(r.listing(code, Some((kind, term)), &term.notes));
-                if matches!(kind, Kind::Projects) {
-                    results.push(r.feed(code, Some(term), &term.notes));
+            jobs.push(Job::TermIndex { lang: l, kind });
+            for (t, term) in kind.terms(index).iter().enumerate() {
+                for page in 1..=pages(term.notes.len()) {
+                    jobs.push(Job::Listing {
+                        lang: l,
+                        term: Some((kind, t)),
+                        page,
+                    });
+                }
+                if kind == Kind::Projects {
+                    jobs.push(Job::Feed {
+                        lang: l,
+                        project: Some(t),
+                    });
                 }
             }
         }
     }
-    results.push(r.root_page());
-    results.push(r.simple("404.html", "404.html"));
-    for &i in &published {
-        for alias in &site.notes[i].aliases {
-            results.push(r.alias_page(i, alias));
-        }
-    }
+    jobs.extend([Job::Root, Job::NotFound, Job::Robots, Job::Sitemap]);
+    jobs.into_iter().map(|j| (j, r.path(j))).collect()
+}
 
-    let mut files = Vec::with_capacity(results.len() + 64);
-    let mut sitemap = Vec::new();
-    let mut errors = Vec::new();
-    for result in results {
-        match result {
-            Ok((f, url)) => {
-                files.push(f);
-                sitemap.extend(url);
-            }
-            Err(e) => errors.push(e),
+/// Renders the given jobs of the plan, in parallel. Results come in the order of `jobs`.
+pub fn render_jobs(
+    site: &Site,
+    theme: &Theme,
+    jobs: &[Job],
+) -> Vec<Result<OutputFile, Diagnostic>> {
+    let r = Renderer::new(site, Some(theme));
+    jobs.par_iter().map(|&j| r.render(j)).collect()
+}
+
+/// The files copied as they are: files beside notes, loose files of content/, theme statics.
+pub fn copies(site: &Site, theme: &Theme) -> Vec<OutputFile> {
+    let mut files = Vec::new();
+    for (i, note) in site.notes.iter().enumerate() {
+        if !site.is_published(i) {
+            continue;
         }
-    }
-    match r.sitemap(sitemap) {
-        Ok(f) => files.push(f),
-        Err(e) => errors.push(e),
-    }
-    match r.simple("robots.txt", "robots.txt") {
-        Ok((f, _)) => files.push(f),
-        Err(e) => errors.push(e),
-    }
-    // Files beside a note are copied next to each of its pages.
-    for &i in &published {
-        let note = &site.notes[i];
         for asset in &note.assets {
             files.push(OutputFile {
                 path: format!("{}{}", note.path(), asset.rel),
@@ -301,7 +331,22 @@ pub fn render(site: &Site, theme: &Theme) -> Result<Vec<OutputFile>, Vec<Diagnos
             from: None,
         });
     }
-    check_collisions(site, &files, &mut errors);
+    files
+}
+
+/// Renders every page of the site and lists every file to copy.
+pub fn render(site: &Site, theme: &Theme) -> Result<Vec<OutputFile>, Vec<Diagnostic>> {
+    let jobs: Vec<Job> = plan(site).into_iter().map(|(j, _)| j).collect();
+    let mut files = Vec::with_capacity(jobs.len() + 64);
+    let mut errors = Vec::new();
+    for result in render_jobs(site, theme, &jobs) {
+        match result {
+            Ok(f) => files.push(f),
+            Err(e) => errors.push(e),
+        }
+    }
+    files.extend(copies(site, theme));
+    check_collisions(&site.config.root, &files, &mut errors);
     if errors.is_empty() {
         Ok(files)
     } else {
@@ -309,14 +354,23 @@ pub fn render(site: &Site, theme: &Theme) -> Result<Vec<OutputFile>, Vec<Diagnos
     }
 }
 
+struct Renderer<'a> {
+    site: &'a Site,
+    theme: Option<&'a Theme>,
+    config: &'a Config,
+}
+
 /// Two sources that would write the same output file are an error naming both.
-fn check_collisions(site: &Site, files: &[OutputFile], errors: &mut Vec<Diagnostic>) {
+pub fn check_collisions(
+    root: &std::path::Path,
+    files: &[OutputFile],
+    errors: &mut Vec<Diagnostic>,
+) {
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for (n, f) in files.iter().enumerate() {
         if let Some(first) = seen.insert(f.path.as_str(), n) {
             let describe = |f: &OutputFile| {
-                let shown =
-                    |p: &PathBuf| display_path(p.strip_prefix(&site.config.root).unwrap_or(p));
+                let shown = |p: &PathBuf| display_path(p.strip_prefix(root).unwrap_or(p));
                 match (&f.from, &f.body) {
                     (Some(from), _) => format!("{} ({})", shown(from), f.path),
                     (None, Body::File(p)) => shown(p),
@@ -331,7 +385,7 @@ fn check_collisions(site: &Site, files: &[OutputFile], errors: &mut Vec<Diagnost
             ))
             .help("change the alias, slug or file name so that each page and file has its own URL");
             if let Some(from) = f.from.as_ref().or(files[first].from.as_ref()) {
-                d = d.file(from.strip_prefix(&site.config.root).unwrap_or(from));
+                d = d.file(from.strip_prefix(root).unwrap_or(from));
             }
             errors.push(d);
         }
@@ -348,6 +402,97 @@ fn json_for_script(value: &serde_json::Value) -> String {
 }
 
 impl<'a> Renderer<'a> {
+    fn new(site: &'a Site, theme: Option<&'a Theme>) -> Self {
+        Renderer {
+            site,
+            theme,
+            config: &site.config,
+        }
+    }
+
+    fn lang(&self, l: usize) -> &'a str {
+        &self.config.languages[l].code
+    }
+
+    fn term(&self, lang: usize, kind: Kind, t: usize) -> &'a Term {
+        &kind.terms(&self.site.languages[lang])[t]
+    }
+
+    /// The folder of a listing: `en/` or `en/projects/<key>/`.
+    fn listing_dir(&self, lang: usize, term: Option<(Kind, usize)>) -> String {
+        let code = self.lang(lang);
+        match term {
+            None => format!("{code}/"),
+            Some((kind, t)) => format!("{code}/{}/{}/", kind.dir(), self.term(lang, kind, t).key),
+        }
+    }
+
+    fn listing_page_path(&self, lang: usize, term: Option<(Kind, usize)>, page: usize) -> String {
+        let dir = self.listing_dir(lang, term);
+        if page == 1 {
+            dir
+        } else {
+            format!("{dir}page/{page}/")
+        }
+    }
+
+    /// The site path of a job's page (`en/briefings/x/`), as canonical URLs use it.
+    fn page_path(&self, job: Job) -> String {
+        match job {
+            Job::Note(i) => self.site.notes[i].path(),
+            Job::Listing { lang, term, page } => self.listing_page_path(lang, term, page),
+            Job::TermIndex { lang, kind } => format!("{}/{}/", self.lang(lang), kind.dir()),
+            Job::Feed { lang, project } => {
+                self.listing_dir(lang, project.map(|p| (Kind::Projects, p)))
+            }
+            Job::Root => String::new(),
+            Job::NotFound => "404.html".into(),
+            Job::Robots => "robots.txt".into(),
+            Job::Sitemap => "sitemap.xml".into(),
+            Job::Alias { note, .. } => self.site.notes[note].path(),
+        }
+    }
+
+    /// The output file of a job.
+    fn path(&self, job: Job) -> String {
+        match job {
+            Job::Note(_) | Job::Listing { .. } | Job::TermIndex { .. } | Job::Root => {
+                format!("{}index.html", self.page_path(job))
+            }
+            Job::Feed { .. } => format!("{}atom.xml", self.page_path(job)),
+            Job::NotFound | Job::Robots | Job::Sitemap => self.page_path(job),
+            Job::Alias { note, alias } => {
+                let trimmed = self.site.notes[note].aliases[alias].trim_start_matches('/');
+                if trimmed.is_empty() || trimmed.ends_with('/') {
+                    format!("{trimmed}index.html")
+                } else if trimmed.ends_with(".html") || trimmed.ends_with(".htm") {
+                    trimmed.to_string()
+                } else {
+                    format!("{trimmed}/index.html")
+                }
+            }
+        }
+    }
+
+    fn render(&self, job: Job) -> Result<OutputFile, Diagnostic> {
+        let path = self.path(job);
+        let mut file = match job {
+            Job::Note(i) => self.note_page(i, path)?,
+            Job::Listing { lang, term, page } => self.listing_page(lang, term, page, path)?,
+            Job::TermIndex { lang, kind } => self.term_index(lang, kind, path)?,
+            Job::Feed { lang, project } => self.feed(lang, project, path)?,
+            Job::Root => self.root_page(path)?,
+            Job::NotFound => self.simple("404.html", path)?,
+            Job::Robots => self.simple("robots.txt", path)?,
+            Job::Sitemap => self.sitemap(path)?,
+            Job::Alias { note, alias } => self.alias_page(note, alias, path)?,
+        };
+        if let Job::Note(i) | Job::Alias { note: i, .. } = job {
+            file.from = Some(self.site.notes[i].source.clone());
+        }
+        Ok(file)
+    }
+
     fn site_view(&self, lang: &str) -> SiteView<'a> {
         let c = self.config;
         SiteView {
@@ -551,20 +696,19 @@ impl<'a> Renderer<'a> {
         ctx: &Context,
         path: String,
     ) -> Result<OutputFile, Diagnostic> {
-        let text = self
-            .theme
+        let theme = self.theme.expect("rendering needs the theme");
+        let text = theme
             .tera
             .render(template, ctx)
-            .map_err(|e| template_error(&e, &self.theme.sources))?;
+            .map_err(|e| template_error(&e, &theme.sources))?;
         Ok(OutputFile::page(path, text))
     }
 
-    fn note_page(&self, i: usize) -> Rendered {
+    fn note_page(&self, i: usize, out: String) -> Result<OutputFile, Diagnostic> {
         let site = self.site;
         let note = &site.notes[i];
         let path = note.path();
-        let alternates =
-            self.alternates(|code| site.version_in(i, code).map(|j| site.notes[j].path()));
+        let alternates = self.note_alternates(i);
         let mut ctx = self.base_context(&note.lang, &path, &alternates);
         let view = self.note_view(i);
         ctx.insert(
@@ -591,20 +735,19 @@ impl<'a> Renderer<'a> {
             }
             Section::Pages => "page.html",
         };
-        let lastmod = &site.modified(i).rfc3339;
-        let url = self.sitemap_url(&path, Some(lastmod), &alternates);
-        let mut file = self
-            .render_to(template, &ctx, format!("{path}index.html"))
-            .map_err(|mut d| {
-                d.message = format!(
-                    "{} (while rendering {})",
-                    d.message,
-                    display_path(&note.shown)
-                );
-                d
-            })?;
-        file.from = Some(note.source.clone());
-        Ok((file, Some(url)))
+        self.render_to(template, &ctx, out).map_err(|mut d| {
+            d.message = format!(
+                "{} (while rendering {})",
+                d.message,
+                display_path(&note.shown)
+            );
+            d
+        })
+    }
+
+    fn note_alternates(&self, i: usize) -> Vec<Alternate<'a>> {
+        let site = self.site;
+        self.alternates(|code| site.version_in(i, code).map(|j| site.notes[j].path()))
     }
 
     /// schema.org NewsArticle for a briefing, with its translations.
@@ -674,90 +817,110 @@ impl<'a> Renderer<'a> {
         article
     }
 
-    /// A paginated list of briefings: the home page of a language (`term` None), or a
-    /// project's, funder's or tag's page. Each page gets only its slice of the list.
-    fn listing(&self, lang: &str, term: Option<(Kind, &Term)>, list: &[usize]) -> Vec<Rendered> {
-        let base = match term {
-            None => format!("{lang}/"),
-            Some((kind, t)) => format!("{lang}/{}/{}/", kind.dir(), t.key),
-        };
-        let per_page = self.config.per_page;
-        let pages = list.len().div_ceil(per_page).max(1);
-        let page_path = |n: usize| {
-            if n == 1 {
-                base.clone()
-            } else {
-                format!("{base}page/{n}/")
-            }
-        };
-        // The same listing in the other languages, where it exists.
-        let alternates = self.alternates(|code| match term {
+    /// The briefings of a listing: a language's, or a term's.
+    fn listing_items(&self, lang: usize, term: Option<(Kind, usize)>) -> &'a [usize] {
+        match term {
+            None => &self.site.languages[lang].briefings,
+            Some((kind, t)) => &self.term(lang, kind, t).notes,
+        }
+    }
+
+    /// The same listing in the other languages, where it exists.
+    fn listing_alternates(&self, lang: usize, term: Option<(Kind, usize)>) -> Vec<Alternate<'a>> {
+        self.alternates(|code| match term {
             None => Some(format!("{code}/")),
             Some((kind, t)) => {
+                let key = &self.term(lang, kind, t).key;
                 let index = self.site.languages.get(code)?;
                 kind.terms(index)
                     .iter()
-                    .any(|o| o.key == t.key)
-                    .then(|| format!("{code}/{}/{}/", kind.dir(), t.key))
+                    .any(|o| o.key == *key)
+                    .then(|| format!("{code}/{}/{key}/", kind.dir()))
             }
-        });
-        let lastmod = list.iter().map(|&i| &self.site.modified(i).rfc3339).max();
-        (1..=pages)
-            .map(|n| {
-                let path = page_path(n);
-                let mut ctx = self.base_context(lang, &path, &alternates);
-                let items: Vec<NoteLink> = list
-                    .iter()
-                    .skip((n - 1) * per_page)
-                    .take(per_page)
-                    .map(|&i| self.note_link(i))
-                    .collect();
-                ctx.insert("items", &items);
-                ctx.insert("page_number", &n);
-                ctx.insert("page_count", &pages);
-                if n > 1 {
-                    ctx.insert("newer", &self.config.link(&page_path(n - 1)));
-                }
-                if n < pages {
-                    ctx.insert("older", &self.config.link(&page_path(n + 1)));
-                }
-                let template = match term {
-                    None => "home.html",
-                    Some((kind, t)) => {
-                        ctx.insert("kind", kind.dir());
-                        ctx.insert(
-                            "term",
-                            &serde_json::json!({
-                                "key": t.key,
-                                "name": t.name,
-                                "url": t.url,
-                                "count": t.notes.len(),
-                                "feed": matches!(kind, Kind::Projects)
-                                    .then(|| self.config.link(&format!("{base}atom.xml"))),
-                                "index": self.config.link(&format!("{lang}/{}/", kind.dir())),
-                            }),
-                        );
-                        ctx.insert(
-                            "meta_title",
-                            &format!("{} · {}", t.name, self.config.title(lang)),
-                        );
-                        "term.html"
-                    }
-                };
-                let file = self.render_to(template, &ctx, format!("{path}index.html"))?;
-                let url = self.sitemap_url(&path, lastmod.map(String::as_str), &alternates);
-                Ok((file, Some(url)))
-            })
-            .collect()
+        })
+    }
+
+    /// The newest change among a list of notes.
+    fn lastmod<'b>(&self, notes: impl Iterator<Item = &'b usize>) -> Option<&'a str> {
+        notes.map(|&i| self.site.modified(i).rfc3339.as_str()).max()
+    }
+
+    /// One page of a paginated list of briefings: the home page of a language (`term` None),
+    /// or a project's, funder's or tag's page. It gets only its slice of the list.
+    fn listing_page(
+        &self,
+        lang: usize,
+        term: Option<(Kind, usize)>,
+        n: usize,
+        out: String,
+    ) -> Result<OutputFile, Diagnostic> {
+        let code = self.lang(lang);
+        let list = self.listing_items(lang, term);
+        let per_page = self.config.per_page;
+        let pages = list.len().div_ceil(per_page).max(1);
+        let path = self.listing_page_path(lang, term, n);
+        let alternates = self.listing_alternates(lang, term);
+        let mut ctx = self.base_context(code, &path, &alternates);
+        let items: Vec<NoteLink> = list
+            .iter()
+            .skip((n - 1) * per_page)
+            .take(per_page)
+            .map(|&i| self.note_link(i))
+            .collect();
+        ctx.insert("items", &items);
+        ctx.insert("page_number", &n);
+        ctx.insert("page_count", &pages);
+        if n > 1 {
+            ctx.insert(
+                "newer",
+                &self.config.link(&self.listing_page_path(lang, term, n - 1)),
+            );
+        }
+        if n < pages {
+            ctx.insert(
+                "older",
+                &self.config.link(&self.listing_page_path(lang, term, n + 1)),
+            );
+        }
+        let template = match term {
+            None => "home.html",
+            Some((kind, t)) => {
+                let term = self.term(lang, kind, t);
+                let dir = self.listing_dir(lang, Some((kind, t)));
+                ctx.insert("kind", kind.dir());
+                ctx.insert(
+                    "term",
+                    &serde_json::json!({
+                        "key": term.key,
+                        "name": term.name,
+                        "url": term.url,
+                        "count": term.notes.len(),
+                        "feed": (kind == Kind::Projects).then(|| self.config.link(&format!("{dir}atom.xml"))),
+                        "index": self.config.link(&format!("{code}/{}/", kind.dir())),
+                    }),
+                );
+                ctx.insert(
+                    "meta_title",
+                    &format!("{} · {}", term.name, self.config.title(code)),
+                );
+                "term.html"
+            }
+        };
+        self.render_to(template, &ctx, out)
+    }
+
+    fn term_index_alternates(&self, kind: Kind) -> Vec<Alternate<'a>> {
+        self.alternates(|code| Some(format!("{code}/{}/", kind.dir())))
     }
 
     /// The page listing every project, funder or tag of a language.
-    fn term_index(&self, lang: &str, kind: Kind) -> Rendered {
-        let path = format!("{lang}/{}/", kind.dir());
-        let alternates = self.alternates(|code| Some(format!("{code}/{}/", kind.dir())));
-        let mut ctx = self.base_context(lang, &path, &alternates);
-        let terms = kind.terms(&self.site.languages[lang]);
-        let links: Vec<TermLink> = terms
+    fn term_index(&self, lang: usize, kind: Kind, out: String) -> Result<OutputFile, Diagnostic> {
+        let code = self.lang(lang);
+        let path = format!("{code}/{}/", kind.dir());
+        let alternates = self.term_index_alternates(kind);
+        let mut ctx = self.base_context(code, &path, &alternates);
+        let links: Vec<TermLink> = kind
+            .terms(&self.site.languages[lang])
             .iter()
             .map(|t| TermLink {
                 name: t.name.clone(),
@@ -768,40 +931,37 @@ impl<'a> Renderer<'a> {
             .collect();
         ctx.insert("kind", kind.dir());
         ctx.insert("terms", &links);
-        let lastmod = terms
-            .iter()
-            .flat_map(|t| t.notes.first())
-            .map(|&i| &self.site.modified(i).rfc3339)
-            .max();
-        let file = self.render_to("terms.html", &ctx, format!("{path}index.html"))?;
-        let url = self.sitemap_url(&path, lastmod.map(String::as_str), &alternates);
-        Ok((file, Some(url)))
+        self.render_to("terms.html", &ctx, out)
     }
 
     /// The Atom feed of a language, or of a project in that language: the newest entries.
-    fn feed(&self, lang: &str, project: Option<&Term>, list: &[usize]) -> Rendered {
-        let dir = match project {
-            None => format!("{lang}/"),
-            Some(t) => format!("{lang}/projects/{}/", t.key),
-        };
+    fn feed(
+        &self,
+        lang: usize,
+        project: Option<usize>,
+        out: String,
+    ) -> Result<OutputFile, Diagnostic> {
+        let code = self.lang(lang);
+        let term = project.map(|t| (Kind::Projects, t));
+        let dir = self.listing_dir(lang, term);
+        let list = self.listing_items(lang, term);
         let entries: Vec<NoteLink> = list
             .iter()
             .take(FEED_ENTRIES)
             .map(|&i| self.note_link(i))
             .collect();
-        let now = self.site.now.to_string();
         let updated = list
             .iter()
             .take(FEED_ENTRIES)
             .map(|&i| self.site.modified(i))
             .max_by_key(|w| w.timestamp)
-            .map_or(now, |w| w.rfc3339.clone());
-        let site_title = self.config.title(lang);
+            .map_or_else(|| self.site.now.to_string(), |w| w.rfc3339.clone());
+        let site_title = self.config.title(code);
         let title = match project {
             None => site_title.to_string(),
-            Some(t) => format!("{} · {site_title}", t.name),
+            Some(t) => format!("{} · {site_title}", self.term(lang, Kind::Projects, t).name),
         };
-        let mut ctx = self.base_context(lang, &dir, &[]);
+        let mut ctx = self.base_context(code, &dir, &[]);
         ctx.insert(
             "feed",
             &serde_json::json!({
@@ -812,63 +972,78 @@ impl<'a> Renderer<'a> {
             }),
         );
         ctx.insert("entries", &entries);
-        Ok((
-            self.render_to("atom.xml", &ctx, format!("{dir}atom.xml"))?,
-            None,
-        ))
+        self.render_to("atom.xml", &ctx, out)
     }
 
-    fn root_page(&self) -> Rendered {
+    fn home_alternates(&self) -> Vec<Alternate<'a>> {
+        self.alternates(|code| Some(format!("{code}/")))
+    }
+
+    fn root_page(&self, out: String) -> Result<OutputFile, Diagnostic> {
         let lang = self.config.default_language.as_str();
-        let alternates = self.alternates(|code| Some(format!("{code}/")));
-        let ctx = self.base_context(lang, "", &alternates);
-        let lastmod = self
-            .site
-            .languages
-            .values()
-            .flat_map(|index| index.briefings.first())
-            .map(|&i| &self.site.modified(i).rfc3339)
-            .max();
-        let file = self.render_to("root.html", &ctx, "index.html".to_string())?;
-        Ok((
-            file,
-            Some(self.sitemap_url("", lastmod.map(String::as_str), &[])),
-        ))
+        let ctx = self.base_context(lang, "", &self.home_alternates());
+        self.render_to("root.html", &ctx, out)
     }
 
     /// A page of the site as a whole (404, robots.txt), in the default language.
-    fn simple(&self, template: &str, path: &str) -> Rendered {
+    fn simple(&self, template: &str, path: String) -> Result<OutputFile, Diagnostic> {
         let lang = self.config.default_language.as_str();
-        let alternates = self.alternates(|code| Some(format!("{code}/")));
-        let ctx = self.base_context(lang, path, &alternates);
-        Ok((self.render_to(template, &ctx, path.to_string())?, None))
+        let ctx = self.base_context(lang, &path, &self.home_alternates());
+        self.render_to(template, &ctx, path)
     }
 
     /// A redirect from an old URL of a note to the note.
-    fn alias_page(&self, i: usize, alias: &str) -> Rendered {
+    fn alias_page(&self, i: usize, _alias: usize, out: String) -> Result<OutputFile, Diagnostic> {
         let note = &self.site.notes[i];
-        let trimmed = alias.trim_start_matches('/');
-        let path = if trimmed.is_empty() || trimmed.ends_with('/') {
-            format!("{trimmed}index.html")
-        } else if trimmed.ends_with(".html") || trimmed.ends_with(".htm") {
-            trimmed.to_string()
-        } else {
-            format!("{trimmed}/index.html")
-        };
         let target = note.path();
         let mut ctx = self.base_context(&note.lang, &target, &[]);
         ctx.insert("target", &self.config.link(&target));
         ctx.insert("title", &note.title);
-        let mut file = self.render_to("alias.html", &ctx, path)?;
-        file.from = Some(note.source.clone());
-        Ok((file, None))
+        self.render_to("alias.html", &ctx, out)
     }
 
-    fn sitemap(&self, mut urls: Vec<SitemapUrl>) -> Result<OutputFile, Diagnostic> {
+    /// The sitemap entry of a job's page, for pages that search engines should see.
+    fn sitemap_entry(&self, job: Job) -> Option<SitemapUrl> {
+        let site = self.site;
+        let (alternates, lastmod) = match job {
+            Job::Note(i) => (
+                self.note_alternates(i),
+                Some(site.modified(i).rfc3339.as_str()),
+            ),
+            Job::Listing { lang, term, .. } => (
+                self.listing_alternates(lang, term),
+                self.lastmod(self.listing_items(lang, term).iter()),
+            ),
+            Job::TermIndex { lang, kind } => (
+                self.term_index_alternates(kind),
+                self.lastmod(
+                    kind.terms(&site.languages[lang])
+                        .iter()
+                        .flat_map(|t| t.notes.first()),
+                ),
+            ),
+            Job::Root => (
+                Vec::new(),
+                self.lastmod(
+                    site.languages
+                        .values()
+                        .flat_map(|index| index.briefings.first()),
+                ),
+            ),
+            _ => return None,
+        };
+        Some(self.sitemap_url(&self.page_path(job), lastmod, &alternates))
+    }
+
+    fn sitemap(&self, out: String) -> Result<OutputFile, Diagnostic> {
+        let mut urls: Vec<SitemapUrl> = plan(self.site)
+            .into_iter()
+            .filter_map(|(job, _)| self.sitemap_entry(job))
+            .collect();
         urls.sort_by(|a, b| a.loc.cmp(&b.loc));
         let mut ctx = Context::new();
         ctx.insert("urls", &urls);
-        self.render_to("sitemap.xml", &ctx, "sitemap.xml".to_string())
+        self.render_to("sitemap.xml", &ctx, out)
     }
 }
 
