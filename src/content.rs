@@ -159,6 +159,12 @@ impl Content {
 /// Loads and checks every file under `<root>/content`. Every error is collected, not only the
 /// first: the notes that loaded are kept, so later stages can report their errors too.
 pub fn load(config: &Config) -> Content {
+    load_reusing(config, &HashMap::new())
+}
+
+/// Loads `content/` like [`load`], taking the notes in `unchanged` (by path under content/)
+/// as they are instead of reading their files again.
+pub fn load_reusing(config: &Config, unchanged: &HashMap<&str, &Note>) -> Content {
     let content_dir = config.root.join(CONTENT_DIR);
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
@@ -244,7 +250,14 @@ pub fn load(config: &Config) -> Content {
 
     let parsed: Vec<Parsed> = markdown
         .par_iter()
-        .map(|(path, rel)| parse_note(config, path, rel))
+        .map(|(path, rel)| match unchanged.get(rel.as_str()) {
+            Some(note) => {
+                let mut note = (*note).clone();
+                note.assets.clear();
+                Ok((note, Vec::new()))
+            }
+            None => parse_note(config, path, rel),
+        })
         .collect();
     let mut notes = Vec::new();
     let mut failed = HashSet::new();

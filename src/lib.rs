@@ -10,6 +10,7 @@ pub mod dates;
 pub mod error;
 pub mod markdown;
 pub mod output;
+pub mod preview;
 pub mod render;
 pub mod site;
 pub mod theme;

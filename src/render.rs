@@ -289,6 +289,61 @@ pub fn plan(site: &Site) -> Vec<(Job, String)> {
     jobs.into_iter().map(|j| (j, r.path(j))).collect()
 }
 
+/// What a job's output depends on, as a number: equal numbers mean equal output, given the
+/// same site settings and theme. `version[i]` changes whenever note `i` does. None for jobs
+/// that are cheap enough to render every time (feeds, indexes, the sitemap).
+pub fn signature(site: &Site, job: Job, version: &[u64]) -> Option<u64> {
+    use std::hash::{Hash, Hasher};
+    let r = Renderer::new(site, None);
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let note = |i: usize, h: &mut std::collections::hash_map::DefaultHasher| {
+        (&site.notes[i].content_rel, version[i]).hash(h);
+    };
+    let lang: &str = match job {
+        Job::Note(i) | Job::Alias { note: i, .. } => {
+            let n = &site.notes[i];
+            note(i, &mut h);
+            n.embargo
+                .as_ref()
+                .map(|e| e.timestamp > site.now)
+                .hash(&mut h);
+            for &t in &site.translations[i] {
+                note(t, &mut h);
+            }
+            if let Some(p) = site.position[i] {
+                let list = &site.languages[&n.lang].briefings;
+                for j in [p.checked_sub(1), Some(p + 1)].into_iter().flatten() {
+                    if let Some(&neighbour) = list.get(j) {
+                        note(neighbour, &mut h);
+                    }
+                }
+            }
+            &n.lang
+        }
+        Job::Listing { lang, term, page } => {
+            let items = r.listing_items(lang, term);
+            (items.len(), page).hash(&mut h);
+            if let Some((kind, t)) = term {
+                r.term(lang, kind, t).name.hash(&mut h);
+            }
+            let per_page = site.config.per_page;
+            for &i in items.iter().skip((page - 1) * per_page).take(per_page) {
+                note(i, &mut h);
+            }
+            for a in r.listing_alternates(lang, term) {
+                a.available.hash(&mut h);
+            }
+            r.lang(lang)
+        }
+        _ => return None,
+    };
+    // Every page shows the static pages of its language in its navigation.
+    for &p in &site.languages[lang].pages {
+        note(p, &mut h);
+    }
+    Some(h.finish())
+}
+
 /// Renders the given jobs of the plan, in parallel. Results come in the order of `jobs`.
 pub fn render_jobs(
     site: &Site,

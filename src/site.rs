@@ -85,6 +85,10 @@ pub struct Site {
     pub warnings: Vec<Diagnostic>,
     /// "Now" of this build: the date of feeds that have no entries.
     pub now: Timestamp,
+    /// A fingerprint of everything a relative link in a note can resolve to.
+    link_targets: u64,
+    /// Per note: whether its rendered Markdown was taken from the previous site.
+    pub markdown_reused: Vec<bool>,
 }
 
 impl Site {
@@ -93,6 +97,17 @@ impl Site {
         config: Config,
         content: Content,
         selection: &Selection,
+    ) -> Result<Site, Vec<Diagnostic>> {
+        Site::new_reusing(config, content, selection, None)
+    }
+
+    /// Like [`Site::new`], taking the rendered Markdown of `previous` for notes whose text is
+    /// the same, as long as no note, file or publication state that links depend on changed.
+    pub fn new_reusing(
+        config: Config,
+        content: Content,
+        selection: &Selection,
+        previous: Option<&Site>,
     ) -> Result<Site, Vec<Diagnostic>> {
         let Content {
             notes,
@@ -190,15 +205,38 @@ impl Site {
             &loose_assets,
             &failed,
         );
-        let results: Vec<Result<Option<Rendered>, Vec<Diagnostic>>> = notes
+        let link_targets = link_targets(&config, &notes, &withheld, &loose_assets);
+        let reusable: HashMap<&str, &Rendered> = match previous {
+            Some(p) if p.link_targets == link_targets && p.config.raw_html == config.raw_html => p
+                .notes
+                .iter()
+                .zip(&p.rendered)
+                .filter_map(|(n, r)| Some((n.content_rel.as_str(), r.as_ref()?)))
+                .collect(),
+            _ => HashMap::new(),
+        };
+        let previous_text: HashMap<&str, &str> = previous
+            .map(|p| {
+                p.notes
+                    .iter()
+                    .map(|n| (n.content_rel.as_str(), n.text.as_str()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let results: Vec<Result<Option<(Rendered, bool)>, Vec<Diagnostic>>> = notes
             .par_iter()
             .enumerate()
             .map(|(i, note)| {
                 if !published(i) {
                     return Ok(None);
                 }
+                if let Some(r) = reusable.get(note.content_rel.as_str())
+                    && previous_text.get(note.content_rel.as_str()) == Some(&note.text.as_str())
+                {
+                    return Ok(Some(((*r).clone(), true)));
+                }
                 markdown::render(note.body(), config.raw_html, |dest| links.resolve(i, dest))
-                    .map(Some)
+                    .map(|r| Some((r, false)))
                     .map_err(|errors| {
                         errors
                             .into_iter()
@@ -218,12 +256,21 @@ impl Site {
         let (loading_errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) =
             diagnostics.into_iter().partition(Diagnostic::is_error);
         errors.splice(0..0, loading_errors);
+        let mut markdown_reused = Vec::with_capacity(notes.len());
         for r in results {
             match r {
-                Ok(r) => rendered.push(r),
+                Ok(Some((r, reused))) => {
+                    rendered.push(Some(r));
+                    markdown_reused.push(reused);
+                }
+                Ok(None) => {
+                    rendered.push(None);
+                    markdown_reused.push(false);
+                }
                 Err(e) => {
                     errors.extend(e);
                     rendered.push(None);
+                    markdown_reused.push(false);
                 }
             }
         }
@@ -242,6 +289,8 @@ impl Site {
             loose_assets,
             warnings,
             now: selection.now,
+            link_targets,
+            markdown_reused,
         })
     }
 
@@ -275,6 +324,37 @@ impl Site {
             .copied()
             .find(|&j| self.notes[j].lang == lang)
     }
+}
+
+/// A fingerprint of what links resolve against: every note's file, language, URL, pairing and
+/// publication, and every file beside notes or loose in content/.
+fn link_targets(
+    config: &Config,
+    notes: &[Note],
+    withheld: &[Option<Withheld>],
+    loose_assets: &[LooseAsset],
+) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    config.base_path.hash(&mut h);
+    for (n, w) in notes.iter().zip(withheld) {
+        (
+            &n.content_rel,
+            &n.lang,
+            &n.slug,
+            &n.translation_key,
+            n.section,
+            w.is_some(),
+        )
+            .hash(&mut h);
+        for a in &n.assets {
+            a.rel.hash(&mut h);
+        }
+    }
+    for a in loose_assets {
+        a.rel.hash(&mut h);
+    }
+    h.finish()
 }
 
 /// The registry entries (projects or funders) that briefings of one language refer to.

@@ -1,0 +1,328 @@
+//! The site held in memory for `serve`: built once, then rebuilt after each change by
+//! rendering only the pages the change can affect. The result equals a full build.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+
+use crate::config::Config;
+use crate::content::{self, CONTENT_DIR};
+use crate::error::Diagnostics;
+use crate::render::{self, Body, OutputFile};
+use crate::site::{Selection, Site};
+use crate::theme::Theme;
+
+/// How `serve` builds: for the local address, with drafts and embargoed notes.
+#[derive(Debug, Clone)]
+pub struct PreviewOptions {
+    pub root: PathBuf,
+    /// The address the preview is served at, e.g. `http://127.0.0.1:1111`.
+    pub base_url: String,
+    /// "Now" for embargo banners; default the clock at each rebuild.
+    pub now: Option<Timestamp>,
+}
+
+/// What a change touched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// site.yaml or the theme: everything is rebuilt.
+    Everything,
+    /// Notes and files under content/ (paths under content/).
+    Content(HashSet<String>),
+    /// Only the stylesheet (or other theme static files) changed: no page needs rendering.
+    Styles,
+    /// Nothing the site is made of.
+    Nothing,
+}
+
+/// What a rebuild did, for the terminal.
+#[derive(Debug, Clone)]
+pub struct Rebuilt {
+    pub change: Change,
+    /// Pages rendered (the others were kept).
+    pub rendered: usize,
+    pub pages: usize,
+    pub took: Duration,
+}
+
+struct Loaded {
+    theme: Arc<Theme>,
+    site: Site,
+    files: HashMap<String, Arc<Body>>,
+    signatures: HashMap<String, u64>,
+    /// Per note (path under content/): a number that changes whenever the note does.
+    versions: HashMap<String, u64>,
+}
+
+/// The site in memory.
+pub struct Preview {
+    options: PreviewOptions,
+    loaded: Option<Loaded>,
+    /// The problems of the last build, if it failed (the last good site is still served).
+    pub error: Option<Diagnostics>,
+    counter: u64,
+}
+
+impl Preview {
+    /// Builds the whole site; on failure the preview holds the error and no site.
+    pub fn new(options: PreviewOptions) -> Preview {
+        let mut p = Preview {
+            options,
+            loaded: None,
+            error: None,
+            counter: 0,
+        };
+        let _ = p.rebuild(&Change::Everything);
+        p
+    }
+
+    /// A file of the site: path under the site root, without a leading slash.
+    pub fn get(&self, path: &str) -> Option<Arc<Body>> {
+        self.loaded.as_ref()?.files.get(path).cloned()
+    }
+
+    /// Every path of the site, sorted.
+    pub fn paths(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self
+            .loaded
+            .as_ref()
+            .map(|l| l.files.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        v.sort_unstable();
+        v
+    }
+
+    /// The settings of the site being served, if one was built.
+    pub fn config(&self) -> Option<&Config> {
+        self.loaded.as_ref().map(|l| &l.site.config)
+    }
+
+    /// Sorts changed files (absolute, or relative to the root) into what must be rebuilt.
+    pub fn classify(&self, paths: &[PathBuf]) -> Change {
+        let root = &self.options.root;
+        let mut content = HashSet::new();
+        let mut styles = false;
+        for path in paths {
+            let rel = path.strip_prefix(root).unwrap_or(path);
+            if rel
+                .components()
+                .any(|c| content::is_ignored(c.as_os_str().to_str()))
+            {
+                continue;
+            }
+            let rel_text = crate::error::display_path(rel);
+            if rel_text == crate::config::SITE_FILE {
+                return Change::Everything;
+            }
+            if let Some(theme_rel) = rel_text.strip_prefix("themes/") {
+                // A stylesheet or image of the theme needs no page rendered.
+                if theme_rel.split('/').nth(1) == Some("static") && !root.join(rel).is_dir() {
+                    styles = true;
+                    continue;
+                }
+                return Change::Everything;
+            }
+            if let Some(c) = rel_text.strip_prefix(&format!("{CONTENT_DIR}/")) {
+                content.insert(c.to_string());
+            } else if rel_text == CONTENT_DIR {
+                content.insert(String::new());
+            }
+        }
+        match (content.is_empty(), styles) {
+            (false, _) => Change::Content(content),
+            (true, true) => Change::Styles,
+            (true, false) => Change::Nothing,
+        }
+    }
+
+    fn selection(&self) -> Selection {
+        Selection {
+            now: self.options.now.unwrap_or_else(Timestamp::now),
+            drafts: true,
+            embargoed: true,
+        }
+    }
+
+    /// Rebuilds after a change. On failure the last good site stays and `error` is set.
+    pub fn rebuild(&mut self, change: &Change) -> Result<Rebuilt, Diagnostics> {
+        let started = Instant::now();
+        let selection = self.selection();
+        let result = match (&self.loaded, change) {
+            (Some(_), Change::Nothing) => Ok(None),
+            (Some(_), Change::Styles) => self.restyle().map(|_| None),
+            (Some(loaded), Change::Content(paths)) => {
+                update(loaded, paths, &selection, &mut self.counter).map(Some)
+            }
+            _ => self.full().map(Some),
+        };
+        match result {
+            Ok(new) => {
+                let rendered = new.as_ref().map_or(0, |(_, n)| *n);
+                if let Some((loaded, _)) = new {
+                    self.loaded = Some(loaded);
+                }
+                self.error = None;
+                Ok(Rebuilt {
+                    change: change.clone(),
+                    rendered,
+                    pages: self.loaded.as_ref().map_or(0, |l| l.signatures.len()),
+                    took: started.elapsed(),
+                })
+            }
+            Err(e) => {
+                self.error = Some(e.clone());
+                Err(e)
+            }
+        }
+    }
+
+    fn next_version(counter: &mut u64) -> u64 {
+        *counter += 1;
+        *counter
+    }
+
+    /// Loads and renders everything.
+    fn full(&mut self) -> Result<(Loaded, usize), Diagnostics> {
+        let config = Config::load(&self.options.root)?.with_base_url(&self.options.base_url)?;
+        let content = content::load(&config);
+        let theme = Theme::load(&config);
+        let site = Site::new(config, content, &self.selection());
+        let (site, theme) = match (site, theme) {
+            (Ok(s), Ok(t)) => (s, t),
+            (s, t) => {
+                let mut errors = s.err().unwrap_or_default();
+                errors.extend(t.err().unwrap_or_default());
+                return Err(Diagnostics(errors));
+            }
+        };
+        let versions = site
+            .notes
+            .iter()
+            .map(|n| (n.content_rel.clone(), Self::next_version(&mut self.counter)))
+            .collect();
+        install(site, Arc::new(theme), versions, None)
+    }
+
+    /// Theme static files changed: the list of copied files is refreshed, no page rendered.
+    fn restyle(&mut self) -> Result<(), Diagnostics> {
+        let loaded = self.loaded.as_mut().expect("restyle needs a loaded site");
+        let theme = Theme::load(&loaded.site.config).map_err(Diagnostics)?;
+        for f in render::copies(&loaded.site, &theme) {
+            loaded.files.insert(f.path, Arc::new(f.body));
+        }
+        Ok(())
+    }
+}
+
+/// Rebuilds after changes under content/: notes not named are taken as they were, and
+/// their Markdown is not rendered again unless what links resolve against changed.
+fn update(
+    loaded: &Loaded,
+    changed: &HashSet<String>,
+    selection: &Selection,
+    counter: &mut u64,
+) -> Result<(Loaded, usize), Diagnostics> {
+    let config = loaded.site.config.clone();
+    let unchanged: HashMap<&str, &crate::content::Note> = loaded
+        .site
+        .notes
+        .iter()
+        .filter(|n| !changed.contains(&n.content_rel))
+        .map(|n| (n.content_rel.as_str(), n))
+        .collect();
+    let content = content::load_reusing(&config, &unchanged);
+    let site =
+        Site::new_reusing(config, content, selection, Some(&loaded.site)).map_err(Diagnostics)?;
+    let mut versions = HashMap::with_capacity(site.notes.len());
+    for (i, n) in site.notes.iter().enumerate() {
+        let v = match loaded.versions.get(&n.content_rel) {
+            Some(&v) if site.markdown_reused[i] => v,
+            _ => Preview::next_version(counter),
+        };
+        versions.insert(n.content_rel.clone(), v);
+    }
+    install(site, loaded.theme.clone(), versions, Some(loaded))
+}
+
+/// Renders the jobs whose signature changed and keeps the other pages of `previous`.
+fn install(
+    site: Site,
+    theme: Arc<Theme>,
+    versions: HashMap<String, u64>,
+    previous: Option<&Loaded>,
+) -> Result<(Loaded, usize), Diagnostics> {
+    let version: Vec<u64> = site
+        .notes
+        .iter()
+        .map(|n| versions[&n.content_rel])
+        .collect();
+    let plan = render::plan(&site);
+    let mut signatures = HashMap::with_capacity(plan.len());
+    let mut files: HashMap<String, Arc<Body>> = HashMap::with_capacity(plan.len() + 64);
+    let mut jobs = Vec::new();
+    for (job, path) in &plan {
+        let sig = render::signature(&site, *job, &version);
+        let kept = match (sig, previous) {
+            (Some(new), Some(old)) if old.signatures.get(path) == Some(&new) => old.files.get(path),
+            _ => None,
+        };
+        match kept {
+            Some(body) => {
+                files.insert(path.clone(), body.clone());
+            }
+            None => jobs.push(*job),
+        }
+        if let Some(sig) = sig {
+            signatures.insert(path.clone(), sig);
+        }
+    }
+    let mut errors = Vec::new();
+    let mut list: Vec<OutputFile> = Vec::with_capacity(jobs.len() + 64);
+    for result in render::render_jobs(&site, &theme, &jobs) {
+        match result {
+            Ok(f) => list.push(f),
+            Err(e) => errors.push(e),
+        }
+    }
+    let rendered = list.len();
+    list.extend(render::copies(&site, &theme));
+    // Collisions are checked over the whole site, as a full build does.
+    let mut all: Vec<OutputFile> = files
+        .keys()
+        .map(|p| OutputFile {
+            path: p.clone(),
+            body: Body::Static(&[]),
+            from: None,
+        })
+        .collect();
+    all.extend(list.iter().cloned());
+    render::check_collisions(&site.config.root, &all, &mut errors);
+    if !errors.is_empty() {
+        return Err(Diagnostics(errors));
+    }
+    for f in list {
+        files.insert(f.path, Arc::new(f.body));
+    }
+    Ok((
+        Loaded {
+            theme,
+            site,
+            files,
+            signatures,
+            versions,
+        },
+        rendered,
+    ))
+}
+
+/// Reads a file of the site into memory, whatever its kind.
+pub fn bytes_of(body: &Body) -> std::io::Result<Vec<u8>> {
+    match body {
+        Body::Bytes(b) => Ok(b.clone()),
+        Body::Static(b) => Ok(b.to_vec()),
+        Body::File(p) => std::fs::read(p),
+    }
+}

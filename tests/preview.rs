@@ -1,0 +1,297 @@
+//! The in-memory site of `serve`: after every kind of edit, rendering only what the edit
+//! touches gives exactly the files of a full build of the same files.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use briefing::preview::{Change, Preview, PreviewOptions, bytes_of};
+use common::*;
+
+fn options(root: &Path) -> PreviewOptions {
+    PreviewOptions {
+        root: root.to_path_buf(),
+        base_url: "http://127.0.0.1:1111".into(),
+        now: Some("2020-01-01T00:00:00Z".parse().unwrap()),
+    }
+}
+
+fn snapshot(p: &Preview) -> BTreeMap<String, Vec<u8>> {
+    p.paths()
+        .into_iter()
+        .map(|path| (path.to_string(), bytes_of(&p.get(path).unwrap()).unwrap()))
+        .collect()
+}
+
+/// Applies `edit`, rebuilds the preview for the files it names, and compares with a full build.
+fn check(
+    p: &mut Preview,
+    root: &Path,
+    what: &str,
+    changed: &[&str],
+    edit: impl FnOnce(&Path),
+) -> usize {
+    edit(root);
+    let paths: Vec<PathBuf> = changed.iter().map(|c| root.join(c)).collect();
+    let change = p.classify(&paths);
+    let rebuilt = p.rebuild(&change).unwrap_or_else(|e| panic!("{what}: {e}"));
+    let full = Preview::new(options(root));
+    assert!(full.error.is_none(), "{what}: {:?}", full.error);
+    let (a, b) = (snapshot(p), snapshot(&full));
+    let a_paths: Vec<&String> = a.keys().collect();
+    let b_paths: Vec<&String> = b.keys().collect();
+    assert_eq!(a_paths, b_paths, "{what}: different files");
+    for (path, bytes) in &a {
+        assert!(
+            bytes == &b[path],
+            "{what}: {path} differs from a full build"
+        );
+    }
+    rebuilt.rendered
+}
+
+#[test]
+fn every_kind_of_edit_gives_the_files_of_a_full_build() {
+    let site = fixture("basic");
+    let root = site.path();
+    let mut p = Preview::new(options(root));
+    assert!(p.error.is_none(), "{:?}", p.error);
+    let total = snapshot(&p).len();
+    // Drafts and embargoed notes are part of the preview.
+    assert!(p.get("en/briefings/draft-note/index.html").is_some());
+    assert!(p.get("en/briefings/embargoed/index.html").is_some());
+
+    let tour = "content/briefings/study-tour/index.en.md";
+    let rendered = check(&mut p, root, "a sentence of the body", &[tour], |r| {
+        let text = std::fs::read_to_string(r.join(tour)).unwrap();
+        write(r, tour, &text.replace("next week", "on Monday"));
+    });
+    // Its pages, neighbours and listings; feeds, indexes and the sitemap are always rendered.
+    assert!(
+        rendered < total / 2,
+        "an edit of the body rendered {rendered} of {total} files"
+    );
+
+    check(
+        &mut p,
+        root,
+        "a title",
+        &["content/briefings/visa.en.md"],
+        |r| {
+            let text = std::fs::read_to_string(r.join("content/briefings/visa.en.md")).unwrap();
+            write(
+                r,
+                "content/briefings/visa.en.md",
+                &text.replace("Policy dialogue", "High-level dialogue"),
+            );
+        },
+    );
+    check(
+        &mut p,
+        root,
+        "a date that reorders",
+        &["content/briefings/returns.en.md"],
+        |r| {
+            let text = std::fs::read_to_string(r.join("content/briefings/returns.en.md")).unwrap();
+            write(
+                r,
+                "content/briefings/returns.en.md",
+                &text.replace("2015-12-08", "2017-01-08"),
+            );
+        },
+    );
+    check(&mut p, root, "tags", &[tour], |r| {
+        let text = std::fs::read_to_string(r.join(tour)).unwrap();
+        write(
+            r,
+            tour,
+            &text.replace(
+                "tags: [human trafficking, study tour]",
+                "tags: [study tour, europe]",
+            ),
+        );
+    });
+    check(
+        &mut p,
+        root,
+        "a new note pair",
+        &["content/briefings/new-note"],
+        |r| {
+            write(
+                r,
+                "content/briefings/new-note/index.en.md",
+                "---\ntitle: New\ndate: 2016-04-01\nproject: returns\n---\n\nNew text.\n",
+            );
+            write(
+                r,
+                "content/briefings/new-note/index.zh.md",
+                "---\ntitle: 新\ndate: 2016-04-01\n---\n\n新文本。\n",
+            );
+        },
+    );
+    check(
+        &mut p,
+        root,
+        "a deleted note",
+        &["content/briefings/advisory.en.md"],
+        |r| {
+            std::fs::remove_file(r.join("content/briefings/advisory.en.md")).unwrap();
+        },
+    );
+    check(
+        &mut p,
+        root,
+        "a new slug",
+        &["content/briefings/visa.zh.md"],
+        |r| {
+            let text = std::fs::read_to_string(r.join("content/briefings/visa.zh.md")).unwrap();
+            write(
+                r,
+                "content/briefings/visa.zh.md",
+                &text.replace("funder: eu\n", "funder: eu\nslug: visa-zh\n"),
+            );
+        },
+    );
+    check(
+        &mut p,
+        root,
+        "a static page's title",
+        &["content/pages/about.en.md"],
+        |r| {
+            let text = std::fs::read_to_string(r.join("content/pages/about.en.md")).unwrap();
+            write(
+                r,
+                "content/pages/about.en.md",
+                &text.replace("About the press service", "About us"),
+            );
+        },
+    );
+    check(
+        &mut p,
+        root,
+        "a draft published",
+        &["content/briefings/draft-note.en.md"],
+        |r| {
+            let text =
+                std::fs::read_to_string(r.join("content/briefings/draft-note.en.md")).unwrap();
+            write(
+                r,
+                "content/briefings/draft-note.en.md",
+                &text.replace("draft: true\n", ""),
+            );
+        },
+    );
+    check(
+        &mut p,
+        root,
+        "a new file beside a note, and a link to it",
+        &["content/briefings/study-tour/programme.txt", tour],
+        |r| {
+            write(
+                r,
+                "content/briefings/study-tour/programme.txt",
+                "Day 1: Vienna\n",
+            );
+            let text = std::fs::read_to_string(r.join(tour)).unwrap();
+            write(r, tour, &format!("{text}\n[Programme](programme.txt)\n"));
+        },
+    );
+    check(
+        &mut p,
+        root,
+        "a folder renamed",
+        &[
+            "content/briefings/new-note",
+            "content/briefings/renamed-note",
+        ],
+        |r| {
+            std::fs::rename(
+                r.join("content/briefings/new-note"),
+                r.join("content/briefings/renamed-note"),
+            )
+            .unwrap();
+        },
+    );
+    let rendered = check(
+        &mut p,
+        root,
+        "the stylesheet",
+        &["themes/default/static/style.css"],
+        |r| {
+            write(
+                r,
+                "themes/default/static/style.css",
+                "body { color: navy }\n",
+            );
+        },
+    );
+    assert_eq!(rendered, 0, "a stylesheet change renders no page");
+    check(
+        &mut p,
+        root,
+        "an interface string",
+        &["themes/default/i18n/en.yaml"],
+        |r| {
+            write(
+                r,
+                "themes/default/i18n/en.yaml",
+                "further_information: \"Press contacts:\"\n",
+            );
+        },
+    );
+    check(&mut p, root, "site.yaml", &["site.yaml"], |r| {
+        let text = std::fs::read_to_string(r.join("site.yaml")).unwrap();
+        write(r, "site.yaml", &text.replace("per_page: 2", "per_page: 3"));
+    });
+}
+
+#[test]
+fn a_broken_note_keeps_the_last_good_site_until_it_is_fixed() {
+    let site = fixture("basic");
+    let root = site.path();
+    let mut p = Preview::new(options(root));
+    let before = snapshot(&p);
+    let visa = root.join("content/briefings/visa.en.md");
+    let good = std::fs::read_to_string(&visa).unwrap();
+    std::fs::write(&visa, good.replace("title: Policy", "title: [Policy")).unwrap();
+    let change = p.classify(std::slice::from_ref(&visa));
+    assert_eq!(
+        change,
+        Change::Content(["briefings/visa.en.md".to_string()].into())
+    );
+    let err = p.rebuild(&change).unwrap_err().to_string();
+    assert!(err.contains("content/briefings/visa.en.md:3:"), "{err}");
+    assert!(p.error.is_some());
+    assert_eq!(snapshot(&p), before, "the last good site is still served");
+    std::fs::write(&visa, good.replace("Policy dialogue", "Dialogue")).unwrap();
+    p.rebuild(&p.classify(&[visa])).unwrap();
+    assert!(p.error.is_none());
+    let html =
+        String::from_utf8(bytes_of(&p.get("en/briefings/visa/index.html").unwrap()).unwrap())
+            .unwrap();
+    assert!(
+        html.contains("<h1>Dialogue on visa facilitation</h1>"),
+        "{html}"
+    );
+}
+
+#[test]
+fn editor_temporary_and_hidden_files_are_ignored() {
+    let site = fixture("basic");
+    let p = Preview::new(options(site.path()));
+    let root = site.path();
+    for name in [
+        "content/briefings/.visa.en.md.swp",
+        "content/briefings/visa.en.md~",
+        "content/briefings/#visa.en.md#",
+        "content/briefings/.goutputstream-XYZ",
+        "output/en/index.html",
+    ] {
+        assert_eq!(p.classify(&[root.join(name)]), Change::Nothing, "{name}");
+    }
+    assert_eq!(
+        p.classify(&[root.join("themes/default/templates/base.html")]),
+        Change::Everything
+    );
+}
