@@ -223,7 +223,9 @@ impl Site {
                     .collect()
             })
             .unwrap_or_default();
-        let results: Vec<Result<Option<(Rendered, bool)>, Vec<Diagnostic>>> = notes
+        // Per note: its rendered body and whether it was reused, or its link errors.
+        type Body = Result<Option<(Rendered, bool)>, Vec<Diagnostic>>;
+        let results: Vec<Body> = notes
             .par_iter()
             .enumerate()
             .map(|(i, note)| {
