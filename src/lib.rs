@@ -12,6 +12,7 @@ pub mod markdown;
 pub mod output;
 pub mod preview;
 pub mod render;
+pub mod serve;
 pub mod site;
 pub mod theme;
 mod yaml;

@@ -38,6 +38,22 @@ enum Command {
         #[arg(long, value_name = "DATETIME")]
         now: Option<String>,
     },
+    /// Preview the site: serve it from memory, rebuild on every change and reload the browser.
+    /// Drafts and notes under embargo are shown, with a banner; nothing is written to disk
+    Serve {
+        /// The site folder, holding site.yaml and content/
+        #[arg(long, default_value = ".", value_name = "DIR")]
+        root: PathBuf,
+        /// The port to listen on; if it is taken, the next free one is used (0: any free port)
+        #[arg(long, default_value_t = 1111)]
+        port: u16,
+        /// The address to listen on; the default serves this computer only
+        #[arg(long, default_value = "127.0.0.1", value_name = "ADDRESS")]
+        bind: std::net::IpAddr,
+        /// Open the site in the web browser
+        #[arg(long)]
+        open: bool,
+    },
 }
 
 #[allow(clippy::print_stdout)]
@@ -45,6 +61,32 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let color = std::io::stderr().is_terminal();
     match cli.command {
+        Command::Serve {
+            root,
+            port,
+            bind,
+            open,
+        } => {
+            let options = briefing::serve::ServeOptions {
+                root,
+                bind,
+                port,
+                open,
+            };
+            let log: briefing::serve::Log = std::sync::Arc::new(|line: String| {
+                let time = jiff::ZonedDateTime::now().strftime("%H:%M:%S").to_string();
+                println!("{time} {line}");
+            });
+            match briefing::serve::serve(options, log) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(diagnostics) => {
+                    for d in &diagnostics.0 {
+                        eprintln!("{}\n", d.render(color));
+                    }
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Build {
             root,
             output,

@@ -114,7 +114,7 @@ impl Preview {
                 continue;
             }
             let rel_text = crate::error::display_path(rel);
-            if rel_text == crate::config::SITE_FILE {
+            if rel_text == crate::config::SITE_FILE || rel_text == "themes" {
                 return Change::Everything;
             }
             if let Some(theme_rel) = rel_text.strip_prefix("themes/") {

@@ -132,6 +132,20 @@ struct NoteView<'a> {
     contacts: Vec<ContactView<'a>>,
     tags: Vec<TagView<'a>>,
     draft: bool,
+    /// Set while the note is under embargo (only `serve` shows such notes).
+    embargo: Option<EmbargoView>,
+}
+
+/// When an embargo ends, in the site time zone: for the banner of `serve`.
+#[derive(Serialize)]
+struct EmbargoView {
+    datetime: String,
+    /// `YYYY-MM-DD`, for `format_date`.
+    date: String,
+    /// `09:00`
+    time: String,
+    /// The zone's abbreviation, `CST`, or its offset.
+    zone: String,
 }
 
 /// A link to another note: listings, feeds, previous and next.
@@ -147,6 +161,9 @@ struct NoteLink<'a> {
     link: String,
     url: String,
     project: Option<&'a str>,
+    draft: bool,
+    /// Under embargo (only `serve` lists such notes).
+    embargoed: bool,
 }
 
 /// A link to the same page in another language, or to that language's home when there is none.
@@ -329,6 +346,11 @@ pub fn signature(site: &Site, job: Job, version: &[u64]) -> Option<u64> {
             let per_page = site.config.per_page;
             for &i in items.iter().skip((page - 1) * per_page).take(per_page) {
                 note(i, &mut h);
+                let embargo = &site.notes[i].embargo;
+                embargo
+                    .as_ref()
+                    .map(|e| e.timestamp > site.now)
+                    .hash(&mut h);
             }
             for a in r.listing_alternates(lang, term) {
                 a.available.hash(&mut h);
@@ -618,7 +640,29 @@ impl<'a> Renderer<'a> {
             link: self.config.link(&path),
             url: self.config.absolute(&path),
             project: n.project.as_ref().map(|p| p.name(&n.lang)),
+            draft: n.draft,
+            embargoed: self.embargo(i).is_some(),
         }
+    }
+
+    /// The note's embargo, while it lasts.
+    fn embargo(&self, i: usize) -> Option<EmbargoView> {
+        let e = self.site.notes[i].embargo.as_ref()?;
+        if e.timestamp <= self.site.now {
+            return None;
+        }
+        let tz = self
+            .config
+            .timezone
+            .clone()
+            .unwrap_or(jiff::tz::TimeZone::UTC);
+        let zoned = e.timestamp.to_zoned_datetime(tz);
+        Some(EmbargoView {
+            datetime: e.rfc3339.clone(),
+            date: zoned.date().to_string(),
+            time: zoned.strftime("%H:%M").to_string(),
+            zone: zoned.strftime("%Z").to_string(),
+        })
     }
 
     fn note_view(&self, i: usize) -> NoteView<'a> {
@@ -666,6 +710,7 @@ impl<'a> Renderer<'a> {
                 })
                 .collect(),
             draft: n.draft,
+            embargo: self.embargo(i),
         }
     }
 

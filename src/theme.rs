@@ -311,6 +311,18 @@ fn register(tera: &mut Tera, strings: Arc<Strings>, default_language: String) {
                     "no interface string `{key}` in i18n/{lang}.yaml{also}; add it to the theme's i18n files"
                 ))
             })?;
+            // Other arguments fill placeholders: t(key="until", date=…) fills {date}.
+            let mut text = text.clone();
+            for (name, value) in kwargs.iter() {
+                let name = name.to_string();
+                if name != "key" && name != "lang" {
+                    let value = match value.as_str() {
+                        Some(s) => s.to_string(),
+                        None => value.to_string(),
+                    };
+                    text = text.replace(&format!("{{{name}}}"), &value);
+                }
+            }
             Ok(Value::from(text.as_str()))
         },
     );

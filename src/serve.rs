@@ -1,0 +1,453 @@
+//! `briefing serve`: the site from memory on a local address, rebuilt on every change and
+//! reloaded in the browser, with build errors shown over every page.
+
+use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use notify::{EventKind, RecursiveMode};
+use tokio::sync::broadcast;
+
+use crate::content::CONTENT_DIR;
+use crate::error::{Diagnostic, Diagnostics};
+use crate::preview::{Change, Preview, PreviewOptions, Rebuilt, bytes_of};
+
+/// The path of the live-reload event stream.
+pub const EVENTS_PATH: &str = "/__briefing/events";
+
+/// How long the watcher waits for an editor to finish saving before rebuilding.
+const DEBOUNCE: Duration = Duration::from_millis(20);
+
+/// What `briefing serve` was asked to do.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub root: PathBuf,
+    pub bind: IpAddr,
+    /// The port to try first; 0 takes any free port.
+    pub port: u16,
+    /// Open the site in the browser once it is served.
+    pub open: bool,
+}
+
+/// A line for the terminal.
+pub type Log = Arc<dyn Fn(String) + Send + Sync>;
+
+struct Shared {
+    preview: RwLock<Preview>,
+    events: broadcast::Sender<&'static str>,
+}
+
+/// Serves the site until Ctrl-C.
+pub fn serve(options: ServeOptions, log: Log) -> Result<(), Diagnostics> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Diagnostic::error(format!("cannot start the server: {e}")))?;
+    runtime.block_on(run(options, log))
+}
+
+async fn bind(options: &ServeOptions, log: &Log) -> Result<tokio::net::TcpListener, Diagnostics> {
+    let mut port = options.port;
+    for _ in 0..20 {
+        match tokio::net::TcpListener::bind(SocketAddr::new(options.bind, port)).await {
+            Ok(listener) => return Ok(listener),
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && port != 0 && port < u16::MAX => {
+                log(format!("Port {port} is in use; trying {}.", port + 1));
+                port += 1;
+            }
+            Err(e) => {
+                return Err(Diagnostic::error(format!(
+                    "cannot listen on {}:{port}: {e}",
+                    options.bind
+                ))
+                .help("choose another address with --bind, or another port with --port")
+                .into());
+            }
+        }
+    }
+    Err(
+        Diagnostic::error(format!("no free port from {} to {port}", options.port))
+            .help("choose a port with --port, or --port 0 for any free port")
+            .into(),
+    )
+}
+
+async fn run(mut options: ServeOptions, log: Log) -> Result<(), Diagnostics> {
+    // Watched paths come back absolute: compare them with the absolute root.
+    options.root = options.root.canonicalize().map_err(|e| {
+        Diagnostic::error(format!(
+            "cannot open the site folder {}: {e}",
+            options.root.display()
+        ))
+        .help("run briefing serve in the site's folder, or name it with --root DIR")
+    })?;
+    let listener = bind(&options, &log).await?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Diagnostic::error(format!("cannot read the server's address: {e}")))?;
+    let base_url = format!("http://{addr}");
+    let started = std::time::Instant::now();
+    let preview = Preview::new(PreviewOptions {
+        root: options.root.clone(),
+        base_url: base_url.clone(),
+        now: None,
+    });
+    match &preview.error {
+        None => log(format!(
+            "Built {} files in {} ms.",
+            preview.paths().len(),
+            started.elapsed().as_millis()
+        )),
+        Some(e) => log(format!(
+            "{}The build failed; the errors show in the browser until they are fixed.",
+            e
+        )),
+    }
+    let (events, _) = broadcast::channel(16);
+    let shared = Arc::new(Shared {
+        preview: RwLock::new(preview),
+        events,
+    });
+    watch(&options.root, shared.clone(), log.clone())?;
+
+    let app = Router::new()
+        .route(EVENTS_PATH, get(events_stream))
+        .fallback(get(page))
+        .with_state(shared);
+    log(format!("Serving the site at {base_url}/ (Ctrl-C to stop)"));
+    if options.open {
+        let url = format!("{base_url}/");
+        std::thread::spawn(move || {
+            let _ = open::that(url);
+        });
+    }
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| Diagnostic::error(format!("the server stopped: {e}")))?;
+    log("Stopped.".to_string());
+    Ok(())
+}
+
+/// Watches content/, themes/ and site.yaml; rebuilds and tells the browsers after each change.
+/// The watcher lives in its own thread for as long as the server runs.
+fn watch(root: &std::path::Path, shared: Arc<Shared>, log: Log) -> Result<(), Diagnostics> {
+    let (tx, rx) = mpsc::channel();
+    let mut debouncer =
+        notify_debouncer_full::new_debouncer(DEBOUNCE, Some(Duration::from_millis(5)), tx)
+            .map_err(|e| Diagnostic::error(format!("cannot watch the site for changes: {e}")))?;
+    let fail =
+        |e: notify::Error| Diagnostic::error(format!("cannot watch the site for changes: {e}"));
+    // The root itself only for site.yaml and for content/ or themes/ appearing.
+    debouncer
+        .watch(root, RecursiveMode::NonRecursive)
+        .map_err(fail)?;
+    let mut watched = Vec::new();
+    for dir in [CONTENT_DIR, "themes"] {
+        if root.join(dir).is_dir() {
+            debouncer
+                .watch(root.join(dir), RecursiveMode::Recursive)
+                .map_err(fail)?;
+            watched.push(root.join(dir));
+        }
+    }
+    let root = root.to_path_buf();
+    std::thread::spawn(move || {
+        while let Ok(result) = rx.recv() {
+            // content/ or themes/ created after the start: watch it too.
+            for dir in [CONTENT_DIR, "themes"] {
+                let dir = root.join(dir);
+                if !watched.contains(&dir)
+                    && dir.is_dir()
+                    && debouncer.watch(&dir, RecursiveMode::Recursive).is_ok()
+                {
+                    watched.push(dir);
+                }
+            }
+            let mut paths: Vec<PathBuf> = Vec::new();
+            let mut collect = |r: notify_debouncer_full::DebounceEventResult| match r {
+                // Reading a file is an event too (the rebuild reads them): only writes count.
+                Ok(events) => paths.extend(
+                    events
+                        .into_iter()
+                        .filter(|e| {
+                            matches!(
+                                e.event.kind,
+                                EventKind::Create(_)
+                                    | EventKind::Modify(_)
+                                    | EventKind::Remove(_)
+                                    | EventKind::Any
+                            )
+                        })
+                        .flat_map(|e| e.event.paths),
+                ),
+                Err(errors) => {
+                    for e in errors {
+                        log(format!("Watching failed: {e}"));
+                    }
+                }
+            };
+            collect(result);
+            while let Ok(more) = rx.try_recv() {
+                collect(more);
+            }
+            paths.sort();
+            paths.dedup();
+            let outcome = {
+                let mut preview = shared.preview.write().unwrap_or_else(|e| e.into_inner());
+                let change = preview.classify(&paths);
+                if change == Change::Nothing {
+                    continue;
+                }
+                let result = preview.rebuild(&change);
+                (change, result, preview.paths().len())
+            };
+            let (change, result, total) = outcome;
+            let event = match (&change, &result) {
+                (Change::Styles, Ok(_)) => "css",
+                _ => "reload",
+            };
+            let _ = shared.events.send(event);
+            log(describe(&paths, &result, total));
+        }
+    });
+    Ok(())
+}
+
+/// One terminal line about a rebuild.
+fn describe(paths: &[PathBuf], result: &Result<Rebuilt, Diagnostics>, total: usize) -> String {
+    let names: Vec<String> = paths
+        .iter()
+        .take(3)
+        .map(|p| {
+            p.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        })
+        .collect();
+    let more = if paths.len() > 3 {
+        format!(" and {} more", paths.len() - 3)
+    } else {
+        String::new()
+    };
+    let what = format!("{}{more}", names.join(", "));
+    match result {
+        Ok(r) => format!(
+            "Changed {what}: rendered {} of {total} files in {} ms.",
+            r.rendered,
+            r.took.as_millis()
+        ),
+        Err(e) => format!(
+            "Changed {what}: the build failed with {} error{}; the last good version is still served.\n{e}",
+            e.error_count(),
+            if e.error_count() == 1 { "" } else { "s" }
+        ),
+    }
+}
+
+async fn events_stream(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
+    let rx = shared.events.subscribe();
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        loop {
+            match rx.recv().await {
+                Ok(name) => {
+                    return Some((
+                        Ok::<_, Infallible>(Event::default().event(name).data(name)),
+                        rx,
+                    ));
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+/// The script added to every page in serve mode: reload on rebuild, swap stylesheets on a
+/// stylesheet change.
+const RELOAD_SCRIPT: &str = r#"<script>
+(function () {
+  var source = new EventSource("/__briefing/events");
+  source.addEventListener("reload", function () { location.reload(); });
+  source.addEventListener("css", function () {
+    document.querySelectorAll('link[rel="stylesheet"]').forEach(function (link) {
+      var url = new URL(link.href);
+      url.searchParams.set("v", Date.now());
+      link.href = url.href;
+    });
+  });
+})();
+</script>
+"#;
+
+/// The error overlay: the message is escaped by the template engine.
+const OVERLAY: &str = r#"<div id="briefing-error" role="alert" style="position:fixed;top:0;left:0;right:0;max-height:70vh;overflow:auto;z-index:2147483647;background:#fff4f4;color:#3a0000;border-bottom:4px solid #b00000;padding:1rem 1.25rem;font:14px/1.45 ui-monospace,Menlo,Consolas,monospace;white-space:pre-wrap;box-shadow:0 4px 16px rgba(0,0,0,.2)"><strong style="font-size:16px">The site could not be built. The last good version is shown below.</strong>
+{{ message }}</div>
+"#;
+
+fn overlay(errors: &Diagnostics) -> String {
+    let mut ctx = tera::Context::new();
+    ctx.insert("message", &errors.to_string());
+    tera::Tera::one_off(OVERLAY, &ctx, true).unwrap_or_default()
+}
+
+/// Adds the reload script, and the error overlay if the last build failed, to an HTML page.
+fn inject(html: &[u8], error: Option<&Diagnostics>) -> Vec<u8> {
+    let mut extra = String::from(RELOAD_SCRIPT);
+    if let Some(e) = error {
+        extra.push_str(&overlay(e));
+    }
+    let text = String::from_utf8_lossy(html);
+    match text.rfind("</body>") {
+        Some(i) => format!("{}{extra}{}", &text[..i], &text[i..]).into_bytes(),
+        None => format!("{text}{extra}").into_bytes(),
+    }
+}
+
+/// Why a request path cannot name a file of the site.
+fn site_path(uri: &Uri) -> Result<String, StatusCode> {
+    let raw = uri.path();
+    if raw.starts_with("//") || raw.contains('\\') || raw.to_ascii_lowercase().contains("%5c") {
+        return Err(StatusCode::BAD_REQUEST);
+    }
+    let decoded = percent_decode(raw).ok_or(StatusCode::BAD_REQUEST)?;
+    if decoded.contains(['\0', '\\']) {
+        return Err(StatusCode::BAD_REQUEST);
+    }
+    let inner = decoded.trim_start_matches('/');
+    if inner.split('/').any(|s| s == ".." || s == ".") || inner.contains("//") {
+        return Err(StatusCode::BAD_REQUEST);
+    }
+    Ok(inner.to_string())
+}
+
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3)?;
+            let value = u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?;
+            out.push(value);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+async fn page(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
+    let path = match site_path(&uri) {
+        Ok(p) => p,
+        Err(status) => {
+            return (status, "This path cannot name a page of the site.\n").into_response();
+        }
+    };
+    let (found, error, redirect) = {
+        let preview = shared.preview.read().unwrap_or_else(|e| e.into_inner());
+        let key = if path.is_empty() || path.ends_with('/') {
+            format!("{path}index.html")
+        } else {
+            path.clone()
+        };
+        let found = preview.get(&key).map(|b| (key.clone(), b));
+        let redirect = found.is_none() && preview.get(&format!("{path}/index.html")).is_some();
+        let found = found.or_else(|| preview.get("404.html").map(|b| ("404.html".to_string(), b)));
+        (found, preview.error.clone(), redirect)
+    };
+    if redirect {
+        let location = format!("/{path}/");
+        return (
+            StatusCode::MOVED_PERMANENTLY,
+            [(header::LOCATION, location)],
+        )
+            .into_response();
+    }
+    let status = match &found {
+        Some((key, _)) if key == "404.html" && path != "404.html" => StatusCode::NOT_FOUND,
+        Some(_) => StatusCode::OK,
+        None => StatusCode::NOT_FOUND,
+    };
+    let (key, bytes) = match found {
+        Some((key, body)) => match bytes_of(&body) {
+            Ok(b) => (key, b),
+            Err(e) => {
+                return (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("cannot read the file: {e}\n"),
+                )
+                    .into_response();
+            }
+        },
+        // No site yet: the first build failed.
+        None => (
+            "404.html".to_string(),
+            b"<!DOCTYPE html><title>Build failed</title><body></body>".to_vec(),
+        ),
+    };
+    let mime = mime_guess::from_path(&key).first_or_octet_stream();
+    let is_html = mime.essence_str() == "text/html";
+    let body = if is_html {
+        inject(&bytes, error.as_ref())
+    } else {
+        bytes
+    };
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    let content_type = if mime.type_() == "text" || mime.essence_str() == "application/xml" {
+        format!("{}; charset=utf-8", mime.essence_str())
+    } else {
+        mime.essence_str().to_string()
+    };
+    if let Ok(v) = HeaderValue::from_str(&content_type) {
+        headers.insert(header::CONTENT_TYPE, v);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_paths_cannot_leave_the_site() {
+        let path = |p: &str| site_path(&p.parse::<Uri>().unwrap());
+        assert_eq!(path("/en/briefings/x/").unwrap(), "en/briefings/x/");
+        assert_eq!(path("/zh/tags/%E4%BA%BA/").unwrap(), "zh/tags/人/");
+        for bad in [
+            "/../etc/passwd",
+            "/en/%2e%2e/%2E%2E/x",
+            "/a/./b",
+            "/%5c..%5cx",
+            "/a%00b",
+            "//etc/passwd",
+            "/%ff",
+        ] {
+            assert_eq!(path(bad), Err(StatusCode::BAD_REQUEST), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_overlay_escapes_the_message() {
+        let d = Diagnostics(vec![Diagnostic::error("<script>alert(1)</script>")]);
+        let html = overlay(&d);
+        assert!(!html.contains("<script>"));
+        assert!(html.contains("&lt;script&gt;"));
+    }
+}

@@ -1,0 +1,407 @@
+//! `briefing serve`: a real server on a free port over a temporary copy of a fixture site.
+//! Every wait is bounded.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// A running `briefing serve`, stopped when dropped.
+struct Server {
+    child: Child,
+    port: u16,
+    lines: mpsc::Receiver<String>,
+    /// What the server printed up to the line that gives its address.
+    startup: String,
+}
+
+impl Server {
+    fn start(root: &Path, extra: &[&str]) -> Server {
+        let mut args = vec!["serve"];
+        args.extend_from_slice(extra);
+        if !extra.contains(&"--port") {
+            args.extend(["--port", "0"]);
+        }
+        let mut child = Command::new(env!("CARGO_BIN_EXE_briefing"))
+            .args(&args)
+            .current_dir(root)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start briefing serve");
+        let (tx, lines) = mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        // Built before the wait, so that the server is stopped even if the wait fails.
+        let mut server = Server {
+            child,
+            port: 0,
+            lines,
+            startup: String::new(),
+        };
+        let deadline = Instant::now() + WAIT;
+        while server.port == 0 {
+            let line = server
+                .lines
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .expect("the server did not say where it serves");
+            server.startup.push_str(&line);
+            server.startup.push('\n');
+            if let Some(rest) = line.split("Serving the site at http://127.0.0.1:").nth(1) {
+                server.port = rest.split('/').next().unwrap().parse().unwrap();
+            }
+        }
+        server
+    }
+
+    /// A raw HTTP/1.1 GET of `target` exactly as written: (status, head, body).
+    fn get(&self, target: &str) -> (u16, String, String) {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        stream.set_read_timeout(Some(WAIT)).unwrap();
+        write!(
+            stream,
+            "GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).unwrap();
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+        (status, head.to_string(), body.to_string())
+    }
+
+    /// Opens the live-reload stream.
+    fn events(&self) -> Events {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        write!(
+            stream,
+            "GET /__briefing/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+        )
+        .unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        let mut events = Events {
+            stream,
+            seen: String::new(),
+        };
+        events.wait_for("text/event-stream");
+        events
+    }
+
+    /// Waits until the terminal shows a line containing `text`.
+    fn log_line(&self, text: &str) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let line = self
+                .lines
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .unwrap_or_else(|_| panic!("no terminal line with {text:?}"));
+            if line.contains(text) {
+                return line;
+            }
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Events {
+    stream: TcpStream,
+    seen: String,
+}
+
+impl Events {
+    /// Reads the stream until `text` arrives (bounded), and forgets what came before it.
+    fn wait_for(&mut self, text: &str) {
+        let deadline = Instant::now() + WAIT;
+        let mut buf = [0u8; 4096];
+        while !self.seen.contains(text) {
+            assert!(
+                Instant::now() < deadline,
+                "no {text:?} on the event stream; got {:?}",
+                self.seen
+            );
+            match self.stream.read(&mut buf) {
+                Ok(0) => panic!("the event stream closed"),
+                Ok(n) => self.seen.push_str(&String::from_utf8_lossy(&buf[..n])),
+                Err(_) => {} // timeout: read again
+            }
+        }
+        let end = self.seen.find(text).unwrap() + text.len();
+        self.seen.drain(..end);
+    }
+}
+
+#[test]
+fn serves_the_site_from_memory_with_the_reload_script() {
+    let site = fixture("basic");
+    let server = Server::start(site.path(), &[]);
+    let (status, head, body) = server.get("/en/");
+    assert_eq!(status, 200);
+    assert!(
+        head.to_lowercase()
+            .contains("content-type: text/html; charset=utf-8"),
+        "{head}"
+    );
+    assert!(
+        body.contains("new EventSource(\"/__briefing/events\")"),
+        "{body}"
+    );
+    let (status, head, _) = server.get("/style.css");
+    assert_eq!(status, 200);
+    assert!(
+        head.to_lowercase().contains("content-type: text/css"),
+        "{head}"
+    );
+    let (status, _, body) = server.get("/en/atom.xml");
+    assert_eq!(status, 200);
+    assert!(body.contains("<feed"));
+    // Links point at the preview's own address.
+    let (_, _, body) = server.get("/zh/briefings/study-tour/");
+    assert!(
+        body.contains(&format!(
+            "href=\"http://127.0.0.1:{}/zh/briefings/study-tour/\"",
+            server.port
+        )),
+        "{body}"
+    );
+    let (status, head, _) = server.get("/en");
+    assert_eq!(status, 301);
+    assert!(
+        head.contains("location: /en/") || head.contains("Location: /en/"),
+        "{head}"
+    );
+    // Unknown paths get the site's 404 page.
+    let (status, _, body) = server.get("/en/briefings/no-such-note/");
+    assert_eq!(status, 404);
+    assert!(
+        body.contains("Page not found") && body.contains("页面未找到"),
+        "{body}"
+    );
+    // Nothing is written to disk.
+    assert!(!site.path().join("output").exists());
+}
+
+#[test]
+fn requests_that_try_to_leave_the_site_read_nothing() {
+    let site = fixture("basic");
+    let server = Server::start(site.path(), &[]);
+    for target in [
+        "/../site.yaml",
+        "/../../../../etc/passwd",
+        "/en/%2e%2e/%2e%2e/site.yaml",
+        "/%2E%2E/site.yaml",
+        "/..%2fsite.yaml",
+        "/%5c..%5csite.yaml",
+        "/en\\..\\..\\site.yaml",
+        "//etc/passwd",
+        "/content/briefings/visa.en.md",
+        "/site.yaml",
+        "http://127.0.0.1/../site.yaml",
+    ] {
+        let (status, _, body) = server.get(target);
+        assert!(status == 400 || status == 404, "{target}: {status}");
+        assert!(
+            !body.contains("base_url") && !body.contains("root:"),
+            "{target} leaked a file"
+        );
+    }
+}
+
+#[test]
+fn an_edit_reloads_the_page_and_a_broken_note_shows_an_overlay_until_fixed() {
+    let site = fixture("basic");
+    let server = Server::start(site.path(), &[]);
+    let mut events = server.events();
+    let note = site.path().join("content/briefings/visa.en.md");
+    let good = std::fs::read_to_string(&note).unwrap();
+
+    std::fs::write(
+        &note,
+        good.replace("Policy dialogue", "High-level dialogue"),
+    )
+    .unwrap();
+    events.wait_for("event: reload");
+    let (_, _, body) = server.get("/en/briefings/visa/");
+    assert!(
+        body.contains("<h1>High-level dialogue on visa facilitation</h1>"),
+        "{body}"
+    );
+    let line = server.log_line("visa.en.md");
+    assert!(line.contains("rendered") && line.contains(" ms"), "{line}");
+
+    // A broken note: the last good site is served, with the error over every page.
+    std::fs::write(&note, good.replace("title: Policy", "title: [Policy")).unwrap();
+    events.wait_for("event: reload");
+    let (status, _, body) = server.get("/zh/");
+    assert_eq!(status, 200);
+    assert!(body.contains("id=\"briefing-error\""), "{body}");
+    assert!(body.contains("content/briefings/visa.en.md:3:5"), "{body}");
+    let (_, _, body) = server.get("/en/briefings/visa/");
+    assert!(
+        body.contains("High-level dialogue"),
+        "the last good page is kept"
+    );
+    server.log_line("the build failed with 1 error");
+
+    // Fixed: the overlay is gone.
+    std::fs::write(&note, good.replace("Policy dialogue", "Fixed dialogue")).unwrap();
+    events.wait_for("event: reload");
+    let (_, _, body) = server.get("/en/briefings/visa/");
+    assert!(!body.contains("briefing-error"), "{body}");
+    assert!(body.contains("Fixed dialogue"), "{body}");
+}
+
+#[test]
+fn saves_by_rename_new_folders_and_deletions_are_seen() {
+    let site = fixture("basic");
+    let server = Server::start(site.path(), &[]);
+    let mut events = server.events();
+    // An editor that writes a temporary file and renames it over the note.
+    let note = site.path().join("content/briefings/returns.en.md");
+    let text = std::fs::read_to_string(&note).unwrap();
+    let temp = site.path().join("content/briefings/.returns.en.md.tmp");
+    std::fs::write(&temp, text.replace("return home safely", "are back home")).unwrap();
+    std::fs::rename(&temp, &note).unwrap();
+    events.wait_for("event: reload");
+    let (_, _, body) = server.get("/en/briefings/returns/");
+    assert!(
+        body.contains("Victims of trafficking are back home"),
+        "{body}"
+    );
+
+    // A new folder with a new note.
+    write(
+        site.path(),
+        "content/briefings/new-workshop/index.zh.md",
+        "---\ntitle: 新的研讨会\ndate: 2016-06-01\n---\n\n正文。\n",
+    );
+    events.wait_for("event: reload");
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let (status, _, body) = server.get("/zh/briefings/new-workshop/");
+        if status == 200 {
+            assert!(body.contains("新的研讨会"));
+            break;
+        }
+        assert!(Instant::now() < deadline, "the new note never appeared");
+        events.wait_for("event: reload");
+    }
+
+    // A deleted note disappears.
+    std::fs::remove_file(site.path().join("content/briefings/advisory.en.md")).unwrap();
+    events.wait_for("event: reload");
+    let (status, _, _) = server.get("/en/briefings/advisory/");
+    assert_eq!(status, 404);
+}
+
+#[test]
+fn a_stylesheet_change_swaps_the_stylesheet() {
+    let site = fixture("basic");
+    write(
+        site.path(),
+        "themes/default/static/style.css",
+        "body { color: black }\n",
+    );
+    let server = Server::start(site.path(), &[]);
+    let mut events = server.events();
+    write(
+        site.path(),
+        "themes/default/static/style.css",
+        "body { color: navy }\n",
+    );
+    events.wait_for("event: css");
+    let (_, _, body) = server.get("/style.css");
+    assert_eq!(body, "body { color: navy }\n");
+}
+
+#[test]
+fn drafts_and_embargoed_notes_show_with_a_banner() {
+    let site = fixture("basic");
+    write(
+        site.path(),
+        "content/briefings/embargoed.zh.md",
+        "---\ntitle: 新项目公告\ndate: 2016-12-02\nembargo: 2030-01-01T09:00:00+08:00\n---\n\n正文。\n",
+    );
+    let server = Server::start(site.path(), &[]);
+    let (status, _, body) = server.get("/en/briefings/draft-note/");
+    assert_eq!(status, 200);
+    let html = scraper::Html::parse_document(&body);
+    assert_eq!(text(&html, ".banner-draft"), "DRAFT — not published");
+    let (_, _, body) = server.get("/en/briefings/embargoed/");
+    let html = scraper::Html::parse_document(&body);
+    assert_eq!(
+        text(&html, ".banner-embargo"),
+        "EMBARGOED until 09:00 CST, 1 January 2030"
+    );
+    let (_, _, body) = server.get("/zh/briefings/embargoed/");
+    let html = scraper::Html::parse_document(&body);
+    assert_eq!(
+        text(&html, ".banner-embargo"),
+        "禁发：2030年1月1日 09:00（CST）前不得发布"
+    );
+    let (_, _, body) = server.get("/en/");
+    let html = scraper::Html::parse_document(&body);
+    assert_eq!(texts(&html, ".listing .badge"), ["Embargoed", "Draft"]);
+}
+
+#[test]
+fn a_taken_port_moves_to_the_next_free_one() {
+    let site = fixture("basic");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let server = Server::start(site.path(), &["--port", &port.to_string()]);
+    let all = &server.startup;
+    assert_eq!(server.port, port + 1, "{all}");
+    assert!(
+        all.contains(&format!("Port {port} is in use; trying {}.", port + 1)),
+        "{all}"
+    );
+    assert!(
+        all.contains("Serving the site at http://127.0.0.1:"),
+        "{all}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_the_server_cleanly() {
+    let site = fixture("basic");
+    let mut server = Server::start(site.path(), &[]);
+    let status = Command::new("kill")
+        .args(["-INT", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    server.log_line("Stopped.");
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Some(exit) = server.child.try_wait().unwrap() {
+            assert!(exit.success(), "{exit:?}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the server did not stop");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
