@@ -2,6 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 use rayon::prelude::*;
@@ -142,7 +143,7 @@ impl Note {
 /// Everything `content/` holds.
 #[derive(Debug, Default)]
 pub struct Content {
-    pub notes: Vec<Note>,
+    pub notes: Vec<Arc<Note>>,
     pub loose_assets: Vec<LooseAsset>,
     /// Errors and warnings; the notes above are those that loaded without error.
     pub diagnostics: Vec<Diagnostic>,
@@ -294,8 +295,9 @@ pub fn load_reusing(config: &Config, unchanged: &HashMap<&str, &Note>) -> Conten
         }
     }
 
-    check_pairs(&notes, &mut errors);
     notes.sort_by(|a, b| a.content_rel.cmp(&b.content_rel));
+    let notes: Vec<Arc<Note>> = notes.into_iter().map(Arc::new).collect();
+    check_pairs(&notes, &mut errors);
     errors.extend(warnings);
     Content {
         notes,
@@ -303,6 +305,51 @@ pub fn load_reusing(config: &Config, unchanged: &HashMap<&str, &Note>) -> Conten
         diagnostics: errors,
         failed,
     }
+}
+
+/// Reads again only the notes at `changed` (paths under content/), keeping the others as they
+/// are, when each of them is a note that still exists: the common case of a note saved in an
+/// editor. None when a file was created, removed or is not a note: load everything then.
+pub fn reparse(
+    config: &Config,
+    notes: &[Arc<Note>],
+    loose_assets: &[LooseAsset],
+    changed: &HashSet<String>,
+) -> Option<Content> {
+    let index: HashMap<&str, usize> = notes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.content_rel.as_str(), i))
+        .collect();
+    let mut notes = notes.to_vec();
+    let mut errors = Vec::new();
+    let mut failed = HashSet::new();
+    for rel in changed {
+        let &i = index.get(rel.as_str())?;
+        let path = config.root.join(CONTENT_DIR).join(rel);
+        if !path.is_file() {
+            return None;
+        }
+        match parse_note(config, &path, rel) {
+            Ok((mut note, warnings)) => {
+                note.assets = notes[i].assets.clone();
+                notes[i] = Arc::new(note);
+                errors.extend(warnings);
+            }
+            Err(e) => {
+                errors.extend(e);
+                failed.insert(rel.clone());
+            }
+        }
+    }
+    notes.retain(|n| !failed.contains(&n.content_rel));
+    check_pairs(&notes, &mut errors);
+    Some(Content {
+        notes,
+        loose_assets: loose_assets.to_vec(),
+        diagnostics: errors,
+        failed,
+    })
 }
 
 /// Hidden files, editor backups and temporary files are never content.
@@ -833,7 +880,7 @@ fn entity(
 }
 
 /// Two versions of one note in one language, or two notes with one slug, are errors.
-fn check_pairs(notes: &[Note], errors: &mut Vec<Diagnostic>) {
+fn check_pairs(notes: &[Arc<Note>], errors: &mut Vec<Diagnostic>) {
     let mut by_key: HashMap<(&str, &str), &Note> = HashMap::new();
     let mut by_slug: HashMap<(Section, &str, &str), &Note> = HashMap::new();
     for note in notes {

@@ -1,6 +1,6 @@
 //! The `briefing` command: parses arguments and calls the library.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -75,7 +75,8 @@ fn main() -> ExitCode {
             };
             let log: briefing::serve::Log = std::sync::Arc::new(|line: String| {
                 let time = jiff::ZonedDateTime::now().strftime("%H:%M:%S").to_string();
-                println!("{time} {line}");
+                // A closed terminal must not stop the server.
+                let _ = writeln!(std::io::stdout(), "{time} {line}");
             });
             match briefing::serve::serve(options, log) {
                 Ok(()) => ExitCode::SUCCESS,

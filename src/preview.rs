@@ -226,14 +226,25 @@ fn update(
     counter: &mut u64,
 ) -> Result<(Loaded, usize), Diagnostics> {
     let config = loaded.site.config.clone();
-    let unchanged: HashMap<&str, &crate::content::Note> = loaded
-        .site
-        .notes
-        .iter()
-        .filter(|n| !changed.contains(&n.content_rel))
-        .map(|n| (n.content_rel.as_str(), n))
-        .collect();
-    let content = content::load_reusing(&config, &unchanged);
+    // Saved notes are read again on their own; created or removed files need a walk of content/.
+    let content = match content::reparse(
+        &config,
+        &loaded.site.notes,
+        &loaded.site.loose_assets,
+        changed,
+    ) {
+        Some(c) => c,
+        None => {
+            let unchanged: HashMap<&str, &crate::content::Note> = loaded
+                .site
+                .notes
+                .iter()
+                .filter(|n| !changed.contains(&n.content_rel))
+                .map(|n| (n.content_rel.as_str(), n.as_ref()))
+                .collect();
+            content::load_reusing(&config, &unchanged)
+        }
+    };
     let site =
         Site::new_reusing(config, content, selection, Some(&loaded.site)).map_err(Diagnostics)?;
     let mut versions = HashMap::with_capacity(site.notes.len());

@@ -313,17 +313,16 @@ pub fn signature(site: &Site, job: Job, version: &[u64]) -> Option<u64> {
     use std::hash::{Hash, Hasher};
     let r = Renderer::new(site, None);
     let mut h = std::collections::hash_map::DefaultHasher::new();
+    // A note's version is unique to it: hashing the version names the note and its state.
     let note = |i: usize, h: &mut std::collections::hash_map::DefaultHasher| {
-        (&site.notes[i].content_rel, version[i]).hash(h);
+        version[i].hash(h);
+        let embargo = &site.notes[i].embargo;
+        embargo.as_ref().map(|e| e.timestamp > site.now).hash(h);
     };
-    let lang: &str = match job {
+    let lang: usize = match job {
         Job::Note(i) | Job::Alias { note: i, .. } => {
             let n = &site.notes[i];
             note(i, &mut h);
-            n.embargo
-                .as_ref()
-                .map(|e| e.timestamp > site.now)
-                .hash(&mut h);
             for &t in &site.translations[i] {
                 note(t, &mut h);
             }
@@ -335,29 +334,48 @@ pub fn signature(site: &Site, job: Job, version: &[u64]) -> Option<u64> {
                     }
                 }
             }
-            &n.lang
+            site.languages.get_index_of(&n.lang)?
         }
         Job::Listing { lang, term, page } => {
             let items = r.listing_items(lang, term);
             (items.len(), page).hash(&mut h);
             if let Some((kind, t)) = term {
                 r.term(lang, kind, t).name.hash(&mut h);
+                for index in site.languages.values() {
+                    let key = &r.term(lang, kind, t).key;
+                    kind.terms(index).iter().any(|o| o.key == *key).hash(&mut h);
+                }
             }
             let per_page = site.config.per_page;
             for &i in items.iter().skip((page - 1) * per_page).take(per_page) {
                 note(i, &mut h);
-                let embargo = &site.notes[i].embargo;
-                embargo
-                    .as_ref()
-                    .map(|e| e.timestamp > site.now)
-                    .hash(&mut h);
             }
-            for a in r.listing_alternates(lang, term) {
-                a.available.hash(&mut h);
-            }
-            r.lang(lang)
+            lang
         }
-        _ => return None,
+        Job::Feed { lang, project } => {
+            let term = project.map(|p| (Kind::Projects, p));
+            let items = r.listing_items(lang, term);
+            if items.is_empty() {
+                site.now.hash(&mut h);
+            }
+            if let Some((kind, t)) = term {
+                r.term(lang, kind, t).name.hash(&mut h);
+            }
+            for &i in items.iter().take(FEED_ENTRIES) {
+                note(i, &mut h);
+            }
+            lang
+        }
+        Job::TermIndex { lang, kind } => {
+            for t in kind.terms(&site.languages[lang]) {
+                (&t.key, &t.name, t.notes.len()).hash(&mut h);
+            }
+            lang
+        }
+        Job::Root | Job::NotFound | Job::Robots => {
+            site.languages.get_index_of(&site.config.default_language)?
+        }
+        Job::Sitemap => return None,
     };
     // Every page shows the static pages of its language in its navigation.
     for &p in &site.languages[lang].pages {

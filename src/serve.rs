@@ -25,7 +25,7 @@ use crate::preview::{Change, Preview, PreviewOptions, Rebuilt, bytes_of};
 pub const EVENTS_PATH: &str = "/__briefing/events";
 
 /// How long the watcher waits for an editor to finish saving before rebuilding.
-const DEBOUNCE: Duration = Duration::from_millis(20);
+const DEBOUNCE: Duration = Duration::from_millis(10);
 
 /// What `briefing serve` was asked to do.
 #[derive(Debug, Clone)]
@@ -145,7 +145,7 @@ async fn run(mut options: ServeOptions, log: Log) -> Result<(), Diagnostics> {
 fn watch(root: &std::path::Path, shared: Arc<Shared>, log: Log) -> Result<(), Diagnostics> {
     let (tx, rx) = mpsc::channel();
     let mut debouncer =
-        notify_debouncer_full::new_debouncer(DEBOUNCE, Some(Duration::from_millis(5)), tx)
+        notify_debouncer_full::new_debouncer(DEBOUNCE, Some(Duration::from_millis(2)), tx)
             .map_err(|e| Diagnostic::error(format!("cannot watch the site for changes: {e}")))?;
     let fail =
         |e: notify::Error| Diagnostic::error(format!("cannot watch the site for changes: {e}"));

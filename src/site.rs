@@ -2,6 +2,7 @@
 //! Markdown rendered, every cross-reference an index rather than a search.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 use jiff::Timestamp;
@@ -70,11 +71,11 @@ pub fn tag_key(tag: &str) -> Option<String> {
 pub struct Site {
     pub config: Config,
     /// Every note found, published or not.
-    pub notes: Vec<Note>,
+    pub notes: Vec<Arc<Note>>,
     /// Per note: why it is withheld, if it is.
     pub withheld: Vec<Option<Withheld>>,
     /// Per note: its rendered body (published notes only).
-    pub rendered: Vec<Option<Rendered>>,
+    pub rendered: Vec<Option<Arc<Rendered>>>,
     /// Per note: the published versions of it in the other languages, in site language order.
     pub translations: Vec<Vec<usize>>,
     /// Per note: its place in its language's briefing list.
@@ -206,25 +207,18 @@ impl Site {
             &failed,
         );
         let link_targets = link_targets(&config, &notes, &withheld, &loose_assets);
-        let reusable: HashMap<&str, &Rendered> = match previous {
+        // Rendered Markdown of the previous site, with the note it was rendered from.
+        let reusable: HashMap<&str, (&Arc<Note>, &Arc<Rendered>)> = match previous {
             Some(p) if p.link_targets == link_targets && p.config.raw_html == config.raw_html => p
                 .notes
                 .iter()
                 .zip(&p.rendered)
-                .filter_map(|(n, r)| Some((n.content_rel.as_str(), r.as_ref()?)))
+                .filter_map(|(n, r)| Some((n.content_rel.as_str(), (n, r.as_ref()?))))
                 .collect(),
             _ => HashMap::new(),
         };
-        let previous_text: HashMap<&str, &str> = previous
-            .map(|p| {
-                p.notes
-                    .iter()
-                    .map(|n| (n.content_rel.as_str(), n.text.as_str()))
-                    .collect()
-            })
-            .unwrap_or_default();
         // Per note: its rendered body and whether it was reused, or its link errors.
-        type Body = Result<Option<(Rendered, bool)>, Vec<Diagnostic>>;
+        type Body = Result<Option<(Arc<Rendered>, bool)>, Vec<Diagnostic>>;
         let results: Vec<Body> = notes
             .par_iter()
             .enumerate()
@@ -232,13 +226,13 @@ impl Site {
                 if !published(i) {
                     return Ok(None);
                 }
-                if let Some(r) = reusable.get(note.content_rel.as_str())
-                    && previous_text.get(note.content_rel.as_str()) == Some(&note.text.as_str())
+                if let Some((old, r)) = reusable.get(note.content_rel.as_str())
+                    && (Arc::ptr_eq(old, note) || old.text == note.text)
                 {
-                    return Ok(Some(((*r).clone(), true)));
+                    return Ok(Some((Arc::clone(r), true)));
                 }
                 markdown::render(note.body(), config.raw_html, |dest| links.resolve(i, dest))
-                    .map(|r| Some((r, false)))
+                    .map(|r| Some((Arc::new(r), false)))
                     .map_err(|errors| {
                         errors
                             .into_iter()
@@ -332,7 +326,7 @@ impl Site {
 /// publication, and every file beside notes or loose in content/.
 fn link_targets(
     config: &Config,
-    notes: &[Note],
+    notes: &[Arc<Note>],
     withheld: &[Option<Withheld>],
     loose_assets: &[LooseAsset],
 ) -> u64 {
@@ -364,7 +358,7 @@ fn registry_terms(
     registry: &IndexMap<String, crate::config::Entity>,
     lang: &str,
     briefings: &[usize],
-    notes: &[Note],
+    notes: &[Arc<Note>],
     of: impl Fn(&Note) -> Option<&crate::config::Entity>,
 ) -> Vec<Term> {
     let mut by_key: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -388,7 +382,7 @@ fn registry_terms(
 }
 
 /// The tags of one language's briefings; two spellings with one URL form are an error.
-fn tag_terms(briefings: &[usize], notes: &[Note], errors: &mut Vec<Diagnostic>) -> Vec<Term> {
+fn tag_terms(briefings: &[usize], notes: &[Arc<Note>], errors: &mut Vec<Diagnostic>) -> Vec<Term> {
     let mut terms: IndexMap<String, (Term, usize)> = IndexMap::new();
     for &i in briefings {
         let note = &notes[i];
@@ -444,7 +438,7 @@ fn tag_terms(briefings: &[usize], notes: &[Note], errors: &mut Vec<Diagnostic>) 
 /// Resolves the relative links of note bodies: other notes' source files and co-located files.
 struct Links<'a> {
     config: &'a Config,
-    notes: &'a [Note],
+    notes: &'a [Arc<Note>],
     withheld: &'a [Option<Withheld>],
     translations: &'a [Vec<usize>],
     by_source: HashMap<&'a str, usize>,
@@ -458,7 +452,7 @@ struct Links<'a> {
 impl<'a> Links<'a> {
     fn new(
         config: &'a Config,
-        notes: &'a [Note],
+        notes: &'a [Arc<Note>],
         withheld: &'a [Option<Withheld>],
         translations: &'a [Vec<usize>],
         loose_assets: &'a [LooseAsset],
