@@ -314,17 +314,11 @@ impl Config {
     /// A site path (`en/briefings/x/`) as a link from any page: `/press/en/briefings/x/`.
     /// Characters outside ASCII (a Chinese tag) and spaces are percent-encoded.
     pub fn link(&self, path: &str) -> String {
-        let mut out = String::with_capacity(self.base_path.len() + path.len() + 1);
-        out.push_str(&self.base_path);
-        out.push('/');
-        for b in path.trim_start_matches('/').bytes() {
-            if b.is_ascii_graphic() {
-                out.push(b as char);
-            } else {
-                out.push_str(&format!("%{b:02X}"));
-            }
-        }
-        out
+        format!(
+            "{}/{}",
+            self.base_path,
+            encode_path(path.trim_start_matches('/'))
+        )
     }
 
     /// A site path as an absolute URL: `https://host.example/press/en/briefings/x/`.
@@ -343,6 +337,19 @@ impl Config {
         self.base_path = base_path;
         Ok(self)
     }
+}
+
+/// Percent-encodes what cannot stand in a URL path as it is: bytes outside printable ASCII.
+pub fn encode_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_graphic() {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// Splits `https://host/press/` into (`https://host/press`, `/press`); None if not absolute http(s).

@@ -82,6 +82,8 @@ pub struct BundleAsset {
     /// Path inside the note folder, with forward slashes: `photos/delegation.jpg`.
     pub rel: String,
     pub source: PathBuf,
+    /// Size in bytes.
+    pub size: u64,
 }
 
 /// A file of `content/` that belongs to no note folder; copied to the same path under output.
@@ -234,7 +236,8 @@ pub fn load_reusing(config: &Config, unchanged: &HashMap<&str, &Note>) -> Conten
             if rel_str.ends_with(".md") {
                 markdown.push((entry.path().to_path_buf(), rel_str));
             } else {
-                others.push((entry.path().to_path_buf(), rel_str));
+                let size = entry.metadata().map_or(0, |m| m.len());
+                others.push((entry.path().to_path_buf(), rel_str, size));
             }
         }
     }
@@ -276,7 +279,7 @@ pub fn load_reusing(config: &Config, unchanged: &HashMap<&str, &Note>) -> Conten
     }
 
     let mut loose_assets = Vec::new();
-    for (source, rel) in others {
+    for (source, rel, size) in others {
         let bundle = bundles
             .iter()
             .filter(|b| rel.starts_with(&format!("{b}/")))
@@ -288,6 +291,7 @@ pub fn load_reusing(config: &Config, unchanged: &HashMap<&str, &Note>) -> Conten
                     note.assets.push(BundleAsset {
                         rel: inner.clone(),
                         source: source.clone(),
+                        size,
                     });
                 }
             }

@@ -15,6 +15,7 @@ pub mod render;
 pub mod serve;
 pub mod site;
 pub mod theme;
+pub mod vcard;
 mod yaml;
 
 use std::path::PathBuf;

@@ -2,8 +2,10 @@
 //! heading anchors, and links to other notes' source files rewritten to their URLs.
 
 use std::collections::HashSet;
+use std::path::PathBuf;
 
 use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
+use pulldown_cmark_escape::{escape_href, escape_html};
 
 use crate::config::RawHtml;
 
@@ -12,6 +14,17 @@ use crate::config::RawHtml;
 pub struct Rendered {
     pub html: String,
     pub first_paragraph: String,
+    /// Byte offsets in the body of images that have no alt text.
+    pub images_without_alt: Vec<usize>,
+}
+
+/// Where a link or image of a note leads.
+#[derive(Debug, Clone, Default)]
+pub struct Target {
+    /// The URL to write, when it is not the one written in the note.
+    pub url: Option<String>,
+    /// The file of the site it names, if any (for an image's width and height).
+    pub file: Option<PathBuf>,
 }
 
 /// A link the resolver could not follow: byte offset in the body, message, help.
@@ -30,12 +43,15 @@ fn options() -> Options {
         | Options::ENABLE_HEADING_ATTRIBUTES
 }
 
-/// Renders `body`. `resolve` maps a link or image target to the URL to write
-/// (`Ok(None)` keeps it as written) or says why it is broken.
+/// Renders `body`. `resolve` says where a link or image target leads, or why it is broken.
+/// Images get their width and height from the file, and `loading="lazy"`.
 pub fn render<F>(body: &str, raw_html: RawHtml, mut resolve: F) -> Result<Rendered, Vec<LinkError>>
 where
-    F: FnMut(&str) -> Result<Option<String>, (String, String)>,
+    F: FnMut(&str) -> Result<Target, (String, String)>,
 {
+    let mut images_without_alt = Vec::new();
+    // An open image: its index in `events`, its file, and where it starts in the body.
+    let mut image: Option<(usize, Option<PathBuf>, usize)> = None;
     let mut errors = Vec::new();
     let mut events: Vec<Event> = Vec::new();
     let mut ids = HashSet::new();
@@ -53,7 +69,7 @@ where
                 id,
             }) => Event::Start(Tag::Link {
                 link_type,
-                dest_url: rewrite(dest_url, range.start, &mut resolve, &mut errors),
+                dest_url: rewrite(dest_url, range.start, &mut resolve, &mut errors).0,
                 title,
                 id,
             }),
@@ -62,12 +78,16 @@ where
                 dest_url,
                 title,
                 id,
-            }) => Event::Start(Tag::Image {
-                link_type,
-                dest_url: rewrite(dest_url, range.start, &mut resolve, &mut errors),
-                title,
-                id,
-            }),
+            }) => {
+                let (dest_url, file) = rewrite(dest_url, range.start, &mut resolve, &mut errors);
+                image = Some((events.len(), file, range.start));
+                Event::Start(Tag::Image {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                })
+            }
             Event::Html(h) | Event::InlineHtml(h) if raw_html == RawHtml::Sanitize => {
                 Event::Text(h)
             }
@@ -90,7 +110,9 @@ where
             Event::End(TagEnd::Paragraph) if summary_state == Summary::Reading => {
                 summary_state = Summary::Done
             }
-            Event::Text(t) | Event::Code(t) if summary_state == Summary::Reading => {
+            Event::Text(t) | Event::Code(t)
+                if summary_state == Summary::Reading && image.is_none() =>
+            {
                 first_paragraph.push_str(t)
             }
             Event::SoftBreak | Event::HardBreak if summary_state == Summary::Reading => {
@@ -110,6 +132,16 @@ where
                 }
                 events.push(Event::End(TagEnd::Heading(level)));
             }
+            Event::End(TagEnd::Image) => {
+                if let Some((start, file, offset)) = image.take() {
+                    let tag = image_tag(&events[start..], file.as_ref());
+                    if tag.1 {
+                        images_without_alt.push(offset);
+                    }
+                    events.truncate(start);
+                    events.push(Event::InlineHtml(CowStr::from(tag.0)));
+                }
+            }
             other => events.push(other),
         }
     }
@@ -124,7 +156,45 @@ where
             .split_whitespace()
             .collect::<Vec<_>>()
             .join(" "),
+        images_without_alt,
     })
+}
+
+/// An `<img>` for the events of an image (its start and its alt text), with the width and
+/// height of `file` when they can be read, and lazy loading. Attributes are escaped by
+/// pulldown-cmark's escaping functions. Also says whether the alt text is empty.
+fn image_tag(events: &[Event], file: Option<&PathBuf>) -> (String, bool) {
+    let Some(Event::Start(Tag::Image {
+        dest_url, title, ..
+    })) = events.first()
+    else {
+        return (String::new(), false);
+    };
+    let alt: String = events[1..]
+        .iter()
+        .filter_map(|e| match e {
+            Event::Text(t) | Event::Code(t) => Some(t.as_ref()),
+            _ => None,
+        })
+        .collect();
+    let mut out = String::from("<img src=\"");
+    let _ = escape_href(&mut out, dest_url);
+    out.push_str("\" alt=\"");
+    let _ = escape_html(&mut out, &alt);
+    out.push('"');
+    if !title.is_empty() {
+        out.push_str(" title=\"");
+        let _ = escape_html(&mut out, title);
+        out.push('"');
+    }
+    if let Some(size) = file.and_then(|f| imagesize::size(f).ok()) {
+        out.push_str(&format!(
+            " width=\"{}\" height=\"{}\"",
+            size.width, size.height
+        ));
+    }
+    out.push_str(" loading=\"lazy\">");
+    (out, alt.trim().is_empty())
 }
 
 #[derive(PartialEq, Eq)]
@@ -139,20 +209,23 @@ fn rewrite<'a, F>(
     offset: usize,
     resolve: &mut F,
     errors: &mut Vec<LinkError>,
-) -> CowStr<'a>
+) -> (CowStr<'a>, Option<PathBuf>)
 where
-    F: FnMut(&str) -> Result<Option<String>, (String, String)>,
+    F: FnMut(&str) -> Result<Target, (String, String)>,
 {
     match resolve(&dest) {
-        Ok(Some(url)) => CowStr::from(url),
-        Ok(None) => dest,
+        Ok(Target {
+            url: Some(url),
+            file,
+        }) => (CowStr::from(url), file),
+        Ok(Target { url: None, file }) => (dest, file),
         Err((message, help)) => {
             errors.push(LinkError {
                 offset,
                 message,
                 help,
             });
-            dest
+            (dest, None)
         }
     }
 }
@@ -243,7 +316,7 @@ mod tests {
     use super::*;
 
     fn md(text: &str) -> Rendered {
-        render(text, RawHtml::Sanitize, |_| Ok(None)).unwrap()
+        render(text, RawHtml::Sanitize, |_| Ok(Target::default())).unwrap()
     }
 
     #[test]

@@ -100,6 +100,20 @@ struct ContactView<'a> {
     email: Option<&'a str>,
     phone: Option<&'a str>,
     tel: Option<String>,
+    /// Link to the contact's vCard.
+    vcard: String,
+}
+
+/// A file beside the note, for the press kit list.
+#[derive(Serialize)]
+struct DownloadView<'a> {
+    name: &'a str,
+    /// Relative link: the file is copied next to the page.
+    link: String,
+    /// `PDF`, `JPG`, …
+    kind: String,
+    /// `350 KB`, `1.2 MB`
+    size: String,
 }
 
 #[derive(Serialize)]
@@ -132,6 +146,7 @@ struct NoteView<'a> {
     contacts: Vec<ContactView<'a>>,
     tags: Vec<TagView<'a>>,
     draft: bool,
+    downloads: Vec<DownloadView<'a>>,
     /// Set while the note is under embargo (only `serve` shows such notes).
     embargo: Option<EmbargoView>,
 }
@@ -258,6 +273,11 @@ pub enum Job {
         note: usize,
         alias: usize,
     },
+    /// The vCard of a note's `contact`-th contact.
+    VCard {
+        note: usize,
+        contact: usize,
+    },
 }
 
 /// Every generated file of the site, with its output path, in a fixed order.
@@ -268,6 +288,12 @@ pub fn plan(site: &Site) -> Vec<(Job, String)> {
         jobs.push(Job::Note(i));
         for a in 0..site.notes[i].aliases.len() {
             jobs.push(Job::Alias { note: i, alias: a });
+        }
+        for c in 0..site.notes[i].contacts.len() {
+            jobs.push(Job::VCard {
+                note: i,
+                contact: c,
+            });
         }
     }
     for (l, index) in site.languages.values().enumerate() {
@@ -320,7 +346,7 @@ pub fn signature(site: &Site, job: Job, version: &[u64]) -> Option<u64> {
         embargo.as_ref().map(|e| e.timestamp > site.now).hash(h);
     };
     let lang: usize = match job {
-        Job::Note(i) | Job::Alias { note: i, .. } => {
+        Job::Note(i) | Job::Alias { note: i, .. } | Job::VCard { note: i, .. } => {
             let n = &site.notes[i];
             note(i, &mut h);
             for &t in &site.translations[i] {
@@ -544,7 +570,7 @@ impl<'a> Renderer<'a> {
             Job::NotFound => "404.html".into(),
             Job::Robots => "robots.txt".into(),
             Job::Sitemap => "sitemap.xml".into(),
-            Job::Alias { note, .. } => self.site.notes[note].path(),
+            Job::Alias { note, .. } | Job::VCard { note, .. } => self.site.notes[note].path(),
         }
     }
 
@@ -556,6 +582,9 @@ impl<'a> Renderer<'a> {
             }
             Job::Feed { .. } => format!("{}atom.xml", self.page_path(job)),
             Job::NotFound | Job::Robots | Job::Sitemap => self.page_path(job),
+            Job::VCard { note, contact } => {
+                format!("{}{}", self.page_path(job), vcard_name(note, contact))
+            }
             Job::Alias { note, alias } => {
                 let trimmed = self.site.notes[note].aliases[alias].trim_start_matches('/');
                 if trimmed.is_empty() || trimmed.ends_with('/') {
@@ -581,8 +610,16 @@ impl<'a> Renderer<'a> {
             Job::Robots => self.simple("robots.txt", path)?,
             Job::Sitemap => self.sitemap(path)?,
             Job::Alias { note, alias } => self.alias_page(note, alias, path)?,
+            Job::VCard { note, contact } => {
+                let n = &self.site.notes[note];
+                let lang = self
+                    .config
+                    .language(&n.lang)
+                    .map_or(n.lang.as_str(), |l| &l.html_lang);
+                OutputFile::page(path, crate::vcard::vcard(&n.contacts[contact], lang))
+            }
         };
-        if let Job::Note(i) | Job::Alias { note: i, .. } = job {
+        if let Job::Note(i) | Job::Alias { note: i, .. } | Job::VCard { note: i, .. } = job {
             file.from = Some(self.site.notes[i].source.clone());
         }
         Ok(file)
@@ -716,7 +753,25 @@ impl<'a> Renderer<'a> {
                 end: e.end.as_ref().map(|w| w.rfc3339.as_str()),
                 locations: &e.locations,
             }),
-            contacts: n.contacts.iter().map(contact_view).collect(),
+            contacts: n
+                .contacts
+                .iter()
+                .enumerate()
+                .map(|(c, contact)| contact_view(contact, vcard_name(i, c)))
+                .collect(),
+            downloads: n
+                .assets
+                .iter()
+                .map(|a| DownloadView {
+                    name: a.rel.rsplit('/').next().unwrap_or(&a.rel),
+                    link: crate::config::encode_path(&a.rel),
+                    kind: a
+                        .rel
+                        .rsplit_once('.')
+                        .map_or_else(String::new, |(_, ext)| ext.to_uppercase()),
+                    size: human_size(a.size),
+                })
+                .collect(),
             tags: n
                 .tags
                 .iter()
@@ -906,6 +961,27 @@ impl<'a> Renderer<'a> {
         });
         if let Some(d) = &note.dateline {
             article["dateline"] = json!(d);
+        }
+        if !note.contacts.is_empty() {
+            let points: Vec<serde_json::Value> = note
+                .contacts
+                .iter()
+                .map(|c| {
+                    let mut point =
+                        json!({"@type": "ContactPoint", "name": c.name, "contactType": "press"});
+                    if let Some(role) = &c.role {
+                        point["description"] = json!(role);
+                    }
+                    if let Some(email) = &c.email {
+                        point["email"] = json!(email);
+                    }
+                    if let Some(phone) = &c.phone {
+                        point["telephone"] = json!(phone);
+                    }
+                    point
+                })
+                .collect();
+            article["publisher"]["contactPoint"] = serde_json::Value::Array(points);
         }
         if let Some(s) = &note.subtitle {
             article["alternativeHeadline"] = json!(s);
@@ -1165,7 +1241,7 @@ impl<'a> Renderer<'a> {
     }
 }
 
-fn contact_view(c: &Contact) -> ContactView<'_> {
+fn contact_view(c: &Contact, vcard: String) -> ContactView<'_> {
     ContactView {
         name: &c.name,
         role: c.role.as_deref(),
@@ -1173,5 +1249,24 @@ fn contact_view(c: &Contact) -> ContactView<'_> {
         email: c.email.as_deref(),
         phone: c.phone.as_deref(),
         tel: c.tel(),
+        vcard,
+    }
+}
+
+/// The file name of a contact's vCard, next to the note's page.
+fn vcard_name(_note: usize, contact: usize) -> String {
+    format!("contact-{}.vcf", contact + 1)
+}
+
+/// A file size for people: `812 B`, `350 KB`, `1.2 MB`.
+pub fn human_size(bytes: u64) -> String {
+    const KB: f64 = 1024.0;
+    let b = bytes as f64;
+    if b < KB {
+        format!("{bytes} B")
+    } else if b < KB * KB {
+        format!("{:.0} KB", (b / KB).max(1.0))
+    } else {
+        format!("{:.1} MB", b / KB / KB)
     }
 }

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use crate::config::Config;
 use crate::content::{Content, LooseAsset, Note, Section, resolve_relative};
 use crate::error::{Diagnostic, display_path, line_col};
-use crate::markdown::{self, Rendered, is_relative_file};
+use crate::markdown::{self, Rendered, Target, is_relative_file};
 
 /// What a build includes.
 #[derive(Debug, Clone)]
@@ -249,7 +249,7 @@ impl Site {
             })
             .collect();
         let mut rendered = Vec::with_capacity(notes.len());
-        let (loading_errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) =
+        let (loading_errors, mut warnings): (Vec<Diagnostic>, Vec<Diagnostic>) =
             diagnostics.into_iter().partition(Diagnostic::is_error);
         errors.splice(0..0, loading_errors);
         let mut markdown_reused = Vec::with_capacity(notes.len());
@@ -268,6 +268,17 @@ impl Site {
                     rendered.push(None);
                     markdown_reused.push(false);
                 }
+            }
+        }
+        for (note, r) in notes.iter().zip(&rendered) {
+            for &offset in r.iter().flat_map(|r| &r.images_without_alt) {
+                let (line, column) = line_col(&note.text, note.body_start + offset);
+                warnings.push(
+                    Diagnostic::warning("this image has no alt text")
+                        .file(&note.shown)
+                        .at(&note.text, line, column, 2)
+                        .help("describe the image between the brackets, e.g. ![The delegation at the ministry](photo.jpg): screen readers read it aloud"),
+                );
             }
         }
         if !errors.is_empty() {
@@ -497,13 +508,16 @@ impl<'a> Links<'a> {
             .unwrap_or(target)
     }
 
-    fn resolve(&self, from: usize, dest: &str) -> Result<Option<String>, (String, String)> {
+    fn resolve(&self, from: usize, dest: &str) -> Result<Target, (String, String)> {
         if !is_relative_file(dest) {
             if dest.starts_with('/') && !dest.starts_with("//") && !self.config.base_path.is_empty()
             {
-                return Ok(Some(self.config.link(dest)));
+                return Ok(Target {
+                    url: Some(self.config.link(dest)),
+                    file: None,
+                });
             }
-            return Ok(None);
+            return Ok(Target::default());
         }
         let note = &self.notes[from];
         let (path, fragment) = match dest.find(['#', '?']) {
@@ -522,7 +536,7 @@ impl<'a> Links<'a> {
         if target.ends_with(".md") {
             let Some(&t) = self.by_source.get(target.as_str()) else {
                 if self.failed.contains(&target) {
-                    return Ok(None); // that note's own errors are reported
+                    return Ok(Target::default()); // that note's own errors are reported
                 }
                 return Err((
                     format!(
@@ -536,10 +550,13 @@ impl<'a> Links<'a> {
             };
             let t = self.version_for(t, &note.lang);
             return match &self.withheld[t] {
-                None => Ok(Some(format!(
-                    "{}{fragment}",
-                    self.config.link(&self.notes[t].path())
-                ))),
+                None => Ok(Target {
+                    url: Some(format!(
+                        "{}{fragment}",
+                        self.config.link(&self.notes[t].path())
+                    )),
+                    file: None,
+                }),
                 Some(why) => Err((
                     format!(
                         "the link `{dest}` points to {}, which is not published{}",
@@ -553,24 +570,37 @@ impl<'a> Links<'a> {
                 )),
             };
         }
+        let file = Some(
+            self.config
+                .root
+                .join(crate::content::CONTENT_DIR)
+                .join(&target),
+        );
         if let Some(owners) = self.bundle_files.get(&target) {
             if note
                 .bundle
                 .as_ref()
                 .is_some_and(|b| target.starts_with(&format!("{b}/")))
             {
-                return Ok(None); // copied next to this page: the relative link works as written
+                // Copied next to this page: the relative link works as written.
+                return Ok(Target { url: None, file });
             }
             let owner = self.version_for(owners[0], &note.lang);
             let owner_note = &self.notes[owner];
             let inner = &target[owner_note.bundle.as_deref().map_or(0, |b| b.len() + 1)..];
-            return Ok(Some(format!(
-                "{}{inner}{fragment}",
-                self.config.link(&owner_note.path())
-            )));
+            return Ok(Target {
+                url: Some(format!(
+                    "{}{inner}{fragment}",
+                    self.config.link(&owner_note.path())
+                )),
+                file,
+            });
         }
         if self.loose.contains(target.as_str()) {
-            return Ok(Some(format!("{}{fragment}", self.config.link(&target))));
+            return Ok(Target {
+                url: Some(format!("{}{fragment}", self.config.link(&target))),
+                file,
+            });
         }
         Err((
             format!("the link `{dest}` points to a file that does not exist: {shown_target}"),

@@ -10,7 +10,7 @@ fn builds_every_page_and_file_of_the_fixture() {
     let out = build_ok(site.path(), &["--now", "2020-01-01"]);
     // One summary line with the pages per language.
     assert!(
-        out.starts_with("Built 38 pages (en 20, zh 15), 49 files in all"),
+        out.starts_with("Built 38 pages (en 20, zh 15), 51 files in all"),
         "{out}"
     );
     let files = tree(&site.path().join("output"));
@@ -39,7 +39,7 @@ fn builds_every_page_and_file_of_the_fixture() {
             "missing {expected}"
         );
     }
-    assert_eq!(files.len(), 50, "{:#?}", files.keys().collect::<Vec<_>>());
+    assert_eq!(files.len(), 52, "{:#?}", files.keys().collect::<Vec<_>>());
 }
 
 #[test]
@@ -71,7 +71,11 @@ fn a_chinese_briefing_page_has_the_parts_of_a_press_note() {
     assert_eq!(text(&p, ".contacts h2"), "如需了解更多信息，请联系：");
     assert_eq!(
         attrs(&p, ".contact a", "href"),
-        ["mailto:h.marsh@example.org", "tel:+861059791234"]
+        [
+            "mailto:h.marsh@example.org",
+            "tel:+861059791234",
+            "contact-1.vcf"
+        ]
     );
     assert_eq!(text(&p, ".funding"), "本活动由欧盟伙伴关系工具资助。");
     assert_eq!(attr(&p, ".funding a", "href"), "https://example.org/eu");
@@ -97,7 +101,7 @@ fn an_english_briefing_page_has_english_dates_and_markdown_features() {
     );
     assert_eq!(
         text(&p, ".contact"),
-        "Helena Marsh, Head of Office, Liaison Office Email: h.marsh@example.org Tel.: +86 10 5979 1234"
+        "Helena Marsh, Head of Office, Liaison Office Email: h.marsh@example.org Tel.: +86 10 5979 1234 Add to contacts (vCard)"
     );
     assert_eq!(attr(&p, ".body h2", "id"), "programme");
     assert_eq!(texts(&p, ".body table td"), ["1", "Vienna"]);

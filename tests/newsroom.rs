@@ -1,0 +1,234 @@
+//! What a press office needs around the build: press kits, vCards, print, embargoes, and the
+//! `new`, `init` and `check` commands.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::*;
+
+/// Reads a vCard by RFC 6350's rules: unfolds lines, splits name, parameters and value, and
+/// unescapes text values. Returns property name → (parameters, value) in order.
+fn parse_vcard(text: &str) -> Vec<(String, String, String)> {
+    assert!(text.ends_with("\r\n"), "vCard lines end with CRLF");
+    let unfolded = text.replace("\r\n ", "");
+    let mut out = Vec::new();
+    for line in unfolded.split("\r\n").filter(|l| !l.is_empty()) {
+        assert!(!line.contains('\n'), "bare LF in {line:?}");
+        let (head, value) = line.split_once(':').expect("a property has a colon");
+        let (name, params) = head.split_once(';').unwrap_or((head, ""));
+        let mut unescaped = String::new();
+        let mut chars = value.chars();
+        while let Some(c) = chars.next() {
+            if c == '\\' {
+                match chars.next() {
+                    Some('n') | Some('N') => unescaped.push('\n'),
+                    Some(other) => unescaped.push(other),
+                    None => panic!("dangling backslash in {line:?}"),
+                }
+            } else {
+                assert!(
+                    name == "TEL" || (c != ',' && c != ';'),
+                    "unescaped {c:?} in {line:?}"
+                );
+                unescaped.push(c);
+            }
+        }
+        out.push((name.to_string(), params.to_string(), unescaped));
+    }
+    out
+}
+
+#[test]
+fn contacts_get_vcards_that_read_back_to_the_same_fields() {
+    let site = fixture("presskit");
+    build_ok(site.path(), &[]);
+    let p = page(site.path(), "en/briefings/launch/index.html");
+    assert_eq!(
+        attrs(&p, ".contact a.vcard", "href"),
+        ["contact-1.vcf", "contact-2.vcf"]
+    );
+    let raw = std::fs::read_to_string(site.path().join("output/en/briefings/launch/contact-1.vcf"))
+        .unwrap();
+    for line in raw.split("\r\n") {
+        assert!(line.len() <= 75, "line longer than 75 octets: {line:?}");
+    }
+    let card = parse_vcard(&raw);
+    let fields: BTreeMap<&str, &str> = card
+        .iter()
+        .map(|(n, _, v)| (n.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(card.first().unwrap().0, "BEGIN");
+    assert_eq!(fields["VERSION"], "4.0");
+    assert_eq!(fields["FN"], "Marsh, Helena; Dr.");
+    assert_eq!(fields["TITLE"], "Head of Office");
+    assert_eq!(fields["ORG"], "IOM Liaison Office to China, Beijing");
+    assert_eq!(fields["EMAIL"], "h.marsh@example.org");
+    assert_eq!(fields["TEL"], "tel:+861059791234");
+    assert_eq!(card.last().unwrap().2, "VCARD");
+    // UTF-8 names, in the page's language.
+    let raw = std::fs::read_to_string(site.path().join("output/en/briefings/launch/contact-2.vcf"))
+        .unwrap();
+    let card = parse_vcard(&raw);
+    let fn_line = card.iter().find(|(n, _, _)| n == "FN").unwrap();
+    assert_eq!(fn_line.2, "周一帆");
+    assert_eq!(fn_line.1, "LANGUAGE=en");
+    let zh = std::fs::read_to_string(site.path().join("output/zh/briefings/launch/contact-1.vcf"))
+        .unwrap();
+    assert!(zh.contains("FN;LANGUAGE=zh-Hans:周一帆\r\n"), "{zh}");
+}
+
+#[test]
+fn contacts_are_contact_points_in_json_ld() {
+    let site = fixture("presskit");
+    build_ok(site.path(), &[]);
+    let p = page(site.path(), "en/briefings/launch/index.html");
+    let json: serde_json::Value =
+        serde_json::from_str(&text(&p, "script[type='application/ld+json']")).unwrap();
+    let points = json["publisher"]["contactPoint"].as_array().unwrap();
+    assert_eq!(points.len(), 2);
+    assert_eq!(points[0]["@type"], "ContactPoint");
+    assert_eq!(points[0]["name"], "Marsh, Helena; Dr.");
+    assert_eq!(points[0]["email"], "h.marsh@example.org");
+    assert_eq!(points[0]["telephone"], "+86 (10) 5979-1234");
+}
+
+#[test]
+fn files_beside_a_note_are_its_press_kit() {
+    let site = fixture("presskit");
+    build_ok(site.path(), &[]);
+    let p = page(site.path(), "en/briefings/launch/index.html");
+    assert_eq!(text(&p, ".downloads h2"), "Downloads");
+    assert_eq!(
+        texts(&p, ".downloads li"),
+        ["photo.png (PNG, 89 B)", "programme.pdf (PDF, 2 KB)"]
+    );
+    assert_eq!(
+        attrs(&p, ".downloads a", "href"),
+        ["photo.png", "programme.pdf"]
+    );
+    let zh = page(site.path(), "zh/briefings/launch/index.html");
+    assert_eq!(text(&zh, ".downloads h2"), "下载");
+    assert_eq!(
+        texts(&zh, ".downloads li"),
+        ["photo.png (PNG，89 B)", "programme.pdf (PDF，2 KB)"]
+    );
+    assert!(
+        site.path()
+            .join("output/zh/briefings/launch/programme.pdf")
+            .is_file()
+    );
+}
+
+#[test]
+fn images_get_their_size_lazy_loading_and_an_alt_warning() {
+    let site = fixture("presskit");
+    let out = briefing(site.path(), &["build"]);
+    assert!(out.status.success());
+    let err = stderr(&out);
+    // The Chinese image has no alt text: a warning naming the file and line.
+    assert!(err.contains("warning: this image has no alt text"), "{err}");
+    assert!(
+        err.contains("--> content/briefings/launch/index.zh.md:15:1"),
+        "{err}"
+    );
+    assert_eq!(err.matches("has no alt text").count(), 1, "{err}");
+    let p = page(site.path(), "en/briefings/launch/index.html");
+    assert_eq!(attr(&p, ".body img", "src"), "photo.png");
+    assert_eq!(attr(&p, ".body img", "alt"), "The report's cover");
+    assert_eq!(attr(&p, ".body img", "title"), "Cover");
+    assert_eq!(attr(&p, ".body img", "width"), "32");
+    assert_eq!(attr(&p, ".body img", "height"), "20");
+    assert_eq!(attr(&p, ".body img", "loading"), "lazy");
+}
+
+#[test]
+fn a_briefing_prints_as_a_press_release() {
+    let site = fixture("presskit");
+    build_ok(site.path(), &[]);
+    let p = page(site.path(), "en/briefings/launch/index.html");
+    // The end mark follows the text; the print stylesheet shows it and hides the navigation.
+    assert_eq!(text(&p, ".body + .end-mark"), "###");
+    let css = std::fs::read_to_string(site.path().join("output/style.css")).unwrap();
+    let print = &css[css.find("@media print").expect("a print stylesheet")..];
+    for rule in [
+        ".masthead",
+        ".prev-next",
+        ".switcher",
+        "content: \" (\" attr(href) \")\"",
+        ".end-mark { display: block",
+    ] {
+        assert!(
+            print.contains(rule) || css.contains(rule),
+            "print rules lack {rule}"
+        );
+    }
+    assert!(css.contains("@page { size: A4"));
+}
+
+#[test]
+fn an_embargoed_note_is_in_no_file_before_its_time_and_in_all_after() {
+    let site = fixture("basic");
+    let output = site.path().join("output");
+    let mentions = |needle: &str| -> Vec<String> {
+        tree(&output)
+            .into_iter()
+            .filter(|(_, bytes)| String::from_utf8_lossy(bytes).contains(needle))
+            .map(|(p, _)| p.display().to_string())
+            .collect()
+    };
+    let out = build_ok(site.path(), &["--now", "2029-12-31T23:59:59Z"]);
+    assert!(
+        out.contains("1 under embargo (next release 2030-01-01 09:00 +08:00)"),
+        "{out}"
+    );
+    assert_eq!(mentions("Embargoed announcement"), Vec::<String>::new());
+    assert_eq!(mentions("briefings/embargoed"), Vec::<String>::new());
+    // One second after the embargo ends (09:00 in Beijing is 01:00 UTC).
+    let out = build_ok(site.path(), &["--now", "2030-01-01T01:00:01Z"]);
+    assert!(!out.contains("under embargo"), "{out}");
+    let found = mentions("Embargoed announcement");
+    // Its page, the home page, the feed, and the next-briefing link of the one before it.
+    for expected in [
+        "en/briefings/embargoed/index.html",
+        "en/index.html",
+        "en/atom.xml",
+        "en/briefings/advisory/index.html",
+    ] {
+        assert!(
+            found.iter().any(|f| f == expected),
+            "{expected} not in {found:?}"
+        );
+    }
+    assert!(
+        mentions("https://press.example.org/en/briefings/embargoed/")
+            .iter()
+            .any(|f| f == "sitemap.xml")
+    );
+}
+
+#[test]
+fn an_embargo_without_a_time_zone_is_an_error_not_a_guess() {
+    let site = fixture("basic");
+    let yaml = std::fs::read_to_string(site.path().join("site.yaml")).unwrap();
+    write(
+        site.path(),
+        "site.yaml",
+        &yaml.replace("timezone: Asia/Shanghai\n", ""),
+    );
+    write(
+        site.path(),
+        "content/briefings/embargoed.en.md",
+        "---\ntitle: Embargoed\ndate: 2016-12-02\nembargo: 2030-01-01T09:00:00\n---\n\nText.\n",
+    );
+    let err = build_fails(site.path(), &[]);
+    assert!(err.contains("error: invalid embargo"), "{err}");
+    assert!(
+        err.contains("content/briefings/embargoed.en.md:4:1"),
+        "{err}"
+    );
+    assert!(
+        err.contains("has no time zone offset and site.yaml sets no timezone"),
+        "{err}"
+    );
+}
