@@ -135,7 +135,7 @@ fn images_get_their_size_lazy_loading_and_an_alt_warning() {
     assert_eq!(err.matches("has no alt text").count(), 1, "{err}");
     let p = page(site.path(), "en/briefings/launch/index.html");
     assert_eq!(attr(&p, ".body img", "src"), "photo.png");
-    assert_eq!(attr(&p, ".body img", "alt"), "The report's cover");
+    assert_eq!(attr(&p, ".body img", "alt"), "The report’s cover");
     assert_eq!(attr(&p, ".body img", "title"), "Cover");
     assert_eq!(attr(&p, ".body img", "width"), "32");
     assert_eq!(attr(&p, ".body img", "height"), "20");
