@@ -4,6 +4,7 @@
 //! [`config`] (site.yaml) → [`content`] (files → notes) → [`markdown`] → [`site`] (the model)
 //! → [`render`] (templates → output files) → [`output`] (written atomically to disk).
 
+pub mod check;
 pub mod config;
 pub mod content;
 pub mod dates;
@@ -12,6 +13,7 @@ pub mod markdown;
 pub mod output;
 pub mod preview;
 pub mod render;
+pub mod scaffold;
 pub mod serve;
 pub mod site;
 pub mod theme;

@@ -38,6 +38,37 @@ enum Command {
         #[arg(long, value_name = "DATETIME")]
         now: Option<String>,
     },
+    /// Check the whole site without writing anything: every problem at once, grouped by file.
+    /// Exits with 1 on errors (and with --strict on warnings too)
+    Check {
+        /// The site folder, holding site.yaml and content/
+        #[arg(long, default_value = ".", value_name = "DIR")]
+        root: PathBuf,
+        /// Fail on warnings too (a missing translation, an image without alt text, …)
+        #[arg(long)]
+        strict: bool,
+        /// `human` (default) or `json` for scripts
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Create a new briefing: content/briefings/<SLUG>/index.<lang>.md for each language,
+    /// with today's date and front matter ready to fill in (as a draft)
+    New {
+        /// The note's URL name: lowercase letters, digits and hyphens, e.g. 2016-05-study-tour
+        slug: String,
+        /// The languages to create, comma-separated [default: all languages of site.yaml]
+        #[arg(long, value_delimiter = ',', value_name = "LANGS")]
+        lang: Option<Vec<String>>,
+        /// The site folder, holding site.yaml and content/
+        #[arg(long, default_value = ".", value_name = "DIR")]
+        root: PathBuf,
+    },
+    /// Create a new site in DIR: site.yaml, an example note in English and Chinese, and the
+    /// default theme to change as you like. DIR must be new or empty
+    Init {
+        /// The folder of the new site
+        dir: PathBuf,
+    },
     /// Preview the site: serve it from memory, rebuild on every change and reload the browser.
     /// Drafts and notes under embargo are shown, with a banner; nothing is written to disk
     Serve {
@@ -56,11 +87,66 @@ enum Command {
     },
 }
 
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Human,
+    Json,
+}
+
+/// Prints diagnostics to stderr and fails.
+fn fail(diagnostics: &briefing::error::Diagnostics, color: bool) -> ExitCode {
+    for d in &diagnostics.0 {
+        eprintln!("{}\n", d.render(color));
+    }
+    ExitCode::FAILURE
+}
+
 #[allow(clippy::print_stdout)]
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let color = std::io::stderr().is_terminal();
     match cli.command {
+        Command::Check {
+            root,
+            strict,
+            format,
+        } => {
+            let report = briefing::check::check(&root, None);
+            match format {
+                Format::Human => print!("{}", report.human(std::io::stdout().is_terminal())),
+                Format::Json => println!("{}", report.json()),
+            }
+            if report.failed(strict) {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Command::New { slug, lang, root } => {
+            match briefing::scaffold::new_note(&root, &slug, lang.as_deref()) {
+                Ok(files) => {
+                    for f in &files {
+                        println!(
+                            "Created {}",
+                            display_path(f.strip_prefix(&root).unwrap_or(f))
+                        );
+                    }
+                    println!(
+                        "The note is a draft: delete the line `draft: true` when it is ready to publish."
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(d) => fail(&d, color),
+            }
+        }
+        Command::Init { dir } => match briefing::scaffold::init(&dir) {
+            Ok(n) => {
+                println!("Created a new site in {} ({n} files).", display_path(&dir));
+                println!("Next: cd {} && briefing serve", display_path(&dir));
+                ExitCode::SUCCESS
+            }
+            Err(d) => fail(&d, color),
+        },
         Command::Serve {
             root,
             port,

@@ -232,3 +232,192 @@ fn an_embargo_without_a_time_zone_is_an_error_not_a_guess() {
         "{err}"
     );
 }
+
+#[test]
+fn check_reports_every_planted_problem_grouped_by_file() {
+    let site = fixture("check");
+    let out = briefing(site.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let report = stdout(&out);
+    for expected in [
+        "── content/briefings/tour/index.en.md",
+        "the link `../gone.en.md` points to a note that does not exist",
+        "the link `missing.png` points to a file that does not exist",
+        "the contact Helena Marsh has an invalid email: `press(at)example.org`",
+        "--> content/briefings/tour/index.en.md:7:5",
+        "the contact Helena Marsh has an invalid phone: `call the office`",
+        "--> content/briefings/tour/index.en.md:8:5",
+        "two `en` notes have the slug `solo`",
+    ] {
+        assert!(
+            report.contains(expected),
+            "missing {expected:?} in:\n{report}"
+        );
+    }
+    // Nothing is written.
+    assert!(!site.path().join("output").exists());
+}
+
+#[test]
+fn check_warns_of_missing_and_stale_translations_and_fails_on_them_only_when_strict() {
+    let site = fixture("check");
+    // Without the errors of the fixture: only warnings are left.
+    std::fs::remove_file(site.path().join("content/briefings/dup-a.en.md")).unwrap();
+    write(
+        site.path(),
+        "content/briefings/tour/index.en.md",
+        "---\ntitle: Study tour\ndate: 2016-05-09\nupdated: 2016-05-20\ncontacts:\n  - name: Helena Marsh\n    email: press@example.org\n    phone: \"+86 10 5979 1234\"\n---\n\nText.\n",
+    );
+    let out = briefing(site.path(), &["check"]);
+    let report = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{report}");
+    for expected in [
+        "warning: this version may be out of date: content/briefings/tour/index.en.md changed on 2016-05-20, after this one (2016-05-09)",
+        "── content/briefings/tour/index.zh.md",
+        "warning: this briefing has no `zh` version",
+        "── content/briefings/solo.en.md",
+        "warning: this image has no alt text",
+        "0 errors, 3 warnings in 3 notes.",
+    ] {
+        assert!(
+            report.contains(expected),
+            "missing {expected:?} in:\n{report}"
+        );
+    }
+    let out = briefing(site.path(), &["check", "--strict"]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn check_speaks_json_for_scripts() {
+    let site = fixture("check");
+    let out = briefing(site.path(), &["check", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(json["ok"], false);
+    assert_eq!(json["errors"], 5);
+    let files = json["files"].as_array().unwrap();
+    let tour = files
+        .iter()
+        .find(|f| f["file"] == "content/briefings/tour/index.en.md")
+        .unwrap();
+    let problems = tour["problems"].as_array().unwrap();
+    assert!(problems.iter().all(|p| p["severity"] == "error"));
+    let email = problems
+        .iter()
+        .find(|p| p["message"].as_str().unwrap().contains("invalid email"))
+        .unwrap();
+    assert_eq!(email["line"], 7);
+    assert_eq!(email["column"], 5);
+    assert_eq!(email["help"], "write an address such as press@example.org");
+    // Problems of one file come in line order.
+    let lines: Vec<u64> = problems
+        .iter()
+        .map(|p| p["line"].as_u64().unwrap())
+        .collect();
+    let mut sorted = lines.clone();
+    sorted.sort();
+    assert_eq!(lines, sorted);
+}
+
+#[test]
+fn check_finds_aliases_that_collide() {
+    let site = fixture("basic");
+    write(
+        site.path(),
+        "content/briefings/advisory.en.md",
+        "---\ntitle: Advisory\ndate: 2016-11-21\naliases: [/en/briefings/visa/]\n---\n\nText.\n",
+    );
+    let out = briefing(site.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("two things would be written to /en/briefings/visa/index.html"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn new_creates_a_note_pair_that_builds_and_never_replaces_one() {
+    let site = fixture("basic");
+    let out = briefing(site.path(), &["new", "2016-12-roundtable"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Created content/briefings/2016-12-roundtable/index.en.md"));
+    let en = std::fs::read_to_string(
+        site.path()
+            .join("content/briefings/2016-12-roundtable/index.en.md"),
+    )
+    .unwrap();
+    let zh = std::fs::read_to_string(
+        site.path()
+            .join("content/briefings/2016-12-roundtable/index.zh.md"),
+    )
+    .unwrap();
+    let today = jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::get("Asia/Shanghai").unwrap())
+        .date();
+    assert!(en.contains(&format!("\ndate: {today}\n")), "{en}");
+    assert!(
+        en.contains("project: dialogue") && en.contains("contacts:") && en.contains("tags: []")
+    );
+    assert!(zh.contains("title: \"简报标题\""), "{zh}");
+    // The new note parses and builds (it is a draft: --drafts publishes it).
+    build_ok(site.path(), &["--drafts"]);
+    let p = page(site.path(), "zh/briefings/2016-12-roundtable/index.html");
+    assert_eq!(text(&p, "h1"), "简报标题");
+    assert_eq!(text(&p, ".banner-draft"), "草稿——尚未发布");
+    // Never over an existing note.
+    let out = briefing(site.path(), &["new", "2016-12-roundtable"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("a note with the slug `2016-12-roundtable` already exists"));
+    let out = briefing(site.path(), &["new", "visa"]);
+    assert!(
+        stderr(&out).contains("a note with the slug `visa` already exists"),
+        "{}",
+        stderr(&out)
+    );
+    // One language, and a slug that is not one.
+    let out = briefing(site.path(), &["new", "english-only", "--lang", "en"]);
+    assert!(out.status.success());
+    assert!(
+        !site
+            .path()
+            .join("content/briefings/english-only/index.zh.md")
+            .exists()
+    );
+    let out = briefing(site.path(), &["new", "Study Tour 2016"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("`Study Tour 2016` cannot be a slug"), "{err}");
+    assert!(
+        err.contains(
+            "lowercase ASCII letters (a–z), digits and hyphens, e.g. briefing new study-tour-2016"
+        ),
+        "{err}"
+    );
+    let out = briefing(site.path(), &["new", "x", "--lang", "fr"]);
+    assert!(stderr(&out).contains("`fr` is not a language of this site"));
+}
+
+#[test]
+fn init_writes_a_site_that_builds_with_no_repository_around() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = briefing(dir.path(), &["init", "press"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let site = dir.path().join("press");
+    assert!(site.join("site.yaml").is_file());
+    assert!(
+        site.join("themes/default/templates/briefing.html")
+            .is_file()
+    );
+    assert!(site.join("themes/default/i18n/zh.yaml").is_file());
+    let out = briefing(&site, &["build"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("Built "));
+    let out = briefing(&site, &["check", "--strict"]);
+    assert!(out.status.success(), "{}", stdout(&out));
+    // It refuses a folder that is not empty.
+    let out = briefing(dir.path(), &["init", "press"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("is not empty"));
+}

@@ -1,0 +1,316 @@
+//! `briefing check`: every problem of a site at once, without writing anything.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::content::Section;
+use crate::error::{Diagnostic, Severity, display_path};
+use crate::site::{Selection, Site};
+use crate::yaml;
+
+/// What `check` found.
+#[derive(Debug, Default)]
+pub struct CheckReport {
+    pub diagnostics: Vec<Diagnostic>,
+    /// Notes read (drafts and notes under embargo included).
+    pub notes: usize,
+}
+
+impl CheckReport {
+    pub fn errors(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count()
+    }
+
+    pub fn warnings(&self) -> usize {
+        self.diagnostics.len() - self.errors()
+    }
+
+    /// Whether `check` fails: on errors, and with `strict` on warnings too.
+    pub fn failed(&self, strict: bool) -> bool {
+        self.errors() > 0 || (strict && self.warnings() > 0)
+    }
+
+    /// The diagnostics by file (those without a file under ""), in line order.
+    fn by_file(&self) -> BTreeMap<String, Vec<&Diagnostic>> {
+        let mut groups: BTreeMap<String, Vec<&Diagnostic>> = BTreeMap::new();
+        for d in &self.diagnostics {
+            let file = d.file.as_deref().map(display_path).unwrap_or_default();
+            groups.entry(file).or_default().push(d);
+        }
+        for list in groups.values_mut() {
+            list.sort_by_key(|d| (d.line.unwrap_or(0), d.column.unwrap_or(0)));
+        }
+        groups
+    }
+
+    /// For a person: a heading per file, each problem with its line, and a summary.
+    pub fn human(&self, color: bool) -> String {
+        let mut out = String::new();
+        for (file, list) in self.by_file() {
+            let heading = if file.is_empty() {
+                "(the site)".to_string()
+            } else {
+                file
+            };
+            out.push_str(&format!("── {heading}\n\n"));
+            for d in list {
+                out.push_str(&d.render(color));
+                out.push_str("\n\n");
+            }
+        }
+        let (e, w) = (self.errors(), self.warnings());
+        if e == 0 && w == 0 {
+            out.push_str(&format!("No problems found in {} notes.\n", self.notes));
+        } else {
+            out.push_str(&format!(
+                "{e} error{}, {w} warning{} in {} notes.\n",
+                if e == 1 { "" } else { "s" },
+                if w == 1 { "" } else { "s" },
+                self.notes
+            ));
+        }
+        out
+    }
+
+    /// For a script: the same, as JSON.
+    pub fn json(&self) -> String {
+        #[derive(Serialize)]
+        struct Problem<'a> {
+            severity: &'a str,
+            line: Option<usize>,
+            column: Option<usize>,
+            message: &'a str,
+            help: Option<&'a str>,
+        }
+        #[derive(Serialize)]
+        struct File<'a> {
+            file: Option<String>,
+            problems: Vec<Problem<'a>>,
+        }
+        #[derive(Serialize)]
+        struct Report<'a> {
+            ok: bool,
+            notes: usize,
+            errors: usize,
+            warnings: usize,
+            files: Vec<File<'a>>,
+        }
+        let files = self
+            .by_file()
+            .into_iter()
+            .map(|(file, list)| File {
+                file: (!file.is_empty()).then_some(file),
+                problems: list
+                    .into_iter()
+                    .map(|d| Problem {
+                        severity: match d.severity {
+                            Severity::Error => "error",
+                            Severity::Warning => "warning",
+                        },
+                        line: d.line,
+                        column: d.column,
+                        message: &d.message,
+                        help: d.help.as_deref(),
+                    })
+                    .collect(),
+            })
+            .collect();
+        let report = Report {
+            ok: self.errors() == 0,
+            notes: self.notes,
+            errors: self.errors(),
+            warnings: self.warnings(),
+            files,
+        };
+        serde_json::to_string_pretty(&report).unwrap_or_default()
+    }
+}
+
+/// Checks the site at `root`: everything a build checks (drafts and embargoed notes too),
+/// and what a press office should know before publishing.
+pub fn check(root: &Path, now: Option<Timestamp>) -> CheckReport {
+    let selection = Selection {
+        now: now.unwrap_or_else(Timestamp::now),
+        drafts: true,
+        embargoed: true,
+    };
+    let config = match crate::config::Config::load(root) {
+        Ok(c) => c,
+        Err(e) => {
+            return CheckReport {
+                diagnostics: e.0,
+                notes: count_notes(root),
+            };
+        }
+    };
+    let content = crate::content::load(&config);
+    let notes = content.notes.len() + content.failed.len();
+    // Contacts are checked on every note that loaded, whatever else is wrong.
+    let mut diagnostics = Vec::new();
+    contacts(&content.notes, &mut diagnostics);
+    let theme = crate::theme::Theme::load(&config);
+    match (Site::new(config, content, &selection), theme) {
+        (Ok(site), Ok(theme)) => {
+            diagnostics.extend(site.warnings.iter().cloned());
+            diagnostics.extend(theme.warnings.iter().cloned());
+            if let Err(e) = crate::render::render(&site, &theme) {
+                diagnostics.extend(e);
+            }
+            translations(&site, &mut diagnostics);
+        }
+        (site, theme) => {
+            diagnostics.extend(site.err().unwrap_or_default());
+            diagnostics.extend(theme.err().unwrap_or_default());
+        }
+    }
+    CheckReport { diagnostics, notes }
+}
+
+fn count_notes(root: &Path) -> usize {
+    walkdir::WalkDir::new(root.join(crate::content::CONTENT_DIR))
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_str().is_some_and(|n| n.ends_with(".md")))
+        .count()
+}
+
+/// Briefings without a version in every language, and versions older than their translation.
+fn translations(site: &Site, out: &mut Vec<Diagnostic>) {
+    for (i, note) in site.notes.iter().enumerate() {
+        if note.section != Section::Briefings {
+            continue;
+        }
+        for lang in &site.config.languages {
+            if lang.code != note.lang && site.version_in(i, &lang.code).is_none() {
+                out.push(
+                    Diagnostic::warning(format!("this briefing has no `{}` version", lang.code))
+                        .file(&note.shown)
+                        .help(format!(
+                            "add a translation beside it (…{}.md), or ignore this if the note is for one language only",
+                            lang.code
+                        )),
+                );
+            }
+        }
+        for &j in &site.translations[i] {
+            let (mine, theirs) = (site.modified(i), site.modified(j));
+            if theirs.timestamp > mine.timestamp {
+                let other = &site.notes[j];
+                out.push(
+                    Diagnostic::warning(format!(
+                        "this version may be out of date: {} changed on {}, after this one ({})",
+                        display_path(&other.shown),
+                        theirs.date,
+                        mine.date
+                    ))
+                    .file(&note.shown)
+                    .help("bring the text up to date with the other version and set `updated:` to today"),
+                );
+            }
+        }
+    }
+}
+
+fn valid_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c == ',' || c == ';' || c == '<' || c == '>')
+}
+
+fn valid_phone(phone: &str) -> bool {
+    let digits = phone.chars().filter(char::is_ascii_digit).count();
+    (6..=20).contains(&digits)
+        && phone
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-().".contains(c))
+        && phone.matches('+').count() <= 1
+        && !phone
+            .trim_start()
+            .get(1..)
+            .is_some_and(|rest| rest.contains('+'))
+}
+
+/// Contacts with an email or phone number nobody could use.
+fn contacts(notes: &[std::sync::Arc<crate::content::Note>], out: &mut Vec<Diagnostic>) {
+    for note in notes {
+        let front = &note.text[..note.body_start];
+        for contact in &note.contacts {
+            let mut bad = |key: &str, value: &str, help: &str| {
+                let needle = format!("{key}: ");
+                let line = front
+                    .lines()
+                    .position(|l| l.contains(&needle) && l.contains(value))
+                    .or_else(|| yaml::key_location(front, &["contacts"]).map(|(l, _)| l - 1));
+                let mut d = Diagnostic::error(format!(
+                    "the contact {} has an invalid {key}: `{value}`",
+                    contact.name
+                ))
+                .file(&note.shown)
+                .help(help.to_string());
+                if let Some(line) = line {
+                    let column = front
+                        .lines()
+                        .nth(line)
+                        .and_then(|l| l.find(&needle))
+                        .map_or(1, |c| c + 1);
+                    d = d.at(&note.text, line + 1, column, key.len());
+                }
+                out.push(d);
+            };
+            if let Some(email) = &contact.email
+                && !valid_email(email.trim())
+            {
+                bad("email", email, "write an address such as press@example.org");
+            }
+            if let Some(phone) = &contact.phone
+                && !valid_phone(phone.trim())
+            {
+                bad(
+                    "phone",
+                    phone,
+                    "write the number with its country code, digits, spaces and hyphens, e.g. +86 10 5979 1234",
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_and_phones() {
+        assert!(valid_email("press@example.org"));
+        for bad in [
+            "press.example.org",
+            "press@example",
+            "a b@example.org",
+            "@example.org",
+            "a@b@c.org",
+        ] {
+            assert!(!valid_email(bad), "{bad}");
+        }
+        assert!(valid_phone("+86 10 5979 1234"));
+        assert!(valid_phone("+86 (10) 5979-1234"));
+        for bad in [
+            "12345",
+            "call me",
+            "+86 10 5979 1234 ext. 5",
+            "86+10 5979 1234",
+        ] {
+            assert!(!valid_phone(bad), "{bad}");
+        }
+    }
+}
