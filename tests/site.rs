@@ -85,6 +85,22 @@ fn xml(dir: &Path, rel: &str) -> String {
 
 const ATOM: &str = "http://www.w3.org/2005/Atom";
 
+/// The entry titles of a built Atom feed, read by an XML parser.
+fn feed_titles(dir: &Path, rel: &str) -> Vec<String> {
+    let text = xml(dir, rel);
+    let doc = roxmltree::Document::parse(&text).unwrap();
+    doc.descendants()
+        .filter(|n| n.has_tag_name((ATOM, "entry")))
+        .map(|e| {
+            let title = e
+                .children()
+                .find(|c| c.has_tag_name((ATOM, "title")))
+                .unwrap();
+            title.text().unwrap().to_string()
+        })
+        .collect()
+}
+
 #[test]
 fn every_internal_link_resolves() {
     let site = fixture("basic");
@@ -267,19 +283,7 @@ fn atom_feeds_hold_one_language_with_absolute_urls() {
         assert!(child(*e, "summary").is_some());
     }
     // A project's feed, in its language only.
-    let text = xml(site.path(), "en/projects/returns/atom.xml");
-    let doc = roxmltree::Document::parse(&text).unwrap();
-    let titles: Vec<&str> = doc
-        .descendants()
-        .filter(|n| n.has_tag_name((ATOM, "entry")))
-        .map(|e| {
-            e.children()
-                .find(|c| c.has_tag_name((ATOM, "title")))
-                .unwrap()
-                .text()
-                .unwrap()
-        })
-        .collect();
+    let titles = feed_titles(site.path(), "en/projects/returns/atom.xml");
     assert_eq!(titles, ["Victims of trafficking return home safely"]);
 }
 
@@ -296,19 +300,7 @@ fn a_feed_holds_the_newest_twenty() {
         );
     }
     build_ok(site.path(), &[]);
-    let text = xml(site.path(), "en/atom.xml");
-    let doc = roxmltree::Document::parse(&text).unwrap();
-    let titles: Vec<&str> = doc
-        .descendants()
-        .filter(|n| n.has_tag_name((ATOM, "entry")))
-        .map(|e| {
-            e.children()
-                .find(|c| c.has_tag_name((ATOM, "title")))
-                .unwrap()
-                .text()
-                .unwrap()
-        })
-        .collect();
+    let titles = feed_titles(site.path(), "en/atom.xml");
     assert_eq!(titles.len(), 20);
     // Escaped by the template engine: the title comes back as the author wrote it.
     assert_eq!(titles[0], "Extra <b>note</b> & 24");
