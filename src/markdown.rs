@@ -50,6 +50,7 @@ where
     F: FnMut(&str) -> Result<Target, (String, String)>,
 {
     let mut images_without_alt = Vec::new();
+    let mut has_raw_html = false;
     // An open image: its index in `events`, its file, and where it starts in the body.
     let mut image: Option<(usize, Option<PathBuf>, usize)> = None;
     let mut errors = Vec::new();
@@ -88,8 +89,9 @@ where
                     id,
                 })
             }
-            Event::Html(h) | Event::InlineHtml(h) if raw_html == RawHtml::Sanitize => {
-                Event::Text(h)
+            event @ (Event::Html(_) | Event::InlineHtml(_)) => {
+                has_raw_html = true;
+                event
             }
             other => other,
         };
@@ -150,6 +152,9 @@ where
     }
     let mut out = String::with_capacity(body.len() * 3 / 2);
     html::push_html(&mut out, events.into_iter());
+    if has_raw_html && raw_html == RawHtml::Sanitize {
+        out = sanitizer().clean(&out).to_string();
+    }
     Ok(Rendered {
         html: out,
         first_paragraph: first_paragraph
@@ -195,6 +200,24 @@ fn image_tag(events: &[Event], file: Option<&PathBuf>) -> (String, bool) {
     }
     out.push_str(" loading=\"lazy\">");
     (out, alt.trim().is_empty())
+}
+
+/// The sanitiser for notes with raw HTML: what Markdown itself produces is kept (heading ids,
+/// footnotes, image sizes, table alignment); scripts, event handlers, `javascript:` URLs,
+/// iframes, forms and styles are removed.
+fn sanitizer() -> &'static ammonia::Builder<'static> {
+    static SANITIZER: std::sync::LazyLock<ammonia::Builder<'static>> =
+        std::sync::LazyLock::new(|| {
+            let mut b = ammonia::Builder::default();
+            b.link_rel(None)
+                .add_generic_attributes(["id", "class"])
+                .add_tag_attributes("img", ["width", "height", "loading"])
+                .add_tag_attributes("th", ["style"])
+                .add_tag_attributes("td", ["style"])
+                .filter_style_properties(["text-align"].into_iter().collect());
+            b
+        });
+    &SANITIZER
 }
 
 #[derive(PartialEq, Eq)]
@@ -340,10 +363,36 @@ mod tests {
     }
 
     #[test]
-    fn raw_html_is_shown_as_text_when_sanitizing() {
-        let r = md("<script>alert(1)</script>\n\nHi <b>x</b>");
-        assert!(!r.html.contains("<script>"));
-        assert!(!r.html.contains("<b>"));
+    fn raw_html_is_sanitised() {
+        let r = md(concat!(
+            "<script>alert(1)</script>\n\n",
+            "Hi <b onclick=\"steal()\">bold</b> <a href=\"javascript:alert(1)\">x</a>\n\n",
+            "<iframe src=\"https://example.org\"></iframe>\n\n",
+            "<p style=\"color:red\">styled</p>\n\n",
+            "| a |\n|--:|\n| 1 |\n\n## Title\n\n[^1]\n\n[^1]: note\n"
+        ));
+        for gone in [
+            "<script",
+            "alert(1)",
+            "onclick",
+            "javascript:",
+            "<iframe",
+            "color:red",
+        ] {
+            assert!(!r.html.contains(gone), "{gone} in {}", r.html);
+        }
+        assert!(r.html.contains("<b>bold</b>"), "{}", r.html);
+        assert!(r.html.contains(r#"<h2 id="title">"#), "{}", r.html);
+        assert!(r.html.contains(r#"style="text-align:right""#), "{}", r.html);
+        assert!(r.html.contains("footnote-definition"), "{}", r.html);
+        let allowed = render("<b onclick=\"x()\">b</b>", RawHtml::Allow, |_| {
+            Ok(Target::default())
+        })
+        .unwrap();
+        assert!(
+            allowed.html.contains("onclick"),
+            "allow keeps raw HTML as written"
+        );
     }
 
     #[test]

@@ -552,3 +552,31 @@ fn a_missing_interface_string_falls_back_with_one_warning() {
     assert_eq!(texts(&p, ".site-nav a")[0], "Notes");
     assert_eq!(text(&p, ".skip-link"), "Skip to content");
 }
+
+#[test]
+fn raw_html_in_a_note_is_sanitised_unless_the_site_allows_it() {
+    let site = fixture("basic");
+    write(
+        site.path(),
+        "content/briefings/advisory.en.md",
+        "---\ntitle: Advisory\ndate: 2016-11-21\n---\n\nJoin us <b onmouseover=\"steal()\">today</b>.\n\n<script>alert(document.cookie)</script>\n\n<iframe src=\"https://example.org/player\"></iframe>\n",
+    );
+    build_ok(site.path(), &[]);
+    let raw = std::fs::read_to_string(site.path().join("output/en/briefings/advisory/index.html"))
+        .unwrap();
+    for gone in ["alert(document.cookie)", "onmouseover", "<iframe"] {
+        assert!(!raw.contains(gone), "{gone} reached the page");
+    }
+    let p = page(site.path(), "en/briefings/advisory/index.html");
+    assert_eq!(text(&p, ".body b"), "today");
+    let yaml = std::fs::read_to_string(site.path().join("site.yaml")).unwrap();
+    write(
+        site.path(),
+        "site.yaml",
+        &format!("{yaml}markdown:\n  raw_html: allow\n"),
+    );
+    build_ok(site.path(), &[]);
+    let raw = std::fs::read_to_string(site.path().join("output/en/briefings/advisory/index.html"))
+        .unwrap();
+    assert!(raw.contains("<iframe src=\"https://example.org/player\"></iframe>"));
+}
