@@ -541,11 +541,19 @@ fn split_front_matter(text: &str) -> Result<(&str, usize, usize), (String, Strin
     ))
 }
 
-type Parsed = Result<(Note, Vec<Diagnostic>), Vec<Diagnostic>>;
+/// A note and its warnings, or its errors.
+pub type Parsed = Result<(Note, Vec<Diagnostic>), Vec<Diagnostic>>;
 
 fn parse_note(config: &Config, path: &Path, rel: &str) -> Parsed {
     let shown_path = shown(config, path);
     let text = read_text(path, &shown_path).map_err(|d| vec![d])?;
+    parse_note_text(config, path, rel, text)
+}
+
+/// Reads a note from its text: `path` is its file, `rel` its path under content/.
+/// Every problem is an error naming the file; nothing in the text can make it panic.
+pub fn parse_note_text(config: &Config, path: &Path, rel: &str, text: String) -> Parsed {
+    let shown_path = shown(config, path);
     let text = match text.strip_prefix('\u{feff}') {
         Some(t) => t.to_string(),
         None => text,
