@@ -279,15 +279,22 @@ async fn events_stream(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
 /// stylesheet change.
 const RELOAD_SCRIPT: &str = r#"<script>
 (function () {
-  var source = new EventSource("/__briefing/events");
-  source.addEventListener("reload", function () { location.reload(); });
-  source.addEventListener("css", function () {
-    document.querySelectorAll('link[rel="stylesheet"]').forEach(function (link) {
-      var url = new URL(link.href);
-      url.searchParams.set("v", Date.now());
-      link.href = url.href;
+  var source = null;
+  function connect() {
+    source = new EventSource("/__briefing/events");
+    source.addEventListener("reload", function () { location.reload(); });
+    source.addEventListener("css", function () {
+      document.querySelectorAll('link[rel="stylesheet"]').forEach(function (link) {
+        var url = new URL(link.href);
+        url.searchParams.set("v", Date.now());
+        link.href = url.href;
+      });
     });
-  });
+  }
+  connect();
+  // A page left open in the history would hold its connection: browsers allow only six.
+  addEventListener("pagehide", function () { if (source) { source.close(); source = null; } });
+  addEventListener("pageshow", function (e) { if (e.persisted && !source) { location.reload(); } });
 })();
 </script>
 "#;

@@ -2,6 +2,8 @@
 //! `briefing` binary, and parsed HTML.
 #![allow(dead_code)]
 
+pub mod server;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};

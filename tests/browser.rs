@@ -1,0 +1,322 @@
+//! In a real browser: headless Chromium driven over WebDriver (chromedriver) with fantoccini.
+//! `.ci/run` installs Debian's chromium and chromium-driver, axe-core from npm and pdftotext,
+//! and runs these tests; plain `cargo test` lists them as ignored.
+
+mod common;
+
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::server::{Server, WAIT};
+use common::*;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+/// chromedriver and a Chromium session, stopped when dropped.
+struct Browser {
+    driver: Child,
+    client: Option<Client>,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    async fn start() -> Browser {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let driver_path =
+            std::env::var("BRIEFING_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+        let driver = Command::new(&driver_path)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start {driver_path}: {e} (run .ci/run, or install chromium-driver)")
+            });
+        let profile = tempfile::tempdir().unwrap();
+        let mut browser = Browser {
+            driver,
+            client: None,
+            _profile: profile,
+        };
+        let deadline = Instant::now() + WAIT;
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let binary =
+            std::env::var("BRIEFING_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": binary,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+                    "--no-first-run", "--window-size=1200,900",
+                    format!("--user-data-dir={}", browser._profile.path().display()),
+                ],
+            }),
+        );
+        let client = ClientBuilder::rustls()
+            .unwrap()
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("a Chromium session");
+        browser.client = Some(client);
+        browser
+    }
+
+    fn client(&self) -> &Client {
+        self.client.as_ref().unwrap()
+    }
+
+    async fn text(&self, css: &str) -> String {
+        self.client()
+            .find(Locator::Css(css))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// Waits (bounded) until `script` returns true.
+    async fn until(&self, what: &str, script: &str) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let v = self.client().execute(script, vec![]).await.unwrap();
+            if v == json!(true) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn close(mut self) {
+        if let Some(c) = self.client.take() {
+            let _ = c.close().await;
+        }
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn axe_source() -> String {
+    let path = std::env::var_os("BRIEFING_AXE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join(".ci/tools/node_modules/axe-core/axe.min.js"));
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (run .ci/run)", path.display()))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Chromium, chromedriver and axe-core: run by .ci/run"]
+async fn key_pages_have_no_serious_accessibility_violations() {
+    let server = Server::start(repo(), &[]);
+    let browser = Browser::start().await;
+    let axe = axe_source();
+    let base = format!("http://127.0.0.1:{}", server.port);
+    let mut report = Vec::new();
+    for path in [
+        "/en/",
+        "/zh/",
+        "/en/briefings/2015-10-study-tour/",
+        "/zh/briefings/2015-10-study-tour/",
+        "/en/projects/eu-china-dialogue/",
+        "/zh/tags/",
+        "/en/no-such-page/",
+        "/zh/no-such-page/",
+    ] {
+        browser
+            .client()
+            .goto(&format!("{base}{path}"))
+            .await
+            .unwrap();
+        browser.client().execute(&axe, vec![]).await.unwrap();
+        let found = browser
+            .client()
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, { resultTypes: ['violations'] }).then(r => done(
+                   r.violations
+                     .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                     .map(v => v.id + ' (' + v.impact + '): ' + v.help + ' at '
+                       + v.nodes.map(n => n.target.join(' ')).join(', '))));",
+                vec![],
+            )
+            .await
+            .unwrap();
+        for v in found.as_array().unwrap() {
+            report.push(format!("{path}: {}", v.as_str().unwrap()));
+        }
+    }
+    browser.close().await;
+    assert!(report.is_empty(), "axe-core found:\n{}", report.join("\n"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Chromium and chromedriver: run by .ci/run"]
+async fn the_language_switcher_leads_to_the_translation_and_back() {
+    let server = Server::start(repo(), &[]);
+    let browser = Browser::start().await;
+    let c = browser.client();
+    c.goto(&format!(
+        "http://127.0.0.1:{}/en/briefings/visa-facilitation/",
+        server.port
+    ))
+    .await
+    .unwrap();
+    let english_title = browser.text("h1").await;
+    c.find(Locator::Css(".switcher a[lang=zh-Hans]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .until(
+            "the Chinese page",
+            "return location.pathname === '/zh/briefings/visa-facilitation/'",
+        )
+        .await;
+    let lang = c
+        .execute("return document.documentElement.lang", vec![])
+        .await
+        .unwrap();
+    assert_eq!(lang, json!("zh-Hans"));
+    assert_ne!(browser.text("h1").await, english_title);
+    c.find(Locator::Css(".switcher a[lang=en]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .until(
+            "the English page",
+            "return location.pathname === '/en/briefings/visa-facilitation/'",
+        )
+        .await;
+    assert_eq!(browser.text("h1").await, english_title);
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Chromium and chromedriver: run by .ci/run"]
+async fn an_open_page_follows_edits_and_shows_then_drops_the_error_overlay() {
+    let site = fixture("basic");
+    let server = Server::start(site.path(), &[]);
+    let browser = Browser::start().await;
+    let c = browser.client();
+    c.goto(&format!(
+        "http://127.0.0.1:{}/en/briefings/visa/",
+        server.port
+    ))
+    .await
+    .unwrap();
+    browser
+        .until(
+            "the live-reload connection",
+            "return document.readyState === 'complete'",
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let note = site.path().join("content/briefings/visa.en.md");
+    let good = std::fs::read_to_string(&note).unwrap();
+    std::fs::write(&note, good.replace("Policy dialogue", "Live dialogue")).unwrap();
+    browser
+        .until(
+            "the edit to appear by itself",
+            "return document.querySelector('h1').textContent.includes('Live dialogue')",
+        )
+        .await;
+    std::fs::write(&note, good.replace("title: Policy", "title: [Policy")).unwrap();
+    browser
+        .until(
+            "the error overlay",
+            "return !!document.getElementById('briefing-error')",
+        )
+        .await;
+    let overlay = browser.text("#briefing-error").await;
+    assert!(
+        overlay.contains("content/briefings/visa.en.md:3:5"),
+        "{overlay}"
+    );
+    std::fs::write(&note, good.replace("Policy dialogue", "Mended dialogue")).unwrap();
+    browser
+        .until(
+            "the overlay to go and the page to come back",
+            "return !document.getElementById('briefing-error') && document.querySelector('h1').textContent.includes('Mended dialogue')",
+        )
+        .await;
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Chromium, chromedriver and pdftotext: run by .ci/run"]
+async fn a_briefing_prints_on_one_or_two_a4_pages_with_its_contacts_and_no_navigation() {
+    let server = Server::start(repo(), &[]);
+    let browser = Browser::start().await;
+    let c = browser.client();
+    c.goto(&format!(
+        "http://127.0.0.1:{}/en/briefings/2016-09-labour-migration-data/",
+        server.port
+    ))
+    .await
+    .unwrap();
+    let pdf = c
+        .print(fantoccini::wd::PrintConfiguration::default())
+        .await
+        .unwrap();
+    browser.close().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("briefing.pdf");
+    std::fs::write(&file, &pdf).unwrap();
+    let info = Command::new("pdfinfo")
+        .arg(&file)
+        .output()
+        .expect("pdfinfo (poppler-utils)");
+    let info = String::from_utf8_lossy(&info.stdout).into_owned();
+    let pages: u32 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .map(|p| p.trim().parse().unwrap())
+        .unwrap();
+    assert!((1..=2).contains(&pages), "{pages} pages");
+    assert!(
+        info.contains("595.") && info.contains("841."),
+        "not A4: {info}"
+    );
+    let text = Command::new("pdftotext")
+        .arg(&file)
+        .arg("-")
+        .output()
+        .expect("pdftotext");
+    let text = String::from_utf8_lossy(&text.stdout).into_owned();
+    assert!(
+        text.contains("For further information please contact:"),
+        "{text}"
+    );
+    assert!(text.contains("###"), "no end mark: {text}");
+    for nav in ["Skip to content", "中文", "Projects", "Atom feed"] {
+        assert!(!text.contains(nav), "the printout shows {nav:?}:\n{text}");
+    }
+}
