@@ -14,6 +14,7 @@ pub mod output;
 pub mod preview;
 pub mod render;
 pub mod scaffold;
+pub mod search;
 pub mod serve;
 pub mod site;
 pub mod theme;
@@ -61,6 +62,8 @@ pub struct BuildReport {
     pub next_release: Option<String>,
     pub output: PathBuf,
     pub warnings: Vec<Diagnostic>,
+    /// How long the search index took, when the site has search.
+    pub search_took: Option<std::time::Duration>,
 }
 
 /// Loads site.yaml, content and theme, and builds the site model: every error at once.
@@ -119,7 +122,14 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
         embargoed: false,
     };
     let (site, theme) = load_site(&options.root, options.base_url.as_deref(), &selection)?;
-    let files = render_site(&site, &theme)?;
+    let mut files = render_site(&site, &theme)?;
+    let search_took = if site.config.search {
+        let (index, took) = search::index(&site, &files)?;
+        files.extend(index);
+        Some(took)
+    } else {
+        None
+    };
     output::write_site(&files, &output)?;
 
     let mut pages: IndexMap<String, usize> = site
@@ -168,5 +178,6 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
         }),
         output,
         warnings: site.warnings.into_iter().chain(theme.warnings).collect(),
+        search_took,
     })
 }

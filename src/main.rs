@@ -209,6 +209,9 @@ fn main() -> ExitCode {
                             report.embargoed
                         ));
                     }
+                    if let Some(took) = report.search_took {
+                        held.push_str(&format!(", search index {:.2} s", took.as_secs_f64()));
+                    }
                     println!(
                         "Built {} pages ({}), {} files in all{held}, in {:.2} s → {}",
                         report.total_pages,

@@ -63,6 +63,10 @@ struct SiteView<'a> {
     home: String,
     languages: Vec<LanguageView<'a>>,
     stylesheet: String,
+    /// Whether the site has a search page.
+    search: bool,
+    /// Whether its index is built (not in a preview).
+    search_index: bool,
     /// Link to this language's Atom feed.
     feed: String,
 }
@@ -278,6 +282,10 @@ pub enum Job {
         note: usize,
         contact: usize,
     },
+    /// The search page of a language.
+    Search {
+        lang: usize,
+    },
 }
 
 /// Every generated file of the site, with its output path, in a fixed order.
@@ -309,6 +317,9 @@ pub fn plan(site: &Site) -> Vec<(Job, String)> {
             lang: l,
             project: None,
         });
+        if site.config.search {
+            jobs.push(Job::Search { lang: l });
+        }
         for kind in KINDS {
             jobs.push(Job::TermIndex { lang: l, kind });
             for (t, term) in kind.terms(index).iter().enumerate() {
@@ -398,6 +409,7 @@ pub fn signature(site: &Site, job: Job, version: &[u64]) -> Option<u64> {
             }
             lang
         }
+        Job::Search { lang } => lang,
         Job::Root | Job::NotFound | Job::Robots => {
             site.languages.get_index_of(&site.config.default_language)?
         }
@@ -567,6 +579,7 @@ impl<'a> Renderer<'a> {
                 self.listing_dir(lang, project.map(|p| (Kind::Projects, p)))
             }
             Job::Root => String::new(),
+            Job::Search { lang } => format!("{}/search/", self.lang(lang)),
             Job::NotFound => "404.html".into(),
             Job::Robots => "robots.txt".into(),
             Job::Sitemap => "sitemap.xml".into(),
@@ -577,7 +590,11 @@ impl<'a> Renderer<'a> {
     /// The output file of a job.
     fn path(&self, job: Job) -> String {
         match job {
-            Job::Note(_) | Job::Listing { .. } | Job::TermIndex { .. } | Job::Root => {
+            Job::Note(_)
+            | Job::Listing { .. }
+            | Job::TermIndex { .. }
+            | Job::Root
+            | Job::Search { .. } => {
                 format!("{}index.html", self.page_path(job))
             }
             Job::Feed { .. } => format!("{}atom.xml", self.page_path(job)),
@@ -608,6 +625,7 @@ impl<'a> Renderer<'a> {
             Job::Root => self.root_page(path)?,
             Job::NotFound => self.simple("404.html", path)?,
             Job::Robots => self.simple("robots.txt", path)?,
+            Job::Search { lang } => self.search_page(lang, path)?,
             Job::Sitemap => self.sitemap(path)?,
             Job::Alias { note, alias } => self.alias_page(note, alias, path)?,
             Job::VCard { note, contact } => {
@@ -643,6 +661,8 @@ impl<'a> Renderer<'a> {
                 })
                 .collect(),
             stylesheet: c.link("style.css"),
+            search: c.search,
+            search_index: c.search && !self.site.preview,
             feed: c.link(&format!("{lang}/atom.xml")),
         }
     }
@@ -1184,6 +1204,16 @@ impl<'a> Renderer<'a> {
         let lang = self.config.default_language.as_str();
         let ctx = self.base_context(lang, &path, &self.home_alternates());
         self.render_to(template, &ctx, path)
+    }
+
+    /// The search page of a language.
+    fn search_page(&self, lang: usize, out: String) -> Result<OutputFile, Diagnostic> {
+        let code = self.lang(lang);
+        let path = format!("{code}/search/");
+        let alternates = self.alternates(|other| Some(format!("{other}/search/")));
+        let mut ctx = self.base_context(code, &path, &alternates);
+        ctx.insert("meta_title", self.config.title(code));
+        self.render_to("search.html", &ctx, out)
     }
 
     /// A redirect from an old URL of a note to the note.

@@ -90,6 +90,8 @@ pub struct Site {
     link_targets: u64,
     /// Per note: whether its rendered Markdown was taken from the previous site.
     pub markdown_reused: Vec<bool>,
+    /// A preview (`serve`): everything is shown, and there is no search index.
+    pub preview: bool,
 }
 
 impl Site {
@@ -298,6 +300,7 @@ impl Site {
             now: selection.now,
             link_targets,
             markdown_reused,
+            preview: selection.embargoed,
         })
     }
 

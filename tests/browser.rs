@@ -320,3 +320,136 @@ async fn a_briefing_prints_on_one_or_two_a4_pages_with_its_contacts_and_no_navig
         assert!(!text.contains(nav), "the printout shows {nav:?}:\n{text}");
     }
 }
+
+/// A built site served as a web host would: python3's static file server.
+struct StaticHost {
+    child: Child,
+    port: u16,
+}
+
+impl StaticHost {
+    fn start(dir: &Path) -> StaticHost {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("python3")
+            .args([
+                "-m",
+                "http.server",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--directory",
+            ])
+            .arg(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 for a static file server");
+        let host = StaticHost { child, port };
+        let deadline = Instant::now() + WAIT;
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "the static server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        host
+    }
+}
+
+impl Drop for StaticHost {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Types `query` into the search page of `lang` and returns the result titles, in order.
+async fn search(browser: &Browser, port: u16, lang: &str, query: &str) -> Vec<String> {
+    let c = browser.client();
+    c.goto(&format!("http://127.0.0.1:{port}/{lang}/search/"))
+        .await
+        .unwrap();
+    let input = c
+        .wait()
+        .for_element(Locator::Css(".pagefind-ui__search-input"))
+        .await
+        .unwrap();
+    input.send_keys(query).await.unwrap();
+    browser
+        .until(
+            "the search to finish",
+            "const m = document.querySelector('.pagefind-ui__message');
+             return !!m && !/…|\\.\\.\\./.test(m.textContent) && m.textContent.length > 0;",
+        )
+        .await;
+    let titles = c
+        .execute(
+            "return [...document.querySelectorAll('.pagefind-ui__result-title .pagefind-ui__result-link')]
+               .map(a => a.textContent.trim());",
+            vec![],
+        )
+        .await
+        .unwrap();
+    titles
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Chromium, chromedriver and python3: run by .ci/run"]
+async fn search_finds_briefings_in_chinese_and_english_but_nothing_under_embargo() {
+    // The example site, and the fixture whose embargoed note has a word of its own.
+    let out_dir = tempfile::tempdir().unwrap();
+    let example = out_dir.path().join("example");
+    let out = briefing(repo(), &["build", "--output", example.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let host = StaticHost::start(&example);
+    let browser = Browser::start().await;
+
+    // A two-word Chinese query: 人口 + 贩运, found through word segmentation.
+    let found = search(&browser, host.port, "zh", "人口贩运").await;
+    assert!(!found.is_empty(), "nothing found for 人口贩运");
+    assert!(
+        found.iter().take(3).any(|t| t.contains("人口贩运")),
+        "{found:?}"
+    );
+    let found = search(&browser, host.port, "zh", "签证便利化").await;
+    assert_eq!(
+        found.first().map(String::as_str),
+        Some("中欧举行签证便利化政策对话"),
+        "{found:?}"
+    );
+    let found = search(&browser, host.port, "en", "visa facilitation").await;
+    assert!(
+        found.first().is_some_and(|t| t.contains("visa")),
+        "{found:?}"
+    );
+    // English pages are searched in English only.
+    let found = search(&browser, host.port, "en", "人口贩运").await;
+    assert!(found.is_empty(), "{found:?}");
+
+    let site = fixture("basic");
+    let yaml = std::fs::read_to_string(site.path().join("site.yaml")).unwrap();
+    write(
+        site.path(),
+        "site.yaml",
+        &yaml.replace("search: false", "search: true"),
+    );
+    write(
+        site.path(),
+        "content/briefings/embargoed.en.md",
+        "---\ntitle: Embargoed announcement\ndate: 2016-12-02\nembargo: 2030-01-01T09:00:00+08:00\n---\n\nThe quetzalcoatlus programme starts.\n",
+    );
+    build_ok(site.path(), &["--now", "2020-01-01"]);
+    let host = StaticHost::start(&site.path().join("output"));
+    let found = search(&browser, host.port, "en", "quetzalcoatlus").await;
+    assert!(found.is_empty(), "an embargoed note was found: {found:?}");
+    let found = search(&browser, host.port, "en", "visa").await;
+    assert!(!found.is_empty(), "the index of the fixture works");
+    browser.close().await;
+}

@@ -255,7 +255,7 @@ fn site_yaml_unknown_keys_and_bad_values_are_reported() {
         err.contains("project `dialogue` names funder `eu-pi`, which is not under funders"),
         "{err}"
     );
-    assert!(err.contains("--> site.yaml:18:5"), "{err}");
+    assert!(err.contains("--> site.yaml:19:5"), "{err}");
 }
 
 #[test]

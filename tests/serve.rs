@@ -101,7 +101,7 @@ fn an_edit_reloads_the_page_and_a_broken_note_shows_an_overlay_until_fixed() {
     events.wait_for("event: reload");
     let (_, _, body) = server.get("/en/briefings/visa/");
     assert!(
-        body.contains("<h1>High-level dialogue on visa facilitation</h1>"),
+        body.contains(">High-level dialogue on visa facilitation</h1>"),
         "{body}"
     );
     let line = server.log_line("visa.en.md");

@@ -580,3 +580,50 @@ fn raw_html_in_a_note_is_sanitised_unless_the_site_allows_it() {
         .unwrap();
     assert!(raw.contains("<iframe src=\"https://example.org/player\"></iframe>"));
 }
+
+#[test]
+fn search_writes_an_index_per_language_and_a_search_page() {
+    let site = fixture("basic");
+    let yaml = std::fs::read_to_string(site.path().join("site.yaml")).unwrap();
+    write(
+        site.path(),
+        "site.yaml",
+        &yaml.replace("search: false", "search: true"),
+    );
+    let out = build_ok(site.path(), &[]);
+    assert!(out.contains(", search index "), "{out}");
+    let entry: serde_json::Value =
+        serde_json::from_str(&xml(site.path(), "pagefind/pagefind-entry.json")).unwrap();
+    let languages: Vec<&String> = entry["languages"].as_object().unwrap().keys().collect();
+    assert_eq!(languages, ["en", "zh-hans"]);
+    // Three English briefings are published (not the draft, not the embargoed note).
+    assert_eq!(entry["languages"]["en"]["page_count"], 4);
+    assert_eq!(entry["languages"]["zh-hans"]["page_count"], 3);
+    for file in [
+        "pagefind/pagefind-ui.js",
+        "pagefind/pagefind-ui.css",
+        "pagefind/pagefind.js",
+    ] {
+        assert!(site.path().join("output").join(file).is_file(), "{file}");
+    }
+    let p = page(site.path(), "zh/search/index.html");
+    assert_eq!(text(&p, "h1"), "搜索简报");
+    assert_eq!(attr(&p, "#search", "data-bundle"), "/pagefind/");
+    assert_eq!(
+        attr(&p, "link[rel=stylesheet][href$='pagefind-ui.css']", "href"),
+        "/pagefind/pagefind-ui.css"
+    );
+    let home = page(site.path(), "en/index.html");
+    assert_eq!(attr(&home, "form.search-box", "action"), "/en/search/");
+    assert_eq!(attr(&home, "form.search-box input", "name"), "q");
+}
+
+#[test]
+fn search_false_builds_no_index_and_no_search_box() {
+    let site = fixture("basic");
+    build_ok(site.path(), &[]);
+    assert!(!site.path().join("output/pagefind").exists());
+    assert!(!site.path().join("output/en/search").exists());
+    let home = page(site.path(), "en/index.html");
+    assert!(attrs(&home, "form.search-box", "action").is_empty());
+}
