@@ -17,7 +17,7 @@ pub const SEARCH_DIR: &str = "pagefind";
 /// embargo are never in the index) and returns the index's files, and how long it took.
 pub fn index(site: &Site, files: &[OutputFile]) -> Result<(Vec<OutputFile>, Duration), Diagnostic> {
     let started = Instant::now();
-    let pages: Vec<(String, String)> = site
+    let pages: Vec<(String, String, String)> = site
         .notes
         .iter()
         .enumerate()
@@ -26,34 +26,89 @@ pub fn index(site: &Site, files: &[OutputFile]) -> Result<(Vec<OutputFile>, Dura
         .filter_map(|(_, n)| {
             let path = format!("{}index.html", n.path());
             let file = files.iter().find(|f| f.path == path)?;
-            match &file.body {
-                Body::Bytes(b) => Some((
-                    site.config.link(&n.path()),
-                    String::from_utf8_lossy(b).into_owned(),
-                )),
-                _ => None,
-            }
+            let Body::Bytes(bytes) = &file.body else {
+                return None;
+            };
+            let html = String::from_utf8_lossy(bytes);
+            let lang = site
+                .config
+                .language(&n.lang)
+                .map_or(n.lang.as_str(), |l| &l.html_lang);
+            Some((
+                lang.to_string(),
+                site.config.link(&n.path()),
+                indexed_part(&html, lang),
+            ))
         })
         .collect();
 
+    // One index per language, built side by side; their files are merged below.
+    let mut by_language: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    for (lang, url, html) in pages {
+        match by_language.iter_mut().find(|(l, _)| *l == lang) {
+            Some((_, list)) => list.push((url, html)),
+            None => by_language.push((lang, vec![(url, html)])),
+        }
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| Diagnostic::error(format!("cannot start the search indexer: {e}")))?;
-    let synthetic = runtime.block_on(async {
-        let config = PagefindServiceConfig::builder()
-            .keep_index_url(false)
-            .build();
-        let mut index = PagefindIndex::new(Some(config)).map_err(fail)?;
-        for (url, html) in pages {
-            index
-                .add_html_file(None, Some(url), html)
-                .await
-                .map_err(fail)?;
+    let parts = runtime.block_on(async {
+        let tasks: Vec<_> = by_language
+            .into_iter()
+            .map(|(_, pages)| {
+                tokio::spawn(async move {
+                    let config = PagefindServiceConfig::builder()
+                        .keep_index_url(false)
+                        .build();
+                    let mut index = PagefindIndex::new(Some(config)).map_err(|e| e.to_string())?;
+                    for (url, html) in pages {
+                        index
+                            .add_html_file(None, Some(url), html)
+                            .await
+                            .map_err(|e| e.to_string())?;
+                    }
+                    index.get_files().await.map_err(|e| e.to_string())
+                })
+            })
+            .collect();
+        let mut parts = Vec::new();
+        for task in tasks {
+            parts.push(task.await.map_err(|e| e.to_string()).and_then(|r| r));
         }
-        index.get_files().await.map_err(fail)
-    })?;
+        parts
+    });
+    let mut synthetic: Vec<pagefind::api::SyntheticFile> = Vec::new();
+    let mut entry: Option<serde_json::Value> = None;
+    for part in parts {
+        for file in part.map_err(fail)? {
+            if file.filename == std::path::Path::new("pagefind-entry.json") {
+                let value: serde_json::Value =
+                    serde_json::from_slice(&file.contents).map_err(fail)?;
+                match entry.as_mut() {
+                    None => entry = Some(value),
+                    Some(merged) => {
+                        if let (Some(all), Some(more)) = (
+                            merged["languages"].as_object_mut(),
+                            value["languages"].as_object(),
+                        ) {
+                            all.extend(more.clone());
+                        }
+                    }
+                }
+            } else if !synthetic.iter().any(|f| f.filename == file.filename) {
+                synthetic.push(file);
+            }
+        }
+    }
+    if let Some(entry) = entry {
+        synthetic.push(pagefind::api::SyntheticFile {
+            filename: "pagefind-entry.json".into(),
+            contents: serde_json::to_vec(&entry).map_err(fail)?,
+        });
+    }
     let out = synthetic
         .into_iter()
         .map(|f| OutputFile {
@@ -63,6 +118,27 @@ pub fn index(site: &Site, files: &[OutputFile]) -> Result<(Vec<OutputFile>, Dura
         })
         .collect();
     Ok((out, started.elapsed()))
+}
+
+/// What the indexer reads of a page: the part marked `data-pagefind-body` (the briefing, as
+/// the theme marks it) in a document of the page's language; the whole page if none is marked.
+fn indexed_part(html: &str, lang: &str) -> String {
+    let Some(marker) = html.find("data-pagefind-body") else {
+        return html.to_string();
+    };
+    let start = html[..marker].rfind('<').unwrap_or(0);
+    let tag = html[start + 1..]
+        .split(|c: char| c.is_whitespace() || c == '>')
+        .next()
+        .unwrap_or("");
+    let close = format!("</{tag}>");
+    let end = html[marker..]
+        .rfind(&close)
+        .map_or(html.len(), |i| marker + i + close.len());
+    format!(
+        "<!DOCTYPE html><html lang=\"{lang}\"><body>{}</body></html>",
+        &html[start..end]
+    )
 }
 
 fn fail(e: impl std::fmt::Display) -> Diagnostic {
