@@ -434,12 +434,7 @@ async fn search_finds_briefings_in_chinese_and_english_but_nothing_under_embargo
     assert!(found.is_empty(), "{found:?}");
 
     let site = fixture("basic");
-    let yaml = std::fs::read_to_string(site.path().join("site.yaml")).unwrap();
-    write(
-        site.path(),
-        "site.yaml",
-        &yaml.replace("search: false", "search: true"),
-    );
+    with_search(site.path());
     write(
         site.path(),
         "content/briefings/embargoed.en.md",

@@ -584,12 +584,7 @@ fn raw_html_in_a_note_is_sanitised_unless_the_site_allows_it() {
 #[test]
 fn search_writes_an_index_per_language_and_a_search_page() {
     let site = fixture("basic");
-    let yaml = std::fs::read_to_string(site.path().join("site.yaml")).unwrap();
-    write(
-        site.path(),
-        "site.yaml",
-        &yaml.replace("search: false", "search: true"),
-    );
+    with_search(site.path());
     let out = build_ok(site.path(), &[]);
     assert!(out.contains(", search index "), "{out}");
     let entry: serde_json::Value =

@@ -142,3 +142,14 @@ pub fn write(dir: &Path, rel: &str, text: &str) {
     fs::create_dir_all(path.parent().unwrap()).unwrap();
     fs::write(path, text).unwrap();
 }
+
+/// Turns the search index on in a fixture site (the fixtures keep it off to stay fast).
+pub fn with_search(dir: &Path) {
+    let yaml = fs::read_to_string(dir.join("site.yaml")).unwrap();
+    assert!(yaml.contains("search: false"));
+    fs::write(
+        dir.join("site.yaml"),
+        yaml.replace("search: false", "search: true"),
+    )
+    .unwrap();
+}

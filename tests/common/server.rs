@@ -81,6 +81,23 @@ impl Server {
         (status, head.to_string(), body.to_string())
     }
 
+    /// GETs `target` until `ready` holds for its body (bounded): a save can reach the watcher
+    /// as more than one change, so the first reload may come before the last.
+    pub fn get_until(&self, target: &str, ready: impl Fn(&str) -> bool) -> (u16, String) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let (status, _, body) = self.get(target);
+            if ready(&body) {
+                return (status, body);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{target} never became ready:\n{body}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Opens the live-reload stream.
     pub fn events(&self) -> Events {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
