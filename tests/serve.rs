@@ -235,7 +235,8 @@ fn a_taken_port_moves_to_the_next_free_one() {
     let port = taken.local_addr().unwrap().port();
     let server = Server::start(site.path(), &["--port", &port.to_string()]);
     let all = &server.startup;
-    assert_eq!(server.port, port + 1, "{all}");
+    // The next port may be taken too, by a server of another test.
+    assert!(server.port > port, "{all}");
     assert!(
         all.contains(&format!("Port {port} is in use; trying {}.", port + 1)),
         "{all}"
