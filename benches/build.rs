@@ -1,6 +1,7 @@
 //! Full builds over generated corpora: wall time, CPU time, peak memory and pages per second,
 //! with and without the search index; and Hugo on the same corpus where `hugo` is installed.
-//! Run with `cargo bench --bench build [-- NOTES...]` (default: 1000).
+//! Run with `cargo bench --bench build [-- NOTES...]` (default: 1000). `BRIEFING_BENCH_SEARCH=0`
+//! leaves out the runs with search (the race against Hugo is on the same page set, without).
 //!
 //! The corpora come from `../shared/bench/gen_corpus.py` (or `BRIEFING_CORPUS_SCRIPT`).
 
@@ -49,7 +50,13 @@ fn main() {
         };
         let yaml = std::fs::read_to_string(site.join("site.yaml")).unwrap();
         let mut build_median = Duration::ZERO;
-        for search in [false, true] {
+        let with_search = std::env::var("BRIEFING_BENCH_SEARCH").map_or(true, |v| v != "0");
+        let modes: &[bool] = if with_search {
+            &[false, true]
+        } else {
+            &[false]
+        };
+        for &search in modes {
             std::fs::write(site.join("site.yaml"), format!("{yaml}search: {search}\n")).unwrap();
             let mut walls = Vec::new();
             let mut cpus = Vec::new();
@@ -116,35 +123,45 @@ fn main() {
     }
 }
 
-/// Runs a command: (wall time, CPU time, peak resident KiB, stdout). The CPU time and peak come
-/// from the kernel's accounting of finished children.
+/// Runs a command: (wall time, CPU time, peak resident KiB, stdout). CPU time and the peak are
+/// the kernel's accounting for this child alone (wait4).
+#[allow(clippy::zombie_processes)] // the child is reaped by wait4, which clippy does not see
 fn measure(cmd: &mut Command) -> (Duration, Duration, i64, String) {
-    let before = children_usage();
+    use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
     let started = Instant::now();
-    let out = cmd.output().expect("run the build");
-    let wall = started.elapsed();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let after = children_usage();
-    (
-        wall,
-        after.0.saturating_sub(before.0),
-        after.1,
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
-}
-
-fn children_usage() -> (Duration, i64) {
-    // SAFETY: getrusage writes into the struct it is given.
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run the build");
+    let mut err_pipe = child.stderr.take().unwrap();
+    let errors = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err_pipe.read_to_string(&mut s);
+        s
+    });
+    let mut stdout = String::new();
+    let _ = child.stdout.take().unwrap().read_to_string(&mut stdout);
+    let mut status = 0;
+    // SAFETY: wait4 reaps our own child and fills the two values it is given.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    let wall = started.elapsed();
+    let stderr = errors.join().unwrap_or_default();
+    assert!(
+        std::process::ExitStatus::from_raw(status).success(),
+        "{stderr}"
+    );
     let t = |tv: libc::timeval| {
         Duration::from_secs(tv.tv_sec as u64) + Duration::from_micros(tv.tv_usec as u64)
     };
-    (t(usage.ru_utime) + t(usage.ru_stime), usage.ru_maxrss)
+    (
+        wall,
+        t(usage.ru_utime) + t(usage.ru_stime),
+        usage.ru_maxrss,
+        stdout,
+    )
 }
 
 fn number_after(text: &str, marker: &str) -> Option<f64> {

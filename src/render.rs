@@ -1234,9 +1234,16 @@ impl<'a> Renderer<'a> {
                 self.note_alternates(i),
                 Some(site.modified(i).rfc3339.as_str()),
             ),
-            Job::Listing { lang, term, .. } => (
+            // A page of a listing changed when a briefing of its slice did: looking at the
+            // slice keeps the sitemap linear in the number of briefings.
+            Job::Listing { lang, term, page } => (
                 self.listing_alternates(lang, term),
-                self.lastmod(self.listing_items(lang, term).iter()),
+                self.lastmod(
+                    self.listing_items(lang, term)
+                        .iter()
+                        .skip((page - 1) * site.config.per_page)
+                        .take(site.config.per_page),
+                ),
             ),
             Job::TermIndex { lang, kind } => (
                 self.term_index_alternates(kind),

@@ -17,6 +17,8 @@ pub const SEARCH_DIR: &str = "pagefind";
 /// embargo are never in the index) and returns the index's files, and how long it took.
 pub fn index(site: &Site, files: &[OutputFile]) -> Result<(Vec<OutputFile>, Duration), Diagnostic> {
     let started = Instant::now();
+    let by_path: std::collections::HashMap<&str, &OutputFile> =
+        files.iter().map(|f| (f.path.as_str(), f)).collect();
     let pages: Vec<(String, String, String)> = site
         .notes
         .iter()
@@ -25,7 +27,7 @@ pub fn index(site: &Site, files: &[OutputFile]) -> Result<(Vec<OutputFile>, Dura
         .filter(|(_, n)| n.embargo.as_ref().is_none_or(|e| e.timestamp <= site.now))
         .filter_map(|(_, n)| {
             let path = format!("{}index.html", n.path());
-            let file = files.iter().find(|f| f.path == path)?;
+            let file = by_path.get(path.as_str())?;
             let Body::Bytes(bytes) = &file.body else {
                 return None;
             };
