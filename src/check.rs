@@ -151,9 +151,8 @@ pub fn check(root: &Path, now: Option<Timestamp>) -> CheckReport {
     // Contacts are checked on every note that loaded, whatever else is wrong.
     let mut diagnostics = Vec::new();
     contacts(&content.notes, &mut diagnostics);
-    let theme = crate::theme::Theme::load(&config);
-    match (Site::new(config, content, &selection), theme) {
-        (Ok(site), Ok(theme)) => {
+    match crate::assemble(config, content, &selection) {
+        Ok((site, theme)) => {
             diagnostics.extend(site.warnings.iter().cloned());
             diagnostics.extend(theme.warnings.iter().cloned());
             if let Err(e) = crate::render::render(&site, &theme) {
@@ -161,10 +160,7 @@ pub fn check(root: &Path, now: Option<Timestamp>) -> CheckReport {
             }
             translations(&site, &mut diagnostics);
         }
-        (site, theme) => {
-            diagnostics.extend(site.err().unwrap_or_default());
-            diagnostics.extend(theme.err().unwrap_or_default());
-        }
+        Err(e) => diagnostics.extend(e.0),
     }
     CheckReport { diagnostics, notes }
 }

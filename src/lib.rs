@@ -66,17 +66,18 @@ pub struct BuildReport {
     pub search_took: Option<std::time::Duration>,
 }
 
-/// Loads site.yaml, content and theme, and builds the site model: every error at once.
-pub fn load_site(
-    root: &std::path::Path,
-    base_url: Option<&str>,
+/// Loads content and theme and builds the site model: every error at once.
+pub fn load_site(config: Config, selection: &Selection) -> Result<(Site, Theme), Diagnostics> {
+    let content = content::load(&config);
+    assemble(config, content, selection)
+}
+
+/// Builds the site model from loaded content, with the theme: the errors of both at once.
+pub fn assemble(
+    config: Config,
+    content: content::Content,
     selection: &Selection,
 ) -> Result<(Site, Theme), Diagnostics> {
-    let mut config = Config::load(root)?;
-    if let Some(url) = base_url {
-        config = config.with_base_url(url)?;
-    }
-    let content = content::load(&config);
     let theme = Theme::load(&config);
     let site = Site::new(config, content, selection);
     match (site, theme) {
@@ -90,12 +91,11 @@ pub fn load_site(
 }
 
 /// Parses a `--now` value in the site's time zone.
-fn parse_now(root: &std::path::Path, now: Option<&str>) -> Result<Timestamp, Diagnostics> {
+fn parse_now(config: &Config, now: Option<&str>) -> Result<Timestamp, Diagnostics> {
     let Some(text) = now else {
         return Ok(Timestamp::now());
     };
-    let tz = Config::load(root).ok().and_then(|c| c.timezone);
-    dates::parse_when(text, tz.as_ref())
+    dates::parse_when(text, config.timezone.as_ref())
         .map(|w| w.timestamp)
         .map_err(|help| {
             Diagnostic::error(format!("--now `{text}` is not a date or time"))
@@ -116,12 +116,16 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
         .clone()
         .unwrap_or_else(|| options.root.join("output"));
     let output = output::check_target(&output, &options.root)?;
+    let mut config = Config::load(&options.root)?;
+    if let Some(url) = &options.base_url {
+        config = config.with_base_url(url)?;
+    }
     let selection = Selection {
-        now: parse_now(&options.root, options.now.as_deref())?,
+        now: parse_now(&config, options.now.as_deref())?,
         drafts: options.drafts,
         embargoed: false,
     };
-    let (site, theme) = load_site(&options.root, options.base_url.as_deref(), &selection)?;
+    let (site, theme) = load_site(config, &selection)?;
     let mut files = render_site(&site, &theme)?;
     let search_took = if site.config.search {
         let (index, took) = search::index(&site, &files)?;

@@ -187,17 +187,7 @@ impl Preview {
     /// Loads and renders everything.
     fn full(&mut self) -> Result<(Loaded, usize), Diagnostics> {
         let config = Config::load(&self.options.root)?.with_base_url(&self.options.base_url)?;
-        let content = content::load(&config);
-        let theme = Theme::load(&config);
-        let site = Site::new(config, content, &self.selection());
-        let (site, theme) = match (site, theme) {
-            (Ok(s), Ok(t)) => (s, t),
-            (s, t) => {
-                let mut errors = s.err().unwrap_or_default();
-                errors.extend(t.err().unwrap_or_default());
-                return Err(Diagnostics(errors));
-            }
-        };
+        let (site, theme) = crate::load_site(config, &self.selection())?;
         let versions = site
             .notes
             .iter()
