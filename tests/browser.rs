@@ -78,6 +78,14 @@ impl Browser {
         self.client.as_ref().unwrap()
     }
 
+    /// Opens a page of the site served on `port`.
+    async fn open(&self, port: u16, path: &str) {
+        self.client()
+            .goto(&format!("http://127.0.0.1:{port}{path}"))
+            .await
+            .unwrap();
+    }
+
     async fn text(&self, css: &str) -> String {
         self.client()
             .find(Locator::Css(css))
@@ -178,12 +186,9 @@ async fn the_language_switcher_leads_to_the_translation_and_back() {
     let server = Server::start(repo(), &[]);
     let browser = Browser::start().await;
     let c = browser.client();
-    c.goto(&format!(
-        "http://127.0.0.1:{}/en/briefings/visa-facilitation/",
-        server.port
-    ))
-    .await
-    .unwrap();
+    browser
+        .open(server.port, "/en/briefings/visa-facilitation/")
+        .await;
     let english_title = browser.text("h1").await;
     c.find(Locator::Css(".switcher a[lang=zh-Hans]"))
         .await
@@ -225,13 +230,7 @@ async fn an_open_page_follows_edits_and_shows_then_drops_the_error_overlay() {
     let site = fixture("basic");
     let server = Server::start(site.path(), &[]);
     let browser = Browser::start().await;
-    let c = browser.client();
-    c.goto(&format!(
-        "http://127.0.0.1:{}/en/briefings/visa/",
-        server.port
-    ))
-    .await
-    .unwrap();
+    browser.open(server.port, "/en/briefings/visa/").await;
     browser
         .until(
             "the live-reload connection",
@@ -276,12 +275,9 @@ async fn a_briefing_prints_on_one_or_two_a4_pages_with_its_contacts_and_no_navig
     let server = Server::start(repo(), &[]);
     let browser = Browser::start().await;
     let c = browser.client();
-    c.goto(&format!(
-        "http://127.0.0.1:{}/en/briefings/2016-09-labour-migration-data/",
-        server.port
-    ))
-    .await
-    .unwrap();
+    browser
+        .open(server.port, "/en/briefings/2016-09-labour-migration-data/")
+        .await;
     let pdf = c
         .print(fantoccini::wd::PrintConfiguration::default())
         .await
