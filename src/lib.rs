@@ -126,31 +126,95 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
         embargoed: false,
     };
     let (site, theme) = load_site(config, &selection)?;
-    let mut files = render_site(&site, &theme)?;
-    let search_took = if site.config.search {
-        let (index, took) = search::index(&site, &files)?;
-        files.extend(index);
-        Some(took)
+
+    // Every path is known before anything is rendered: collisions are found first.
+    let plan = render::plan(&site);
+    let copies = render::copies(&site, &theme);
+    let mut errors = Vec::new();
+    let mut all = render::planned(&site, &plan);
+    all.extend(copies.iter().cloned());
+    render::check_collisions(&site.config.root, &all, &mut errors);
+    if !errors.is_empty() {
+        return Err(Diagnostics(errors));
+    }
+    drop(all);
+
+    // Rendered in slices written as they come, so the whole site is never held in memory;
+    // only briefing pages are kept, for the search index.
+    let staging = output::Staging::create(&output)?;
+    let mut kept = Vec::new();
+    const SLICE: usize = 1024;
+    for slice in plan.chunks(SLICE) {
+        let jobs: Vec<render::Job> = slice.iter().map(|(j, _)| *j).collect();
+        let mut rendered = Vec::with_capacity(jobs.len());
+        for (job, result) in jobs.iter().zip(render::render_jobs(&site, &theme, &jobs)) {
+            match result {
+                Ok(f) => {
+                    if site.config.search
+                        && let render::Job::Note(i) = job
+                        && site.notes[*i].section == content::Section::Briefings
+                    {
+                        kept.push(f.clone());
+                    }
+                    rendered.push(f);
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+        if errors.is_empty()
+            && let Err(e) = staging.write(&rendered)
+        {
+            errors.push(e);
+        }
+    }
+    let search_took = if errors.is_empty() && site.config.search {
+        match search::index(&site, &kept) {
+            Ok((index, took)) => {
+                if let Err(e) = staging.write(&index) {
+                    errors.push(e);
+                }
+                Some((took, index.len()))
+            }
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        }
     } else {
         None
     };
-    output::write_site(&files, &output)?;
+    if errors.is_empty()
+        && let Err(e) = staging.write(&copies)
+    {
+        errors.push(e);
+    }
+    if !errors.is_empty() {
+        staging.abort();
+        return Err(Diagnostics(errors));
+    }
+    staging.commit()?;
 
+    let files: Vec<&str> = plan
+        .iter()
+        .map(|(_, p)| p.as_str())
+        .chain(copies.iter().map(|c| c.path.as_str()))
+        .collect();
+    let file_count = files.len() + search_took.map_or(0, |(_, n)| n);
     let mut pages: IndexMap<String, usize> = site
         .config
         .languages
         .iter()
         .map(|l| (l.code.clone(), 0))
         .collect();
-    for f in &files {
-        if let Some((lang, _)) = f.path.split_once('/')
-            && f.path.ends_with(".html")
+    for path in &files {
+        if let Some((lang, _)) = path.split_once('/')
+            && path.ends_with(".html")
             && let Some(n) = pages.get_mut(lang)
         {
             *n += 1;
         }
     }
-    let total_pages = files.iter().filter(|f| f.path.ends_with(".html")).count();
+    let total_pages = files.iter().filter(|p| p.ends_with(".html")).count();
     let drafts_withheld = site
         .withheld
         .iter()
@@ -167,7 +231,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
     Ok(BuildReport {
         pages,
         total_pages,
-        files: files.len(),
+        files: file_count,
         drafts_withheld,
         embargoed: embargoes.len(),
         next_release: embargoes.iter().min().map(|t| {
@@ -182,6 +246,6 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
         }),
         output,
         warnings: site.warnings.into_iter().chain(theme.warnings).collect(),
-        search_took,
+        search_took: search_took.map(|(took, _)| took),
     })
 }

@@ -99,47 +99,94 @@ fn absolute_existing(path: &Path) -> PathBuf {
 
 /// Writes `files` as the new content of `output` (checked with [`check_target`]).
 pub fn write_site(files: &[OutputFile], output: &Path) -> Result<(), Diagnostic> {
-    let fail = |what: &str, path: &Path, e: io::Error| {
-        Diagnostic::error(format!("cannot {what} {}: {e}", display_path(path)))
-            .help("check the free disk space and that you may write to the output folder's parent")
-    };
-    let parent = output
-        .parent()
-        .ok_or_else(|| Diagnostic::error("the output folder has no parent folder"))?;
-    fs::create_dir_all(parent).map_err(|e| fail("create", parent, e))?;
-    let name = output
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "output".into());
-    let staging = parent.join(format!(".{name}.staging"));
-    let old = parent.join(format!(".{name}.old"));
-    for leftover in [&staging, &old] {
-        remove_own(leftover).map_err(|e| fail("remove the leftover folder", leftover, e))?;
-    }
-    fs::create_dir(&staging).map_err(|e| fail("create", &staging, e))?;
-
-    if let Err(e) = fill(&staging, files) {
-        let _ = remove_own(&staging);
-        return Err(e);
-    }
-    if output.exists() {
-        fs::rename(output, &old).map_err(|e| {
-            let _ = remove_own(&staging);
-            fail("move aside the previous", output, e)
-        })?;
-        if let Err(e) = fs::rename(&staging, output) {
-            let _ = fs::rename(&old, output);
-            let _ = remove_own(&staging);
-            return Err(fail("move into place", output, e));
+    let staging = Staging::create(output)?;
+    match staging.write(files) {
+        Ok(()) => staging.commit(),
+        Err(e) => {
+            staging.abort();
+            Err(e)
         }
-        remove_own(&old).map_err(|e| fail("remove the previous output in", &old, e))?;
-    } else {
-        fs::rename(&staging, output).map_err(|e| {
-            let _ = remove_own(&staging);
-            fail("move into place", output, e)
-        })?;
     }
-    Ok(())
+}
+
+fn fail(what: &str, path: &Path, e: io::Error) -> Diagnostic {
+    Diagnostic::error(format!("cannot {what} {}: {e}", display_path(path)))
+        .help("check the free disk space and that you may write to the output folder's parent")
+}
+
+/// The new site, written file by file beside the output folder and swapped in at the end:
+/// nothing of it is seen in the output folder unless every file was written.
+pub struct Staging {
+    staging: PathBuf,
+    output: PathBuf,
+    old: PathBuf,
+}
+
+impl Staging {
+    /// Creates the staging folder beside `output` (checked with [`check_target`]).
+    pub fn create(output: &Path) -> Result<Staging, Diagnostic> {
+        let parent = output
+            .parent()
+            .ok_or_else(|| Diagnostic::error("the output folder has no parent folder"))?;
+        fs::create_dir_all(parent).map_err(|e| fail("create", parent, e))?;
+        let name = output
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "output".into());
+        let staging = parent.join(format!(".{name}.staging"));
+        let old = parent.join(format!(".{name}.old"));
+        for leftover in [&staging, &old] {
+            remove_own(leftover).map_err(|e| fail("remove the leftover folder", leftover, e))?;
+        }
+        fs::create_dir(&staging).map_err(|e| fail("create", &staging, e))?;
+        let s = Staging {
+            staging,
+            output: output.to_path_buf(),
+            old,
+        };
+        if let Err(e) = fs::write(s.staging.join(MARKER), MARKER_TEXT) {
+            s.abort();
+            return Err(fail("write to", output, e));
+        }
+        Ok(s)
+    }
+
+    /// Writes some files of the new site.
+    pub fn write(&self, files: &[OutputFile]) -> Result<(), Diagnostic> {
+        fill(&self.staging, files)
+    }
+
+    /// Gives up: the staging folder goes, the output folder stays as it was.
+    pub fn abort(self) {
+        let _ = remove_own(&self.staging);
+    }
+
+    /// Swaps the new site in for the old one.
+    pub fn commit(self) -> Result<(), Diagnostic> {
+        let Staging {
+            staging,
+            output,
+            old,
+        } = self;
+        if output.exists() {
+            fs::rename(&output, &old).map_err(|e| {
+                let _ = remove_own(&staging);
+                fail("move aside the previous", &output, e)
+            })?;
+            if let Err(e) = fs::rename(&staging, &output) {
+                let _ = fs::rename(&old, &output);
+                let _ = remove_own(&staging);
+                return Err(fail("move into place", &output, e));
+            }
+            remove_own(&old).map_err(|e| fail("remove the previous output in", &old, e))?;
+        } else {
+            fs::rename(&staging, &output).map_err(|e| {
+                let _ = remove_own(&staging);
+                fail("move into place", &output, e)
+            })?;
+        }
+        Ok(())
+    }
 }
 
 /// Removes a folder only if it carries our marker (or does not exist).
@@ -157,9 +204,6 @@ fn remove_own(dir: &Path) -> io::Result<()> {
 }
 
 fn fill(staging: &Path, files: &[OutputFile]) -> Result<(), Diagnostic> {
-    fs::write(staging.join(MARKER), MARKER_TEXT).map_err(|e| {
-        Diagnostic::error(format!("cannot write to {}: {e}", display_path(staging)))
-    })?;
     let mut dirs: Vec<&str> = files
         .iter()
         .filter_map(|f| f.path.rsplit_once('/').map(|(d, _)| d))

@@ -467,6 +467,23 @@ pub fn copies(site: &Site, theme: &Theme) -> Vec<OutputFile> {
     files
 }
 
+/// The files a plan will write, without their content: to check them for collisions before
+/// anything is rendered.
+pub fn planned(site: &Site, plan: &[(Job, String)]) -> Vec<OutputFile> {
+    plan.iter()
+        .map(|(job, path)| OutputFile {
+            path: path.clone(),
+            body: Body::Static(&[]),
+            from: match *job {
+                Job::Note(i) | Job::Alias { note: i, .. } | Job::VCard { note: i, .. } => {
+                    Some(site.notes[i].source.clone())
+                }
+                _ => None,
+            },
+        })
+        .collect()
+}
+
 /// Renders every page of the site and lists every file to copy.
 pub fn render(site: &Site, theme: &Theme) -> Result<Vec<OutputFile>, Vec<Diagnostic>> {
     let jobs: Vec<Job> = plan(site).into_iter().map(|(j, _)| j).collect();
