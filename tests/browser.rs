@@ -367,19 +367,26 @@ async fn search(browser: &Browser, port: u16, lang: &str, query: &str) -> Vec<St
     c.goto(&format!("http://127.0.0.1:{port}/{lang}/search/"))
         .await
         .unwrap();
-    let input = c
-        .wait()
+    c.wait()
         .for_element(Locator::Css(".pagefind-ui__search-input"))
         .await
         .unwrap();
-    input.send_keys(query).await.unwrap();
-    browser
-        .until(
-            "the search to finish",
-            "const m = document.querySelector('.pagefind-ui__message');
-             return !!m && !/…|\\.\\.\\./.test(m.textContent) && m.textContent.length > 0;",
-        )
-        .await;
+    // The whole query at once, as a paste does: typing letter by letter would start a search
+    // for every prefix, and the results of an early one could be read before the last.
+    c.execute(
+        "const input = document.querySelector('.pagefind-ui__search-input');
+         input.value = arguments[0];
+         input.dispatchEvent(new Event('input', { bubbles: true }));",
+        vec![json!(query)],
+    )
+    .await
+    .unwrap();
+    let settled = "const m = document.querySelector('.pagefind-ui__message');
+         return !!m && m.textContent.length > 0 && !/…|\\.\\.\\./.test(m.textContent);";
+    browser.until("the search to finish", settled).await;
+    // Results render after the message: give them a moment, then make sure it still holds.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    browser.until("the search to finish", settled).await;
     let titles = c
         .execute(
             "return [...document.querySelectorAll('.pagefind-ui__result-title .pagefind-ui__result-link')]
