@@ -28,7 +28,6 @@ use jiff::Timestamp;
 
 use crate::config::Config;
 use crate::error::{Diagnostic, Diagnostics};
-use crate::render::OutputFile;
 use crate::site::{Selection, Site, Withheld};
 use crate::theme::Theme;
 
@@ -102,11 +101,6 @@ fn parse_now(config: &Config, now: Option<&str>) -> Result<Timestamp, Diagnostic
                 .help(help)
                 .into()
         })
-}
-
-/// Renders the whole site in memory.
-pub fn render_site(site: &Site, theme: &Theme) -> Result<Vec<OutputFile>, Diagnostics> {
-    render::render(site, theme).map_err(Diagnostics)
 }
 
 /// `briefing build`: the site from `root` into the output folder, or nothing changed at all.

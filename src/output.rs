@@ -97,18 +97,6 @@ fn absolute_existing(path: &Path) -> PathBuf {
     absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
-/// Writes `files` as the new content of `output` (checked with [`check_target`]).
-pub fn write_site(files: &[OutputFile], output: &Path) -> Result<(), Diagnostic> {
-    let staging = Staging::create(output)?;
-    match staging.write(files) {
-        Ok(()) => staging.commit(),
-        Err(e) => {
-            staging.abort();
-            Err(e)
-        }
-    }
-}
-
 fn fail(what: &str, path: &Path, e: io::Error) -> Diagnostic {
     Diagnostic::error(format!("cannot {what} {}: {e}", display_path(path)))
         .help("check the free disk space and that you may write to the output folder's parent")

@@ -616,8 +616,8 @@ impl<'a> Renderer<'a> {
             }
             Job::Feed { .. } => format!("{}atom.xml", self.page_path(job)),
             Job::NotFound | Job::Robots | Job::Sitemap => self.page_path(job),
-            Job::VCard { note, contact } => {
-                format!("{}{}", self.page_path(job), vcard_name(note, contact))
+            Job::VCard { contact, .. } => {
+                format!("{}{}", self.page_path(job), vcard_name(contact))
             }
             Job::Alias { note, alias } => {
                 let trimmed = self.site.notes[note].aliases[alias].trim_start_matches('/');
@@ -794,7 +794,7 @@ impl<'a> Renderer<'a> {
                 .contacts
                 .iter()
                 .enumerate()
-                .map(|(c, contact)| contact_view(contact, vcard_name(i, c)))
+                .map(|(c, contact)| contact_view(contact, vcard_name(c)))
                 .collect(),
             downloads: n
                 .assets
@@ -1308,7 +1308,7 @@ fn contact_view(c: &Contact, vcard: String) -> ContactView<'_> {
 }
 
 /// The file name of a contact's vCard, next to the note's page.
-fn vcard_name(_note: usize, contact: usize) -> String {
+fn vcard_name(contact: usize) -> String {
     format!("contact-{}.vcf", contact + 1)
 }
 
