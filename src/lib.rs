@@ -135,7 +135,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
 
     // Rendered in slices written as they come, so the whole site is never held in memory;
     // only briefing pages are kept, for the search index.
-    let staging = output::Staging::create(&output)?;
+    let mut staging = output::Staging::create(&output)?;
     let mut kept = Vec::new();
     const SLICE: usize = 1024;
     for slice in plan.chunks(SLICE) {

@@ -1,8 +1,9 @@
 //! The one place that writes the built site to disk: into a staging folder beside the output
 //! folder, then swapped in, so a failed build leaves the previous output exactly as it was.
 
+use std::collections::HashSet;
 use std::fs;
-use std::io;
+use std::io::{self, Read};
 use std::path::{Component, Path, PathBuf};
 
 use rayon::prelude::*;
@@ -14,7 +15,7 @@ use crate::render::{Body, OutputFile};
 pub const MARKER: &str = ".briefing-output";
 
 const MARKER_TEXT: &str =
-    "This folder is written by `briefing build`; each build replaces all of it.\n";
+    "This folder is written by `briefing build`; each build replaces what is in it.\n";
 
 /// Refuses output folders whose replacement would delete the user's own files.
 pub fn check_target(output: &Path, root: &Path) -> Result<PathBuf, Diagnostic> {
@@ -102,12 +103,22 @@ fn fail(what: &str, path: &Path, e: io::Error) -> Diagnostic {
         .help("check the free disk space and that you may write to the output folder's parent")
 }
 
-/// The new site, written file by file beside the output folder and swapped in at the end:
-/// nothing of it is seen in the output folder unless every file was written.
+/// The new site, written beside the output folder and moved in only once every file of it
+/// is written: a failed build leaves the output folder exactly as it was.
+///
+/// A file whose bytes are already in the output folder is not written again: it keeps its
+/// inode and its modification time (so an upload tool sends only what changed), and the file
+/// system is spared creating and deleting tens of thousands of files on every build.
 pub struct Staging {
     staging: PathBuf,
     output: PathBuf,
     old: PathBuf,
+    /// Whether there is a previous output to update; otherwise the staging folder becomes it.
+    update: bool,
+    /// Every file of the new site.
+    paths: HashSet<String>,
+    /// The files written into the staging folder because the output lacks them or differs.
+    changed: Vec<String>,
 }
 
 impl Staging {
@@ -127,10 +138,15 @@ impl Staging {
             remove_own(leftover).map_err(|e| fail("remove the leftover folder", leftover, e))?;
         }
         fs::create_dir(&staging).map_err(|e| fail("create", &staging, e))?;
+        let update = fs::symlink_metadata(output).is_ok_and(|m| m.is_dir())
+            && fs::read_dir(output).is_ok_and(|mut d| d.next().is_some());
         let s = Staging {
             staging,
             output: output.to_path_buf(),
             old,
+            update,
+            paths: HashSet::new(),
+            changed: Vec::new(),
         };
         if let Err(e) = fs::write(s.staging.join(MARKER), MARKER_TEXT) {
             s.abort();
@@ -139,9 +155,31 @@ impl Staging {
         Ok(s)
     }
 
-    /// Writes some files of the new site.
-    pub fn write(&self, files: &[OutputFile]) -> Result<(), Diagnostic> {
-        fill(&self.staging, files)
+    /// Writes some files of the new site (those the output folder does not already hold).
+    pub fn write(&mut self, files: &[OutputFile]) -> Result<(), Diagnostic> {
+        for f in files {
+            let safe = Path::new(&f.path)
+                .components()
+                .all(|c| matches!(c, Component::Normal(_)));
+            if !safe || f.path.is_empty() || f.path == MARKER {
+                return Err(Diagnostic::error(format!(
+                    "refusing to write outside the output folder: {}",
+                    f.path
+                )));
+            }
+        }
+        let changed: Vec<&OutputFile> = if self.update {
+            files
+                .par_iter()
+                .filter(|f| !holds(&self.output.join(&f.path), &f.body))
+                .collect()
+        } else {
+            files.iter().collect()
+        };
+        fill(&self.staging, &changed)?;
+        self.paths.extend(files.iter().map(|f| f.path.clone()));
+        self.changed.extend(changed.iter().map(|f| f.path.clone()));
+        Ok(())
     }
 
     /// Gives up: the staging folder goes, the output folder stays as it was.
@@ -149,32 +187,192 @@ impl Staging {
         let _ = remove_own(&self.staging);
     }
 
-    /// Swaps the new site in for the old one.
+    /// Puts the new site in place of the old one.
     pub fn commit(self) -> Result<(), Diagnostic> {
+        if !self.update {
+            if self.output.exists() {
+                // An empty folder: it makes way for the staging folder.
+                fs::remove_dir(&self.output).map_err(|e| fail("replace", &self.output, e))?;
+            }
+            return fs::rename(&self.staging, &self.output).map_err(|e| {
+                let _ = remove_own(&self.staging);
+                fail("move into place", &self.output, e)
+            });
+        }
+        let stale = match stale_files(&self.output, &self.paths) {
+            Ok(stale) => stale,
+            Err(e) => {
+                let _ = remove_own(&self.staging);
+                return Err(fail("read the previous output in", &self.output, e));
+            }
+        };
+        if self.movable_in_place() {
+            self.update_in_place(&stale)
+        } else {
+            self.swap()
+        }
+    }
+
+    /// Whether every changed file can be renamed into the output folder: each folder on its
+    /// way is a real folder (not a file or a symbolic link) or not there yet, and the file's
+    /// own place is not a folder.
+    fn movable_in_place(&self) -> bool {
+        let mut seen: HashSet<&str> = HashSet::new();
+        for path in &self.changed {
+            if fs::symlink_metadata(self.output.join(path)).is_ok_and(|m| m.is_dir()) {
+                return false;
+            }
+            let mut dir = path.as_str();
+            while let Some((parent, _)) = dir.rsplit_once('/') {
+                if !seen.insert(parent) {
+                    break;
+                }
+                match fs::symlink_metadata(self.output.join(parent)) {
+                    Ok(m) if !m.is_dir() => return false,
+                    _ => {}
+                }
+                dir = parent;
+            }
+        }
+        true
+    }
+
+    /// Moves the changed files into the output folder and removes the files no longer built.
+    fn update_in_place(self, stale: &[PathBuf]) -> Result<(), Diagnostic> {
+        let moved = (|| -> Result<(), Diagnostic> {
+            let mut dirs: Vec<&str> = self
+                .changed
+                .iter()
+                .filter_map(|p| p.rsplit_once('/').map(|(d, _)| d))
+                .collect();
+            dirs.sort_unstable();
+            dirs.dedup();
+            for d in dirs {
+                let dir = self.output.join(d);
+                fs::create_dir_all(&dir).map_err(|e| fail("create", &dir, e))?;
+            }
+            if !self.output.join(MARKER).is_file() {
+                fs::write(self.output.join(MARKER), MARKER_TEXT)
+                    .map_err(|e| fail("write to", &self.output, e))?;
+            }
+            self.changed.par_iter().try_for_each(|p| {
+                let target = self.output.join(p);
+                fs::rename(self.staging.join(p), &target)
+                    .map_err(|e| fail("move into place", &target, e))
+            })
+        })();
+        let _ = remove_own(&self.staging);
+        moved?;
+        for path in stale {
+            let path = self.output.join(path);
+            fs::remove_file(&path).map_err(|e| fail("remove the stale", &path, e))?;
+            // Folders left empty go too, up to the output folder itself.
+            let mut dir = path.parent();
+            while let Some(d) = dir {
+                if d == self.output || fs::remove_dir(d).is_err() {
+                    break;
+                }
+                dir = d.parent();
+            }
+        }
+        Ok(())
+    }
+
+    /// The careful way, for outputs whose shape changed (a folder where a file now goes, or a
+    /// symbolic link): the files that did not change are linked (or copied) into the staging
+    /// folder, which then replaces the output folder whole.
+    fn swap(self) -> Result<(), Diagnostic> {
         let Staging {
             staging,
             output,
             old,
+            paths,
+            changed,
+            ..
         } = self;
-        if output.exists() {
-            fs::rename(&output, &old).map_err(|e| {
-                let _ = remove_own(&staging);
-                fail("move aside the previous", &output, e)
-            })?;
-            if let Err(e) = fs::rename(&staging, &output) {
-                let _ = fs::rename(&old, &output);
-                let _ = remove_own(&staging);
-                return Err(fail("move into place", &output, e));
+        let changed: HashSet<String> = changed.into_iter().collect();
+        let same: Vec<&String> = paths.iter().filter(|p| !changed.contains(*p)).collect();
+        let linked = same.par_iter().try_for_each(|p| {
+            let target = staging.join(p.as_str());
+            if let Some(dir) = target.parent() {
+                fs::create_dir_all(dir)?;
             }
-            remove_own(&old).map_err(|e| fail("remove the previous output in", &old, e))?;
-        } else {
-            fs::rename(&staging, &output).map_err(|e| {
-                let _ = remove_own(&staging);
-                fail("move into place", &output, e)
-            })?;
+            let source = output.join(p.as_str());
+            fs::hard_link(&source, &target).or_else(|_| fs::copy(&source, &target).map(|_| ()))
+        });
+        if let Err(e) = linked {
+            let _ = remove_own(&staging);
+            return Err(fail("carry over the unchanged files of", &output, e));
         }
-        Ok(())
+        fs::rename(&output, &old).map_err(|e| {
+            let _ = remove_own(&staging);
+            fail("move aside the previous", &output, e)
+        })?;
+        if let Err(e) = fs::rename(&staging, &output) {
+            let _ = fs::rename(&old, &output);
+            let _ = remove_own(&staging);
+            return Err(fail("move into place", &output, e));
+        }
+        remove_own(&old).map_err(|e| fail("remove the previous output in", &old, e))
     }
+}
+
+/// Whether the file at `path` (a plain file, not a link) already holds exactly `body`.
+fn holds(path: &Path, body: &Body) -> bool {
+    let Ok(meta) = fs::symlink_metadata(path) else {
+        return false;
+    };
+    if !meta.is_file() {
+        return false;
+    }
+    match body {
+        Body::Bytes(b) => meta.len() == b.len() as u64 && fs::read(path).is_ok_and(|old| old == *b),
+        Body::Static(b) => {
+            meta.len() == b.len() as u64 && fs::read(path).is_ok_and(|old| old == *b)
+        }
+        Body::File(source) => fs::metadata(source)
+            .is_ok_and(|s| s.len() == meta.len() && same_contents(source, path).unwrap_or(false)),
+    }
+}
+
+/// Compares two files of equal length a block at a time.
+fn same_contents(a: &Path, b: &Path) -> io::Result<bool> {
+    let (mut a, mut b) = (fs::File::open(a)?, fs::File::open(b)?);
+    let (mut x, mut y) = (vec![0u8; 64 * 1024], vec![0u8; 64 * 1024]);
+    loop {
+        let n = a.read(&mut x)?;
+        if n == 0 {
+            return Ok(b.read(&mut y)? == 0);
+        }
+        b.read_exact(&mut y[..n])?;
+        if x[..n] != y[..n] {
+            return Ok(false);
+        }
+    }
+}
+
+/// The files in the previous output that the new site does not have (never the marker).
+fn stale_files(output: &Path, paths: &HashSet<String>) -> io::Result<Vec<PathBuf>> {
+    let mut stale = Vec::new();
+    for entry in walkdir::WalkDir::new(output).min_depth(1) {
+        let entry = entry.map_err(io::Error::other)?;
+        if entry.file_type().is_dir() {
+            continue;
+        }
+        let relative = entry
+            .path()
+            .strip_prefix(output)
+            .map_err(io::Error::other)?;
+        let key = relative
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/");
+        if key != MARKER && !paths.contains(&key) {
+            stale.push(relative.to_path_buf());
+        }
+    }
+    Ok(stale)
 }
 
 /// Removes a folder only if it carries our marker (or does not exist).
@@ -191,24 +389,13 @@ fn remove_own(dir: &Path) -> io::Result<()> {
     fs::remove_dir_all(dir)
 }
 
-fn fill(staging: &Path, files: &[OutputFile]) -> Result<(), Diagnostic> {
+fn fill(staging: &Path, files: &[&OutputFile]) -> Result<(), Diagnostic> {
     let mut dirs: Vec<&str> = files
         .iter()
         .filter_map(|f| f.path.rsplit_once('/').map(|(d, _)| d))
         .collect();
     dirs.sort_unstable();
     dirs.dedup();
-    for f in files {
-        let safe = Path::new(&f.path)
-            .components()
-            .all(|c| matches!(c, Component::Normal(_)));
-        if !safe || f.path.is_empty() {
-            return Err(Diagnostic::error(format!(
-                "refusing to write outside the output folder: {}",
-                f.path
-            )));
-        }
-    }
     for d in dirs {
         let dir = staging.join(d);
         fs::create_dir_all(&dir)

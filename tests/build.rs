@@ -420,3 +420,100 @@ fn a_project_that_looks_like_a_misspelt_key_is_warned_about() {
     let p = page(site.path(), "zh/briefings/visa/index.html");
     assert_eq!(texts(&p, ".project-name"), ["dialog"]);
 }
+
+#[test]
+fn a_rebuild_rewrites_only_the_files_that_changed() {
+    let site = fixture("basic");
+    build_ok(site.path(), &[]);
+    let output = site.path().join("output");
+    let long_ago = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
+    let set_old = |rel: &str| {
+        let file = std::fs::File::options()
+            .write(true)
+            .open(output.join(rel))
+            .unwrap();
+        file.set_modified(long_ago).unwrap();
+    };
+    let modified = |rel: &str| {
+        std::fs::metadata(output.join(rel))
+            .unwrap()
+            .modified()
+            .unwrap()
+    };
+    set_old("en/briefings/visa/index.html");
+    set_old("zh/about/index.html");
+    let before = tree(&output);
+
+    build_ok(site.path(), &[]);
+    assert_eq!(tree(&output), before, "a rebuild of the same site");
+    assert_eq!(modified("en/briefings/visa/index.html"), long_ago);
+
+    let note = site.path().join("content/briefings/visa.en.md");
+    let text = std::fs::read_to_string(&note).unwrap();
+    std::fs::write(&note, text.replacen("title: ", "title: Revised ", 1)).unwrap();
+    build_ok(site.path(), &[]);
+    assert_ne!(modified("en/briefings/visa/index.html"), long_ago);
+    assert!(
+        text_of_page(&output, "en/briefings/visa/index.html").contains("Revised Policy dialogue")
+    );
+    assert_eq!(
+        modified("zh/about/index.html"),
+        long_ago,
+        "a page the edit does not reach is left alone"
+    );
+
+    // The result is the same as a build into an empty folder.
+    build_ok(site.path(), &["--output", "fresh"]);
+    assert_eq!(tree(&output), tree(&site.path().join("fresh")));
+}
+
+fn text_of_page(output: &std::path::Path, rel: &str) -> String {
+    std::fs::read_to_string(output.join(rel)).unwrap()
+}
+
+#[test]
+fn an_output_folder_whose_shape_changed_is_repaired() {
+    let site = fixture("basic");
+    build_ok(site.path(), &[]);
+    let output = site.path().join("output");
+    let expected = tree(&output);
+
+    // A file where the new site needs a folder.
+    std::fs::remove_dir_all(output.join("en/about")).unwrap();
+    std::fs::write(output.join("en/about"), "a file in the way").unwrap();
+    // A folder where the new site needs a file.
+    std::fs::remove_file(output.join("sitemap.xml")).unwrap();
+    std::fs::create_dir_all(output.join("sitemap.xml/inside")).unwrap();
+    build_ok(site.path(), &[]);
+    assert_eq!(tree(&output), expected);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symbolic_link_in_the_output_is_replaced_never_followed() {
+    let site = fixture("basic");
+    build_ok(site.path(), &[]);
+    let output = site.path().join("output");
+    let expected = tree(&output);
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::fs::write(elsewhere.path().join("index.html"), "not the site's").unwrap();
+    std::fs::write(elsewhere.path().join("keep.txt"), "mine").unwrap();
+    std::fs::remove_dir_all(output.join("en/briefings/visa")).unwrap();
+    std::os::unix::fs::symlink(elsewhere.path(), output.join("en/briefings/visa")).unwrap();
+
+    build_ok(site.path(), &[]);
+    assert_eq!(tree(&output), expected);
+    assert!(
+        !std::fs::symlink_metadata(output.join("en/briefings/visa"))
+            .unwrap()
+            .is_symlink()
+    );
+    assert_eq!(
+        std::fs::read_to_string(elsewhere.path().join("index.html")).unwrap(),
+        "not the site's"
+    );
+    assert_eq!(
+        std::fs::read_to_string(elsewhere.path().join("keep.txt")).unwrap(),
+        "mine"
+    );
+}
