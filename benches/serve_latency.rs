@@ -79,7 +79,8 @@ fn main() {
     events
         .set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();
-    read_until(&mut events, "text/event-stream");
+    let mut pending = Vec::new();
+    read_until(&mut events, &mut pending, "text/event-stream");
 
     let mut to_event = Vec::new();
     let mut to_page = Vec::new();
@@ -88,20 +89,34 @@ fn main() {
         let text = format!("{original}\n{marker}\n");
         let saved = Instant::now();
         std::fs::write(&note, text).unwrap();
-        read_until(&mut events, "event: reload");
-        to_event.push(saved.elapsed());
-        let (status, body) = get(port, &format!("/en/briefings/{slug}/"));
-        assert_eq!(status, 200);
-        assert!(body.contains(&marker), "the page does not show edit {n}");
-        to_page.push(saved.elapsed());
+        // A write can reach the watcher as two changes (the file emptied, then filled), each
+        // with its reload: the edit has arrived with the first reload whose page shows it.
+        let mut attempts = 0;
+        loop {
+            read_until(&mut events, &mut pending, "event: reload");
+            let event = saved.elapsed();
+            let (status, body) = get(port, &format!("/en/briefings/{slug}/"));
+            assert_eq!(status, 200);
+            if body.contains(&marker) {
+                to_event.push(event);
+                to_page.push(saved.elapsed());
+                break;
+            }
+            attempts += 1;
+            assert!(attempts < 5, "the page does not show edit {n}");
+        }
         std::thread::sleep(Duration::from_millis(100));
     }
     drop(server);
 
     println!("serve latency, {notes} bilingual notes, {EDITS} edits of one note");
-    println!("  start → first page served: {} ms", startup.as_millis());
-    report("  saved → reload event sent", &mut to_event);
-    report("  saved → page served with the edit", &mut to_page);
+    println!(
+        "  start → first page served: {} ms (target: under 1,000 ms): {}",
+        startup.as_millis(),
+        verdict(startup < Duration::from_secs(1))
+    );
+    report("  saved → reload event sent", &mut to_event, 50);
+    report("  saved → page served with the edit", &mut to_page, 100);
 }
 
 /// The server, stopped when dropped, also when the benchmark fails.
@@ -114,24 +129,38 @@ impl Drop for Server {
     }
 }
 
-fn report(what: &str, samples: &mut [Duration]) {
+fn verdict(ok: bool) -> &'static str {
+    if ok { "met" } else { "NOT met" }
+}
+
+/// The median, minimum and 90th percentile, and whether the median is under `target_ms`.
+fn report(what: &str, samples: &mut [Duration], target_ms: u64) {
     samples.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let median = samples[samples.len() / 2];
     println!(
-        "{what}: median {:.1} ms, min {:.1} ms, p90 {:.1} ms",
-        ms(samples[samples.len() / 2]),
+        "{what}: median {:.1} ms, min {:.1} ms, p90 {:.1} ms (target: median under {target_ms} ms): {}",
+        ms(median),
         ms(samples[0]),
-        ms(samples[samples.len() * 9 / 10])
+        ms(samples[samples.len() * 9 / 10]),
+        verdict(median < Duration::from_millis(target_ms))
     );
 }
 
-fn read_until(stream: &mut TcpStream, text: &str) {
-    let mut seen = Vec::new();
+/// Reads the stream until `text`, keeping what came after it for the next call.
+fn read_until(stream: &mut TcpStream, pending: &mut Vec<u8>, text: &str) {
     let mut buf = [0u8; 4096];
-    while !String::from_utf8_lossy(&seen).contains(text) {
+    loop {
+        if let Some(at) = pending
+            .windows(text.len())
+            .position(|w| w == text.as_bytes())
+        {
+            pending.drain(..at + text.len());
+            return;
+        }
         let n = stream.read(&mut buf).expect("read the event stream");
         assert!(n > 0, "the event stream closed");
-        seen.extend_from_slice(&buf[..n]);
+        pending.extend_from_slice(&buf[..n]);
     }
 }
 
