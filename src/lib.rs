@@ -133,10 +133,10 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
     }
     drop(all);
 
-    // Rendered in slices written as they come, so the whole site is never held in memory;
-    // only briefing pages are kept, for the search index.
+    // Rendered in slices written as they come, so the whole site is never held in memory.
     let mut staging = output::Staging::create(&output)?;
-    let mut kept = Vec::new();
+    // What the search index reads of each indexed briefing, taken as its page is rendered.
+    let mut texts = std::collections::HashMap::new();
     const SLICE: usize = 1024;
     for slice in plan.chunks(SLICE) {
         let jobs: Vec<render::Job> = slice.iter().map(|(j, _)| *j).collect();
@@ -146,9 +146,10 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
                 Ok(f) => {
                     if site.config.search
                         && let render::Job::Note(i) = job
-                        && site.notes[*i].section == content::Section::Briefings
+                        && let render::Body::Bytes(html) = &f.body
+                        && let Some(text) = search::page_text(&site, *i, html)
                     {
-                        kept.push(f.clone());
+                        texts.insert(*i, text);
                     }
                     rendered.push(f);
                 }
@@ -162,7 +163,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
         }
     }
     let search_took = if errors.is_empty() && site.config.search {
-        match search::index(&site, &kept) {
+        match search::index(&site, &texts) {
             Ok((index, took)) => {
                 if let Err(e) = staging.write(&index) {
                     errors.push(e);

@@ -1230,6 +1230,9 @@ impl<'a> Renderer<'a> {
         let alternates = self.alternates(|other| Some(format!("{other}/search/")));
         let mut ctx = self.base_context(code, &path, &alternates);
         ctx.insert("meta_title", self.config.title(code));
+        if self.config.search && !self.site.preview {
+            ctx.insert("search_bundles", &crate::search::bundle_links(self.site));
+        }
         self.render_to("search.html", &ctx, out)
     }
 

@@ -13,84 +13,180 @@ use crate::site::Site;
 /// The folder of the index and its scripts under the output folder.
 pub const SEARCH_DIR: &str = "pagefind";
 
-/// Indexes the briefing pages among `files` (published briefings only: drafts and notes under
-/// embargo are never in the index) and returns the index's files, and how long it took.
-pub fn index(site: &Site, files: &[OutputFile]) -> Result<(Vec<OutputFile>, Duration), Diagnostic> {
-    let started = Instant::now();
-    let by_path: std::collections::HashMap<&str, &OutputFile> =
-        files.iter().map(|f| (f.path.as_str(), f)).collect();
-    let pages: Vec<(String, String, String)> = site
-        .notes
-        .iter()
-        .enumerate()
-        .filter(|(i, n)| n.section == Section::Briefings && site.is_published(*i) && !n.draft)
-        .filter(|(_, n)| n.embargo.as_ref().is_none_or(|e| e.timestamp <= site.now))
-        .filter_map(|(_, n)| {
-            let path = format!("{}index.html", n.path());
-            let file = by_path.get(path.as_str())?;
-            let Body::Bytes(bytes) = &file.body else {
-                return None;
-            };
-            let html = String::from_utf8_lossy(bytes);
-            let lang = site
-                .config
-                .language(&n.lang)
-                .map_or(n.lang.as_str(), |l| &l.html_lang);
-            Some((
-                lang.to_string(),
-                site.config.link(&n.path()),
-                indexed_part(&html, lang),
-            ))
-        })
-        .collect();
+/// The most notes in one part of the index. Pagefind holds a part whole in memory while it
+/// builds it (about 0.35 MB a page) and its cost per page grows with the part's size.
+const SHARD_NOTES: usize = 1000;
 
-    // One index per language, built side by side; their files are merged below.
-    let mut by_language: Vec<(String, Vec<(String, String)>)> = Vec::new();
-    for (lang, url, html) in pages {
-        match by_language.iter_mut().find(|(l, _)| *l == lang) {
-            Some((_, list)) => list.push((url, html)),
-            None => by_language.push((lang, vec![(url, html)])),
-        }
+/// The scripts and styles of Pagefind's interface: written once, in [`SEARCH_DIR`] itself.
+const INTERFACE_FILES: &[&str] = &[
+    "pagefind-ui.js",
+    "pagefind-ui.css",
+    "pagefind-modular-ui.js",
+    "pagefind-modular-ui.css",
+    "pagefind-component-ui.js",
+    "pagefind-component-ui.css",
+    "pagefind-highlight.js",
+];
+
+/// One part of the index: the indexed briefings of one year (of some months when a year has
+/// more than [`SHARD_NOTES`]), in every language. Each part is a Pagefind bundle of its own in
+/// `pagefind/<key>/`; the search page merges them. Parts are built side by side, two at a
+/// time, and a new note changes only its year's part.
+pub struct Shard {
+    pub key: String,
+    pub notes: Vec<usize>,
+}
+
+/// Whether a note goes into the index: a published briefing, neither a draft nor under embargo.
+pub fn indexed(site: &Site, i: usize) -> bool {
+    let n = &site.notes[i];
+    n.section == Section::Briefings
+        && site.is_published(i)
+        && !n.draft
+        && n.embargo.as_ref().is_none_or(|e| e.timestamp <= site.now)
+}
+
+/// The parts of the index, newest first.
+pub fn shards(site: &Site) -> Vec<Shard> {
+    let mut years: std::collections::BTreeMap<i16, Vec<usize>> = Default::default();
+    for i in (0..site.notes.len()).filter(|&i| indexed(site, i)) {
+        years
+            .entry(site.notes[i].date.date.year())
+            .or_default()
+            .push(i);
     }
+    let mut shards = Vec::new();
+    for (year, mut notes) in years.into_iter().rev() {
+        notes.sort_by(|&a, &b| {
+            let (x, y) = (&site.notes[a], &site.notes[b]);
+            (x.date.timestamp, x.path()).cmp(&(y.date.timestamp, y.path()))
+        });
+        let parts = notes.len().div_ceil(SHARD_NOTES);
+        let mut chunks: Vec<Shard> = notes
+            .chunks(SHARD_NOTES)
+            .enumerate()
+            .map(|(k, chunk)| Shard {
+                key: if parts == 1 {
+                    year.to_string()
+                } else {
+                    format!("{year}-{}", k + 1)
+                },
+                notes: chunk.to_vec(),
+            })
+            .collect();
+        chunks.reverse();
+        shards.extend(chunks);
+    }
+    shards
+}
+
+/// The links to the parts' bundles, newest first, for the search page; with nothing indexed,
+/// the empty bundle in [`SEARCH_DIR`] itself.
+pub fn bundle_links(site: &Site) -> Vec<String> {
+    let links: Vec<String> = shards(site)
+        .iter()
+        .map(|s| site.config.link(&format!("{SEARCH_DIR}/{}/", s.key)))
+        .collect();
+    if links.is_empty() {
+        vec![site.config.link(&format!("{SEARCH_DIR}/"))]
+    } else {
+        links
+    }
+}
+
+/// What the index reads of note `i`'s rendered page, if the note is indexed.
+pub fn page_text(site: &Site, i: usize, html: &[u8]) -> Option<String> {
+    if !indexed(site, i) {
+        return None;
+    }
+    let n = &site.notes[i];
+    let lang = site
+        .config
+        .language(&n.lang)
+        .map_or(n.lang.as_str(), |l| &l.html_lang);
+    Some(indexed_part(&String::from_utf8_lossy(html), lang))
+}
+
+/// Builds the index from the indexed notes' texts (from [`page_text`]) and returns its files,
+/// and how long it took.
+pub fn index(
+    site: &Site,
+    texts: &std::collections::HashMap<usize, String>,
+) -> Result<(Vec<OutputFile>, Duration), Diagnostic> {
+    let started = Instant::now();
+    // The units of work: one part in one language, the biggest first so both cores stay busy.
+    let mut units: Vec<(usize, Vec<(String, String)>)> = Vec::new();
+    let shards = shards(site);
+    for (s, shard) in shards.iter().enumerate() {
+        let mut by_language: Vec<(&str, Vec<(String, String)>)> = Vec::new();
+        for &i in &shard.notes {
+            let Some(text) = texts.get(&i) else { continue };
+            let n = &site.notes[i];
+            let page = (site.config.link(&n.path()), text.clone());
+            match by_language.iter_mut().find(|(l, _)| *l == n.lang) {
+                Some((_, list)) => list.push(page),
+                None => by_language.push((&n.lang, vec![page])),
+            }
+        }
+        units.extend(by_language.into_iter().map(|(_, pages)| (s, pages)));
+    }
+    if units.is_empty() {
+        // Nothing to find yet; the scripts still go out, so the search page works.
+        units.push((usize::MAX, Vec::new()));
+    }
+    units.sort_by_key(|(_, pages)| std::cmp::Reverse(pages.len()));
+
+    let queue = std::sync::Arc::new(std::sync::Mutex::new(
+        units.into_iter().collect::<std::collections::VecDeque<_>>(),
+    ));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| Diagnostic::error(format!("cannot start the search indexer: {e}")))?;
-    let parts = runtime.block_on(async {
-        let tasks: Vec<_> = by_language
-            .into_iter()
-            .map(|(_, pages)| {
+    let results = runtime.block_on(async {
+        let lanes: Vec<_> = (0..2)
+            .map(|_| {
+                let queue = queue.clone();
                 tokio::spawn(async move {
-                    let config = PagefindServiceConfig::builder()
-                        .keep_index_url(false)
-                        .build();
-                    let mut index = PagefindIndex::new(Some(config)).map_err(|e| e.to_string())?;
-                    for (url, html) in pages {
-                        index
-                            .add_html_file(None, Some(url), html)
-                            .await
-                            .map_err(|e| e.to_string())?;
+                    let mut done = Vec::new();
+                    loop {
+                        let next = queue.lock().ok().and_then(|mut q| q.pop_front());
+                        let Some((shard, pages)) = next else { break };
+                        done.push((shard, index_unit(pages).await));
                     }
-                    index.get_files().await.map_err(|e| e.to_string())
+                    done
                 })
             })
             .collect();
-        let mut parts = Vec::new();
-        for task in tasks {
-            parts.push(task.await.map_err(|e| e.to_string()).and_then(|r| r));
+        let mut all = Vec::new();
+        for lane in lanes {
+            match lane.await {
+                Ok(done) => all.extend(done),
+                Err(e) => all.push((usize::MAX, Err(e.to_string()))),
+            }
         }
-        parts
+        all
     });
-    let mut synthetic: Vec<pagefind::api::SyntheticFile> = Vec::new();
-    let mut entry: Option<serde_json::Value> = None;
-    for part in parts {
-        for file in part.map_err(fail)? {
-            if file.filename == std::path::Path::new("pagefind-entry.json") {
+
+    // Each part's languages share one bundle: their entry files are merged.
+    let mut files: std::collections::BTreeMap<String, Vec<u8>> = Default::default();
+    let mut entries: std::collections::BTreeMap<String, serde_json::Value> = Default::default();
+    for (shard, result) in results {
+        let dir = shards
+            .get(shard)
+            .map_or(String::new(), |s| format!("{}/", s.key));
+        for file in result.map_err(fail)? {
+            let name = crate::error::display_path(&file.filename);
+            if INTERFACE_FILES.contains(&name.as_str()) {
+                files.entry(name).or_insert(file.contents);
+            } else if name == "pagefind-entry.json" {
                 let value: serde_json::Value =
                     serde_json::from_slice(&file.contents).map_err(fail)?;
-                match entry.as_mut() {
-                    None => entry = Some(value),
+                match entries.get_mut(&dir) {
+                    None => {
+                        entries.insert(dir.clone(), value);
+                    }
                     Some(merged) => {
                         if let (Some(all), Some(more)) = (
                             merged["languages"].as_object_mut(),
@@ -100,26 +196,43 @@ pub fn index(site: &Site, files: &[OutputFile]) -> Result<(Vec<OutputFile>, Dura
                         }
                     }
                 }
-            } else if !synthetic.iter().any(|f| f.filename == file.filename) {
-                synthetic.push(file);
+            } else {
+                files.entry(format!("{dir}{name}")).or_insert(file.contents);
             }
         }
     }
-    if let Some(entry) = entry {
-        synthetic.push(pagefind::api::SyntheticFile {
-            filename: "pagefind-entry.json".into(),
-            contents: serde_json::to_vec(&entry).map_err(fail)?,
-        });
+    for (dir, entry) in entries {
+        files.insert(
+            format!("{dir}pagefind-entry.json"),
+            serde_json::to_vec(&entry).map_err(fail)?,
+        );
     }
-    let out = synthetic
+    let out = files
         .into_iter()
-        .map(|f| OutputFile {
-            path: format!("{SEARCH_DIR}/{}", crate::error::display_path(&f.filename)),
-            body: Body::Bytes(f.contents),
+        .map(|(path, contents)| OutputFile {
+            path: format!("{SEARCH_DIR}/{path}"),
+            body: Body::Bytes(contents),
             from: None,
         })
         .collect();
     Ok((out, started.elapsed()))
+}
+
+/// One Pagefind index of one part in one language.
+async fn index_unit(
+    pages: Vec<(String, String)>,
+) -> Result<Vec<pagefind::api::SyntheticFile>, String> {
+    let config = PagefindServiceConfig::builder()
+        .keep_index_url(false)
+        .build();
+    let mut index = PagefindIndex::new(Some(config)).map_err(|e| e.to_string())?;
+    for (url, html) in pages {
+        index
+            .add_html_file(None, Some(url), html)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    index.get_files().await.map_err(|e| e.to_string())
 }
 
 /// What the indexer reads of a page: the part marked `data-pagefind-body` (the briefing, as

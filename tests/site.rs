@@ -587,23 +587,33 @@ fn search_writes_an_index_per_language_and_a_search_page() {
     with_search(site.path());
     let out = build_ok(site.path(), &[]);
     assert!(out.contains(", search index "), "{out}");
-    let entry: serde_json::Value =
-        serde_json::from_str(&xml(site.path(), "pagefind/pagefind-entry.json")).unwrap();
-    let languages: Vec<&String> = entry["languages"].as_object().unwrap().keys().collect();
-    assert_eq!(languages, ["en", "zh-hans"]);
-    // Three English briefings are published (not the draft, not the embargoed note).
-    assert_eq!(entry["languages"]["en"]["page_count"], 4);
-    assert_eq!(entry["languages"]["zh-hans"]["page_count"], 3);
-    for file in [
-        "pagefind/pagefind-ui.js",
-        "pagefind/pagefind-ui.css",
-        "pagefind/pagefind.js",
-    ] {
-        assert!(site.path().join("output").join(file).is_file(), "{file}");
-    }
+    // One bundle per year of briefings, newest first, each with both languages' indexes.
     let p = page(site.path(), "zh/search/index.html");
     assert_eq!(text(&p, "h1"), "搜索简报");
-    assert_eq!(attr(&p, "#search", "data-bundle"), "/pagefind/");
+    let bundles = attr(&p, "#search", "data-bundles");
+    assert_eq!(bundles, "/pagefind/2016/ /pagefind/2015/");
+    let mut pages: std::collections::BTreeMap<String, u64> = Default::default();
+    for bundle in bundles.split(' ') {
+        let dir = bundle.trim_start_matches('/');
+        let entry: serde_json::Value =
+            serde_json::from_str(&xml(site.path(), &format!("{dir}pagefind-entry.json"))).unwrap();
+        for (language, index) in entry["languages"].as_object().unwrap() {
+            *pages.entry(language.clone()).or_default() += index["page_count"].as_u64().unwrap();
+        }
+        for file in ["pagefind.js", "wasm.en.pagefind"] {
+            assert!(
+                site.path().join("output").join(dir).join(file).is_file(),
+                "{dir}{file}"
+            );
+        }
+    }
+    // Four English briefings are published (not the draft, not the embargoed note), and three
+    // Chinese ones.
+    assert_eq!(pages["en"], 4);
+    assert_eq!(pages["zh-hans"], 3);
+    for file in ["pagefind/pagefind-ui.js", "pagefind/pagefind-ui.css"] {
+        assert!(site.path().join("output").join(file).is_file(), "{file}");
+    }
     assert_eq!(
         attr(&p, "link[rel=stylesheet][href$='pagefind-ui.css']", "href"),
         "/pagefind/pagefind-ui.css"
