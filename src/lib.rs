@@ -61,8 +61,8 @@ pub struct BuildReport {
     pub next_release: Option<String>,
     pub output: PathBuf,
     pub warnings: Vec<Diagnostic>,
-    /// How long the search index took, when the site has search.
-    pub search_took: Option<std::time::Duration>,
+    /// How the search index was built, when the site has search.
+    pub search: Option<SearchReport>,
 }
 
 /// Loads content and theme and builds the site model: every error at once.
@@ -101,6 +101,16 @@ fn parse_now(config: &Config, now: Option<&str>) -> Result<Timestamp, Diagnostic
                 .help(help)
                 .into()
         })
+}
+
+/// What building the search index took.
+#[derive(Debug)]
+pub struct SearchReport {
+    pub took: std::time::Duration,
+    /// The parts of the index (a year of briefings each)…
+    pub parts: usize,
+    /// …and those left as they were, their briefings unchanged.
+    pub reused: usize,
 }
 
 /// `briefing build`: the site from `root` into the output folder, or nothing changed at all.
@@ -162,13 +172,22 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
             errors.push(e);
         }
     }
-    let search_took = if errors.is_empty() && site.config.search {
-        match search::index(&site, &texts) {
-            Ok((index, took)) => {
-                if let Err(e) = staging.write(&index) {
+    let search = if errors.is_empty() && site.config.search {
+        match search::index(&site, &texts, staging.previous()) {
+            Ok(indexed) => {
+                if let Err(e) = staging.write(&indexed.files) {
                     errors.push(e);
                 }
-                Some((took, index.len()))
+                let count = indexed.files.len() + indexed.kept.len();
+                staging.keep(indexed.kept);
+                Some((
+                    SearchReport {
+                        took: indexed.took,
+                        parts: indexed.parts,
+                        reused: indexed.reused,
+                    },
+                    count,
+                ))
             }
             Err(e) => {
                 errors.push(e);
@@ -194,7 +213,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
         .map(|(_, p)| p.as_str())
         .chain(copies.iter().map(|c| c.path.as_str()))
         .collect();
-    let file_count = files.len() + search_took.map_or(0, |(_, n)| n);
+    let file_count = files.len() + search.as_ref().map_or(0, |(_, n)| *n);
     let mut pages: IndexMap<String, usize> = site
         .config
         .languages
@@ -241,6 +260,6 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
         }),
         output,
         warnings: site.warnings.into_iter().chain(theme.warnings).collect(),
-        search_took: search_took.map(|(took, _)| took),
+        search: search.map(|(report, _)| report),
     })
 }

@@ -214,8 +214,17 @@ fn main() -> ExitCode {
                             report.embargoed
                         ));
                     }
-                    if let Some(took) = report.search_took {
-                        held.push_str(&format!(", search index {:.2} s", took.as_secs_f64()));
+                    if let Some(search) = &report.search {
+                        held.push_str(&format!(
+                            ", search index {:.2} s",
+                            search.took.as_secs_f64()
+                        ));
+                        if search.reused > 0 {
+                            held.push_str(&format!(
+                                " ({} of {} parts unchanged)",
+                                search.reused, search.parts
+                            ));
+                        }
                     }
                     println!(
                         "Built {} pages ({}), {} files in all{held}, in {:.2} s → {}",

@@ -182,6 +182,16 @@ impl Staging {
         Ok(())
     }
 
+    /// The output folder of the last build, if there is one to update.
+    pub fn previous(&self) -> Option<&Path> {
+        self.update.then_some(self.output.as_path())
+    }
+
+    /// Files of the new site that are in the output folder already, as they must be.
+    pub fn keep(&mut self, paths: Vec<String>) {
+        self.paths.extend(paths);
+    }
+
     /// Gives up: the staging folder goes, the output folder stays as it was.
     pub fn abort(self) {
         let _ = remove_own(&self.staging);

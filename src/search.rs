@@ -1,5 +1,6 @@
 //! The search index: Pagefind, with Chinese word segmentation, over the published briefings.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use pagefind::api::PagefindIndex;
@@ -107,17 +108,41 @@ pub fn page_text(site: &Site, i: usize, html: &[u8]) -> Option<String> {
     Some(indexed_part(&String::from_utf8_lossy(html), lang))
 }
 
-/// Builds the index from the indexed notes' texts (from [`page_text`]) and returns its files,
-/// and how long it took.
+/// The pages of one part in one language: address and indexed text.
+type Pages = Vec<(String, String)>;
+
+/// What Pagefind made of a unit of work (one part in one language), by part number.
+type UnitFiles = (usize, Result<Vec<pagefind::api::SyntheticFile>, String>);
+
+/// The index's files, and what building it took.
+pub struct Indexed {
+    /// The files of the parts built now (and of the interface).
+    pub files: Vec<OutputFile>,
+    /// The files of the parts whose briefings did not change: they stay in the output folder
+    /// as they are.
+    pub kept: Vec<String>,
+    pub took: Duration,
+    pub parts: usize,
+    pub reused: usize,
+}
+
+/// The file in each part's folder that says what the part was built from: a fingerprint of
+/// its briefings' texts, Pagefind's version, and the part's files with their sizes.
+const STAMP: &str = ".briefing-index";
+
+/// Builds the index from the indexed notes' texts (from [`page_text`]). A part whose
+/// fingerprint matches the stamp of the same part in `previous` (the output folder of the last
+/// build) is not built again.
 pub fn index(
     site: &Site,
     texts: &std::collections::HashMap<usize, String>,
-) -> Result<(Vec<OutputFile>, Duration), Diagnostic> {
+    previous: Option<&Path>,
+) -> Result<Indexed, Diagnostic> {
     let started = Instant::now();
-    // The units of work: one part in one language, the biggest first so both cores stay busy.
-    let mut units: Vec<(usize, Vec<(String, String)>)> = Vec::new();
     let shards = shards(site);
-    for (s, shard) in shards.iter().enumerate() {
+    // Each part's pages, per language, and its fingerprint.
+    let mut parts: Vec<(Vec<Pages>, String)> = Vec::new();
+    for shard in &shards {
         let mut by_language: Vec<(&str, Vec<(String, String)>)> = Vec::new();
         for &i in &shard.notes {
             let Some(text) = texts.get(&i) else { continue };
@@ -128,14 +153,156 @@ pub fn index(
                 None => by_language.push((&n.lang, vec![page])),
             }
         }
-        units.extend(by_language.into_iter().map(|(_, pages)| (s, pages)));
+        let languages: Vec<Vec<(String, String)>> =
+            by_language.into_iter().map(|(_, pages)| pages).collect();
+        let print = fingerprint(&shard.key, &languages);
+        parts.push((languages, print));
     }
+    let dir_of = |s: usize| previous.map(|p| p.join(SEARCH_DIR).join(&shards[s].key));
+    let mut reusable: Vec<Option<Stamp>> = (0..shards.len())
+        .map(|s| dir_of(s).and_then(|dir| Stamp::read(&dir, &parts[s].1)))
+        .collect();
+    let interface_there = previous.is_some_and(|p| {
+        INTERFACE_FILES
+            .iter()
+            .all(|f| p.join(SEARCH_DIR).join(f).is_file())
+    });
+    if !interface_there && let Some(first) = reusable.first_mut() {
+        // The interface's files come with a part built now.
+        *first = None;
+    }
+
+    let mut files: std::collections::BTreeMap<String, Vec<u8>> = Default::default();
+    let mut versions: Vec<String> = Vec::new();
+    let mut built = vec![false; shards.len()];
+    let mut round = |wanted: Vec<usize>| -> Result<Vec<String>, Diagnostic> {
+        let mut units: Vec<(usize, Pages)> = Vec::new();
+        for s in wanted {
+            built[s] = true;
+            units.extend(parts[s].0.iter().map(|pages| (s, pages.clone())));
+        }
+        if shards.is_empty() {
+            // Nothing to find yet; the scripts still go out, so the search page works.
+            units.push((usize::MAX, Vec::new()));
+        }
+        merge(&shards, run(units)?, &mut files)
+    };
+    versions.extend(round(
+        (0..shards.len())
+            .filter(|&s| reusable[s].is_none())
+            .collect(),
+    )?);
+    // Parts built with another Pagefind than the one of this build are built again.
+    if let Some(version) = versions.first().cloned() {
+        let stale: Vec<usize> = (0..shards.len())
+            .filter(|&s| {
+                reusable[s]
+                    .as_ref()
+                    .is_some_and(|stamp| stamp.version != version)
+            })
+            .collect();
+        for &s in &stale {
+            reusable[s] = None;
+        }
+        if !stale.is_empty() {
+            round(stale)?;
+        }
+    }
+
+    let mut kept = Vec::new();
+    for (s, stamp) in reusable.iter().enumerate() {
+        if let Some(stamp) = stamp {
+            let dir = format!("{SEARCH_DIR}/{}/", shards[s].key);
+            kept.push(format!("{dir}{STAMP}"));
+            kept.extend(stamp.files.iter().map(|f| format!("{dir}{f}")));
+        }
+    }
+    if !built.iter().any(|b| *b) && !shards.is_empty() {
+        kept.extend(INTERFACE_FILES.iter().map(|f| format!("{SEARCH_DIR}/{f}")));
+    }
+    for (s, shard) in shards.iter().enumerate().filter(|(s, _)| built[*s]) {
+        let dir = format!("{}/", shard.key);
+        let mut stamp = format!("{}\n{}\n", parts[s].1, versions.first().map_or("", |v| v));
+        for (path, contents) in files.range(dir.clone()..) {
+            let Some(name) = path.strip_prefix(&dir) else {
+                break;
+            };
+            stamp.push_str(&format!("{} {name}\n", contents.len()));
+        }
+        files.insert(format!("{dir}{STAMP}"), stamp.into_bytes());
+    }
+    let files = files
+        .into_iter()
+        .map(|(path, contents)| OutputFile {
+            path: format!("{SEARCH_DIR}/{path}"),
+            body: Body::Bytes(contents),
+            from: None,
+        })
+        .collect();
+    Ok(Indexed {
+        files,
+        kept,
+        took: started.elapsed(),
+        parts: shards.len(),
+        reused: reusable.iter().filter(|r| r.is_some()).count(),
+    })
+}
+
+/// What a part's stamp says, when it matches the part as it is now and its files are there.
+struct Stamp {
+    version: String,
+    files: Vec<String>,
+}
+
+impl Stamp {
+    fn read(dir: &Path, fingerprint: &str) -> Option<Stamp> {
+        let text = std::fs::read_to_string(dir.join(STAMP)).ok()?;
+        let mut lines = text.lines();
+        if lines.next()? != fingerprint {
+            return None;
+        }
+        let version = lines.next()?.to_string();
+        let mut files = Vec::new();
+        for line in lines {
+            let (size, name) = line.split_once(' ')?;
+            let safe = Path::new(name)
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)));
+            let meta = std::fs::symlink_metadata(dir.join(name)).ok()?;
+            if !safe || !meta.is_file() || meta.len().to_string() != size {
+                return None;
+            }
+            files.push(name.to_string());
+        }
+        Some(Stamp { version, files })
+    }
+}
+
+/// A fingerprint of a part: its key, its pages' addresses and texts, and this program (its
+/// version, and the size and time of its file, so that another build of briefing indexes
+/// afresh).
+fn fingerprint(key: &str, languages: &[Vec<(String, String)>]) -> String {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let program = std::env::current_exe()
+        .and_then(std::fs::metadata)
+        .map(|m| (m.len(), m.modified().ok()))
+        .ok();
+    let mut out = String::new();
+    for seed in [0u8, 1] {
+        let mut h = DefaultHasher::new();
+        (seed, env!("CARGO_PKG_VERSION"), program, key, languages).hash(&mut h);
+        out.push_str(&format!("{:016x}", h.finish()));
+    }
+    out
+}
+
+/// Runs the units of work (one part in one language), two at a time, the biggest first so
+/// both cores stay busy.
+fn run(mut units: Vec<(usize, Pages)>) -> Result<Vec<UnitFiles>, Diagnostic> {
     if units.is_empty() {
-        // Nothing to find yet; the scripts still go out, so the search page works.
-        units.push((usize::MAX, Vec::new()));
+        return Ok(Vec::new());
     }
     units.sort_by_key(|(_, pages)| std::cmp::Reverse(pages.len()));
-
     let queue = std::sync::Arc::new(std::sync::Mutex::new(
         units.into_iter().collect::<std::collections::VecDeque<_>>(),
     ));
@@ -144,7 +311,7 @@ pub fn index(
         .enable_all()
         .build()
         .map_err(|e| Diagnostic::error(format!("cannot start the search indexer: {e}")))?;
-    let results = runtime.block_on(async {
+    Ok(runtime.block_on(async {
         let lanes: Vec<_> = (0..2)
             .map(|_| {
                 let queue = queue.clone();
@@ -167,10 +334,17 @@ pub fn index(
             }
         }
         all
-    });
+    }))
+}
 
-    // Each part's languages share one bundle: their entry files are merged.
-    let mut files: std::collections::BTreeMap<String, Vec<u8>> = Default::default();
+/// Puts the units' files in place: each part's in its folder, with the entry files of its
+/// languages merged into one; the interface's once, in [`SEARCH_DIR`]. Returns the Pagefind
+/// versions the entry files name.
+fn merge(
+    shards: &[Shard],
+    results: Vec<UnitFiles>,
+    files: &mut std::collections::BTreeMap<String, Vec<u8>>,
+) -> Result<Vec<String>, Diagnostic> {
     let mut entries: std::collections::BTreeMap<String, serde_json::Value> = Default::default();
     for (shard, result) in results {
         let dir = shards
@@ -201,21 +375,17 @@ pub fn index(
             }
         }
     }
+    let mut versions = Vec::new();
     for (dir, entry) in entries {
+        if let Some(v) = entry["version"].as_str() {
+            versions.push(v.to_string());
+        }
         files.insert(
             format!("{dir}pagefind-entry.json"),
             serde_json::to_vec(&entry).map_err(fail)?,
         );
     }
-    let out = files
-        .into_iter()
-        .map(|(path, contents)| OutputFile {
-            path: format!("{SEARCH_DIR}/{path}"),
-            body: Body::Bytes(contents),
-            from: None,
-        })
-        .collect();
-    Ok((out, started.elapsed()))
+    Ok(versions)
 }
 
 /// One Pagefind index of one part in one language.

@@ -632,3 +632,55 @@ fn search_false_builds_no_index_and_no_search_box() {
     let home = page(site.path(), "en/index.html");
     assert!(attrs(&home, "form.search-box", "action").is_empty());
 }
+
+#[test]
+fn a_rebuild_indexes_again_only_the_years_whose_briefings_changed() {
+    let site = fixture("basic");
+    with_search(site.path());
+    build_ok(site.path(), &[]);
+    let output = site.path().join("output");
+    let long_ago = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
+    let modified = |rel: &str| {
+        std::fs::metadata(output.join(rel))
+            .unwrap()
+            .modified()
+            .unwrap()
+    };
+    for part in ["2015", "2016"] {
+        std::fs::File::options()
+            .write(true)
+            .open(output.join(format!("pagefind/{part}/pagefind-entry.json")))
+            .unwrap()
+            .set_modified(long_ago)
+            .unwrap();
+    }
+
+    // A 2016 briefing changes: the 2015 part stays as it is.
+    let note = site.path().join("content/briefings/visa.en.md");
+    let text = std::fs::read_to_string(&note).unwrap();
+    std::fs::write(&note, format!("{text}\nA sentence about quokkas.\n")).unwrap();
+    let out = build_ok(site.path(), &[]);
+    assert!(out.contains("(1 of 2 parts unchanged)"), "{out}");
+    assert_eq!(modified("pagefind/2015/pagefind-entry.json"), long_ago);
+    assert_ne!(modified("pagefind/2016/pagefind-entry.json"), long_ago);
+    build_ok(site.path(), &["--output", "fresh"]);
+    assert_eq!(tree(&output), tree(&site.path().join("fresh")));
+
+    // A part whose files were touched in the output folder is built again.
+    let fragment = std::fs::read_dir(output.join("pagefind/2015/fragment"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    std::fs::write(&fragment, "damaged").unwrap();
+    let out = build_ok(site.path(), &[]);
+    assert!(out.contains("(1 of 2 parts unchanged)"), "{out}");
+    assert_ne!(std::fs::read(&fragment).unwrap(), b"damaged");
+    assert_eq!(tree(&output), tree(&site.path().join("fresh")));
+
+    // Nothing changed: no part is built again.
+    let out = build_ok(site.path(), &[]);
+    assert!(out.contains("(2 of 2 parts unchanged)"), "{out}");
+    assert_eq!(tree(&output), tree(&site.path().join("fresh")));
+}
