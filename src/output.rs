@@ -115,6 +115,11 @@ pub struct Staging {
     old: PathBuf,
     /// Whether there is a previous output to update; otherwise the staging folder becomes it.
     update: bool,
+    /// The plain files of the previous output (the marker aside), reached through real
+    /// folders only: the only files a build may leave in place.
+    existing: HashSet<String>,
+    /// Anything else in it that is not a folder (symbolic links): removed at the end.
+    others: Vec<String>,
     /// Every file of the new site.
     paths: HashSet<String>,
     /// The files written into the staging folder because the output lacks them or differs.
@@ -140,11 +145,21 @@ impl Staging {
         fs::create_dir(&staging).map_err(|e| fail("create", &staging, e))?;
         let update = fs::symlink_metadata(output).is_ok_and(|m| m.is_dir())
             && fs::read_dir(output).is_ok_and(|mut d| d.next().is_some());
+        let (existing, others) = if update {
+            survey(output).map_err(|e| {
+                let _ = remove_own(&staging);
+                fail("read the previous output in", output, e)
+            })?
+        } else {
+            Default::default()
+        };
         let s = Staging {
             staging,
             output: output.to_path_buf(),
             old,
             update,
+            existing,
+            others,
             paths: HashSet::new(),
             changed: Vec::new(),
         };
@@ -171,7 +186,9 @@ impl Staging {
         let changed: Vec<&OutputFile> = if self.update {
             files
                 .par_iter()
-                .filter(|f| !holds(&self.output.join(&f.path), &f.body))
+                .filter(|f| {
+                    !(self.existing.contains(&f.path) && holds(&self.output.join(&f.path), &f.body))
+                })
                 .collect()
         } else {
             files.iter().collect()
@@ -187,8 +204,15 @@ impl Staging {
         self.update.then_some(self.output.as_path())
     }
 
-    /// Files of the new site that are in the output folder already, as they must be.
+    /// Whether the previous output has `path` as a plain file reached through real folders.
+    pub fn has(&self, path: &str) -> bool {
+        self.existing.contains(path)
+    }
+
+    /// Files of the new site that are in the output folder already, as they must be (each one
+    /// such that [`Staging::has`] it).
     pub fn keep(&mut self, paths: Vec<String>) {
+        debug_assert!(paths.iter().all(|p| self.existing.contains(p)));
         self.paths.extend(paths);
     }
 
@@ -209,13 +233,13 @@ impl Staging {
                 fail("move into place", &self.output, e)
             });
         }
-        let stale = match stale_files(&self.output, &self.paths) {
-            Ok(stale) => stale,
-            Err(e) => {
-                let _ = remove_own(&self.staging);
-                return Err(fail("read the previous output in", &self.output, e));
-            }
-        };
+        let stale: Vec<PathBuf> = self
+            .existing
+            .iter()
+            .filter(|p| !self.paths.contains(*p))
+            .chain(&self.others)
+            .map(PathBuf::from)
+            .collect();
         if self.movable_in_place() {
             self.update_in_place(&stale)
         } else {
@@ -361,12 +385,15 @@ fn same_contents(a: &Path, b: &Path) -> io::Result<bool> {
     }
 }
 
-/// The files in the previous output that the new site does not have (never the marker).
-fn stale_files(output: &Path, paths: &HashSet<String>) -> io::Result<Vec<PathBuf>> {
-    let mut stale = Vec::new();
+/// The previous output's plain files and its other entries that are not folders (symbolic
+/// links), as paths relative to it with `/` between names. Symbolic links are never followed.
+fn survey(output: &Path) -> io::Result<(HashSet<String>, Vec<String>)> {
+    let mut files = HashSet::new();
+    let mut others = Vec::new();
     for entry in walkdir::WalkDir::new(output).min_depth(1) {
         let entry = entry.map_err(io::Error::other)?;
-        if entry.file_type().is_dir() {
+        let kind = entry.file_type();
+        if kind.is_dir() {
             continue;
         }
         let relative = entry
@@ -378,11 +405,15 @@ fn stale_files(output: &Path, paths: &HashSet<String>) -> io::Result<Vec<PathBuf
             .map(|c| c.as_os_str().to_string_lossy())
             .collect::<Vec<_>>()
             .join("/");
-        if key != MARKER && !paths.contains(&key) {
-            stale.push(relative.to_path_buf());
+        if kind.is_file() {
+            if key != MARKER {
+                files.insert(key);
+            }
+        } else {
+            others.push(key);
         }
     }
-    Ok(stale)
+    Ok((files, others))
 }
 
 /// Removes a folder only if it carries our marker (or does not exist).

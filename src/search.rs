@@ -1,6 +1,5 @@
 //! The search index: Pagefind, with Chinese word segmentation, over the published briefings.
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use pagefind::api::PagefindIndex;
@@ -8,6 +7,7 @@ use pagefind::options::PagefindServiceConfig;
 
 use crate::content::Section;
 use crate::error::Diagnostic;
+use crate::output::Staging;
 use crate::render::{Body, OutputFile};
 use crate::site::Site;
 
@@ -131,12 +131,12 @@ pub struct Indexed {
 const STAMP: &str = ".briefing-index";
 
 /// Builds the index from the indexed notes' texts (from [`page_text`]). A part whose
-/// fingerprint matches the stamp of the same part in `previous` (the output folder of the last
-/// build) is not built again.
+/// fingerprint matches the stamp of the same part in the output folder of the last build (that
+/// `staging` updates) is not built again.
 pub fn index(
     site: &Site,
     texts: &std::collections::HashMap<usize, String>,
-    previous: Option<&Path>,
+    staging: &Staging,
 ) -> Result<Indexed, Diagnostic> {
     let started = Instant::now();
     let shards = shards(site);
@@ -158,15 +158,18 @@ pub fn index(
         let print = fingerprint(&shard.key, &languages);
         parts.push((languages, print));
     }
-    let dir_of = |s: usize| previous.map(|p| p.join(SEARCH_DIR).join(&shards[s].key));
     let mut reusable: Vec<Option<Stamp>> = (0..shards.len())
-        .map(|s| dir_of(s).and_then(|dir| Stamp::read(&dir, &parts[s].1)))
+        .map(|s| {
+            Stamp::read(
+                staging,
+                &format!("{SEARCH_DIR}/{}/", shards[s].key),
+                &parts[s].1,
+            )
+        })
         .collect();
-    let interface_there = previous.is_some_and(|p| {
-        INTERFACE_FILES
-            .iter()
-            .all(|f| p.join(SEARCH_DIR).join(f).is_file())
-    });
+    let interface_there = INTERFACE_FILES
+        .iter()
+        .all(|f| staging.has(&format!("{SEARCH_DIR}/{f}")));
     if !interface_there && let Some(first) = reusable.first_mut() {
         // The interface's files come with a part built now.
         *first = None;
@@ -255,8 +258,15 @@ struct Stamp {
 }
 
 impl Stamp {
-    fn read(dir: &Path, fingerprint: &str) -> Option<Stamp> {
-        let text = std::fs::read_to_string(dir.join(STAMP)).ok()?;
+    /// The stamp of the part in folder `dir` (`pagefind/2016/`) of the previous output, if it
+    /// matches `fingerprint` and the part's files are there as it lists them.
+    fn read(staging: &Staging, dir: &str, fingerprint: &str) -> Option<Stamp> {
+        let previous = staging.previous()?;
+        let stamp = format!("{dir}{STAMP}");
+        if !staging.has(&stamp) {
+            return None;
+        }
+        let text = std::fs::read_to_string(previous.join(&stamp)).ok()?;
         let mut lines = text.lines();
         if lines.next()? != fingerprint {
             return None;
@@ -265,11 +275,12 @@ impl Stamp {
         let mut files = Vec::new();
         for line in lines {
             let (size, name) = line.split_once(' ')?;
-            let safe = Path::new(name)
-                .components()
-                .all(|c| matches!(c, std::path::Component::Normal(_)));
-            let meta = std::fs::symlink_metadata(dir.join(name)).ok()?;
-            if !safe || !meta.is_file() || meta.len().to_string() != size {
+            let path = format!("{dir}{name}");
+            if !staging.has(&path) {
+                return None;
+            }
+            let meta = std::fs::symlink_metadata(previous.join(&path)).ok()?;
+            if meta.len().to_string() != size {
                 return None;
             }
             files.push(name.to_string());

@@ -153,3 +153,23 @@ pub fn with_search(dir: &Path) {
     )
     .unwrap();
 }
+
+/// Asserts two trees from [`tree`] are equal, naming the files that differ (not their bytes).
+pub fn assert_same_tree(got: &BTreeMap<PathBuf, Vec<u8>>, expected: &BTreeMap<PathBuf, Vec<u8>>) {
+    let differing: Vec<String> = got
+        .keys()
+        .chain(expected.keys())
+        .filter(|p| got.get(*p) != expected.get(*p))
+        .map(|p| {
+            let how = match (got.contains_key(p), expected.contains_key(p)) {
+                (true, false) => "extra",
+                (false, true) => "missing",
+                _ => "differs",
+            };
+            format!("{} ({how})", p.display())
+        })
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert!(differing.is_empty(), "files not as expected: {differing:?}");
+}
