@@ -1,5 +1,6 @@
 //! The search index: Pagefind, with Chinese word segmentation, over the published briefings.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use pagefind::api::PagefindIndex;
@@ -111,8 +112,14 @@ pub fn page_text(site: &Site, i: usize, html: &[u8]) -> Option<String> {
 /// The pages of one part in one language: address and indexed text.
 type Pages = Vec<(String, String)>;
 
-/// What Pagefind made of a unit of work (one part in one language), by part number.
-type UnitFiles = (usize, Result<Vec<pagefind::api::SyntheticFile>, String>);
+/// A unit of work: one part of the index in one language.
+struct Unit {
+    part: usize,
+    /// The notes' language code (`en`).
+    lang: String,
+    pages: Pages,
+    fingerprint: String,
+}
 
 /// The index's files, and what building it took.
 pub struct Indexed {
@@ -123,16 +130,58 @@ pub struct Indexed {
     pub kept: Vec<String>,
     pub took: Duration,
     pub parts: usize,
+    /// The parts left wholly as they were.
     pub reused: usize,
 }
 
-/// The file in each part's folder that says what the part was built from: a fingerprint of
-/// its briefings' texts, Pagefind's version, and the part's files with their sizes.
+/// The file in each part's folder that says what the part was built from (see [`Stamp`]).
 const STAMP: &str = ".briefing-index";
 
-/// Builds the index from the indexed notes' texts (from [`page_text`]). A part whose
-/// fingerprint matches the stamp of the same part in the output folder of the last build (that
-/// `staging` updates) is not built again.
+/// What a part was built from: Pagefind's version and, per language, a fingerprint of the
+/// briefings' addresses and texts and of the program, what the language adds to the part's
+/// `pagefind-entry.json`, and its files with their sizes.
+#[derive(serde::Serialize, serde::Deserialize, Default)]
+struct Stamp {
+    version: String,
+    languages: BTreeMap<String, LanguageStamp>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize, Clone)]
+struct LanguageStamp {
+    fingerprint: String,
+    entry: serde_json::Map<String, serde_json::Value>,
+    files: BTreeMap<String, u64>,
+}
+
+impl Stamp {
+    /// The stamp of the part in folder `dir` (`pagefind/2016/`) of the previous output.
+    fn read(staging: &Staging, dir: &str) -> Option<Stamp> {
+        let previous = staging.previous()?;
+        let stamp = format!("{dir}{STAMP}");
+        if !staging.has(&stamp) || !staging.has(&format!("{dir}pagefind-entry.json")) {
+            return None;
+        }
+        serde_json::from_slice(&std::fs::read(previous.join(&stamp)).ok()?).ok()
+    }
+}
+
+impl LanguageStamp {
+    /// Whether the language's files are in the previous output as the stamp lists them.
+    fn files_there(&self, staging: &Staging, dir: &str) -> bool {
+        let Some(previous) = staging.previous() else {
+            return false;
+        };
+        self.files.iter().all(|(name, size)| {
+            let path = format!("{dir}{name}");
+            staging.has(&path)
+                && std::fs::symlink_metadata(previous.join(&path)).is_ok_and(|m| m.len() == *size)
+        })
+    }
+}
+
+/// Builds the index from the indexed notes' texts (from [`page_text`]). The output folder of
+/// the last build (that `staging` updates) keeps a part's language whose fingerprint still
+/// matches its stamp: only what changed is indexed again.
 pub fn index(
     site: &Site,
     texts: &std::collections::HashMap<usize, String>,
@@ -140,100 +189,177 @@ pub fn index(
 ) -> Result<Indexed, Diagnostic> {
     let started = Instant::now();
     let shards = shards(site);
-    // Each part's pages, per language, and its fingerprint.
-    let mut parts: Vec<(Vec<Pages>, String)> = Vec::new();
-    for shard in &shards {
-        let mut by_language: Vec<(&str, Vec<(String, String)>)> = Vec::new();
+    let dir = |part: usize| format!("{}/", shards[part].key);
+    let mut units: Vec<Unit> = Vec::new();
+    for (part, shard) in shards.iter().enumerate() {
+        let first = units.len();
         for &i in &shard.notes {
             let Some(text) = texts.get(&i) else { continue };
             let n = &site.notes[i];
             let page = (site.config.link(&n.path()), text.clone());
-            match by_language.iter_mut().find(|(l, _)| *l == n.lang) {
-                Some((_, list)) => list.push(page),
-                None => by_language.push((&n.lang, vec![page])),
+            match units[first..].iter_mut().find(|u| u.lang == n.lang) {
+                Some(unit) => unit.pages.push(page),
+                None => units.push(Unit {
+                    part,
+                    lang: n.lang.clone(),
+                    pages: vec![page],
+                    fingerprint: String::new(),
+                }),
             }
         }
-        let languages: Vec<Vec<(String, String)>> =
-            by_language.into_iter().map(|(_, pages)| pages).collect();
-        let print = fingerprint(&shard.key, &languages);
-        parts.push((languages, print));
     }
-    let mut reusable: Vec<Option<Stamp>> = (0..shards.len())
-        .map(|s| {
-            Stamp::read(
-                staging,
-                &format!("{SEARCH_DIR}/{}/", shards[s].key),
-                &parts[s].1,
-            )
+    for unit in &mut units {
+        unit.fingerprint = fingerprint(&shards[unit.part].key, &unit.lang, &unit.pages);
+    }
+
+    // What the last build left that still fits.
+    let stamps: Vec<Option<Stamp>> = (0..shards.len())
+        .map(|part| Stamp::read(staging, &format!("{SEARCH_DIR}/{}", dir(part))))
+        .collect();
+    let mut reuse: Vec<Option<LanguageStamp>> = units
+        .iter()
+        .map(|u| {
+            let stamp = stamps[u.part].as_ref()?.languages.get(&u.lang)?;
+            (stamp.fingerprint == u.fingerprint
+                && stamp.files_there(staging, &format!("{SEARCH_DIR}/{}", dir(u.part))))
+            .then(|| stamp.clone())
         })
         .collect();
-    let interface_there = INTERFACE_FILES
-        .iter()
-        .all(|f| staging.has(&format!("{SEARCH_DIR}/{f}")));
-    if !interface_there && let Some(first) = reusable.first_mut() {
-        // The interface's files come with a part built now.
-        *first = None;
-    }
 
-    let mut files: std::collections::BTreeMap<String, Vec<u8>> = Default::default();
-    let mut versions: Vec<String> = Vec::new();
-    let mut built = vec![false; shards.len()];
-    let mut round = |wanted: Vec<usize>| -> Result<Vec<String>, Diagnostic> {
-        let mut units: Vec<(usize, Pages)> = Vec::new();
-        for s in wanted {
-            built[s] = true;
-            units.extend(parts[s].0.iter().map(|pages| (s, pages.clone())));
-        }
-        if shards.is_empty() {
-            // Nothing to find yet; the scripts still go out, so the search page works.
-            units.push((usize::MAX, Vec::new()));
-        }
-        merge(&shards, run(units)?, &mut files)
+    // An empty index gives Pagefind's version, the interface's files and, for a site with
+    // nothing to find yet, the index the search page loads. Languages indexed by another
+    // version are indexed again.
+    let mut files: BTreeMap<String, Vec<u8>> = Default::default();
+    let blank = match run(vec![Vec::new()])?.pop() {
+        Some(files) => files.map_err(fail)?,
+        None => Vec::new(),
     };
-    versions.extend(round(
-        (0..shards.len())
-            .filter(|&s| reusable[s].is_none())
-            .collect(),
-    )?);
-    // Parts built with another Pagefind than the one of this build are built again.
-    if let Some(version) = versions.first().cloned() {
-        let stale: Vec<usize> = (0..shards.len())
-            .filter(|&s| {
-                reusable[s]
-                    .as_ref()
-                    .is_some_and(|stamp| stamp.version != version)
-            })
-            .collect();
-        for &s in &stale {
-            reusable[s] = None;
+    let blank_entry: serde_json::Value = blank
+        .iter()
+        .find(|f| f.filename == std::path::Path::new("pagefind-entry.json"))
+        .map(|f| serde_json::from_slice(&f.contents))
+        .transpose()
+        .map_err(fail)?
+        .unwrap_or_default();
+    let version = blank_entry["version"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    for file in blank {
+        let name = crate::error::display_path(&file.filename);
+        if shards.is_empty() || INTERFACE_FILES.contains(&name.as_str()) {
+            files.insert(name, file.contents);
         }
-        if !stale.is_empty() {
-            round(stale)?;
+    }
+    for (u, unit) in units.iter().enumerate() {
+        if stamps[unit.part]
+            .as_ref()
+            .is_some_and(|s| s.version != version)
+        {
+            reuse[u] = None;
         }
     }
 
+    let fresh: Vec<usize> = (0..units.len()).filter(|&u| reuse[u].is_none()).collect();
+    let results = run(fresh.iter().map(|&u| units[u].pages.clone()).collect())?;
+    let mut built: Vec<Option<(serde_json::Value, BTreeMap<String, u64>)>> =
+        (0..units.len()).map(|_| None).collect();
+    for (&u, result) in fresh.iter().zip(results) {
+        let prefix = dir(units[u].part);
+        let mut entry = serde_json::Value::Null;
+        let mut listed = BTreeMap::new();
+        for file in result.map_err(fail)? {
+            let name = crate::error::display_path(&file.filename);
+            if INTERFACE_FILES.contains(&name.as_str()) {
+                continue;
+            }
+            if name == "pagefind-entry.json" {
+                entry = serde_json::from_slice(&file.contents).map_err(fail)?;
+                continue;
+            }
+            listed.insert(name.clone(), file.contents.len() as u64);
+            files.insert(format!("{prefix}{name}"), file.contents);
+        }
+        built[u] = Some((entry, listed));
+    }
+
+    // Each part: left whole, or its entry file and stamp written again from its languages,
+    // built now or kept.
     let mut kept = Vec::new();
-    for (s, stamp) in reusable.iter().enumerate() {
-        if let Some(stamp) = stamp {
-            let dir = format!("{SEARCH_DIR}/{}/", shards[s].key);
-            kept.push(format!("{dir}{STAMP}"));
-            kept.extend(stamp.files.iter().map(|f| format!("{dir}{f}")));
+    let mut reused = 0;
+    for (part, previous) in stamps.iter().enumerate() {
+        let prefix = dir(part);
+        let members: Vec<usize> = (0..units.len())
+            .filter(|&u| units[u].part == part)
+            .collect();
+        for &u in &members {
+            if let Some(stamp) = &reuse[u] {
+                kept.extend(
+                    stamp
+                        .files
+                        .keys()
+                        .map(|name| format!("{SEARCH_DIR}/{prefix}{name}")),
+                );
+            }
         }
-    }
-    if !built.iter().any(|b| *b) && !shards.is_empty() {
-        kept.extend(INTERFACE_FILES.iter().map(|f| format!("{SEARCH_DIR}/{f}")));
-    }
-    for (s, shard) in shards.iter().enumerate().filter(|(s, _)| built[*s]) {
-        let dir = format!("{}/", shard.key);
-        let mut stamp = format!("{}\n{}\n", parts[s].1, versions.first().map_or("", |v| v));
-        for (path, contents) in files.range(dir.clone()..) {
-            let Some(name) = path.strip_prefix(&dir) else {
-                break;
+        let whole = members.iter().all(|&u| reuse[u].is_some())
+            && previous
+                .as_ref()
+                .is_some_and(|s| s.languages.len() == members.len());
+        if whole {
+            reused += 1;
+            kept.push(format!("{SEARCH_DIR}/{prefix}pagefind-entry.json"));
+            kept.push(format!("{SEARCH_DIR}/{prefix}{STAMP}"));
+            continue;
+        }
+        let mut stamp = Stamp {
+            version: version.clone(),
+            ..Default::default()
+        };
+        for &u in &members {
+            let (languages, listed) = match (&reuse[u], &built[u]) {
+                (Some(old), _) => (old.entry.clone(), old.files.clone()),
+                (None, Some((new, listed))) => {
+                    let languages = new["languages"].as_object().cloned().unwrap_or_default();
+                    (languages, listed.clone())
+                }
+                (None, None) => continue,
             };
-            stamp.push_str(&format!("{} {name}\n", contents.len()));
+            stamp.languages.insert(
+                units[u].lang.clone(),
+                LanguageStamp {
+                    fingerprint: units[u].fingerprint.clone(),
+                    entry: languages,
+                    files: listed,
+                },
+            );
         }
-        files.insert(format!("{dir}{STAMP}"), stamp.into_bytes());
+        // The entry file names every language of the part; the rest of it is the same for
+        // every index of this Pagefind.
+        let mut entry = blank_entry.clone();
+        let mut all = serde_json::Map::new();
+        for language in stamp.languages.values() {
+            all.extend(language.entry.clone());
+        }
+        entry["languages"] = serde_json::Value::Object(all);
+        files.insert(
+            format!("{prefix}pagefind-entry.json"),
+            serde_json::to_vec(&entry).map_err(fail)?,
+        );
+        files.insert(
+            format!("{prefix}{STAMP}"),
+            serde_json::to_vec_pretty(&stamp).map_err(fail)?,
+        );
     }
+    // A file that a kept language shares with one built now (`pagefind.js`) is written, not kept.
+    kept.retain(|path| {
+        !path
+            .strip_prefix(&format!("{SEARCH_DIR}/"))
+            .is_some_and(|p| files.contains_key(p))
+    });
+    kept.sort();
+    kept.dedup();
+
     let files = files
         .into_iter()
         .map(|(path, contents)| OutputFile {
@@ -247,52 +373,14 @@ pub fn index(
         kept,
         took: started.elapsed(),
         parts: shards.len(),
-        reused: reusable.iter().filter(|r| r.is_some()).count(),
+        reused,
     })
 }
 
-/// What a part's stamp says, when it matches the part as it is now and its files are there.
-struct Stamp {
-    version: String,
-    files: Vec<String>,
-}
-
-impl Stamp {
-    /// The stamp of the part in folder `dir` (`pagefind/2016/`) of the previous output, if it
-    /// matches `fingerprint` and the part's files are there as it lists them.
-    fn read(staging: &Staging, dir: &str, fingerprint: &str) -> Option<Stamp> {
-        let previous = staging.previous()?;
-        let stamp = format!("{dir}{STAMP}");
-        if !staging.has(&stamp) {
-            return None;
-        }
-        let text = std::fs::read_to_string(previous.join(&stamp)).ok()?;
-        let mut lines = text.lines();
-        if lines.next()? != fingerprint {
-            return None;
-        }
-        let version = lines.next()?.to_string();
-        let mut files = Vec::new();
-        for line in lines {
-            let (size, name) = line.split_once(' ')?;
-            let path = format!("{dir}{name}");
-            if !staging.has(&path) {
-                return None;
-            }
-            let meta = std::fs::symlink_metadata(previous.join(&path)).ok()?;
-            if meta.len().to_string() != size {
-                return None;
-            }
-            files.push(name.to_string());
-        }
-        Some(Stamp { version, files })
-    }
-}
-
-/// A fingerprint of a part: its key, its pages' addresses and texts, and this program (its
-/// version, and the size and time of its file, so that another build of briefing indexes
-/// afresh).
-fn fingerprint(key: &str, languages: &[Vec<(String, String)>]) -> String {
+/// A fingerprint of one part in one language: its key, its pages' addresses and texts, and
+/// this program (its version, and the size and time of its file, so that another build of
+/// briefing indexes afresh).
+fn fingerprint(key: &str, lang: &str, pages: &Pages) -> String {
     use std::hash::{DefaultHasher, Hash, Hasher};
     let program = std::env::current_exe()
         .and_then(std::fs::metadata)
@@ -301,28 +389,32 @@ fn fingerprint(key: &str, languages: &[Vec<(String, String)>]) -> String {
     let mut out = String::new();
     for seed in [0u8, 1] {
         let mut h = DefaultHasher::new();
-        (seed, env!("CARGO_PKG_VERSION"), program, key, languages).hash(&mut h);
+        (seed, env!("CARGO_PKG_VERSION"), program, key, lang, pages).hash(&mut h);
         out.push_str(&format!("{:016x}", h.finish()));
     }
     out
 }
 
-/// Runs the units of work (one part in one language), two at a time, the biggest first so
-/// both cores stay busy.
-fn run(mut units: Vec<(usize, Pages)>) -> Result<Vec<UnitFiles>, Diagnostic> {
-    if units.is_empty() {
+/// Indexes each list of pages with Pagefind, two at a time, the biggest first so both cores
+/// stay busy; the results come back in the order of the lists.
+fn run(
+    lists: Vec<Pages>,
+) -> Result<Vec<Result<Vec<pagefind::api::SyntheticFile>, String>>, Diagnostic> {
+    if lists.is_empty() {
         return Ok(Vec::new());
     }
-    units.sort_by_key(|(_, pages)| std::cmp::Reverse(pages.len()));
+    let count = lists.len();
+    let mut order: Vec<(usize, Pages)> = lists.into_iter().enumerate().collect();
+    order.sort_by_key(|(_, pages)| std::cmp::Reverse(pages.len()));
     let queue = std::sync::Arc::new(std::sync::Mutex::new(
-        units.into_iter().collect::<std::collections::VecDeque<_>>(),
+        order.into_iter().collect::<std::collections::VecDeque<_>>(),
     ));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| Diagnostic::error(format!("cannot start the search indexer: {e}")))?;
-    Ok(runtime.block_on(async {
+    let done = runtime.block_on(async {
         let lanes: Vec<_> = (0..2)
             .map(|_| {
                 let queue = queue.clone();
@@ -330,8 +422,8 @@ fn run(mut units: Vec<(usize, Pages)>) -> Result<Vec<UnitFiles>, Diagnostic> {
                     let mut done = Vec::new();
                     loop {
                         let next = queue.lock().ok().and_then(|mut q| q.pop_front());
-                        let Some((shard, pages)) = next else { break };
-                        done.push((shard, index_unit(pages).await));
+                        let Some((n, pages)) = next else { break };
+                        done.push((n, index_unit(pages).await));
                     }
                     done
                 })
@@ -339,64 +431,18 @@ fn run(mut units: Vec<(usize, Pages)>) -> Result<Vec<UnitFiles>, Diagnostic> {
             .collect();
         let mut all = Vec::new();
         for lane in lanes {
-            match lane.await {
-                Ok(done) => all.extend(done),
-                Err(e) => all.push((usize::MAX, Err(e.to_string()))),
-            }
+            all.push(lane.await.map_err(|e| e.to_string()));
         }
         all
-    }))
-}
-
-/// Puts the units' files in place: each part's in its folder, with the entry files of its
-/// languages merged into one; the interface's once, in [`SEARCH_DIR`]. Returns the Pagefind
-/// versions the entry files name.
-fn merge(
-    shards: &[Shard],
-    results: Vec<UnitFiles>,
-    files: &mut std::collections::BTreeMap<String, Vec<u8>>,
-) -> Result<Vec<String>, Diagnostic> {
-    let mut entries: std::collections::BTreeMap<String, serde_json::Value> = Default::default();
-    for (shard, result) in results {
-        let dir = shards
-            .get(shard)
-            .map_or(String::new(), |s| format!("{}/", s.key));
-        for file in result.map_err(fail)? {
-            let name = crate::error::display_path(&file.filename);
-            if INTERFACE_FILES.contains(&name.as_str()) {
-                files.entry(name).or_insert(file.contents);
-            } else if name == "pagefind-entry.json" {
-                let value: serde_json::Value =
-                    serde_json::from_slice(&file.contents).map_err(fail)?;
-                match entries.get_mut(&dir) {
-                    None => {
-                        entries.insert(dir.clone(), value);
-                    }
-                    Some(merged) => {
-                        if let (Some(all), Some(more)) = (
-                            merged["languages"].as_object_mut(),
-                            value["languages"].as_object(),
-                        ) {
-                            all.extend(more.clone());
-                        }
-                    }
-                }
-            } else {
-                files.entry(format!("{dir}{name}")).or_insert(file.contents);
-            }
+    });
+    let mut results: Vec<Result<Vec<pagefind::api::SyntheticFile>, String>> =
+        (0..count).map(|_| Err("not indexed".to_string())).collect();
+    for lane in done {
+        for (n, result) in lane.map_err(fail)? {
+            results[n] = result;
         }
     }
-    let mut versions = Vec::new();
-    for (dir, entry) in entries {
-        if let Some(v) = entry["version"].as_str() {
-            versions.push(v.to_string());
-        }
-        files.insert(
-            format!("{dir}pagefind-entry.json"),
-            serde_json::to_vec(&entry).map_err(fail)?,
-        );
-    }
-    Ok(versions)
+    Ok(results)
 }
 
 /// One Pagefind index of one part in one language.

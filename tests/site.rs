@@ -655,7 +655,22 @@ fn a_rebuild_indexes_again_only_the_years_whose_briefings_changed() {
             .unwrap();
     }
 
-    // A 2016 briefing changes: the 2015 part stays as it is.
+    // The Chinese index of 2016, to see it left alone when only an English note changes.
+    let zh_2016 = std::fs::read_dir(output.join("pagefind/2016"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .find(|name| name.starts_with("pagefind.zh-hans"))
+        .map(|name| format!("pagefind/2016/{name}"))
+        .unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(output.join(&zh_2016))
+        .unwrap()
+        .set_modified(long_ago)
+        .unwrap();
+
+    // An English 2016 briefing changes: the 2015 part, and the Chinese index of 2016, stay as
+    // they are.
     let note = site.path().join("content/briefings/visa.en.md");
     let text = std::fs::read_to_string(&note).unwrap();
     std::fs::write(&note, format!("{text}\nA sentence about quokkas.\n")).unwrap();
@@ -663,6 +678,7 @@ fn a_rebuild_indexes_again_only_the_years_whose_briefings_changed() {
     assert!(out.contains("(1 of 2 parts unchanged)"), "{out}");
     assert_eq!(modified("pagefind/2015/pagefind-entry.json"), long_ago);
     assert_ne!(modified("pagefind/2016/pagefind-entry.json"), long_ago);
+    assert_eq!(modified(&zh_2016), long_ago);
     build_ok(site.path(), &["--output", "fresh"]);
     assert_same_tree(&tree(&output), &tree(&site.path().join("fresh")));
 
