@@ -184,7 +184,7 @@ impl LanguageStamp {
 /// matches its stamp: only what changed is indexed again.
 pub fn index(
     site: &Site,
-    texts: &std::collections::HashMap<usize, String>,
+    mut texts: std::collections::HashMap<usize, String>,
     staging: &Staging,
 ) -> Result<Indexed, Diagnostic> {
     let started = Instant::now();
@@ -194,9 +194,11 @@ pub fn index(
     for (part, shard) in shards.iter().enumerate() {
         let first = units.len();
         for &i in &shard.notes {
-            let Some(text) = texts.get(&i) else { continue };
+            let Some(text) = texts.remove(&i) else {
+                continue;
+            };
             let n = &site.notes[i];
-            let page = (site.config.link(&n.path()), text.clone());
+            let page = (site.config.link(&n.path()), text);
             match units[first..].iter_mut().find(|u| u.lang == n.lang) {
                 Some(unit) => unit.pages.push(page),
                 None => units.push(Unit {
@@ -261,7 +263,10 @@ pub fn index(
     }
 
     let fresh: Vec<usize> = (0..units.len()).filter(|&u| reuse[u].is_none()).collect();
-    let results = run(fresh.iter().map(|&u| units[u].pages.clone()).collect())?;
+    let results = run(fresh
+        .iter()
+        .map(|&u| std::mem::take(&mut units[u].pages))
+        .collect())?;
     let mut built: Vec<Option<(serde_json::Value, BTreeMap<String, u64>)>> =
         (0..units.len()).map(|_| None).collect();
     for (&u, result) in fresh.iter().zip(results) {
