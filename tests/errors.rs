@@ -334,3 +334,22 @@ fn a_value_of_the_wrong_type_says_how_to_write_it() {
     );
     assert!(err.contains("content/briefings/a.en.md:5:5"), "{err}");
 }
+
+#[test]
+fn a_template_that_fails_while_rendering_leaves_the_output_as_it_was() {
+    let site = fixture("basic");
+    build_ok(site.path(), &[]);
+    let output = site.path().join("output");
+    let before = tree(&output);
+    // The about page renders; the briefings' template fails on every briefing.
+    write(
+        site.path(),
+        "themes/default/templates/briefing.html",
+        "{% extends \"base.html\" %}{% block content %}{{ page.no_such_field.deeper }}{% endblock content %}",
+    );
+    let err = build_fails(site.path(), &[]);
+    assert!(err.contains("briefing.html"), "{err}");
+    assert!(err.contains("the output folder was not changed"), "{err}");
+    assert_same_tree(&tree(&output), &before);
+    assert!(!site.path().join(".output.staging").exists());
+}
