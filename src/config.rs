@@ -303,6 +303,11 @@ impl Config {
         self.languages.iter().find(|l| l.code == code)
     }
 
+    /// The `lang` attribute for language `code`: its `html_lang`, or the code itself.
+    pub fn html_lang<'a>(&'a self, code: &'a str) -> &'a str {
+        self.language(code).map_or(code, |l| l.html_lang.as_str())
+    }
+
     /// The site title in `lang`.
     pub fn title(&self, lang: &str) -> &str {
         self.title

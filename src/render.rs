@@ -647,10 +647,7 @@ impl<'a> Renderer<'a> {
             Job::Alias { note, alias } => self.alias_page(note, alias, path)?,
             Job::VCard { note, contact } => {
                 let n = &self.site.notes[note];
-                let lang = self
-                    .config
-                    .language(&n.lang)
-                    .map_or(n.lang.as_str(), |l| &l.html_lang);
+                let lang = self.config.html_lang(&n.lang);
                 OutputFile::page(path, crate::vcard::vcard(&n.contacts[contact], lang))
             }
         };
@@ -690,13 +687,9 @@ impl<'a> Renderer<'a> {
             if let Some(name) = e.names.get(code)
                 && !names.iter().any(|n| n.lang == code)
             {
-                let html_lang = self
-                    .config
-                    .language(code)
-                    .map_or(code, |l| l.html_lang.as_str());
                 names.push(NameView {
                     lang: code,
-                    html_lang,
+                    html_lang: self.config.html_lang(code),
                     name,
                 });
             }
@@ -881,9 +874,8 @@ impl<'a> Renderer<'a> {
 
     fn base_context(&self, lang: &str, path: &str, alternates: &[Alternate<'a>]) -> Context {
         let mut ctx = Context::new();
-        let language = self.config.language(lang);
         ctx.insert("lang", lang);
-        ctx.insert("html_lang", language.map_or(lang, |l| l.html_lang.as_str()));
+        ctx.insert("html_lang", self.config.html_lang(lang));
         ctx.insert("site", &self.site_view(lang));
         ctx.insert("canonical", &self.config.absolute(path));
         ctx.insert("alternates", alternates);
@@ -965,11 +957,7 @@ impl<'a> Renderer<'a> {
         use serde_json::json;
         let site = self.site;
         let note = &site.notes[i];
-        let html_lang = |n: &Note| {
-            self.config
-                .language(&n.lang)
-                .map_or(n.lang.clone(), |l| l.html_lang.clone())
-        };
+        let html_lang = |n: &'a Note| self.config.html_lang(&n.lang);
         let reference = |j: usize| {
             json!({
                 "@type": "NewsArticle",

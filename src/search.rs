@@ -101,11 +101,7 @@ pub fn page_text(site: &Site, i: usize, html: &[u8]) -> Option<String> {
     if !indexed(site, i) {
         return None;
     }
-    let n = &site.notes[i];
-    let lang = site
-        .config
-        .language(&n.lang)
-        .map_or(n.lang.as_str(), |l| &l.html_lang);
+    let lang = site.config.html_lang(&site.notes[i].lang);
     Some(indexed_part(&String::from_utf8_lossy(html), lang))
 }
 
