@@ -172,22 +172,16 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
             errors.push(e);
         }
     }
+    let mut search_files = 0;
     let search = if errors.is_empty() && site.config.search {
         match search::index(&site, std::mem::take(&mut texts), &staging) {
             Ok(indexed) => {
                 if let Err(e) = staging.write(&indexed.files) {
                     errors.push(e);
                 }
-                let count = indexed.files.len() + indexed.kept.len();
+                search_files = indexed.files.len() + indexed.kept.len();
                 staging.keep(indexed.kept);
-                Some((
-                    SearchReport {
-                        took: indexed.took,
-                        parts: indexed.parts,
-                        reused: indexed.reused,
-                    },
-                    count,
-                ))
+                Some(indexed.report)
             }
             Err(e) => {
                 errors.push(e);
@@ -213,7 +207,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
         .map(|(_, p)| p.as_str())
         .chain(copies.iter().map(|c| c.path.as_str()))
         .collect();
-    let file_count = files.len() + search.as_ref().map_or(0, |(_, n)| *n);
+    let file_count = files.len() + search_files;
     let mut pages: IndexMap<String, usize> = site
         .config
         .languages
@@ -260,6 +254,6 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
         }),
         output,
         warnings: site.warnings.into_iter().chain(theme.warnings).collect(),
-        search: search.map(|(report, _)| report),
+        search,
     })
 }

@@ -560,6 +560,11 @@ impl<'a> Renderer<'a> {
         }
     }
 
+    /// Whether the site's search index is built (search on, and not a preview).
+    fn search_index(&self) -> bool {
+        self.config.search && !self.site.preview
+    }
+
     fn lang(&self, l: usize) -> &'a str {
         &self.config.languages[l].code
     }
@@ -676,7 +681,7 @@ impl<'a> Renderer<'a> {
                 .collect(),
             stylesheet: c.link("style.css"),
             search: c.search,
-            search_index: c.search && !self.site.preview,
+            search_index: self.search_index(),
             feed: c.link(&format!("{lang}/atom.xml")),
         }
     }
@@ -1218,7 +1223,7 @@ impl<'a> Renderer<'a> {
         let alternates = self.alternates(|other| Some(format!("{other}/search/")));
         let mut ctx = self.base_context(code, &path, &alternates);
         ctx.insert("meta_title", self.config.title(code));
-        if self.config.search && !self.site.preview {
+        if self.search_index() {
             ctx.insert("search_bundles", &crate::search::bundle_links(self.site));
         }
         self.render_to("search.html", &ctx, out)

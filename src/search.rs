@@ -1,11 +1,12 @@
 //! The search index: Pagefind, with Chinese word segmentation, over the published briefings.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use pagefind::api::PagefindIndex;
 use pagefind::options::PagefindServiceConfig;
 
+use crate::SearchReport;
 use crate::content::Section;
 use crate::error::Diagnostic;
 use crate::output::Staging;
@@ -50,7 +51,7 @@ pub fn indexed(site: &Site, i: usize) -> bool {
 
 /// The parts of the index, newest first.
 pub fn shards(site: &Site) -> Vec<Shard> {
-    let mut years: std::collections::BTreeMap<i16, Vec<usize>> = Default::default();
+    let mut years: BTreeMap<i16, Vec<usize>> = Default::default();
     for i in (0..site.notes.len()).filter(|&i| indexed(site, i)) {
         years
             .entry(site.notes[i].date.date.year())
@@ -124,10 +125,7 @@ pub struct Indexed {
     /// The files of the parts whose briefings did not change: they stay in the output folder
     /// as they are.
     pub kept: Vec<String>,
-    pub took: Duration,
-    pub parts: usize,
-    /// The parts left wholly as they were.
-    pub reused: usize,
+    pub report: SearchReport,
 }
 
 /// The file in each part's folder that says what the part was built from (see [`Stamp`]).
@@ -206,8 +204,9 @@ pub fn index(
             }
         }
     }
+    let program = program();
     for unit in &mut units {
-        unit.fingerprint = fingerprint(&shards[unit.part].key, &unit.lang, &unit.pages);
+        unit.fingerprint = fingerprint(&program, &shards[unit.part].key, &unit.lang, &unit.pages);
     }
 
     // What the last build left that still fits.
@@ -263,11 +262,11 @@ pub fn index(
         .iter()
         .map(|&u| std::mem::take(&mut units[u].pages))
         .collect())?;
-    let mut built: Vec<Option<(serde_json::Value, BTreeMap<String, u64>)>> =
-        (0..units.len()).map(|_| None).collect();
+    // The stamps of the languages built now.
+    let mut built: Vec<Option<LanguageStamp>> = (0..units.len()).map(|_| None).collect();
     for (&u, result) in fresh.iter().zip(results) {
         let prefix = dir(units[u].part);
-        let mut entry = serde_json::Value::Null;
+        let mut languages = serde_json::Map::new();
         let mut listed = BTreeMap::new();
         for file in result.map_err(fail)? {
             let name = crate::error::display_path(&file.filename);
@@ -275,13 +274,19 @@ pub fn index(
                 continue;
             }
             if name == "pagefind-entry.json" {
-                entry = serde_json::from_slice(&file.contents).map_err(fail)?;
+                let entry: serde_json::Value =
+                    serde_json::from_slice(&file.contents).map_err(fail)?;
+                languages = entry["languages"].as_object().cloned().unwrap_or_default();
                 continue;
             }
             listed.insert(name.clone(), file.contents.len() as u64);
             files.insert(format!("{prefix}{name}"), file.contents);
         }
-        built[u] = Some((entry, listed));
+        built[u] = Some(LanguageStamp {
+            fingerprint: units[u].fingerprint.clone(),
+            entry: languages,
+            files: listed,
+        });
     }
 
     // Each part: left whole, or its entry file and stamp written again from its languages,
@@ -318,22 +323,9 @@ pub fn index(
             ..Default::default()
         };
         for &u in &members {
-            let (languages, listed) = match (&reuse[u], &built[u]) {
-                (Some(old), _) => (old.entry.clone(), old.files.clone()),
-                (None, Some((new, listed))) => {
-                    let languages = new["languages"].as_object().cloned().unwrap_or_default();
-                    (languages, listed.clone())
-                }
-                (None, None) => continue,
-            };
-            stamp.languages.insert(
-                units[u].lang.clone(),
-                LanguageStamp {
-                    fingerprint: units[u].fingerprint.clone(),
-                    entry: languages,
-                    files: listed,
-                },
-            );
+            if let Some(language) = reuse[u].take().or_else(|| built[u].take()) {
+                stamp.languages.insert(units[u].lang.clone(), language);
+            }
         }
         // The entry file names every language of the part; the rest of it is the same for
         // every index of this Pagefind.
@@ -372,25 +364,34 @@ pub fn index(
     Ok(Indexed {
         files,
         kept,
-        took: started.elapsed(),
-        parts: shards.len(),
-        reused,
+        report: SearchReport {
+            took: started.elapsed(),
+            parts: shards.len(),
+            reused,
+        },
     })
 }
 
-/// A fingerprint of one part in one language: its key, its pages' addresses and texts, and
-/// this program (its version, and the size and time of its file, so that another build of
-/// briefing indexes afresh).
-fn fingerprint(key: &str, lang: &str, pages: &Pages) -> String {
-    use std::hash::{DefaultHasher, Hash, Hasher};
-    let program = std::env::current_exe()
+/// What identifies this program for [`fingerprint`]: its version, and the size and time of its
+/// file, so that another build of briefing indexes afresh.
+type Program = (&'static str, Option<(u64, Option<std::time::SystemTime>)>);
+
+fn program() -> Program {
+    let file = std::env::current_exe()
         .and_then(std::fs::metadata)
         .map(|m| (m.len(), m.modified().ok()))
         .ok();
+    (env!("CARGO_PKG_VERSION"), file)
+}
+
+/// A fingerprint of one part in one language: its key, its pages' addresses and texts, and
+/// this program.
+fn fingerprint(program: &Program, key: &str, lang: &str, pages: &Pages) -> String {
+    use std::hash::{DefaultHasher, Hash, Hasher};
     let mut out = String::new();
     for seed in [0u8, 1] {
         let mut h = DefaultHasher::new();
-        (seed, env!("CARGO_PKG_VERSION"), program, key, lang, pages).hash(&mut h);
+        (seed, program, key, lang, pages).hash(&mut h);
         out.push_str(&format!("{:016x}", h.finish()));
     }
     out
@@ -447,9 +448,7 @@ fn run(
 }
 
 /// One Pagefind index of one part in one language.
-async fn index_unit(
-    pages: Vec<(String, String)>,
-) -> Result<Vec<pagefind::api::SyntheticFile>, String> {
+async fn index_unit(pages: Pages) -> Result<Vec<pagefind::api::SyntheticFile>, String> {
     let config = PagefindServiceConfig::builder()
         .keep_index_url(false)
         .build();
