@@ -274,17 +274,7 @@ impl Staging {
     /// Moves the changed files into the output folder and removes the files no longer built.
     fn update_in_place(self, stale: &[PathBuf]) -> Result<(), Diagnostic> {
         let moved = (|| -> Result<(), Diagnostic> {
-            let mut dirs: Vec<&str> = self
-                .changed
-                .iter()
-                .filter_map(|p| p.rsplit_once('/').map(|(d, _)| d))
-                .collect();
-            dirs.sort_unstable();
-            dirs.dedup();
-            for d in dirs {
-                let dir = self.output.join(d);
-                fs::create_dir_all(&dir).map_err(|e| fail("create", &dir, e))?;
-            }
+            create_parents(&self.output, self.changed.iter().map(String::as_str))?;
             if !self.output.join(MARKER).is_file() {
                 fs::write(self.output.join(MARKER), MARKER_TEXT)
                     .map_err(|e| fail("write to", &self.output, e))?;
@@ -326,11 +316,12 @@ impl Staging {
         } = self;
         let changed: HashSet<String> = changed.into_iter().collect();
         let same: Vec<&String> = paths.iter().filter(|p| !changed.contains(*p)).collect();
+        if let Err(e) = create_parents(&staging, same.iter().map(|p| p.as_str())) {
+            let _ = remove_own(&staging);
+            return Err(e);
+        }
         let linked = same.par_iter().try_for_each(|p| {
             let target = staging.join(p.as_str());
-            if let Some(dir) = target.parent() {
-                fs::create_dir_all(dir)?;
-            }
             let source = output.join(p.as_str());
             fs::hard_link(&source, &target).or_else(|_| fs::copy(&source, &target).map(|_| ()))
         });
@@ -359,14 +350,16 @@ fn holds(path: &Path, body: &Body) -> bool {
     if !meta.is_file() {
         return false;
     }
-    match body {
-        Body::Bytes(b) => meta.len() == b.len() as u64 && fs::read(path).is_ok_and(|old| old == *b),
-        Body::Static(b) => {
-            meta.len() == b.len() as u64 && fs::read(path).is_ok_and(|old| old == *b)
+    let bytes: &[u8] = match body {
+        Body::Bytes(b) => b,
+        Body::Static(b) => b,
+        Body::File(source) => {
+            return fs::metadata(source).is_ok_and(|s| {
+                s.len() == meta.len() && same_contents(source, path).unwrap_or(false)
+            });
         }
-        Body::File(source) => fs::metadata(source)
-            .is_ok_and(|s| s.len() == meta.len() && same_contents(source, path).unwrap_or(false)),
-    }
+    };
+    meta.len() == bytes.len() as u64 && fs::read(path).is_ok_and(|old| old == bytes)
 }
 
 /// Compares two files of equal length a block at a time.
@@ -430,18 +423,22 @@ fn remove_own(dir: &Path) -> io::Result<()> {
     fs::remove_dir_all(dir)
 }
 
-fn fill(staging: &Path, files: &[&OutputFile]) -> Result<(), Diagnostic> {
-    let mut dirs: Vec<&str> = files
-        .iter()
-        .filter_map(|f| f.path.rsplit_once('/').map(|(d, _)| d))
+/// Creates the folders under `root` that the files at `paths` go into, each once.
+fn create_parents<'a>(root: &Path, paths: impl Iterator<Item = &'a str>) -> Result<(), Diagnostic> {
+    let mut dirs: Vec<&str> = paths
+        .filter_map(|p| p.rsplit_once('/').map(|(d, _)| d))
         .collect();
     dirs.sort_unstable();
     dirs.dedup();
     for d in dirs {
-        let dir = staging.join(d);
-        fs::create_dir_all(&dir)
-            .map_err(|e| Diagnostic::error(format!("cannot create {}: {e}", display_path(&dir))))?;
+        let dir = root.join(d);
+        fs::create_dir_all(&dir).map_err(|e| fail("create", &dir, e))?;
     }
+    Ok(())
+}
+
+fn fill(staging: &Path, files: &[&OutputFile]) -> Result<(), Diagnostic> {
+    create_parents(staging, files.iter().map(|f| f.path.as_str()))?;
     files.par_iter().try_for_each(|f| {
         let target = staging.join(&f.path);
         let result = match &f.body {
