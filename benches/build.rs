@@ -10,6 +10,9 @@
 
 #![allow(clippy::print_stdout)] // a benchmark reports on stdout
 
+#[path = "common/corpus.rs"]
+mod corpus;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -38,16 +41,6 @@ fn main() {
     } else {
         sizes
     };
-    let script = std::env::var_os("BRIEFING_CORPUS_SCRIPT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/bench/gen_corpus.py")
-        });
-    assert!(
-        script.is_file(),
-        "the corpus generator {} is missing: set BRIEFING_CORPUS_SCRIPT to gen_corpus.py",
-        script.display()
-    );
     let hugo = Command::new("hugo")
         .arg("version")
         .output()
@@ -64,14 +57,7 @@ fn main() {
     for &n in &sizes {
         let dir = tempfile::tempdir().expect("temp dir");
         let format = if hugo { "all" } else { "ours" };
-        let status = Command::new("python3")
-            .arg(&script)
-            .args([&n.to_string(), "--format", format, "--out"])
-            .arg(dir.path().join("corpus"))
-            .stdout(Stdio::null())
-            .status()
-            .expect("run the corpus generator");
-        assert!(status.success());
+        corpus::generate(n, format, &dir.path().join("corpus"));
         let site = if hugo {
             dir.path().join("corpus/ours")
         } else {

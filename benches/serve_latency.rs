@@ -6,11 +6,18 @@
 
 #![allow(clippy::print_stdout)] // a benchmark reports on stdout
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+#[path = "common/corpus.rs"]
+mod corpus;
+
+/// The tests' running server, started and read the same way here.
+#[path = "../tests/common/server.rs"]
+#[allow(dead_code)]
+mod server;
+
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
+
+use server::Server;
 
 const EDITS: usize = 31;
 
@@ -19,43 +26,17 @@ fn main() {
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(1000);
-    let script = std::env::var_os("BRIEFING_CORPUS_SCRIPT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/bench/gen_corpus.py")
-        });
     let dir = tempfile::tempdir().expect("temp dir");
     let site = dir.path().join("site");
-    let status = Command::new("python3")
-        .arg(&script)
-        .args([&notes.to_string(), "--format", "ours", "--out"])
-        .arg(&site)
-        .stdout(Stdio::null())
-        .status()
-        .expect("run the corpus generator");
-    assert!(status.success(), "the corpus generator failed");
+    corpus::generate(notes, "ours", &site);
 
     let started = Instant::now();
-    let mut server = Server(
-        Command::new(env!("CARGO_BIN_EXE_briefing"))
-            .args(["serve", "--port", "0"])
-            .current_dir(&site)
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start briefing serve"),
-    );
-    let mut lines = BufReader::new(server.0.stdout.take().unwrap()).lines();
-    let port: u16 = loop {
-        let line = lines.next().expect("serve output").expect("serve output");
-        if let Some(rest) = line.split("Serving the site at http://127.0.0.1:").nth(1) {
-            break rest.split('/').next().unwrap().parse().unwrap();
-        }
-    };
-    let (status, _) = get(port, "/en/");
+    let server = Server::start(&site, &[]);
+    let (status, _, _) = server.get("/en/");
     assert_eq!(status, 200);
     let startup = started.elapsed();
 
-    // The note to edit: the first English note of the corpus.
+    // The note to edit: the English version of the middle note of the corpus.
     let briefings = site.join("content/briefings");
     let mut folders: Vec<PathBuf> = std::fs::read_dir(&briefings)
         .unwrap()
@@ -70,17 +51,7 @@ fn main() {
         .into_owned();
     let original = std::fs::read_to_string(&note).unwrap();
 
-    let mut events = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(
-        events,
-        "GET /__briefing/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
-    )
-    .unwrap();
-    events
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    let mut pending = Vec::new();
-    read_until(&mut events, &mut pending, "text/event-stream");
+    let mut events = server.events();
 
     let mut to_event = Vec::new();
     let mut to_page = Vec::new();
@@ -93,9 +64,9 @@ fn main() {
         // with its reload: the edit has arrived with the first reload whose page shows it.
         let mut attempts = 0;
         loop {
-            read_until(&mut events, &mut pending, "event: reload");
+            events.wait_for("event: reload");
             let event = saved.elapsed();
-            let (status, body) = get(port, &format!("/en/briefings/{slug}/"));
+            let (status, _, body) = server.get(&format!("/en/briefings/{slug}/"));
             assert_eq!(status, 200);
             if body.contains(&marker) {
                 to_event.push(event);
@@ -119,16 +90,6 @@ fn main() {
     report("  saved → page served with the edit", &mut to_page, 100);
 }
 
-/// The server, stopped when dropped, also when the benchmark fails.
-struct Server(std::process::Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn verdict(ok: bool) -> &'static str {
     if ok { "met" } else { "NOT met" }
 }
@@ -145,38 +106,4 @@ fn report(what: &str, samples: &mut [Duration], target_ms: u64) {
         ms(samples[samples.len() * 9 / 10]),
         verdict(median < Duration::from_millis(target_ms))
     );
-}
-
-/// Reads the stream until `text`, keeping what came after it for the next call.
-fn read_until(stream: &mut TcpStream, pending: &mut Vec<u8>, text: &str) {
-    let mut buf = [0u8; 4096];
-    loop {
-        if let Some(at) = pending
-            .windows(text.len())
-            .position(|w| w == text.as_bytes())
-        {
-            pending.drain(..at + text.len());
-            return;
-        }
-        let n = stream.read(&mut buf).expect("read the event stream");
-        assert!(n > 0, "the event stream closed");
-        pending.extend_from_slice(&buf[..n]);
-    }
-}
-
-fn get(port: u16, path: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).unwrap();
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    (
-        head.split(' ').nth(1).unwrap().parse().unwrap(),
-        body.to_string(),
-    )
 }
