@@ -123,6 +123,11 @@ async fn run(mut options: ServeOptions, log: Log) -> Result<(), Diagnostics> {
         .route(EVENTS_PATH, get(events_stream))
         .fallback(get(page))
         .with_state(shared);
+    // Listening for Ctrl-C before saying where the site is served: an interrupt right after
+    // that line still stops the server cleanly.
+    #[cfg(unix)]
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .map_err(|e| Diagnostic::error(format!("cannot listen for Ctrl-C: {e}")))?;
     log(format!("Serving the site at {base_url}/ (Ctrl-C to stop)"));
     if options.open {
         let url = format!("{base_url}/");
@@ -131,7 +136,10 @@ async fn run(mut options: ServeOptions, log: Log) -> Result<(), Diagnostics> {
         });
     }
     axum::serve(listener, app)
-        .with_graceful_shutdown(async {
+        .with_graceful_shutdown(async move {
+            #[cfg(unix)]
+            interrupt.recv().await;
+            #[cfg(not(unix))]
             let _ = tokio::signal::ctrl_c().await;
         })
         .await
