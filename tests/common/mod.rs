@@ -173,3 +173,23 @@ pub fn assert_same_tree(got: &BTreeMap<PathBuf, Vec<u8>>, expected: &BTreeMap<Pa
         .collect();
     assert!(differing.is_empty(), "files not as expected: {differing:?}");
 }
+
+/// A modification time no build writes: 9 September 2001.
+pub fn long_ago() -> std::time::SystemTime {
+    std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000)
+}
+
+/// Sets the modification time of the file at `path` to [`long_ago`].
+pub fn set_long_ago(path: &Path) {
+    fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(long_ago())
+        .unwrap();
+}
+
+/// The modification time of the file at `path`.
+pub fn modified(path: &Path) -> std::time::SystemTime {
+    fs::metadata(path).unwrap().modified().unwrap()
+}
