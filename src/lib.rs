@@ -174,7 +174,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
     }
     let mut search_files = 0;
     let search = if errors.is_empty() && site.config.search {
-        match search::index(&site, std::mem::take(&mut texts), &staging) {
+        match search::index(&site, texts, &staging) {
             Ok(indexed) => {
                 if let Err(e) = staging.write(&indexed.files) {
                     errors.push(e);
