@@ -107,10 +107,8 @@ fn parse_now(config: &Config, now: Option<&str>) -> Result<Timestamp, Diagnostic
 #[derive(Debug)]
 pub struct SearchReport {
     pub took: std::time::Duration,
-    /// The parts of the index (a year of briefings each)…
-    pub parts: usize,
-    /// …and those left as they were, their briefings unchanged.
-    pub reused: usize,
+    /// The briefings indexed, in all languages.
+    pub pages: usize,
 }
 
 /// `briefing build`: the site from `root` into the output folder, or nothing changed at all.
@@ -145,24 +143,13 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
 
     // Rendered in slices written as they come, so the whole site is never held in memory.
     let mut staging = output::Staging::create(&output)?;
-    // What the search index reads of each indexed briefing, taken as its page is rendered.
-    let mut texts = std::collections::HashMap::new();
     const SLICE: usize = 1024;
     for slice in plan.chunks(SLICE) {
         let jobs: Vec<render::Job> = slice.iter().map(|(j, _)| *j).collect();
         let mut rendered = Vec::with_capacity(jobs.len());
-        for (job, result) in jobs.iter().zip(render::render_jobs(&site, &theme, &jobs)) {
+        for result in render::render_jobs(&site, &theme, &jobs) {
             match result {
-                Ok(f) => {
-                    if site.config.search
-                        && let render::Job::Note(i) = job
-                        && let render::Body::Bytes(html) = &f.body
-                        && let Some(text) = search::page_text(&site, *i, html)
-                    {
-                        texts.insert(*i, text);
-                    }
-                    rendered.push(f);
-                }
+                Ok(f) => rendered.push(f),
                 Err(e) => errors.push(e),
             }
         }
@@ -174,13 +161,12 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
     }
     let mut search_files = 0;
     let search = if errors.is_empty() && site.config.search {
-        match search::index(&site, texts, &staging) {
+        match search::index(&site) {
             Ok(indexed) => {
                 if let Err(e) = staging.write(&indexed.files) {
                     errors.push(e);
                 }
-                search_files = indexed.files.len() + indexed.kept.len();
-                staging.keep(indexed.kept);
+                search_files = indexed.files.len();
                 Some(indexed.report)
             }
             Err(e) => {

@@ -216,15 +216,10 @@ fn main() -> ExitCode {
                     }
                     if let Some(search) = &report.search {
                         held.push_str(&format!(
-                            ", search index {:.2} s",
-                            search.took.as_secs_f64()
+                            ", search index {:.2} s ({} briefings)",
+                            search.took.as_secs_f64(),
+                            search.pages
                         ));
-                        if search.reused > 0 {
-                            held.push_str(&format!(
-                                " ({} of {} parts unchanged)",
-                                search.reused, search.parts
-                            ));
-                        }
                     }
                     println!(
                         "Built {} pages ({}), {} files in all{held}, in {:.2} s → {}",

@@ -9,10 +9,12 @@ use pulldown_cmark_escape::{escape_href, escape_html};
 
 use crate::config::RawHtml;
 
-/// A note's body as HTML, and its first paragraph as plain text.
+/// A note's body as HTML, and as plain text: whole (for the search index), and its first
+/// paragraph.
 #[derive(Debug, Clone, Default)]
 pub struct Rendered {
     pub html: String,
+    pub text: String,
     pub first_paragraph: String,
     /// Byte offsets in the body of images that have no alt text.
     pub images_without_alt: Vec<usize>,
@@ -58,6 +60,7 @@ where
     let mut ids = HashSet::new();
     let mut heading: Option<usize> = None; // index in `events` of an open heading
     let mut first_paragraph = String::new();
+    let mut text = String::with_capacity(body.len());
     let mut summary_state = Summary::Waiting;
     let mut depth = 0usize; // nesting of lists, quotes, footnotes, tables
 
@@ -122,6 +125,19 @@ where
             }
             _ => {}
         }
+        match &event {
+            Event::Text(t) | Event::Code(t) if image.is_none() => text.push_str(t),
+            Event::SoftBreak | Event::HardBreak => text.push(' '),
+            Event::End(
+                TagEnd::Paragraph
+                | TagEnd::Heading(_)
+                | TagEnd::Item
+                | TagEnd::TableCell
+                | TagEnd::CodeBlock
+                | TagEnd::FootnoteDefinition,
+            ) => text.push('\n'),
+            _ => {}
+        }
 
         match event {
             Event::Start(Tag::Heading { .. }) => {
@@ -157,6 +173,7 @@ where
     }
     Ok(Rendered {
         html: out,
+        text: text.trim_end().to_string(),
         first_paragraph: first_paragraph
             .split_whitespace()
             .collect::<Vec<_>>()

@@ -199,23 +199,6 @@ impl Staging {
         Ok(())
     }
 
-    /// The output folder of the last build, if there is one to update.
-    pub fn previous(&self) -> Option<&Path> {
-        self.update.then_some(self.output.as_path())
-    }
-
-    /// Whether the previous output has `path` as a plain file reached through real folders.
-    pub fn has(&self, path: &str) -> bool {
-        self.existing.contains(path)
-    }
-
-    /// Files of the new site that are in the output folder already, as they must be (each one
-    /// such that [`Staging::has`] it).
-    pub fn keep(&mut self, paths: Vec<String>) {
-        debug_assert!(paths.iter().all(|p| self.existing.contains(p)));
-        self.paths.extend(paths);
-    }
-
     /// Gives up: the staging folder goes, the output folder stays as it was.
     pub fn abort(self) {
         let _ = remove_own(&self.staging);

@@ -1224,7 +1224,10 @@ impl<'a> Renderer<'a> {
         let mut ctx = self.base_context(code, &path, &alternates);
         ctx.insert("meta_title", self.config.title(code));
         if self.search_index() {
-            ctx.insert("search_bundles", &crate::search::bundle_links(self.site));
+            ctx.insert(
+                "search_index_url",
+                &self.config.link(&crate::search::index_path(code)),
+            );
         }
         self.render_to("search.html", &ctx, out)
     }

@@ -1,44 +1,55 @@
-//! The search index: Pagefind, with Chinese word segmentation, over the published briefings.
+//! The search index: the words of every published briefing, per language, in small JSON files
+//! under `<lang>/search/` that the theme's `search.js` fetches as a query needs them.
+//!
+//! Words are runs of letters, marks and digits, lowercased. Chinese and Japanese text is split
+//! into words by ICU4X's dictionary segmenter (`icu_segmenter`). In a language with a Snowball
+//! stemmer (`rust-stemmers`), words with one stem form a group, so `trafficking` also finds
+//! `traffickers`. Each group lists the briefings it occurs in with a weighted count (a word of
+//! the title counts five times); the search page ranks with BM25.
+//!
+//! The files, for a language with `N` indexed briefings:
+//! - `meta.json`: `{version, pages, buckets, chunk, lengths}`; `lengths` holds the weighted
+//!   word count of each briefing, by id.
+//! - `words-<b>.json` for `b < buckets`: the groups with a word in bucket `b` (see [`bucket`]),
+//!   each `[[word, …], [id, count, id, count, …], stem]` (the stem empty in a language
+//!   without a stemmer, and for Chinese).
+//! - `pages-<k>.json`: briefings `k·chunk` to `k·chunk + chunk − 1`, each
+//!   `{url, title, date, datetime, text}`, for the results and their excerpts.
+//!
+//! Ids number the briefings oldest first, so a new briefing changes few files.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::time::Instant;
 
-use pagefind::api::PagefindIndex;
-use pagefind::options::PagefindServiceConfig;
+use icu_segmenter::WordSegmenter;
+use icu_segmenter::options::WordBreakInvariantOptions;
+use rayon::prelude::*;
+use rust_stemmers::{Algorithm, Stemmer};
+use serde::Serialize;
 
 use crate::SearchReport;
 use crate::content::Section;
 use crate::error::Diagnostic;
-use crate::output::Staging;
 use crate::render::{Body, OutputFile};
 use crate::site::Site;
 
-/// The folder of the index and its scripts under the output folder.
-pub const SEARCH_DIR: &str = "pagefind";
+/// The version of the index's files, which `search.js` checks.
+pub const INDEX_VERSION: u32 = 1;
 
-/// The most notes in one part of the index. Pagefind holds a part whole in memory while it
-/// builds it (about 0.35 MB a page) and its cost per page grows with the part's size.
-const SHARD_NOTES: usize = 1000;
+/// Briefings per `pages-<k>.json` file.
+const CHUNK: usize = 10;
 
-/// The scripts and styles of Pagefind's interface: written once, in [`SEARCH_DIR`] itself.
-const INTERFACE_FILES: &[&str] = &[
-    "pagefind-ui.js",
-    "pagefind-ui.css",
-    "pagefind-modular-ui.js",
-    "pagefind-modular-ui.css",
-    "pagefind-component-ui.js",
-    "pagefind-component-ui.css",
-    "pagefind-highlight.js",
-];
+/// About how many bytes a `words-<b>.json` file holds: the count of buckets follows from it.
+const BUCKET_BYTES: usize = 32 * 1024;
 
-/// One part of the index: the indexed briefings of one year (of some months when a year has
-/// more than [`SHARD_NOTES`]), in every language. Each part is a Pagefind bundle of its own in
-/// `pagefind/<key>/`; the search page merges them. Parts are built side by side, two at a
-/// time, and a new note changes only its year's part.
-pub struct Shard {
-    pub key: String,
-    pub notes: Vec<usize>,
-}
+/// The most buckets a language's index has.
+const MAX_BUCKETS: usize = 4096;
+
+/// How many times a word counts, by the field it is in.
+const TITLE: u32 = 5;
+const SUBTITLE: u32 = 3;
+const LABEL: u32 = 2;
+const BODY: u32 = 1;
 
 /// Whether a note goes into the index: a published briefing, neither a draft nor under embargo.
 pub fn indexed(site: &Site, i: usize) -> bool {
@@ -49,441 +60,405 @@ pub fn indexed(site: &Site, i: usize) -> bool {
         && n.embargo.as_ref().is_none_or(|e| e.timestamp <= site.now)
 }
 
-/// The parts of the index, newest first.
-pub fn shards(site: &Site) -> Vec<Shard> {
-    let mut years: BTreeMap<i16, Vec<usize>> = Default::default();
-    for i in (0..site.notes.len()).filter(|&i| indexed(site, i)) {
-        years
-            .entry(site.notes[i].date.date.year())
-            .or_default()
-            .push(i);
-    }
-    let mut shards = Vec::new();
-    for (year, mut notes) in years.into_iter().rev() {
-        notes.sort_by(|&a, &b| {
-            let (x, y) = (&site.notes[a], &site.notes[b]);
-            (x.date.timestamp, x.path()).cmp(&(y.date.timestamp, y.path()))
-        });
-        let parts = notes.len().div_ceil(SHARD_NOTES);
-        let mut chunks: Vec<Shard> = notes
-            .chunks(SHARD_NOTES)
-            .enumerate()
-            .map(|(k, chunk)| Shard {
-                key: if parts == 1 {
-                    year.to_string()
-                } else {
-                    format!("{year}-{}", k + 1)
-                },
-                notes: chunk.to_vec(),
-            })
-            .collect();
-        chunks.reverse();
-        shards.extend(chunks);
-    }
-    shards
-}
-
-/// The links to the parts' bundles, newest first, for the search page; with nothing indexed,
-/// the empty bundle in [`SEARCH_DIR`] itself.
-pub fn bundle_links(site: &Site) -> Vec<String> {
-    let links: Vec<String> = shards(site)
-        .iter()
-        .map(|s| site.config.link(&format!("{SEARCH_DIR}/{}/", s.key)))
-        .collect();
-    if links.is_empty() {
-        vec![site.config.link(&format!("{SEARCH_DIR}/"))]
-    } else {
-        links
-    }
-}
-
-/// What the index reads of note `i`'s rendered page, if the note is indexed.
-pub fn page_text(site: &Site, i: usize, html: &[u8]) -> Option<String> {
-    if !indexed(site, i) {
-        return None;
-    }
-    let lang = site.config.html_lang(&site.notes[i].lang);
-    Some(indexed_part(&String::from_utf8_lossy(html), lang))
-}
-
-/// The pages of one part in one language: address and indexed text.
-type Pages = Vec<(String, String)>;
-
-/// A unit of work: one part of the index in one language.
-struct Unit {
-    part: usize,
-    /// The notes' language code (`en`).
-    lang: String,
-    pages: Pages,
-    fingerprint: String,
+/// The folder of a language's index: beside its search page.
+pub fn index_path(lang: &str) -> String {
+    format!("{lang}/search/")
 }
 
 /// The index's files, and what building it took.
 pub struct Indexed {
-    /// The files of the parts built now (and of the interface).
     pub files: Vec<OutputFile>,
-    /// The files of the parts whose briefings did not change: they stay in the output folder
-    /// as they are.
-    pub kept: Vec<String>,
     pub report: SearchReport,
 }
 
-/// The file in each part's folder that says what the part was built from (see [`Stamp`]).
-const STAMP: &str = ".briefing-index";
-
-/// What a part was built from: Pagefind's version and, per language, a fingerprint of the
-/// briefings' addresses and texts and of the program, what the language adds to the part's
-/// `pagefind-entry.json`, and its files with their sizes.
-#[derive(serde::Serialize, serde::Deserialize, Default)]
-struct Stamp {
-    version: String,
-    languages: BTreeMap<String, LanguageStamp>,
-}
-
-#[derive(serde::Serialize, serde::Deserialize, Clone)]
-struct LanguageStamp {
-    fingerprint: String,
-    entry: serde_json::Map<String, serde_json::Value>,
-    files: BTreeMap<String, u64>,
-}
-
-impl Stamp {
-    /// The stamp of the part in folder `dir` (`pagefind/2016/`) of the previous output.
-    fn read(staging: &Staging, dir: &str) -> Option<Stamp> {
-        let previous = staging.previous()?;
-        let stamp = format!("{dir}{STAMP}");
-        if !staging.has(&stamp) || !staging.has(&format!("{dir}pagefind-entry.json")) {
-            return None;
-        }
-        serde_json::from_slice(&std::fs::read(previous.join(&stamp)).ok()?).ok()
-    }
-}
-
-impl LanguageStamp {
-    /// Whether the language's files are in the previous output as the stamp lists them.
-    fn files_there(&self, staging: &Staging, dir: &str) -> bool {
-        let Some(previous) = staging.previous() else {
-            return false;
-        };
-        self.files.iter().all(|(name, size)| {
-            let path = format!("{dir}{name}");
-            staging.has(&path)
-                && std::fs::symlink_metadata(previous.join(&path)).is_ok_and(|m| m.len() == *size)
-        })
-    }
-}
-
-/// Builds the index from the indexed notes' texts (from [`page_text`]). The output folder of
-/// the last build (that `staging` updates) keeps a part's language whose fingerprint still
-/// matches its stamp: only what changed is indexed again.
-pub fn index(
-    site: &Site,
-    mut texts: std::collections::HashMap<usize, String>,
-    staging: &Staging,
-) -> Result<Indexed, Diagnostic> {
+/// Builds the index of every language from the site's notes and their rendered bodies.
+pub fn index(site: &Site) -> Result<Indexed, Diagnostic> {
     let started = Instant::now();
-    let shards = shards(site);
-    let dir = |part: usize| format!("{}/", shards[part].key);
-    let mut units: Vec<Unit> = Vec::new();
-    for (part, shard) in shards.iter().enumerate() {
-        let first = units.len();
-        for &i in &shard.notes {
-            let Some(text) = texts.remove(&i) else {
-                continue;
-            };
-            let n = &site.notes[i];
-            let page = (site.config.link(&n.path()), text);
-            match units[first..].iter_mut().find(|u| u.lang == n.lang) {
-                Some(unit) => unit.pages.push(page),
-                None => units.push(Unit {
-                    part,
-                    lang: n.lang.clone(),
-                    pages: vec![page],
-                    fingerprint: String::new(),
-                }),
-            }
-        }
-    }
-    let program = program();
-    for unit in &mut units {
-        unit.fingerprint = fingerprint(&program, &shards[unit.part].key, &unit.lang, &unit.pages);
-    }
-
-    // What the last build left that still fits.
-    let stamps: Vec<Option<Stamp>> = (0..shards.len())
-        .map(|part| Stamp::read(staging, &format!("{SEARCH_DIR}/{}", dir(part))))
-        .collect();
-    let mut reuse: Vec<Option<LanguageStamp>> = units
-        .iter()
-        .map(|u| {
-            let stamp = stamps[u.part].as_ref()?.languages.get(&u.lang)?;
-            (stamp.fingerprint == u.fingerprint
-                && stamp.files_there(staging, &format!("{SEARCH_DIR}/{}", dir(u.part))))
-            .then(|| stamp.clone())
-        })
-        .collect();
-
-    // An empty index gives Pagefind's version, the interface's files and, for a site with
-    // nothing to find yet, the index the search page loads. Languages indexed by another
-    // version are indexed again.
-    let mut files: BTreeMap<String, Vec<u8>> = Default::default();
-    let blank = match run(vec![Vec::new()])?.pop() {
-        Some(files) => files.map_err(fail)?,
-        None => Vec::new(),
-    };
-    let blank_entry: serde_json::Value = blank
-        .iter()
-        .find(|f| f.filename == std::path::Path::new("pagefind-entry.json"))
-        .map(|f| serde_json::from_slice(&f.contents))
-        .transpose()
-        .map_err(fail)?
-        .unwrap_or_default();
-    let version = blank_entry["version"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    for file in blank {
-        let name = crate::error::display_path(&file.filename);
-        if shards.is_empty() || INTERFACE_FILES.contains(&name.as_str()) {
-            files.insert(name, file.contents);
-        }
-    }
-    for (u, unit) in units.iter().enumerate() {
-        if stamps[unit.part]
-            .as_ref()
-            .is_some_and(|s| s.version != version)
-        {
-            reuse[u] = None;
-        }
-    }
-
-    let fresh: Vec<usize> = (0..units.len()).filter(|&u| reuse[u].is_none()).collect();
-    let results = run(fresh
-        .iter()
-        .map(|&u| std::mem::take(&mut units[u].pages))
-        .collect())?;
-    // The stamps of the languages built now.
-    let mut built: Vec<Option<LanguageStamp>> = (0..units.len()).map(|_| None).collect();
-    for (&u, result) in fresh.iter().zip(results) {
-        let prefix = dir(units[u].part);
-        let mut languages = serde_json::Map::new();
-        let mut listed = BTreeMap::new();
-        for file in result.map_err(fail)? {
-            let name = crate::error::display_path(&file.filename);
-            if INTERFACE_FILES.contains(&name.as_str()) {
-                continue;
-            }
-            if name == "pagefind-entry.json" {
-                let entry: serde_json::Value =
-                    serde_json::from_slice(&file.contents).map_err(fail)?;
-                languages = entry["languages"].as_object().cloned().unwrap_or_default();
-                continue;
-            }
-            listed.insert(name.clone(), file.contents.len() as u64);
-            files.insert(format!("{prefix}{name}"), file.contents);
-        }
-        built[u] = Some(LanguageStamp {
-            fingerprint: units[u].fingerprint.clone(),
-            entry: languages,
-            files: listed,
-        });
-    }
-
-    // Each part: left whole, or its entry file and stamp written again from its languages,
-    // built now or kept.
-    let mut kept = Vec::new();
-    let mut reused = 0;
-    for (part, previous) in stamps.iter().enumerate() {
-        let prefix = dir(part);
-        let members: Vec<usize> = (0..units.len())
-            .filter(|&u| units[u].part == part)
-            .collect();
-        for &u in &members {
-            if let Some(stamp) = &reuse[u] {
-                kept.extend(
-                    stamp
-                        .files
-                        .keys()
-                        .map(|name| format!("{SEARCH_DIR}/{prefix}{name}")),
-                );
-            }
-        }
-        let whole = members.iter().all(|&u| reuse[u].is_some())
-            && previous
-                .as_ref()
-                .is_some_and(|s| s.languages.len() == members.len());
-        if whole {
-            reused += 1;
-            kept.push(format!("{SEARCH_DIR}/{prefix}pagefind-entry.json"));
-            kept.push(format!("{SEARCH_DIR}/{prefix}{STAMP}"));
-            continue;
-        }
-        let mut stamp = Stamp {
-            version: version.clone(),
-            ..Default::default()
-        };
-        for &u in &members {
-            if let Some(language) = reuse[u].take().or_else(|| built[u].take()) {
-                stamp.languages.insert(units[u].lang.clone(), language);
-            }
-        }
-        // The entry file names every language of the part; the rest of it is the same for
-        // every index of this Pagefind.
-        let mut entry = blank_entry.clone();
-        let mut all = serde_json::Map::new();
-        for language in stamp.languages.values() {
-            all.extend(language.entry.clone());
-        }
-        entry["languages"] = serde_json::Value::Object(all);
-        files.insert(
-            format!("{prefix}pagefind-entry.json"),
-            serde_json::to_vec(&entry).map_err(fail)?,
-        );
-        files.insert(
-            format!("{prefix}{STAMP}"),
-            serde_json::to_vec_pretty(&stamp).map_err(fail)?,
-        );
-    }
-    // A file that a kept language shares with one built now (`pagefind.js`) is written, not kept.
-    kept.retain(|path| {
-        !path
-            .strip_prefix(&format!("{SEARCH_DIR}/"))
-            .is_some_and(|p| files.contains_key(p))
-    });
-    kept.sort();
-    kept.dedup();
-
-    let files = files
-        .into_iter()
-        .map(|(path, contents)| OutputFile {
-            path: format!("{SEARCH_DIR}/{path}"),
-            body: Body::Bytes(contents),
-            from: None,
-        })
-        .collect();
+    let languages: Vec<(Vec<OutputFile>, usize)> = site
+        .config
+        .languages
+        .par_iter()
+        .map(|l| language_index(site, &l.code))
+        .collect::<Result<_, _>>()?;
+    let pages = languages.iter().map(|(_, n)| n).sum();
+    let files = languages.into_iter().flat_map(|(f, _)| f).collect();
     Ok(Indexed {
         files,
-        kept,
         report: SearchReport {
             took: started.elapsed(),
-            parts: shards.len(),
-            reused,
+            pages,
         },
     })
 }
 
-/// What identifies this program for [`fingerprint`]: its version, and the size and time of its
-/// file, so that another build of briefing indexes afresh.
-type Program = (&'static str, Option<(u64, Option<std::time::SystemTime>)>);
-
-fn program() -> Program {
-    let file = std::env::current_exe()
-        .and_then(std::fs::metadata)
-        .map(|m| (m.len(), m.modified().ok()))
-        .ok();
-    (env!("CARGO_PKG_VERSION"), file)
+/// What one briefing adds to the index: its words with their weighted counts, and the sum of
+/// those counts.
+struct Doc {
+    words: Vec<(String, u32)>,
+    length: u32,
 }
 
-/// A fingerprint of one part in one language: its key, its pages' addresses and texts, and
-/// this program.
-fn fingerprint(program: &Program, key: &str, lang: &str, pages: &Pages) -> String {
-    use std::hash::{DefaultHasher, Hash, Hasher};
-    let mut out = String::new();
-    for seed in [0u8, 1] {
-        let mut h = DefaultHasher::new();
-        (seed, program, key, lang, pages).hash(&mut h);
-        out.push_str(&format!("{:016x}", h.finish()));
-    }
-    out
+/// A group of words with one stem, and the briefings it occurs in.
+struct Group {
+    words: Vec<String>,
+    /// The stem, in a language with a stemmer; empty otherwise.
+    stem: String,
+    /// (id, weighted count), by id.
+    postings: Vec<u32>,
 }
 
-/// Indexes each list of pages with Pagefind, two at a time, the biggest first so both cores
-/// stay busy; the results come back in the order of the lists.
-fn run(
-    lists: Vec<Pages>,
-) -> Result<Vec<Result<Vec<pagefind::api::SyntheticFile>, String>>, Diagnostic> {
-    if lists.is_empty() {
-        return Ok(Vec::new());
-    }
-    let count = lists.len();
-    let mut order: Vec<(usize, Pages)> = lists.into_iter().enumerate().collect();
-    order.sort_by_key(|(_, pages)| std::cmp::Reverse(pages.len()));
-    let queue = std::sync::Arc::new(std::sync::Mutex::new(
-        order.into_iter().collect::<std::collections::VecDeque<_>>(),
-    ));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| Diagnostic::error(format!("cannot start the search indexer: {e}")))?;
-    let done = runtime.block_on(async {
-        let lanes: Vec<_> = (0..2)
-            .map(|_| {
-                let queue = queue.clone();
-                tokio::spawn(async move {
-                    let mut done = Vec::new();
-                    loop {
-                        let next = queue.lock().ok().and_then(|mut q| q.pop_front());
-                        let Some((n, pages)) = next else { break };
-                        done.push((n, index_unit(pages).await));
-                    }
-                    done
-                })
-            })
-            .collect();
-        let mut all = Vec::new();
-        for lane in lanes {
-            all.push(lane.await.map_err(|e| e.to_string()));
-        }
-        all
+/// A group as `words-<b>.json` holds it: `[[word, …], [id, count, …], stem]`.
+#[derive(Serialize, Clone)]
+struct Entry<'a>(&'a [String], &'a [u32], &'a str);
+
+#[derive(Serialize)]
+struct Meta<'a> {
+    version: u32,
+    language: &'a str,
+    pages: usize,
+    buckets: usize,
+    chunk: usize,
+    lengths: Vec<u32>,
+}
+
+#[derive(Serialize)]
+struct PageRecord {
+    url: String,
+    title: String,
+    date: String,
+    datetime: String,
+    text: String,
+}
+
+/// The index files of language `lang`, and how many briefings they hold.
+fn language_index(site: &Site, lang: &str) -> Result<(Vec<OutputFile>, usize), Diagnostic> {
+    let mut notes: Vec<usize> = (0..site.notes.len())
+        .filter(|&i| site.notes[i].lang == lang && indexed(site, i))
+        .collect();
+    notes.sort_by(|&a, &b| {
+        let (x, y) = (&site.notes[a], &site.notes[b]);
+        (x.date.timestamp, x.path()).cmp(&(y.date.timestamp, y.path()))
     });
-    let mut results: Vec<Result<Vec<pagefind::api::SyntheticFile>, String>> =
-        (0..count).map(|_| Err("not indexed".to_string())).collect();
-    for lane in done {
-        for (n, result) in lane.map_err(fail)? {
-            results[n] = result;
+    let docs: Vec<Doc> = notes.par_iter().map(|&i| doc(site, i)).collect();
+
+    let stemmer = stemmer(lang);
+    let mut groups: Vec<Group> = Vec::new();
+    let mut by_word: HashMap<String, usize> = HashMap::new();
+    let mut by_stem: HashMap<String, usize> = HashMap::new();
+    for (id, d) in docs.iter().enumerate() {
+        let id = id as u32;
+        for (word, count) in &d.words {
+            let g = match by_word.get(word) {
+                Some(&g) => g,
+                None => {
+                    let stem = match &stemmer {
+                        Some(s) if !is_cjk_word(word) => s.stem(word).into_owned(),
+                        _ => String::new(),
+                    };
+                    let key = if stem.is_empty() { word } else { &stem };
+                    let g = match by_stem.get(key) {
+                        Some(&g) => g,
+                        None => {
+                            by_stem.insert(key.clone(), groups.len());
+                            groups.push(Group {
+                                words: Vec::new(),
+                                stem,
+                                postings: Vec::new(),
+                            });
+                            groups.len() - 1
+                        }
+                    };
+                    groups[g].words.push(word.clone());
+                    by_word.insert(word.clone(), g);
+                    g
+                }
+            };
+            let postings = &mut groups[g].postings;
+            match postings.len() {
+                n if n >= 2 && postings[n - 2] == id => postings[n - 1] += count,
+                _ => postings.extend([id, *count]),
+            }
         }
     }
-    Ok(results)
-}
+    drop(by_word);
+    drop(by_stem);
 
-/// One Pagefind index of one part in one language.
-async fn index_unit(pages: Pages) -> Result<Vec<pagefind::api::SyntheticFile>, String> {
-    let config = PagefindServiceConfig::builder()
-        .keep_index_url(false)
-        .build();
-    let mut index = PagefindIndex::new(Some(config)).map_err(|e| e.to_string())?;
-    for (url, html) in pages {
-        index
-            .add_html_file(None, Some(url), html)
-            .await
-            .map_err(|e| e.to_string())?;
+    let size: usize = groups
+        .iter()
+        .map(|g| {
+            g.words.iter().map(|w| w.len() + 3).sum::<usize>()
+                + g.postings.len() * 5
+                + g.stem.len()
+                + 9
+        })
+        .sum();
+    let buckets = size
+        .div_ceil(BUCKET_BYTES)
+        .next_power_of_two()
+        .min(MAX_BUCKETS);
+    for g in &mut groups {
+        g.words.sort();
     }
-    index.get_files().await.map_err(|e| e.to_string())
+    groups.sort_by(|a, b| a.words.cmp(&b.words));
+    let mut contents: Vec<Vec<Entry>> = vec![Vec::new(); buckets];
+    for g in &groups {
+        let mut seen: Vec<usize> = g.words.iter().map(|w| bucket(w, buckets)).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        for b in seen {
+            contents[b].push(Entry(&g.words, &g.postings, &g.stem));
+        }
+    }
+
+    let dir = index_path(lang);
+    let mut files = Vec::with_capacity(buckets + notes.len() / CHUNK + 2);
+    files.push(json(
+        format!("{dir}meta.json"),
+        &Meta {
+            version: INDEX_VERSION,
+            language: lang,
+            pages: notes.len(),
+            buckets,
+            chunk: CHUNK,
+            lengths: docs.iter().map(|d| d.length).collect(),
+        },
+    )?);
+    for (b, entries) in contents.iter().enumerate() {
+        files.push(json(format!("{dir}words-{b}.json"), entries)?);
+    }
+    for (k, chunk) in notes.chunks(CHUNK).enumerate() {
+        let records: Vec<PageRecord> = chunk.iter().map(|&i| record(site, i)).collect();
+        files.push(json(format!("{dir}pages-{k}.json"), &records)?);
+    }
+    Ok((files, notes.len()))
 }
 
-/// What the indexer reads of a page: the part marked `data-pagefind-body` (the briefing, as
-/// the theme marks it) in a document of the page's language; the whole page if none is marked.
-fn indexed_part(html: &str, lang: &str) -> String {
-    let Some(marker) = html.find("data-pagefind-body") else {
-        return html.to_string();
+/// An output file of `value` in JSON.
+fn json(path: String, value: &impl Serialize) -> Result<OutputFile, Diagnostic> {
+    Ok(OutputFile {
+        path,
+        body: Body::Bytes(serde_json::to_vec(value).map_err(fail)?),
+        from: None,
+    })
+}
+
+/// The words of briefing `i`, each field weighted.
+fn doc(site: &Site, i: usize) -> Doc {
+    let n = &site.notes[i];
+    let mut counts: HashMap<String, u32> = HashMap::new();
+    let mut length = 0;
+    let mut add = |text: &str, weight: u32| {
+        words(text, |w| {
+            match counts.get_mut(w) {
+                Some(c) => *c += weight,
+                None => {
+                    counts.insert(w.to_string(), weight);
+                }
+            }
+            length += weight;
+        })
     };
-    let start = html[..marker].rfind('<').unwrap_or(0);
-    let tag = html[start + 1..]
-        .split(|c: char| c.is_whitespace() || c == '>')
-        .next()
-        .unwrap_or("");
-    let close = format!("</{tag}>");
-    let end = html[marker..]
-        .rfind(&close)
-        .map_or(html.len(), |i| marker + i + close.len());
-    format!(
-        "<!DOCTYPE html><html lang=\"{lang}\"><body>{}</body></html>",
-        &html[start..end]
-    )
+    add(&n.title, TITLE);
+    if let Some(s) = &n.subtitle {
+        add(s, SUBTITLE);
+    }
+    if let Some(s) = &n.summary {
+        add(s, LABEL);
+    }
+    for entity in [&n.project, &n.funder].into_iter().flatten() {
+        add(entity.name(&n.lang), LABEL);
+    }
+    for tag in &n.tags {
+        add(tag, LABEL);
+    }
+    if let Some(event) = &n.event {
+        for place in &event.locations {
+            add(place, LABEL);
+        }
+    }
+    if let Some(d) = &n.dateline {
+        add(d, BODY);
+    }
+    if let Some(r) = &site.rendered[i] {
+        add(&r.text, BODY);
+    }
+    let mut words: Vec<(String, u32)> = counts.into_iter().collect();
+    words.sort_unstable();
+    Doc { words, length }
+}
+
+/// What a result shows of briefing `i`.
+fn record(site: &Site, i: usize) -> PageRecord {
+    let n = &site.notes[i];
+    let body = site.rendered[i].as_ref().map_or("", |r| r.text.as_str());
+    let text = match &n.summary {
+        Some(s) => format!("{s}\n{body}"),
+        None => body.to_string(),
+    };
+    PageRecord {
+        url: site.config.link(&n.path()),
+        title: n.title.clone(),
+        date: crate::dates::format_date(n.date.date, &n.lang),
+        datetime: n.date.date.to_string(),
+        text,
+    }
+}
+
+/// The Snowball stemmer of a language code, if there is one.
+fn stemmer(lang: &str) -> Option<Stemmer> {
+    let algorithm = match lang.split(['-', '_']).next().unwrap_or(lang) {
+        "ar" => Algorithm::Arabic,
+        "da" => Algorithm::Danish,
+        "de" => Algorithm::German,
+        "el" => Algorithm::Greek,
+        "en" => Algorithm::English,
+        "es" => Algorithm::Spanish,
+        "fi" => Algorithm::Finnish,
+        "fr" => Algorithm::French,
+        "hu" => Algorithm::Hungarian,
+        "it" => Algorithm::Italian,
+        "nl" => Algorithm::Dutch,
+        "no" | "nb" => Algorithm::Norwegian,
+        "pt" => Algorithm::Portuguese,
+        "ro" => Algorithm::Romanian,
+        "ru" => Algorithm::Russian,
+        "sv" => Algorithm::Swedish,
+        "ta" => Algorithm::Tamil,
+        "tr" => Algorithm::Turkish,
+        _ => return None,
+    };
+    Some(Stemmer::create(algorithm))
+}
+
+/// Whether `c` is written without spaces between words: Han ideographs and Japanese kana.
+/// `search.js` uses the same ranges.
+pub fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF | 0x31F0..=0x31FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF
+        | 0xF900..=0xFAFF | 0x20000..=0x3FFFF)
+}
+
+fn is_cjk_word(word: &str) -> bool {
+    word.chars().next().is_some_and(is_cjk)
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || is_mark(c)
+}
+
+/// Combining marks (of Latin, Cyrillic, Greek, Devanagari and others), part of a word.
+fn is_mark(c: char) -> bool {
+    matches!(c as u32, 0x0300..=0x036F | 0x0483..=0x0489 | 0x0591..=0x05BD | 0x0610..=0x061A
+        | 0x064B..=0x065F | 0x0900..=0x0903 | 0x093A..=0x094F | 0x0E31..=0x0E3A
+        | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F)
+}
+
+/// Calls `each` with every word of `text`, lowercased: runs of letters, marks and digits, an
+/// apostrophe between two letters kept (`iom's`), and in runs of Chinese or Japanese, the words
+/// of the dictionary segmenter. `search.js` splits a query the same way, and splits Chinese
+/// with the words of the index.
+pub fn words(text: &str, mut each: impl FnMut(&str)) {
+    let lower = text.to_lowercase();
+    let segmenter = WordSegmenter::new_dictionary(WordBreakInvariantOptions::default());
+    let mut run = String::new();
+    let mut cjk = false;
+    let mut flush = |run: &mut String, cjk: bool| {
+        if run.is_empty() {
+            return;
+        }
+        if cjk {
+            let mut last = 0;
+            for b in segmenter.segment_str(run) {
+                if b > last {
+                    each(&run[last..b]);
+                }
+                last = b;
+            }
+        } else {
+            each(run.trim_end_matches('\''));
+        }
+        run.clear();
+    };
+    let mut chars = lower.chars().peekable();
+    while let Some(c) = chars.next() {
+        let c = if c == '\u{2019}' { '\'' } else { c };
+        if is_cjk(c) {
+            if !cjk {
+                flush(&mut run, false);
+                cjk = true;
+            }
+            run.push(c);
+        } else if is_word_char(c) {
+            if cjk {
+                flush(&mut run, true);
+                cjk = false;
+            }
+            run.push(c);
+        } else if c == '\''
+            && !cjk
+            && !run.is_empty()
+            && chars.peek().is_some_and(|&n| is_word_char(n) && !is_cjk(n))
+        {
+            run.push(c);
+        } else {
+            flush(&mut run, cjk);
+            cjk = false;
+        }
+    }
+    flush(&mut run, cjk);
+}
+
+/// The bucket of a word among `buckets`: a hash of its first character when that is Chinese
+/// or Japanese, else of its first three, so every word that a query word of three letters or
+/// more begins is in one bucket. `search.js` computes the same.
+pub fn bucket(word: &str, buckets: usize) -> usize {
+    let mut chars = word.chars();
+    let mut h: u32 = 0;
+    if let Some(first) = chars.next() {
+        h = first as u32;
+        if !is_cjk(first) {
+            for c in chars.take(2) {
+                h = h.wrapping_mul(31).wrapping_add(c as u32);
+            }
+        }
+    }
+    h as usize % buckets
 }
 
 fn fail(e: impl std::fmt::Display) -> Diagnostic {
     Diagnostic::error(format!("the search index could not be built: {e}"))
         .help("set `search: false` in site.yaml to build without search, and report this problem")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        words(text, |w| out.push(w.to_string()));
+        out
+    }
+
+    #[test]
+    fn words_are_lowercased_runs_of_letters_and_digits() {
+        assert_eq!(
+            all("IOM’s counter-trafficking work, COVID-19."),
+            ["iom's", "counter", "trafficking", "work", "covid", "19"]
+        );
+        assert_eq!(all("'quoted' rock'n'roll"), ["quoted", "rock'n'roll"]);
+    }
+
+    #[test]
+    fn chinese_is_split_into_words() {
+        assert_eq!(all("打击人口贩运"), ["打击", "人口", "贩运"]);
+        assert_eq!(all("IOM在北京"), ["iom", "在", "北京"]);
+    }
+
+    #[test]
+    fn a_prefix_falls_in_the_bucket_of_its_words() {
+        for (prefix, word) in [("tra", "trafficking"), ("人", "人口"), ("é", "é")] {
+            assert_eq!(bucket(prefix, 64), bucket(word, 64));
+        }
+    }
 }

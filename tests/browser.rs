@@ -135,6 +135,30 @@ fn axe_source() -> String {
         .unwrap_or_else(|e| panic!("{}: {e} (run .ci/run)", path.display()))
 }
 
+/// The serious and critical accessibility violations axe-core finds on the open page.
+async fn axe_violations(browser: &Browser, axe: &str) -> Vec<String> {
+    browser.client().execute(axe, vec![]).await.unwrap();
+    let found = browser
+        .client()
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { resultTypes: ['violations'] }).then(r => done(
+               r.violations
+                 .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                 .map(v => v.id + ' (' + v.impact + '): ' + v.help + ' at '
+                   + v.nodes.map(n => n.target.join(' ')).join(', '))));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs Chromium, chromedriver and axe-core: run by .ci/run"]
 async fn key_pages_have_no_serious_accessibility_violations() {
@@ -158,22 +182,8 @@ async fn key_pages_have_no_serious_accessibility_violations() {
             .goto(&format!("{base}{path}"))
             .await
             .unwrap();
-        browser.client().execute(&axe, vec![]).await.unwrap();
-        let found = browser
-            .client()
-            .execute_async(
-                "const done = arguments[arguments.length - 1];
-                 axe.run(document, { resultTypes: ['violations'] }).then(r => done(
-                   r.violations
-                     .filter(v => v.impact === 'serious' || v.impact === 'critical')
-                     .map(v => v.id + ' (' + v.impact + '): ' + v.help + ' at '
-                       + v.nodes.map(n => n.target.join(' ')).join(', '))));",
-                vec![],
-            )
-            .await
-            .unwrap();
-        for v in found.as_array().unwrap() {
-            report.push(format!("{path}: {}", v.as_str().unwrap()));
+        for v in axe_violations(&browser, &axe).await {
+            report.push(format!("{path}: {v}"));
         }
     }
     browser.close().await;
@@ -368,28 +378,35 @@ async fn search(browser: &Browser, port: u16, lang: &str, query: &str) -> Vec<St
         .await
         .unwrap();
     c.wait()
-        .for_element(Locator::Css(".pagefind-ui__search-input"))
+        .for_element(Locator::Css("#search-query"))
         .await
         .unwrap();
-    // The whole query at once, as a paste does: typing letter by letter would start a search
-    // for every prefix, and the results of an early one could be read before the last.
+    // The whole query at once, as a paste does.
     c.execute(
-        "const input = document.querySelector('.pagefind-ui__search-input');
+        "const input = document.querySelector('#search-query');
          input.value = arguments[0];
          input.dispatchEvent(new Event('input', { bubbles: true }));",
         vec![json!(query)],
     )
     .await
     .unwrap();
-    let settled = "const m = document.querySelector('.pagefind-ui__message');
-         return !!m && m.textContent.length > 0 && !/…|\\.\\.\\./.test(m.textContent);";
-    browser.until("the search to finish", settled).await;
-    // Results render after the message: give them a moment, then make sure it still holds.
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    browser.until("the search to finish", settled).await;
-    let titles = c
+    results(browser, query).await
+}
+
+/// The result titles on the open search page, once the search for `query` has finished.
+async fn results(browser: &Browser, query: &str) -> Vec<String> {
+    let settled = format!(
+        "const s = document.getElementById('search');
+         const status = document.querySelector('.search-status').textContent;
+         if (s.dataset.state === 'failed') {{ throw new Error(status); }}
+         return s.dataset.state === 'done' && status.includes({});",
+        json!(query)
+    );
+    browser.until("the search to finish", &settled).await;
+    let titles = browser
+        .client()
         .execute(
-            "return [...document.querySelectorAll('.pagefind-ui__result-title .pagefind-ui__result-link')]
+            "return [...document.querySelectorAll('.search-results h2 a')]
                .map(a => a.textContent.trim());",
             vec![],
         )
@@ -403,8 +420,30 @@ async fn search(browser: &Browser, port: u16, lang: &str, query: &str) -> Vec<St
         .collect()
 }
 
+/// A result of the open search page, by position: its date and the words its excerpt marks.
+async fn result_details(browser: &Browser, n: usize) -> (String, Vec<String>) {
+    let found = browser
+        .client()
+        .execute(
+            "const li = document.querySelectorAll('.search-results li')[arguments[0]];
+             return [li.querySelector('time').textContent,
+                     [...li.querySelectorAll('.search-excerpt mark')].map(m => m.textContent)];",
+            vec![json!(n)],
+        )
+        .await
+        .unwrap();
+    let date = found[0].as_str().unwrap().to_string();
+    let marks = found[1]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap().to_string())
+        .collect();
+    (date, marks)
+}
+
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "needs Chromium, chromedriver and python3: run by .ci/run"]
+#[ignore = "needs Chromium, chromedriver, python3 and axe-core: run by .ci/run"]
 async fn search_finds_briefings_in_chinese_and_english_but_nothing_under_embargo() {
     // The example site, and the fixture whose embargoed note has a word of its own.
     let out_dir = tempfile::tempdir().unwrap();
@@ -421,6 +460,14 @@ async fn search_finds_briefings_in_chinese_and_english_but_nothing_under_embargo
         found.iter().take(3).any(|t| t.contains("人口贩运")),
         "{found:?}"
     );
+    let (date, marks) = result_details(&browser, 0).await;
+    assert!(date.contains('年') && date.ends_with('日'), "{date}");
+    let violations = axe_violations(&browser, &axe_source()).await;
+    assert!(violations.is_empty(), "{violations:?}");
+    assert!(
+        marks.iter().any(|m| m == "人口" || m == "贩运"),
+        "{marks:?}"
+    );
     let found = search(&browser, host.port, "zh", "签证便利化").await;
     assert_eq!(
         found.first().map(String::as_str),
@@ -432,6 +479,34 @@ async fn search_finds_briefings_in_chinese_and_english_but_nothing_under_embargo
         found.first().is_some_and(|t| t.contains("visa")),
         "{found:?}"
     );
+    let (date, marks) = result_details(&browser, 0).await;
+    assert!(date.ends_with(" 2016") || date.ends_with(" 2015"), "{date}");
+    assert!(
+        marks.iter().any(|m| m.eq_ignore_ascii_case("visa")),
+        "{marks:?}"
+    );
+    // Another form of a word finds it (traffickers → trafficking), and so does the start of
+    // a word still being typed.
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    let whole = sorted(search(&browser, host.port, "en", "trafficking").await);
+    assert!(!whole.is_empty());
+    let other = sorted(search(&browser, host.port, "en", "traffickers").await);
+    assert_eq!(other, whole);
+    let start = sorted(search(&browser, host.port, "en", "traffick").await);
+    assert_eq!(start, whole);
+    // The header's search box sends its query in the address.
+    browser
+        .client()
+        .goto(&format!(
+            "http://127.0.0.1:{}/en/search/?q=trafficking",
+            host.port
+        ))
+        .await
+        .unwrap();
+    assert_eq!(sorted(results(&browser, "trafficking").await), whole);
     // English pages are searched in English only.
     let found = search(&browser, host.port, "en", "人口贩运").await;
     assert!(found.is_empty(), "{found:?}");
@@ -443,11 +518,60 @@ async fn search_finds_briefings_in_chinese_and_english_but_nothing_under_embargo
         "content/briefings/embargoed.en.md",
         "---\ntitle: Embargoed announcement\ndate: 2016-12-02\nembargo: 2030-01-01T09:00:00+08:00\n---\n\nThe quetzalcoatlus programme starts.\n",
     );
+    // 23 briefings share a word: the results come ten at a time, newest first as they tie.
+    for i in 0..23 {
+        write(
+            site.path(),
+            &format!("content/briefings/quokka-{i:02}.en.md"),
+            &format!(
+                "---\ntitle: Quokka count {i}\ndate: 2017-01-{:02}\n---\n\nThe quokka count goes on.\n",
+                i + 1
+            ),
+        );
+    }
     build_ok(site.path(), &["--now", "2020-01-01"]);
     let host = StaticHost::start(&site.path().join("output"));
     let found = search(&browser, host.port, "en", "quetzalcoatlus").await;
     assert!(found.is_empty(), "an embargoed note was found: {found:?}");
     let found = search(&browser, host.port, "en", "visa").await;
     assert!(!found.is_empty(), "the index of the fixture works");
+
+    let found = search(&browser, host.port, "en", "quokka").await;
+    assert_eq!(found.len(), 10, "{found:?}");
+    assert_eq!(found[0], "Quokka count 22");
+    let status = browser.text(".search-status").await;
+    assert!(status.starts_with("23 briefings match"), "{status}");
+    for shown in [20, 23] {
+        browser
+            .client()
+            .find(Locator::Css(".search-more"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        browser
+            .until(
+                "more results",
+                &format!("return document.querySelectorAll('.search-results li').length === {shown};"),
+            )
+            .await;
+    }
+    let hidden = browser
+        .client()
+        .execute("return document.querySelector('.search-more').hidden;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(hidden, json!(true));
+
+    // A query is shown as text, never as markup.
+    let found = search(&browser, host.port, "en", "<b>visa</b>").await;
+    assert!(found.is_empty(), "{found:?}");
+    let markup = browser
+        .client()
+        .execute("return document.querySelectorAll('#search b').length;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(markup, json!(0));
     browser.close().await;
 }

@@ -10,13 +10,14 @@ fn builds_every_page_and_file_of_the_fixture() {
     let out = build_ok(site.path(), &["--now", "2020-01-01"]);
     // One summary line with the pages per language.
     assert!(
-        out.starts_with("Built 38 pages (en 20, zh 15), 51 files in all"),
+        out.starts_with("Built 38 pages (en 20, zh 15), 52 files in all"),
         "{out}"
     );
     let files = tree(&site.path().join("output"));
     for expected in [
         "index.html",
         "style.css",
+        "search.js",
         ".briefing-output",
         "en/index.html",
         "en/page/2/index.html",
@@ -39,7 +40,7 @@ fn builds_every_page_and_file_of_the_fixture() {
             "missing {expected}"
         );
     }
-    assert_eq!(files.len(), 52, "{:#?}", files.keys().collect::<Vec<_>>());
+    assert_eq!(files.len(), 53, "{:#?}", files.keys().collect::<Vec<_>>());
 }
 
 #[test]
@@ -563,7 +564,10 @@ fn a_parallel_build_equals_a_single_threaded_one() {
     let one = build_with("1", "one");
     let many = build_with("8", "many");
     assert!(one.len() > 500, "{} files", one.len());
-    assert!(one.keys().any(|p| p.starts_with("pagefind")));
+    assert!(
+        one.keys()
+            .any(|p| p.to_string_lossy().starts_with("en/search/words-"))
+    );
     for (path, bytes) in &one {
         assert!(many.get(path) == Some(bytes), "{} differs", path.display());
     }

@@ -581,43 +581,100 @@ fn raw_html_in_a_note_is_sanitised_unless_the_site_allows_it() {
     assert!(raw.contains("<iframe src=\"https://example.org/player\"></iframe>"));
 }
 
+/// A language's search index as the search page reads it: its `meta.json`, and for each word
+/// of the index, the stem of its group and the titles of the briefings it is in.
+fn search_index(
+    dir: &Path,
+    lang: &str,
+) -> (
+    serde_json::Value,
+    std::collections::BTreeMap<String, (String, Vec<String>)>,
+) {
+    let read = |name: &str| -> serde_json::Value {
+        serde_json::from_str(&xml(dir, &format!("{lang}/search/{name}"))).unwrap()
+    };
+    let meta = read("meta.json");
+    let chunk = meta["chunk"].as_u64().unwrap();
+    let pages = meta["pages"].as_u64().unwrap();
+    let titles: Vec<String> = (0..pages.div_ceil(chunk))
+        .flat_map(|k| read(&format!("pages-{k}.json")).as_array().unwrap().clone())
+        .map(|p| p["title"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(titles.len() as u64, pages);
+    let mut words = std::collections::BTreeMap::new();
+    for b in 0..meta["buckets"].as_u64().unwrap() {
+        for entry in read(&format!("words-{b}.json")).as_array().unwrap() {
+            let postings = entry[1].as_array().unwrap();
+            let found: Vec<String> = postings
+                .chunks(2)
+                .map(|p| titles[p[0].as_u64().unwrap() as usize].clone())
+                .collect();
+            for w in entry[0].as_array().unwrap() {
+                let stem = entry[2].as_str().unwrap().to_string();
+                words.insert(w.as_str().unwrap().to_string(), (stem, found.clone()));
+            }
+        }
+    }
+    (meta, words)
+}
+
 #[test]
 fn search_writes_an_index_per_language_and_a_search_page() {
     let site = fixture("basic");
     with_search(site.path());
     let out = build_ok(site.path(), &[]);
-    assert!(out.contains(", search index "), "{out}");
-    // One bundle per year of briefings, newest first, each with both languages' indexes.
-    let p = page(site.path(), "zh/search/index.html");
-    assert_eq!(text(&p, "h1"), "搜索简报");
-    let bundles = attr(&p, "#search", "data-bundles");
-    assert_eq!(bundles, "/pagefind/2016/ /pagefind/2015/");
-    let mut pages: std::collections::BTreeMap<String, u64> = Default::default();
-    for bundle in bundles.split(' ') {
-        let dir = bundle.trim_start_matches('/');
-        let entry: serde_json::Value =
-            serde_json::from_str(&xml(site.path(), &format!("{dir}pagefind-entry.json"))).unwrap();
-        for (language, index) in entry["languages"].as_object().unwrap() {
-            *pages.entry(language.clone()).or_default() += index["page_count"].as_u64().unwrap();
-        }
-        for file in ["pagefind.js", "wasm.en.pagefind"] {
-            assert!(
-                site.path().join("output").join(dir).join(file).is_file(),
-                "{dir}{file}"
-            );
-        }
-    }
     // Four English briefings are published (not the draft, not the embargoed note), and three
     // Chinese ones.
-    assert_eq!(pages["en"], 4);
-    assert_eq!(pages["zh-hans"], 3);
-    for file in ["pagefind/pagefind-ui.js", "pagefind/pagefind-ui.css"] {
-        assert!(site.path().join("output").join(file).is_file(), "{file}");
+    assert!(out.contains(", search index "), "{out}");
+    assert!(out.contains(" s (7 briefings)"), "{out}");
+    let (meta, en) = search_index(site.path(), "en");
+    assert_eq!(meta["pages"], 4);
+    assert_eq!(meta["language"], "en");
+    let titles = |words: &std::collections::BTreeMap<String, (String, Vec<String>)>, w: &str| {
+        words.get(w).map(|(_, t)| t.clone()).unwrap_or_default()
+    };
+    // Title, summary, body, project, funder, tags and locations are all indexed.
+    let visa = "Policy dialogue on visa facilitation";
+    let tour = "China and EU exchange experience on preventing human trafficking";
+    assert!(titles(&en, "visa").contains(&visa.to_string()));
+    assert_eq!(titles(&en, "simpler"), [visa]); // summary
+    assert!(titles(&en, "outcomes").contains(&visa.to_string())); // body
+    assert!(titles(&en, "sofia").contains(&tour.to_string())); // event location
+    // The advisory's body is one sentence: its project, funder and tag are found as well.
+    let advisory = "Media advisory: report launch".to_string();
+    for word in ["mobility", "partnership", "media", "journalists"] {
+        assert!(titles(&en, word).contains(&advisory), "{word}");
     }
-    assert_eq!(
-        attr(&p, "link[rel=stylesheet][href$='pagefind-ui.css']", "href"),
-        "/pagefind/pagefind-ui.css"
-    );
+    // Words with one stem are one group: one finds the briefings of the others.
+    assert_eq!(en["trafficking"].0, "traffick");
+    // Drafts and notes under embargo are not there at all.
+    for word in ["unfinished", "embargoed", "announcement"] {
+        assert!(!en.contains_key(word), "{word}");
+    }
+
+    let (meta, zh) = search_index(site.path(), "zh");
+    assert_eq!(meta["pages"], 3);
+    let returns = "人口贩运受害者安全回国";
+    let tour_zh = "中欧交流预防人口贩运的经验";
+    // Chinese is split into words.
+    assert_eq!(titles(&zh, "人口"), [tour_zh, returns]);
+    assert_eq!(titles(&zh, "贩运"), [tour_zh, returns]);
+    assert_eq!(titles(&zh, "索非亚"), [tour_zh]);
+    assert!(titles(&zh, "欧盟").contains(&"签证便利化政策对话".to_string())); // funder
+    assert!(!zh.contains_key("visa"), "the English index is separate");
+    let first: serde_json::Value =
+        serde_json::from_str(&xml(site.path(), "zh/search/pages-0.json")).unwrap();
+    assert_eq!(first[0]["url"], "/zh/briefings/study-tour/");
+    assert_eq!(first[0]["date"], "2015年10月16日");
+    assert_eq!(first[0]["datetime"], "2015-10-16");
+
+    let p = page(site.path(), "zh/search/index.html");
+    assert_eq!(text(&p, "h1"), "搜索简报");
+    assert_eq!(attr(&p, "#search", "data-index"), "/zh/search/");
+    assert_eq!(attr(&p, "#search", "data-searching"), "正在搜索…");
+    assert_eq!(attr(&p, "#search label", "for"), "search-query");
+    assert_eq!(attr(&p, "script[src$='search.js']", "src"), "/search.js");
+    assert!(site.path().join("output/search.js").is_file());
     let home = page(site.path(), "en/index.html");
     assert_eq!(attr(&home, "form.search-box", "action"), "/en/search/");
     assert_eq!(attr(&home, "form.search-box input", "name"), "q");
@@ -627,60 +684,47 @@ fn search_writes_an_index_per_language_and_a_search_page() {
 fn search_false_builds_no_index_and_no_search_box() {
     let site = fixture("basic");
     build_ok(site.path(), &[]);
-    assert!(!site.path().join("output/pagefind").exists());
     assert!(!site.path().join("output/en/search").exists());
     let home = page(site.path(), "en/index.html");
     assert!(attrs(&home, "form.search-box", "action").is_empty());
 }
 
 #[test]
-fn a_rebuild_indexes_again_only_the_years_whose_briefings_changed() {
+fn a_rebuild_after_an_edit_rewrites_only_the_index_files_the_edit_reaches() {
     let site = fixture("basic");
     with_search(site.path());
     build_ok(site.path(), &[]);
     let output = site.path().join("output");
-    let modified = |rel: &str| modified(&output.join(rel));
-    for part in ["2015", "2016"] {
-        set_long_ago(&output.join(format!("pagefind/{part}/pagefind-entry.json")));
+    let files: Vec<String> = ["en", "zh"]
+        .iter()
+        .flat_map(|lang| {
+            std::fs::read_dir(output.join(format!("{lang}/search")))
+                .unwrap()
+                .map(move |e| format!("{lang}/search/{}", e.unwrap().file_name().to_string_lossy()))
+        })
+        .filter(|f| f.ends_with(".json"))
+        .collect();
+    for f in &files {
+        set_long_ago(&output.join(f));
     }
 
-    // The Chinese index of 2016, to see it left alone when only an English note changes.
-    let zh_2016 = std::fs::read_dir(output.join("pagefind/2016"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .find(|name| name.starts_with("pagefind.zh-hans"))
-        .map(|name| format!("pagefind/2016/{name}"))
-        .unwrap();
-    set_long_ago(&output.join(&zh_2016));
-
-    // An English 2016 briefing changes: the 2015 part, and the Chinese index of 2016, stay as
-    // they are.
+    // An English briefing gains a word: its text, the lengths in meta.json and the bucket of
+    // the new word change; the Chinese index stays as it was.
     let note = site.path().join("content/briefings/visa.en.md");
     let text = std::fs::read_to_string(&note).unwrap();
     std::fs::write(&note, format!("{text}\nA sentence about quokkas.\n")).unwrap();
-    let out = build_ok(site.path(), &[]);
-    assert!(out.contains("(1 of 2 parts unchanged)"), "{out}");
-    assert_eq!(modified("pagefind/2015/pagefind-entry.json"), long_ago());
-    assert_ne!(modified("pagefind/2016/pagefind-entry.json"), long_ago());
-    assert_eq!(modified(&zh_2016), long_ago());
+    build_ok(site.path(), &[]);
+    let (_, en) = search_index(site.path(), "en");
+    assert_eq!(en["quokkas"].1, ["Policy dialogue on visa facilitation"]);
+    let changed: Vec<&String> = files
+        .iter()
+        .filter(|f| modified(&output.join(f)) != long_ago())
+        .collect();
+    assert!(changed.iter().all(|f| f.starts_with("en/")), "{changed:?}");
+    assert!(
+        changed.contains(&&"en/search/meta.json".to_string()),
+        "{changed:?}"
+    );
     build_ok(site.path(), &["--output", "fresh"]);
-    assert_same_tree(&tree(&output), &tree(&site.path().join("fresh")));
-
-    // A part whose files were touched in the output folder is built again.
-    let fragment = std::fs::read_dir(output.join("pagefind/2015/fragment"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    std::fs::write(&fragment, "damaged").unwrap();
-    let out = build_ok(site.path(), &[]);
-    assert!(out.contains("(1 of 2 parts unchanged)"), "{out}");
-    assert_ne!(std::fs::read(&fragment).unwrap(), b"damaged");
-    assert_same_tree(&tree(&output), &tree(&site.path().join("fresh")));
-
-    // Nothing changed: no part is built again.
-    let out = build_ok(site.path(), &[]);
-    assert!(out.contains("(2 of 2 parts unchanged)"), "{out}");
     assert_same_tree(&tree(&output), &tree(&site.path().join("fresh")));
 }
