@@ -145,17 +145,18 @@ fn language_index(site: &Site, lang: &str) -> Result<(Vec<OutputFile>, usize), D
     let mut groups: Vec<Group> = Vec::new();
     let mut by_word: HashMap<String, usize> = HashMap::new();
     let mut by_stem: HashMap<String, usize> = HashMap::new();
-    for (id, d) in docs.iter().enumerate() {
+    let lengths: Vec<u32> = docs.iter().map(|d| d.length).collect();
+    for (id, d) in docs.into_iter().enumerate() {
         let id = id as u32;
-        for (word, count) in &d.words {
-            let g = match by_word.get(word) {
+        for (word, count) in d.words {
+            let g = match by_word.get(&word) {
                 Some(&g) => g,
                 None => {
                     let stem = match &stemmer {
-                        Some(s) if !is_cjk_word(word) => s.stem(word).into_owned(),
+                        Some(s) if !is_cjk_word(&word) => s.stem(&word).into_owned(),
                         _ => String::new(),
                     };
-                    let key = if stem.is_empty() { word } else { &stem };
+                    let key = if stem.is_empty() { &word } else { &stem };
                     let g = match by_stem.get(key) {
                         Some(&g) => g,
                         None => {
@@ -169,14 +170,14 @@ fn language_index(site: &Site, lang: &str) -> Result<(Vec<OutputFile>, usize), D
                         }
                     };
                     groups[g].words.push(word.clone());
-                    by_word.insert(word.clone(), g);
+                    by_word.insert(word, g);
                     g
                 }
             };
             let postings = &mut groups[g].postings;
             match postings.len() {
                 n if n >= 2 && postings[n - 2] == id => postings[n - 1] += count,
-                _ => postings.extend([id, *count]),
+                _ => postings.extend([id, count]),
             }
         }
     }
@@ -220,7 +221,7 @@ fn language_index(site: &Site, lang: &str) -> Result<(Vec<OutputFile>, usize), D
             pages: notes.len(),
             buckets,
             chunk: CHUNK,
-            lengths: docs.iter().map(|d| d.length).collect(),
+            lengths,
         },
     )?);
     for (b, entries) in contents.iter().enumerate() {
@@ -245,44 +246,33 @@ fn json(path: String, value: &impl Serialize) -> Result<OutputFile, Diagnostic> 
 /// The words of briefing `i`, each field weighted.
 fn doc(site: &Site, i: usize) -> Doc {
     let n = &site.notes[i];
-    let mut counts: HashMap<String, u32> = HashMap::new();
-    let mut length = 0;
-    let mut add = |text: &str, weight: u32| {
-        words(text, |w| {
-            match counts.get_mut(w) {
-                Some(c) => *c += weight,
-                None => {
-                    counts.insert(w.to_string(), weight);
-                }
-            }
-            length += weight;
-        })
-    };
-    add(&n.title, TITLE);
-    if let Some(s) = &n.subtitle {
-        add(s, SUBTITLE);
-    }
-    if let Some(s) = &n.summary {
-        add(s, LABEL);
-    }
+    let mut fields: Vec<(&str, u32)> = vec![(&n.title, TITLE)];
+    fields.extend(n.subtitle.as_deref().map(|s| (s, SUBTITLE)));
+    fields.extend(n.summary.as_deref().map(|s| (s, LABEL)));
     for entity in [&n.project, &n.funder].into_iter().flatten() {
-        add(entity.name(&n.lang), LABEL);
+        fields.push((entity.name(&n.lang), LABEL));
     }
-    for tag in &n.tags {
-        add(tag, LABEL);
-    }
+    fields.extend(n.tags.iter().map(|t| (t.as_str(), LABEL)));
     if let Some(event) = &n.event {
-        for place in &event.locations {
-            add(place, LABEL);
-        }
+        fields.extend(event.locations.iter().map(|p| (p.as_str(), LABEL)));
     }
-    if let Some(d) = &n.dateline {
-        add(d, BODY);
-    }
+    fields.extend(n.dateline.as_deref().map(|d| (d, BODY)));
     if let Some(r) = &site.rendered[i] {
-        add(&r.text, BODY);
+        fields.push((&r.text, BODY));
     }
-    let mut words: Vec<(String, u32)> = counts.into_iter().collect();
+    let lowered: Vec<(String, u32)> = fields.into_iter().map(|(t, w)| (lower(t), w)).collect();
+    let mut counts: HashMap<&str, u32> = HashMap::new();
+    let mut length = 0;
+    for (text, weight) in &lowered {
+        words(text, |w| {
+            *counts.entry(w).or_default() += weight;
+            length += weight;
+        });
+    }
+    let mut words: Vec<(String, u32)> = counts
+        .into_iter()
+        .map(|(w, c)| (w.to_string(), c))
+        .collect();
     words.sort_unstable();
     Doc { words, length }
 }
@@ -343,7 +333,7 @@ fn is_cjk_word(word: &str) -> bool {
 }
 
 fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric() || is_mark(c)
+    c.is_ascii_alphanumeric() || (!c.is_ascii() && (c.is_alphanumeric() || is_mark(c)))
 }
 
 /// Combining marks (of Latin, Cyrillic, Greek, Devanagari and others), part of a word.
@@ -353,19 +343,23 @@ fn is_mark(c: char) -> bool {
         | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F)
 }
 
-/// Calls `each` with every word of `text`, lowercased: runs of letters, marks and digits, an
-/// apostrophe between two letters kept (`iom's`), and in runs of Chinese or Japanese, the words
-/// of the dictionary segmenter. `search.js` splits a query the same way, and splits Chinese
-/// with the words of the index.
-pub fn words(text: &str, mut each: impl FnMut(&str)) {
+/// `text` as [`words`] reads it: lowercased, with typographic apostrophes plain.
+pub fn lower(text: &str) -> String {
     let lower = text.to_lowercase();
+    if lower.contains('\u{2019}') {
+        lower.replace('\u{2019}', "'")
+    } else {
+        lower
+    }
+}
+
+/// Calls `each` with every word of `text` (made by [`lower`]): runs of letters, marks and
+/// digits, an apostrophe between two letters kept (`iom's`), and in runs of Chinese or
+/// Japanese, the words of the dictionary segmenter. `search.js` splits a query the same way,
+/// and splits Chinese with the words of the index.
+pub fn words<'a>(text: &'a str, mut each: impl FnMut(&'a str)) {
     let segmenter = WordSegmenter::new_dictionary(WordBreakInvariantOptions::default());
-    let mut run = String::new();
-    let mut cjk = false;
-    let mut flush = |run: &mut String, cjk: bool| {
-        if run.is_empty() {
-            return;
-        }
+    let mut emit = |run: &'a str, cjk: bool| {
         if cjk {
             let mut last = 0;
             for b in segmenter.segment_str(run) {
@@ -375,37 +369,38 @@ pub fn words(text: &str, mut each: impl FnMut(&str)) {
                 last = b;
             }
         } else {
-            each(run.trim_end_matches('\''));
+            each(run);
         }
-        run.clear();
     };
-    let mut chars = lower.chars().peekable();
-    while let Some(c) = chars.next() {
-        let c = if c == '\u{2019}' { '\'' } else { c };
-        if is_cjk(c) {
-            if !cjk {
-                flush(&mut run, false);
-                cjk = true;
-            }
-            run.push(c);
-        } else if is_word_char(c) {
-            if cjk {
-                flush(&mut run, true);
-                cjk = false;
-            }
-            run.push(c);
-        } else if c == '\''
-            && !cjk
-            && !run.is_empty()
-            && chars.peek().is_some_and(|&n| is_word_char(n) && !is_cjk(n))
-        {
-            run.push(c);
+    // The current run: where it starts, and whether it is Chinese or Japanese.
+    let mut run: Option<(usize, bool)> = None;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let class = if is_word_char(c) {
+            Some(is_cjk(c))
         } else {
-            flush(&mut run, cjk);
-            cjk = false;
+            None
+        };
+        let goes_on = match (run, class) {
+            (Some((_, cjk)), Some(k)) => cjk == k,
+            (Some((_, false)), None) => {
+                c == '\''
+                    && chars
+                        .peek()
+                        .is_some_and(|&(_, n)| is_word_char(n) && !is_cjk(n))
+            }
+            _ => false,
+        };
+        if !goes_on {
+            if let Some((start, cjk)) = run {
+                emit(&text[start..i], cjk);
+            }
+            run = class.map(|cjk| (i, cjk));
         }
     }
-    flush(&mut run, cjk);
+    if let Some((start, cjk)) = run {
+        emit(&text[start..], cjk);
+    }
 }
 
 /// The bucket of a word among `buckets`: a hash of its first character when that is Chinese
@@ -436,7 +431,7 @@ mod tests {
 
     fn all(text: &str) -> Vec<String> {
         let mut out = Vec::new();
-        words(text, |w| out.push(w.to_string()));
+        words(&lower(text), |w| out.push(w.to_string()));
         out
     }
 

@@ -553,13 +553,18 @@ async fn search_finds_briefings_in_chinese_and_english_but_nothing_under_embargo
         browser
             .until(
                 "more results",
-                &format!("return document.querySelectorAll('.search-results li').length === {shown};"),
+                &format!(
+                    "return document.querySelectorAll('.search-results li').length === {shown};"
+                ),
             )
             .await;
     }
     let hidden = browser
         .client()
-        .execute("return document.querySelector('.search-more').hidden;", vec![])
+        .execute(
+            "return document.querySelector('.search-more').hidden;",
+            vec![],
+        )
         .await
         .unwrap();
     assert_eq!(hidden, json!(true));
@@ -569,7 +574,10 @@ async fn search_finds_briefings_in_chinese_and_english_but_nothing_under_embargo
     assert!(found.is_empty(), "{found:?}");
     let markup = browser
         .client()
-        .execute("return document.querySelectorAll('#search b').length;", vec![])
+        .execute(
+            "return document.querySelectorAll('#search b').length;",
+            vec![],
+        )
         .await
         .unwrap();
     assert_eq!(markup, json!(0));

@@ -108,15 +108,17 @@
 
   // The groups of words a query word finds: the group with the word itself; a group whose
   // stem the word extends by up to three letters (traffickers: traffick); and groups with a
-  // word it begins (a word still being typed), each counting less.
+  // word it begins (a word still being typed: from three letters on, whose bucket holds all
+  // the words they begin, or from one Chinese or Japanese character), each counting less.
   function find(word, entries) {
     var found = [];
     var length = Array.from(word).length;
+    var begins = length >= 3 || isCjk(word.codePointAt(0));
     entries.forEach(function (entry) {
       var stem = entry[2];
       var weight = entry[0].indexOf(word) >= 0 ? 1
         : stem && stem.length >= 3 && word.indexOf(stem) === 0 && length - stem.length <= 3 ? 0.8
-        : entry[0].some(function (w) { return w.indexOf(word) === 0; }) ? 0.6
+        : begins && entry[0].some(function (w) { return w.indexOf(word) === 0; }) ? 0.6
         : 0;
       if (weight) found.push({ words: entry[0], postings: entry[1], weight: weight });
     });
