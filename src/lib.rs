@@ -141,41 +141,48 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
     }
     drop(all);
 
-    // Rendered in slices written as they come, so the whole site is never held in memory.
+    // Rendered in slices written as they come, so the whole site is never held in memory. The
+    // search index is built from the site model alongside, on the cores rendering leaves idle
+    // while a slice is written.
     let mut staging = output::Staging::create(&output)?;
-    const SLICE: usize = 1024;
-    for slice in plan.chunks(SLICE) {
-        let jobs: Vec<render::Job> = slice.iter().map(|(j, _)| *j).collect();
-        let mut rendered = Vec::with_capacity(jobs.len());
-        for result in render::render_jobs(&site, &theme, &jobs) {
-            match result {
-                Ok(f) => rendered.push(f),
-                Err(e) => errors.push(e),
-            }
-        }
-        if errors.is_empty()
-            && let Err(e) = staging.write(&rendered)
-        {
-            errors.push(e);
-        }
-    }
-    let mut search_files = 0;
-    let search = if errors.is_empty() && site.config.search {
-        match search::index(&site) {
-            Ok(indexed) => {
-                if let Err(e) = staging.write(&indexed.files) {
+    let (rendering, index) = rayon::join(
+        || {
+            let mut errors = Vec::new();
+            const SLICE: usize = 1024;
+            for slice in plan.chunks(SLICE) {
+                let jobs: Vec<render::Job> = slice.iter().map(|(j, _)| *j).collect();
+                let mut rendered = Vec::with_capacity(jobs.len());
+                for result in render::render_jobs(&site, &theme, &jobs) {
+                    match result {
+                        Ok(f) => rendered.push(f),
+                        Err(e) => errors.push(e),
+                    }
+                }
+                if errors.is_empty()
+                    && let Err(e) = staging.write(&rendered)
+                {
                     errors.push(e);
                 }
-                search_files = indexed.files.len();
-                Some(indexed.report)
             }
-            Err(e) => {
+            errors
+        },
+        || site.config.search.then(|| search::index(&site)),
+    );
+    errors.extend(rendering);
+    let mut search_files = 0;
+    let search = match index {
+        Some(Ok(indexed)) if errors.is_empty() => {
+            if let Err(e) = staging.write(&indexed.files) {
                 errors.push(e);
-                None
             }
+            search_files = indexed.files.len();
+            Some(indexed.report)
         }
-    } else {
-        None
+        Some(Err(e)) => {
+            errors.push(e);
+            None
+        }
+        _ => None,
     };
     if errors.is_empty()
         && let Err(e) = staging.write(&copies)

@@ -16,7 +16,9 @@
 //! - `pages-<k>.json`: briefings `k·chunk` to `k·chunk + chunk − 1`, each
 //!   `{url, title, date, datetime, text}`, for the results and their excerpts.
 //!
-//! Ids number the briefings oldest first, so a new briefing changes few files.
+//! Ids number the briefings oldest first, so ids stay as they are when a briefing is added.
+//! Since the output folder keeps files whose bytes are unchanged, an edit that changes a few
+//! words rewrites `meta.json`, the briefing's `pages-<k>.json` and the buckets of those words.
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -38,6 +40,9 @@ pub const INDEX_VERSION: u32 = 1;
 
 /// Briefings per `pages-<k>.json` file.
 const CHUNK: usize = 10;
+
+/// Briefings read at a time (in parallel) before their words join the index.
+const BATCH: usize = 512;
 
 /// About how many bytes a `words-<b>.json` file holds: the count of buckets follows from it.
 const BUCKET_BYTES: usize = 32 * 1024;
@@ -139,45 +144,48 @@ fn language_index(site: &Site, lang: &str) -> Result<(Vec<OutputFile>, usize), D
         let (x, y) = (&site.notes[a], &site.notes[b]);
         (x.date.timestamp, x.path()).cmp(&(y.date.timestamp, y.path()))
     });
-    let docs: Vec<Doc> = notes.par_iter().map(|&i| doc(site, i)).collect();
-
     let stemmer = stemmer(lang);
     let mut groups: Vec<Group> = Vec::new();
     let mut by_word: HashMap<String, usize> = HashMap::new();
     let mut by_stem: HashMap<String, usize> = HashMap::new();
-    let lengths: Vec<u32> = docs.iter().map(|d| d.length).collect();
-    for (id, d) in docs.into_iter().enumerate() {
-        let id = id as u32;
-        for (word, count) in d.words {
-            let g = match by_word.get(&word) {
-                Some(&g) => g,
-                None => {
-                    let stem = match &stemmer {
-                        Some(s) if !is_cjk_word(&word) => s.stem(&word).into_owned(),
-                        _ => String::new(),
-                    };
-                    let key = if stem.is_empty() { &word } else { &stem };
-                    let g = match by_stem.get(key) {
-                        Some(&g) => g,
-                        None => {
-                            by_stem.insert(key.clone(), groups.len());
-                            groups.push(Group {
-                                words: Vec::new(),
-                                stem,
-                                postings: Vec::new(),
-                            });
-                            groups.len() - 1
-                        }
-                    };
-                    groups[g].words.push(word.clone());
-                    by_word.insert(word, g);
-                    g
+    let mut lengths: Vec<u32> = Vec::with_capacity(notes.len());
+    // Read in batches, so that only a batch's words are held apart from the groups.
+    for batch in notes.chunks(BATCH) {
+        let docs: Vec<Doc> = batch.par_iter().map(|&i| doc(site, i)).collect();
+        for d in docs {
+            let id = lengths.len() as u32;
+            lengths.push(d.length);
+            for (word, count) in d.words {
+                let g = match by_word.get(&word) {
+                    Some(&g) => g,
+                    None => {
+                        let stem = match &stemmer {
+                            Some(s) if !is_cjk_word(&word) => s.stem(&word).into_owned(),
+                            _ => String::new(),
+                        };
+                        let key = if stem.is_empty() { &word } else { &stem };
+                        let g = match by_stem.get(key) {
+                            Some(&g) => g,
+                            None => {
+                                by_stem.insert(key.clone(), groups.len());
+                                groups.push(Group {
+                                    words: Vec::new(),
+                                    stem,
+                                    postings: Vec::new(),
+                                });
+                                groups.len() - 1
+                            }
+                        };
+                        groups[g].words.push(word.clone());
+                        by_word.insert(word, g);
+                        g
+                    }
+                };
+                let postings = &mut groups[g].postings;
+                match postings.len() {
+                    n if n >= 2 && postings[n - 2] == id => postings[n - 1] += count,
+                    _ => postings.extend([id, count]),
                 }
-            };
-            let postings = &mut groups[g].postings;
-            match postings.len() {
-                n if n >= 2 && postings[n - 2] == id => postings[n - 1] += count,
-                _ => postings.extend([id, count]),
             }
         }
     }
