@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
@@ -55,6 +55,8 @@ struct Loaded {
     signatures: HashMap<String, u64>,
     /// Per note (path under content/): a number that changes whenever the note does.
     versions: HashMap<String, u64>,
+    /// The search index's files, built when the search page first asks for one.
+    search: OnceLock<HashMap<String, Arc<Body>>>,
 }
 
 /// The site in memory.
@@ -79,9 +81,34 @@ impl Preview {
         p
     }
 
-    /// A file of the site: path under the site root, without a leading slash.
+    /// A file of the site: path under the site root, without a leading slash. The search
+    /// index is built on the first request for one of its files after a change, so that
+    /// saving a note does not wait for it.
     pub fn get(&self, path: &str) -> Option<Arc<Body>> {
-        self.loaded.as_ref()?.files.get(path).cloned()
+        let loaded = self.loaded.as_ref()?;
+        if let Some(body) = loaded.files.get(path) {
+            return Some(body.clone());
+        }
+        let site = &loaded.site;
+        let is_index = site.config.languages.iter().any(|l| {
+            path.strip_prefix(&crate::search::index_path(&l.code))
+                .is_some_and(|name| name.ends_with(".json") && !name.contains('/'))
+        });
+        if !site.config.search || !is_index {
+            return None;
+        }
+        let files = loaded
+            .search
+            .get_or_init(|| match crate::search::index(site) {
+                Ok(indexed) => indexed
+                    .files
+                    .into_iter()
+                    .map(|f| (f.path, Arc::new(f.body)))
+                    .collect(),
+                // The search page says the index could not be loaded; the build names the error.
+                Err(_) => HashMap::new(),
+            });
+        files.get(path).cloned()
     }
 
     /// Every path of the site, sorted.
@@ -314,6 +341,7 @@ fn install(
             files,
             signatures,
             versions,
+            search: OnceLock::new(),
         },
         rendered,
     ))

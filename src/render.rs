@@ -63,10 +63,8 @@ struct SiteView<'a> {
     home: String,
     languages: Vec<LanguageView<'a>>,
     stylesheet: String,
-    /// Whether the site has a search page.
+    /// Whether the site has a search page and index.
     search: bool,
-    /// Whether its index is built (not in a preview).
-    search_index: bool,
     /// Link to this language's Atom feed.
     feed: String,
 }
@@ -560,11 +558,6 @@ impl<'a> Renderer<'a> {
         }
     }
 
-    /// Whether the site's search index is built (search on, and not a preview).
-    fn search_index(&self) -> bool {
-        self.config.search && !self.site.preview
-    }
-
     fn lang(&self, l: usize) -> &'a str {
         &self.config.languages[l].code
     }
@@ -681,7 +674,6 @@ impl<'a> Renderer<'a> {
                 .collect(),
             stylesheet: c.link("style.css"),
             search: c.search,
-            search_index: self.search_index(),
             feed: c.link(&format!("{lang}/atom.xml")),
         }
     }
@@ -1223,12 +1215,10 @@ impl<'a> Renderer<'a> {
         let alternates = self.alternates(|other| Some(format!("{other}/search/")));
         let mut ctx = self.base_context(code, &path, &alternates);
         ctx.insert("meta_title", self.config.title(code));
-        if self.search_index() {
-            ctx.insert(
-                "search_index_url",
-                &self.config.link(&crate::search::index_path(code)),
-            );
-        }
+        ctx.insert(
+            "search_index_url",
+            &self.config.link(&crate::search::index_path(code)),
+        );
         self.render_to("search.html", &ctx, out)
     }
 

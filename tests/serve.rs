@@ -268,3 +268,35 @@ fn ctrl_c_stops_the_server_cleanly() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+#[test]
+fn the_preview_builds_the_search_index_when_the_search_page_asks() {
+    let site = fixture("basic");
+    with_search(site.path());
+    let server = Server::start(site.path(), &[]);
+    let mut events = server.events();
+    let (status, _, body) = server.get("/en/search/");
+    assert_eq!(status, 200);
+    assert!(body.contains("data-index=\"/en/search/\""), "{body}");
+    let meta = |body: &str| -> serde_json::Value { serde_json::from_str(body).unwrap() };
+    let (status, head, body) = server.get("/en/search/meta.json");
+    assert_eq!(status, 200);
+    assert!(
+        head.to_lowercase()
+            .contains("content-type: application/json"),
+        "{head}"
+    );
+    // As on the published site: no draft, no note under embargo.
+    assert_eq!(meta(&body)["pages"], 4);
+    assert_eq!(server.get("/en/search/words-99.json").0, 404);
+
+    // A new briefing is in the index the search page fetches after the reload.
+    write(
+        site.path(),
+        "content/briefings/quokkas.en.md",
+        "---\ntitle: Quokkas visit\ndate: 2016-06-01\n---\n\nA note about quokkas.\n",
+    );
+    events.wait_for("event: reload");
+    let (_, body) = server.get_until("/en/search/meta.json", |b| b.contains("\"pages\":5"));
+    assert_eq!(meta(&body)["pages"], 5);
+}
