@@ -8,8 +8,9 @@
 //! the title counts five times); the search page ranks with BM25.
 //!
 //! The files, for a language with `N` indexed briefings:
-//! - `meta.json`: `{version, pages, buckets, chunk, lengths}`; `lengths` holds the weighted
-//!   word count of each briefing, by id.
+//! - `meta.json`: `{version, language, stamp, pages, buckets, chunk, lengths}`; `lengths`
+//!   holds the weighted word count of each briefing, by id; `stamp` is a hash of the other
+//!   files, added to their addresses (`words-3.json?v=<stamp>`).
 //! - `words-<b>.json` for `b < buckets`: the groups with a word in bucket `b` (see [`bucket`]),
 //!   each `[[word, …], [id, count, id, count, …], stem]` (the stem empty in a language
 //!   without a stemmer, and for Chinese).
@@ -120,6 +121,9 @@ struct Entry<'a>(&'a [String], &'a [u32], &'a str);
 struct Meta<'a> {
     version: u32,
     language: &'a str,
+    /// A hash of the other files, which `search.js` adds to their addresses so that a browser
+    /// never mixes files of two builds from its cache.
+    stamp: String,
     pages: usize,
     buckets: usize,
     chunk: usize,
@@ -221,17 +225,6 @@ fn language_index(site: &Site, lang: &str) -> Result<(Vec<OutputFile>, usize), D
 
     let dir = index_path(lang);
     let mut files = Vec::with_capacity(buckets + notes.len() / CHUNK + 2);
-    files.push(json(
-        format!("{dir}meta.json"),
-        &Meta {
-            version: INDEX_VERSION,
-            language: lang,
-            pages: notes.len(),
-            buckets,
-            chunk: CHUNK,
-            lengths,
-        },
-    )?);
     for (b, entries) in contents.iter().enumerate() {
         files.push(json(format!("{dir}words-{b}.json"), entries)?);
     }
@@ -239,6 +232,28 @@ fn language_index(site: &Site, lang: &str) -> Result<(Vec<OutputFile>, usize), D
         let records: Vec<PageRecord> = chunk.iter().map(|&i| record(site, i)).collect();
         files.push(json(format!("{dir}pages-{k}.json"), &records)?);
     }
+    let stamp = {
+        use std::hash::{DefaultHasher, Hasher};
+        let mut h = DefaultHasher::new();
+        for f in &files {
+            if let Body::Bytes(bytes) = &f.body {
+                h.write(bytes);
+            }
+        }
+        format!("{:016x}", h.finish())
+    };
+    files.push(json(
+        format!("{dir}meta.json"),
+        &Meta {
+            version: INDEX_VERSION,
+            language: lang,
+            stamp,
+            pages: notes.len(),
+            buckets,
+            chunk: CHUNK,
+            lengths,
+        },
+    )?);
     Ok((files, notes.len()))
 }
 

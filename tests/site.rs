@@ -630,6 +630,11 @@ fn search_writes_an_index_per_language_and_a_search_page() {
     let (meta, en) = search_index(site.path(), "en");
     assert_eq!(meta["pages"], 4);
     assert_eq!(meta["language"], "en");
+    let stamp = meta["stamp"].as_str().unwrap();
+    assert!(
+        stamp.len() == 16 && stamp.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{stamp}"
+    );
     let titles = |words: &std::collections::BTreeMap<String, (String, Vec<String>)>, w: &str| {
         words.get(w).map(|(_, t)| t.clone()).unwrap_or_default()
     };

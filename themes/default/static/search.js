@@ -26,10 +26,16 @@
     return text;
   }
 
+  // Files other than meta.json are asked for with the stamp of the build that wrote it, so a
+  // cache never hands over a file of another build.
   var files = {};
+  var stamp = "";
   function load(name) {
     if (!files[name]) {
-      files[name] = fetch(base + name).then(function (response) {
+      var url = base + name + (stamp ? "?v=" + encodeURIComponent(stamp) : "");
+      // meta.json is always checked with the server: it names the build.
+      var options = stamp ? {} : { cache: "no-cache" };
+      files[name] = fetch(url, options).then(function (response) {
         if (!response.ok) throw new Error(name + ": " + response.status);
         return response.json();
       });
@@ -40,6 +46,7 @@
 
   var meta = load("meta.json").then(function (m) {
     if (m.version !== VERSION) throw new Error("index version " + m.version);
+    stamp = m.stamp;
     var total = 0;
     m.lengths.forEach(function (n) { total += n; });
     m.average = m.pages ? total / m.pages : 1;
