@@ -144,7 +144,8 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
     // Rendered in slices written as they come, so the whole site is never held in memory. The
     // search index is built from the site model alongside, on the cores rendering leaves idle
     // while a slice is written.
-    let mut staging = output::Staging::create(&output)?;
+    let staging = output::Staging::create(&output)?;
+    let write = |files: &[render::OutputFile]| staging.write(files);
     let (rendering, index) = rayon::join(
         || {
             let mut errors = Vec::new();
@@ -166,23 +167,20 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
             }
             errors
         },
-        || site.config.search.then(|| search::index(&site)),
+        || site.config.search.then(|| search::index(&site, &write)),
     );
     errors.extend(rendering);
     let mut search_files = 0;
     let search = match index {
-        Some(Ok(indexed)) if errors.is_empty() => {
-            if let Err(e) = staging.write(&indexed.files) {
-                errors.push(e);
-            }
-            search_files = indexed.files.len();
+        Some(Ok(indexed)) => {
+            search_files = indexed.files;
             Some(indexed.report)
         }
         Some(Err(e)) => {
             errors.push(e);
             None
         }
-        _ => None,
+        None => None,
     };
     if errors.is_empty()
         && let Err(e) = staging.write(&copies)

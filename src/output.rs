@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::fs;
 use std::io::{self, Read};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Mutex;
 
 use rayon::prelude::*;
 
@@ -124,6 +125,9 @@ pub struct Staging {
     paths: HashSet<String>,
     /// The files written into the staging folder because the output lacks them or differs.
     changed: Vec<String>,
+    /// What [`Staging::write`] calls (from any thread) recorded: every path, and the changed
+    /// ones; `paths` and `changed` are made of them when the build commits.
+    written: Mutex<(Vec<String>, Vec<String>)>,
 }
 
 impl Staging {
@@ -162,6 +166,7 @@ impl Staging {
             others,
             paths: HashSet::new(),
             changed: Vec::new(),
+            written: Mutex::new((Vec::new(), Vec::new())),
         };
         if let Err(e) = fs::write(s.staging.join(MARKER), MARKER_TEXT) {
             s.abort();
@@ -171,7 +176,7 @@ impl Staging {
     }
 
     /// Writes some files of the new site (those the output folder does not already hold).
-    pub fn write(&mut self, files: &[OutputFile]) -> Result<(), Diagnostic> {
+    pub fn write(&self, files: &[OutputFile]) -> Result<(), Diagnostic> {
         for f in files {
             let safe = Path::new(&f.path)
                 .components()
@@ -194,8 +199,9 @@ impl Staging {
             files.iter().collect()
         };
         fill(&self.staging, &changed)?;
-        self.paths.extend(files.iter().map(|f| f.path.clone()));
-        self.changed.extend(changed.iter().map(|f| f.path.clone()));
+        let mut written = self.written.lock().unwrap_or_else(|e| e.into_inner());
+        written.0.extend(files.iter().map(|f| f.path.clone()));
+        written.1.extend(changed.iter().map(|f| f.path.clone()));
         Ok(())
     }
 
@@ -205,7 +211,11 @@ impl Staging {
     }
 
     /// Puts the new site in place of the old one.
-    pub fn commit(self) -> Result<(), Diagnostic> {
+    pub fn commit(mut self) -> Result<(), Diagnostic> {
+        let (paths, changed) =
+            std::mem::take(self.written.get_mut().unwrap_or_else(|e| e.into_inner()));
+        self.paths = paths.into_iter().collect();
+        self.changed = changed;
         if !self.update {
             if self.output.exists() {
                 // An empty folder: it makes way for the staging folder.

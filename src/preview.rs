@@ -97,17 +97,21 @@ impl Preview {
         if !site.config.search || !is_index {
             return None;
         }
-        let files = loaded
-            .search
-            .get_or_init(|| match crate::search::index(site) {
-                Ok(indexed) => indexed
-                    .files
-                    .into_iter()
-                    .map(|f| (f.path, Arc::new(f.body)))
-                    .collect(),
+        let files = loaded.search.get_or_init(|| {
+            let files = std::sync::Mutex::new(HashMap::new());
+            let keep = |batch: &[OutputFile]| {
+                let mut files = files.lock().unwrap_or_else(|e| e.into_inner());
+                for f in batch {
+                    files.insert(f.path.clone(), Arc::new(f.body.clone()));
+                }
+                Ok(())
+            };
+            match crate::search::index(site, &keep) {
+                Ok(_) => files.into_inner().unwrap_or_else(|e| e.into_inner()),
                 // The search page says the index could not be loaded; the build names the error.
                 Err(_) => HashMap::new(),
-            });
+            }
+        });
         files.get(path).cloned()
     }
 

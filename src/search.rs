@@ -71,30 +71,88 @@ pub fn index_path(lang: &str) -> String {
     format!("{lang}/search/")
 }
 
-/// The index's files, and what building it took.
+/// What building the index made.
 pub struct Indexed {
-    pub files: Vec<OutputFile>,
+    /// How many files it handed to the writer.
+    pub files: usize,
     pub report: SearchReport,
 }
 
-/// Builds the index of every language from the site's notes and their rendered bodies.
-pub fn index(site: &Site) -> Result<Indexed, Diagnostic> {
+/// Where the index's files go, a few megabytes at a time, from any thread.
+pub type Writer<'a> = dyn Fn(&[OutputFile]) -> Result<(), Diagnostic> + Sync + 'a;
+
+/// About how many bytes of files are handed to the writer at once.
+const WRITE_BYTES: usize = 4 << 20;
+
+/// Builds the index of every language from the site's notes and their rendered bodies, and
+/// hands its files to `write` as they are made, so they are never all held at once.
+pub fn index(site: &Site, write: &Writer) -> Result<Indexed, Diagnostic> {
     let started = Instant::now();
-    let languages: Vec<(Vec<OutputFile>, usize)> = site
+    let languages: Vec<(usize, usize)> = site
         .config
         .languages
         .par_iter()
-        .map(|l| language_index(site, &l.code))
+        .map(|l| language_index(site, &l.code, write))
         .collect::<Result<_, _>>()?;
-    let pages = languages.iter().map(|(_, n)| n).sum();
-    let files = languages.into_iter().flat_map(|(f, _)| f).collect();
     Ok(Indexed {
-        files,
+        files: languages.iter().map(|(f, _)| f).sum(),
         report: SearchReport {
             took: started.elapsed(),
-            pages,
+            pages: languages.iter().map(|(_, n)| n).sum(),
         },
     })
+}
+
+/// Files on their way to the writer: handed over once they add up to [`WRITE_BYTES`], and
+/// hashed as they come for the stamp of `meta.json`.
+struct Outbox<'a> {
+    write: &'a Writer<'a>,
+    files: Vec<OutputFile>,
+    bytes: usize,
+    count: usize,
+    hash: std::hash::DefaultHasher,
+}
+
+impl<'a> Outbox<'a> {
+    fn new(write: &'a Writer<'a>) -> Self {
+        Outbox {
+            write,
+            files: Vec::new(),
+            bytes: 0,
+            count: 0,
+            hash: Default::default(),
+        }
+    }
+
+    fn push(&mut self, path: String, value: &impl Serialize) -> Result<(), Diagnostic> {
+        use std::hash::Hasher;
+        let bytes = serde_json::to_vec(value).map_err(fail)?;
+        self.hash.write(&bytes);
+        self.bytes += bytes.len();
+        self.files.push(OutputFile {
+            path,
+            body: Body::Bytes(bytes),
+            from: None,
+        });
+        if self.bytes >= WRITE_BYTES {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), Diagnostic> {
+        (self.write)(&self.files)?;
+        self.count += self.files.len();
+        self.files.clear();
+        self.bytes = 0;
+        Ok(())
+    }
+
+    /// A hash of every file pushed so far.
+    fn stamp(&self) -> String {
+        use std::hash::Hasher;
+        format!("{:016x}", self.hash.finish())
+    }
 }
 
 /// What one briefing adds to the index: its words with their weighted counts, and the sum of
@@ -139,8 +197,8 @@ struct PageRecord {
     text: String,
 }
 
-/// The index files of language `lang`, and how many briefings they hold.
-fn language_index(site: &Site, lang: &str) -> Result<(Vec<OutputFile>, usize), Diagnostic> {
+/// Writes the index files of language `lang`; says how many files and briefings they hold.
+fn language_index(site: &Site, lang: &str, write: &Writer) -> Result<(usize, usize), Diagnostic> {
     let mut notes: Vec<usize> = (0..site.notes.len())
         .filter(|&i| site.notes[i].lang == lang && indexed(site, i))
         .collect();
@@ -224,25 +282,18 @@ fn language_index(site: &Site, lang: &str) -> Result<(Vec<OutputFile>, usize), D
     }
 
     let dir = index_path(lang);
-    let mut files = Vec::with_capacity(buckets + notes.len() / CHUNK + 2);
+    let mut out = Outbox::new(write);
     for (b, entries) in contents.iter().enumerate() {
-        files.push(json(format!("{dir}words-{b}.json"), entries)?);
+        out.push(format!("{dir}words-{b}.json"), entries)?;
     }
+    drop(contents);
+    drop(groups);
     for (k, chunk) in notes.chunks(CHUNK).enumerate() {
         let records: Vec<PageRecord> = chunk.iter().map(|&i| record(site, i)).collect();
-        files.push(json(format!("{dir}pages-{k}.json"), &records)?);
+        out.push(format!("{dir}pages-{k}.json"), &records)?;
     }
-    let stamp = {
-        use std::hash::{DefaultHasher, Hasher};
-        let mut h = DefaultHasher::new();
-        for f in &files {
-            if let Body::Bytes(bytes) = &f.body {
-                h.write(bytes);
-            }
-        }
-        format!("{:016x}", h.finish())
-    };
-    files.push(json(
+    let stamp = out.stamp();
+    out.push(
         format!("{dir}meta.json"),
         &Meta {
             version: INDEX_VERSION,
@@ -253,17 +304,9 @@ fn language_index(site: &Site, lang: &str) -> Result<(Vec<OutputFile>, usize), D
             chunk: CHUNK,
             lengths,
         },
-    )?);
-    Ok((files, notes.len()))
-}
-
-/// An output file of `value` in JSON.
-fn json(path: String, value: &impl Serialize) -> Result<OutputFile, Diagnostic> {
-    Ok(OutputFile {
-        path,
-        body: Body::Bytes(serde_json::to_vec(value).map_err(fail)?),
-        from: None,
-    })
+    )?;
+    out.flush()?;
+    Ok((out.count, notes.len()))
 }
 
 /// The words of briefing `i`, each field weighted.
