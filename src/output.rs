@@ -121,13 +121,16 @@ pub struct Staging {
     existing: HashSet<String>,
     /// Anything else in it that is not a folder (symbolic links): removed at the end.
     others: Vec<String>,
+    /// What [`Staging::write`] has written so far; it may be called from several threads.
+    written: Mutex<Written>,
+}
+
+#[derive(Default)]
+struct Written {
     /// Every file of the new site.
     paths: HashSet<String>,
     /// The files written into the staging folder because the output lacks them or differs.
     changed: Vec<String>,
-    /// What [`Staging::write`] calls (from any thread) recorded: every path, and the changed
-    /// ones; `paths` and `changed` are made of them when the build commits.
-    written: Mutex<(Vec<String>, Vec<String>)>,
 }
 
 impl Staging {
@@ -164,9 +167,7 @@ impl Staging {
             update,
             existing,
             others,
-            paths: HashSet::new(),
-            changed: Vec::new(),
-            written: Mutex::new((Vec::new(), Vec::new())),
+            written: Mutex::default(),
         };
         if let Err(e) = fs::write(s.staging.join(MARKER), MARKER_TEXT) {
             s.abort();
@@ -200,8 +201,10 @@ impl Staging {
         };
         fill(&self.staging, &changed)?;
         let mut written = self.written.lock().unwrap_or_else(|e| e.into_inner());
-        written.0.extend(files.iter().map(|f| f.path.clone()));
-        written.1.extend(changed.iter().map(|f| f.path.clone()));
+        written.paths.extend(files.iter().map(|f| f.path.clone()));
+        written
+            .changed
+            .extend(changed.iter().map(|f| f.path.clone()));
         Ok(())
     }
 
@@ -212,10 +215,7 @@ impl Staging {
 
     /// Puts the new site in place of the old one.
     pub fn commit(mut self) -> Result<(), Diagnostic> {
-        let (paths, changed) =
-            std::mem::take(self.written.get_mut().unwrap_or_else(|e| e.into_inner()));
-        self.paths = paths.into_iter().collect();
-        self.changed = changed;
+        let written = std::mem::take(self.written.get_mut().unwrap_or_else(|e| e.into_inner()));
         if !self.update {
             if self.output.exists() {
                 // An empty folder: it makes way for the staging folder.
@@ -229,23 +229,23 @@ impl Staging {
         let stale: Vec<PathBuf> = self
             .existing
             .iter()
-            .filter(|p| !self.paths.contains(*p))
+            .filter(|p| !written.paths.contains(*p))
             .chain(&self.others)
             .map(PathBuf::from)
             .collect();
-        if self.movable_in_place() {
-            self.update_in_place(&stale)
+        if self.movable_in_place(&written.changed) {
+            self.update_in_place(&written.changed, &stale)
         } else {
-            self.swap()
+            self.swap(written)
         }
     }
 
     /// Whether every changed file can be renamed into the output folder: each folder on its
     /// way is a real folder (not a file or a symbolic link) or not there yet, and the file's
     /// own place is not a folder.
-    fn movable_in_place(&self) -> bool {
+    fn movable_in_place(&self, changed: &[String]) -> bool {
         let mut seen: HashSet<&str> = HashSet::new();
-        for path in &self.changed {
+        for path in changed {
             if fs::symlink_metadata(self.output.join(path)).is_ok_and(|m| m.is_dir()) {
                 return false;
             }
@@ -265,14 +265,14 @@ impl Staging {
     }
 
     /// Moves the changed files into the output folder and removes the files no longer built.
-    fn update_in_place(self, stale: &[PathBuf]) -> Result<(), Diagnostic> {
+    fn update_in_place(self, changed: &[String], stale: &[PathBuf]) -> Result<(), Diagnostic> {
         let moved = (|| -> Result<(), Diagnostic> {
-            create_parents(&self.output, self.changed.iter().map(String::as_str))?;
+            create_parents(&self.output, changed.iter().map(String::as_str))?;
             if !self.output.join(MARKER).is_file() {
                 fs::write(self.output.join(MARKER), MARKER_TEXT)
                     .map_err(|e| fail("write to", &self.output, e))?;
             }
-            self.changed.par_iter().try_for_each(|p| {
+            changed.par_iter().try_for_each(|p| {
                 let target = self.output.join(p);
                 fs::rename(self.staging.join(p), &target)
                     .map_err(|e| fail("move into place", &target, e))
@@ -298,15 +298,14 @@ impl Staging {
     /// The careful way, for outputs whose shape changed (a folder where a file now goes, or a
     /// symbolic link): the files that did not change are linked (or copied) into the staging
     /// folder, which then replaces the output folder whole.
-    fn swap(self) -> Result<(), Diagnostic> {
+    fn swap(self, written: Written) -> Result<(), Diagnostic> {
         let Staging {
             staging,
             output,
             old,
-            paths,
-            changed,
             ..
         } = self;
+        let Written { paths, changed } = written;
         let changed: HashSet<String> = changed.into_iter().collect();
         let same: Vec<&String> = paths.iter().filter(|p| !changed.contains(*p)).collect();
         if let Err(e) = create_parents(&staging, same.iter().map(|p| p.as_str())) {
