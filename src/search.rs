@@ -197,6 +197,53 @@ struct PageRecord {
     text: String,
 }
 
+/// The groups of a language's index, as the words of its briefings join them.
+struct Grouping {
+    stemmer: Option<Stemmer>,
+    groups: Vec<Group>,
+    by_word: HashMap<String, usize>,
+    by_stem: HashMap<String, usize>,
+}
+
+impl Grouping {
+    /// Counts `count` for `word` in briefing `id`; ids come in increasing order.
+    fn add(&mut self, word: String, id: u32, count: u32) {
+        let g = self.group_of(word);
+        let postings = &mut self.groups[g].postings;
+        match postings.len() {
+            n if n >= 2 && postings[n - 2] == id => postings[n - 1] += count,
+            _ => postings.extend([id, count]),
+        }
+    }
+
+    /// The group of `word`: a new one when it is the first word of its stem.
+    fn group_of(&mut self, word: String) -> usize {
+        if let Some(&g) = self.by_word.get(&word) {
+            return g;
+        }
+        let stem = match &self.stemmer {
+            Some(s) if !is_cjk_word(&word) => s.stem(&word).into_owned(),
+            _ => String::new(),
+        };
+        let key = if stem.is_empty() { &word } else { &stem };
+        let g = match self.by_stem.get(key) {
+            Some(&g) => g,
+            None => {
+                self.by_stem.insert(key.clone(), self.groups.len());
+                self.groups.push(Group {
+                    words: Vec::new(),
+                    stem,
+                    postings: Vec::new(),
+                });
+                self.groups.len() - 1
+            }
+        };
+        self.groups[g].words.push(word.clone());
+        self.by_word.insert(word, g);
+        g
+    }
+}
+
 /// Writes the index files of language `lang`; says how many files and briefings they hold.
 fn language_index(site: &Site, lang: &str, write: &Writer) -> Result<(usize, usize), Diagnostic> {
     let mut notes: Vec<usize> = (0..site.notes.len())
@@ -206,10 +253,12 @@ fn language_index(site: &Site, lang: &str, write: &Writer) -> Result<(usize, usi
         let (x, y) = (&site.notes[a], &site.notes[b]);
         (x.date.timestamp, x.path()).cmp(&(y.date.timestamp, y.path()))
     });
-    let stemmer = stemmer(lang);
-    let mut groups: Vec<Group> = Vec::new();
-    let mut by_word: HashMap<String, usize> = HashMap::new();
-    let mut by_stem: HashMap<String, usize> = HashMap::new();
+    let mut grouping = Grouping {
+        stemmer: stemmer(lang),
+        groups: Vec::new(),
+        by_word: HashMap::new(),
+        by_stem: HashMap::new(),
+    };
     let mut lengths: Vec<u32> = Vec::with_capacity(notes.len());
     // Read in batches, so that only a batch's words are held apart from the groups.
     for batch in notes.chunks(BATCH) {
@@ -218,41 +267,12 @@ fn language_index(site: &Site, lang: &str, write: &Writer) -> Result<(usize, usi
             let id = lengths.len() as u32;
             lengths.push(d.length);
             for (word, count) in d.words {
-                let g = match by_word.get(&word) {
-                    Some(&g) => g,
-                    None => {
-                        let stem = match &stemmer {
-                            Some(s) if !is_cjk_word(&word) => s.stem(&word).into_owned(),
-                            _ => String::new(),
-                        };
-                        let key = if stem.is_empty() { &word } else { &stem };
-                        let g = match by_stem.get(key) {
-                            Some(&g) => g,
-                            None => {
-                                by_stem.insert(key.clone(), groups.len());
-                                groups.push(Group {
-                                    words: Vec::new(),
-                                    stem,
-                                    postings: Vec::new(),
-                                });
-                                groups.len() - 1
-                            }
-                        };
-                        groups[g].words.push(word.clone());
-                        by_word.insert(word, g);
-                        g
-                    }
-                };
-                let postings = &mut groups[g].postings;
-                match postings.len() {
-                    n if n >= 2 && postings[n - 2] == id => postings[n - 1] += count,
-                    _ => postings.extend([id, count]),
-                }
+                grouping.add(word, id, count);
             }
         }
     }
-    drop(by_word);
-    drop(by_stem);
+    let mut groups = std::mem::take(&mut grouping.groups);
+    drop(grouping);
 
     let size: usize = groups
         .iter()
