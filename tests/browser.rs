@@ -86,6 +86,16 @@ impl Browser {
             .unwrap();
     }
 
+    async fn click(&self, css: &str) {
+        self.client()
+            .find(Locator::Css(css))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+
     async fn text(&self, css: &str) -> String {
         self.client()
             .find(Locator::Css(css))
@@ -200,12 +210,7 @@ async fn the_language_switcher_leads_to_the_translation_and_back() {
         .open(server.port, "/en/briefings/visa-facilitation/")
         .await;
     let english_title = browser.text("h1").await;
-    c.find(Locator::Css(".switcher a[lang=zh-Hans]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click(".switcher a[lang=zh-Hans]").await;
     browser
         .until(
             "the Chinese page",
@@ -218,12 +223,7 @@ async fn the_language_switcher_leads_to_the_translation_and_back() {
         .unwrap();
     assert_eq!(lang, json!("zh-Hans"));
     assert_ne!(browser.text("h1").await, english_title);
-    c.find(Locator::Css(".switcher a[lang=en]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click(".switcher a[lang=en]").await;
     browser
         .until(
             "the English page",
@@ -542,14 +542,7 @@ async fn search_finds_briefings_in_chinese_and_english_but_nothing_under_embargo
     let status = browser.text(".search-status").await;
     assert!(status.starts_with("23 briefings match"), "{status}");
     for shown in [20, 23] {
-        browser
-            .client()
-            .find(Locator::Css(".search-more"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        browser.click(".search-more").await;
         browser
             .until(
                 "more results",
