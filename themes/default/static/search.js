@@ -76,7 +76,7 @@
     var run = "";
     var cjk = false;
     function flush() {
-      if (run) out.push({ text: cjk ? run : run.replace(/'+$/, ""), cjk: cjk });
+      if (run) out.push({ text: run, cjk: cjk });
       run = "";
       cjk = false;
     }
@@ -96,7 +96,7 @@
       }
     }
     flush();
-    return out.filter(function (w) { return w.text; });
+    return out;
   }
 
   // src/search.rs `bucket`.
