@@ -4,9 +4,11 @@ use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 use jiff::tz::TimeZone;
+use percent_encoding::{AsciiSet, CONTROLS, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 
 use crate::error::{Diagnostic, Diagnostics, read_text};
+use crate::safety::{UrlUse, check_url};
 use crate::yaml;
 
 /// The name of the settings file at the site root.
@@ -268,6 +270,14 @@ impl Config {
         }
         for (section, map) in [("projects", &projects), ("funders", &funders)] {
             for (key, e) in map.iter() {
+                if let Some(Err(message)) = e.url.as_deref().map(|u| check_url(u, UrlUse::Link)) {
+                    errors.push(at_key(
+                        &[section, key, "url"],
+                        format!("the url of `{key}`: {message}"),
+                        "write the address of its web site, e.g. https://example.org/project"
+                            .into(),
+                    ));
+                }
                 if !e.names.contains_key(&default_language) {
                     errors.push(at_key(
                         &[section, key, "name"],
@@ -346,15 +356,21 @@ impl Config {
 
 /// Percent-encodes what cannot stand in a URL path as it is: bytes outside printable ASCII.
 pub fn encode_path(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for b in path.bytes() {
-        if b.is_ascii_graphic() {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    const UNPRINTABLE: &AsciiSet = &CONTROLS.add(b' ');
+    utf8_percent_encode(path, UNPRINTABLE).to_string()
+}
+
+/// A file beside a page as a relative link that no browser reads as a scheme, a query or a
+/// fragment: `./photos/javascript%3Aa.pdf`. Only letters, digits, `-._~` and `/` stay as
+/// they are.
+pub fn file_link(rel: &str) -> String {
+    const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~')
+        .remove(b'/');
+    format!("./{}", utf8_percent_encode(rel, PATH_SEGMENT))
 }
 
 /// Splits `https://host/press/` into (`https://host/press`, `/press`); None if not absolute http(s).

@@ -11,7 +11,8 @@ use walkdir::WalkDir;
 
 use crate::config::{Config, Entity};
 use crate::dates::{When, parse_when};
-use crate::error::{Diagnostic, display_path, read_text};
+use crate::error::{Diagnostic, display_path, line_col, read_text};
+use crate::safety::{self, UrlUse};
 use crate::yaml;
 
 /// The folder of the notes, under the site root.
@@ -278,6 +279,12 @@ pub fn load_reusing(config: &Config, unchanged: &HashMap<&str, &Note>) -> Conten
         }
     }
 
+    errors.extend(
+        others
+            .par_iter()
+            .filter_map(|(source, rel, _)| check_file(config, source, rel))
+            .collect::<Vec<_>>(),
+    );
     let mut loose_assets = Vec::new();
     for (source, rel, size) in others {
         let bundle = bundles
@@ -354,6 +361,36 @@ pub fn reparse(
         diagnostics: errors,
         failed,
     })
+}
+
+/// Why a file of content/ cannot be published as it is: a page a browser would run scripts
+/// from (unless the site allows raw HTML), or an SVG image with a script or a reference to
+/// another site.
+fn check_file(config: &Config, source: &Path, rel: &str) -> Option<Diagnostic> {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    if safety::is_active_file(name) && config.raw_html != crate::config::RawHtml::Allow {
+        return Some(
+            Diagnostic::error("a web page or XML file cannot be published from content/: it could run a script on the site")
+                .file(shown(config, source))
+                .help("publish it as a PDF, or as a note (a .md file); a site whose authors are all trusted may allow such files with `markdown: { raw_html: allow }` in site.yaml"),
+        );
+    }
+    if !name.to_ascii_lowercase().ends_with(".svg") {
+        return None;
+    }
+    let shown_path = shown(config, source);
+    let text = match read_text(source, &shown_path) {
+        Ok(t) => t,
+        Err(d) => return Some(d),
+    };
+    let (why, offset) = safety::check_svg(&text).err()?;
+    let (line, column) = line_col(&text, offset.min(text.len()));
+    Some(
+        Diagnostic::error(format!("this SVG image cannot be published: {why}"))
+            .file(shown_path)
+            .at(&text, line, column, 1)
+            .help("export the image again as a plain SVG without scripts, links or interactivity (in Inkscape: Save As, Optimized SVG), or as a PNG"),
+    )
 }
 
 /// Hidden files, editor backups and temporary files are never content.
@@ -573,6 +610,18 @@ pub fn parse_note_text(config: &Config, path: &Path, rel: &str, text: String) ->
         ]
     })?;
     let raw: RawFront = yaml::parse(front, &text, first_line, &shown_path).map_err(|d| vec![d])?;
+    if let Some((offset, c)) = safety::forbidden_char(&text[body_start..]) {
+        let (line, column) = line_col(&text, body_start + offset);
+        return Err(vec![
+            Diagnostic::error(format!(
+                "the text holds an invisible control character, {}",
+                safety::describe_char(c)
+            ))
+            .file(&shown_path)
+            .at(&text, line, column, 1)
+            .help(safety::CHAR_HELP),
+        ]);
+    }
 
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
@@ -867,7 +916,11 @@ fn entity(
                             }
                         }
                     }
-                    (Some("url"), Value::String(u)) => url = Some(u.clone()),
+                    (Some("url"), Value::String(u)) => {
+                        safety::check_url(u, UrlUse::Link)
+                            .map_err(|m| format!("{m}: {}", safety::URL_HELP))?;
+                        url = Some(u.clone())
+                    }
                     (Some(other), _) => {
                         return Err(format!("unknown key `{other}` here: {}", shape()));
                     }

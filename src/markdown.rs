@@ -8,6 +8,7 @@ use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, 
 use pulldown_cmark_escape::{escape_href, escape_html};
 
 use crate::config::RawHtml;
+use crate::safety::{self, UrlUse};
 
 /// A note's body as HTML, and as plain text: whole (for the search index), and its first
 /// paragraph.
@@ -52,7 +53,6 @@ where
     F: FnMut(&str) -> Result<Target, (String, String)>,
 {
     let mut images_without_alt = Vec::new();
-    let mut has_raw_html = false;
     // An open image: its index in `events`, its file, and where it starts in the body.
     let mut image: Option<(usize, Option<PathBuf>, usize)> = None;
     let mut errors = Vec::new();
@@ -73,7 +73,14 @@ where
                 id,
             }) => Event::Start(Tag::Link {
                 link_type,
-                dest_url: rewrite(dest_url, range.start, &mut resolve, &mut errors).0,
+                dest_url: rewrite(
+                    dest_url,
+                    UrlUse::Link,
+                    range.start,
+                    &mut resolve,
+                    &mut errors,
+                )
+                .0,
                 title,
                 id,
             }),
@@ -83,7 +90,13 @@ where
                 title,
                 id,
             }) => {
-                let (dest_url, file) = rewrite(dest_url, range.start, &mut resolve, &mut errors);
+                let (dest_url, file) = rewrite(
+                    dest_url,
+                    UrlUse::Image,
+                    range.start,
+                    &mut resolve,
+                    &mut errors,
+                );
                 image = Some((events.len(), file, range.start));
                 Event::Start(Tag::Image {
                     link_type,
@@ -92,10 +105,18 @@ where
                     id,
                 })
             }
-            event @ (Event::Html(_) | Event::InlineHtml(_)) => {
-                has_raw_html = true;
-                event
-            }
+            // Only an id and classes come from Markdown: `{onclick=…}` after a heading is dropped.
+            Event::Start(Tag::Heading {
+                level,
+                id,
+                classes,
+                attrs: _,
+            }) => Event::Start(Tag::Heading {
+                level,
+                id,
+                classes,
+                attrs: Vec::new(),
+            }),
             other => other,
         };
 
@@ -168,7 +189,7 @@ where
     }
     let mut out = String::with_capacity(body.len() * 3 / 2);
     html::push_html(&mut out, events.into_iter());
-    if has_raw_html && raw_html == RawHtml::Sanitize {
+    if raw_html == RawHtml::Sanitize {
         out = sanitizer().clean(&out).to_string();
     }
     Ok(Rendered {
@@ -219,14 +240,25 @@ fn image_tag(events: &[Event], file: Option<&PathBuf>) -> (String, bool) {
     (out, alt.trim().is_empty())
 }
 
-/// The sanitiser for notes with raw HTML: what Markdown itself produces is kept (heading ids,
-/// footnotes, image sizes, table alignment); scripts, event handlers, `javascript:` URLs,
-/// iframes, forms and styles are removed.
+/// The sanitiser every note's HTML passes through: what Markdown itself produces is kept
+/// (heading ids, footnotes, image sizes, table alignment); scripts, event handlers, iframes,
+/// forms and styles are removed, and every URL passes [`safety::check_url`].
 fn sanitizer() -> &'static ammonia::Builder<'static> {
     static SANITIZER: std::sync::LazyLock<ammonia::Builder<'static>> =
         std::sync::LazyLock::new(|| {
             let mut b = ammonia::Builder::default();
-            b.link_rel(None)
+            b.url_schemes(["http", "https", "mailto", "tel", "data"].into())
+                .attribute_filter(|element, attribute, value| {
+                    let usage = match (element, attribute) {
+                        ("img", "src") => UrlUse::Image,
+                        (_, "href" | "src" | "cite" | "action" | "formaction" | "poster") => {
+                            UrlUse::Link
+                        }
+                        _ => return Some(value.into()),
+                    };
+                    safety::check_url(value, usage).ok().map(|()| value.into())
+                })
+                .link_rel(None)
                 .add_generic_attributes(["id", "class"])
                 .add_tag_attributes("img", ["width", "height", "loading"])
                 .add_tag_attributes("th", ["style"])
@@ -244,8 +276,11 @@ enum Summary {
     Done,
 }
 
+/// Where a link or image leads: the resolver's URL, or the one written when its scheme is
+/// allowed (see [`safety::check_url`]).
 fn rewrite<'a, F>(
     dest: CowStr<'a>,
+    usage: UrlUse,
     offset: usize,
     resolve: &mut F,
     errors: &mut Vec<LinkError>,
@@ -253,6 +288,14 @@ fn rewrite<'a, F>(
 where
     F: FnMut(&str) -> Result<Target, (String, String)>,
 {
+    if let Err(message) = safety::check_url(&dest, usage) {
+        errors.push(LinkError {
+            offset,
+            message: format!("{message}: `{}`", safety::shorten(&dest, 60)),
+            help: safety::URL_HELP.to_string(),
+        });
+        return (CowStr::from(""), None);
+    }
     match resolve(&dest) {
         Ok(Target {
             url: Some(url),

@@ -791,7 +791,7 @@ impl<'a> Renderer<'a> {
                 .iter()
                 .map(|a| DownloadView {
                     name: a.rel.rsplit('/').next().unwrap_or(&a.rel),
-                    link: crate::config::encode_path(&a.rel),
+                    link: crate::config::file_link(&a.rel),
                     kind: a
                         .rel
                         .rsplit_once('.')

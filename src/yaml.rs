@@ -3,7 +3,8 @@
 use serde::de::DeserializeOwned;
 use std::path::Path;
 
-use crate::error::Diagnostic;
+use crate::error::{Diagnostic, line_col};
+use crate::safety;
 
 /// Parses `yaml`, which starts at line `first_line` of `source` (the whole file), into `T`.
 /// Errors name the line and column in the file, not in the block.
@@ -25,7 +26,82 @@ pub fn parse<T: DeserializeOwned>(
             .at(source, first_line + n, column, 1)
             .help("YAML indents with spaces only: replace the tab with spaces"));
     }
-    serde_yaml::from_str(yaml).map_err(|e| from_error(&e, source, first_line, shown))
+    if let Some((offset, c)) = safety::forbidden_char(yaml) {
+        let (line, column) = line_col(yaml, offset);
+        return Err(Diagnostic::error(format!(
+            "{}holds an invisible control character, {}",
+            key_of_line(yaml, line).map_or(String::new(), |k| format!("the value of `{k}` ")),
+            safety::describe_char(c)
+        ))
+        .file(shown)
+        .at(source, first_line + line - 1, column, 1)
+        .help(safety::CHAR_HELP));
+    }
+    let value: T =
+        serde_yaml::from_str(yaml).map_err(|e| from_error(&e, source, first_line, shown))?;
+    // An escape in a quoted value ("\v", "\0") can still make a control character.
+    if yaml.contains('\\')
+        && let Ok(tree) = serde_yaml::from_str::<serde_yaml::Value>(yaml)
+        && let Some((path, c)) = forbidden_in(&tree, &mut Vec::new())
+    {
+        let keys: Vec<&str> = path.iter().map(String::as_str).collect();
+        let d = Diagnostic::error(format!(
+            "the value of `{}` holds an invisible control character, {}, written as an escape",
+            keys.join("."),
+            safety::describe_char(c)
+        ))
+        .file(shown)
+        .help("remove the escape (a backslash and the letters after it) from the quoted value");
+        return Err(match key_location(yaml, &keys) {
+            Some((line, column)) => d.at(
+                source,
+                first_line + line - 1,
+                column,
+                keys.last().map_or(1, |k| k.len()),
+            ),
+            None => d.at_line(first_line),
+        });
+    }
+    Ok(value)
+}
+
+/// The key path and character of the first text in `value` that holds a forbidden character.
+fn forbidden_in(value: &serde_yaml::Value, path: &mut Vec<String>) -> Option<(Vec<String>, char)> {
+    use serde_yaml::Value;
+    match value {
+        Value::String(s) => safety::forbidden_char(s).map(|(_, c)| (path.clone(), c)),
+        Value::Sequence(items) => items.iter().find_map(|v| forbidden_in(v, path)),
+        Value::Mapping(m) => m.iter().find_map(|(k, v)| {
+            if let Some((_, c)) = k.as_str().and_then(safety::forbidden_char) {
+                return Some((path.clone(), c));
+            }
+            path.push(k.as_str().unwrap_or("?").to_string());
+            let found = forbidden_in(v, path);
+            path.pop();
+            found
+        }),
+        Value::Tagged(t) => forbidden_in(&t.value, path),
+        _ => None,
+    }
+}
+
+/// The key written on line `line` (1-based) of a YAML block, or on the nearest line above
+/// that has one: for naming the value a character belongs to.
+fn key_of_line(yaml: &str, line: usize) -> Option<String> {
+    yaml.lines()
+        .take(line)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .find_map(|l| {
+            let l = l.trim_start_matches([' ', '-']);
+            let (key, _) = l.split_once(':')?;
+            (!key.is_empty()
+                && key
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '-'))
+            .then(|| key.to_string())
+        })
 }
 
 fn from_error(e: &serde_yaml::Error, source: &str, first_line: usize, shown: &Path) -> Diagnostic {

@@ -576,3 +576,47 @@ async fn search_finds_briefings_in_chinese_and_english_but_nothing_under_embargo
     assert_eq!(markup, json!(0));
     browser.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Chromium and chromedriver: run by .ci/run"]
+async fn no_page_runs_a_script_written_in_a_note() {
+    let site = fixture("basic");
+    write_payload_notes(site.path());
+    build_ok(site.path(), &[]);
+    // Every page the build writes, and the preview's drafts and embargoed notes besides.
+    let mut paths: Vec<String> = walkdir::WalkDir::new(site.path().join("output"))
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.path().extension().is_some_and(|x| x == "html"))
+        .map(|e| {
+            let rel = e.path().strip_prefix(site.path().join("output")).unwrap();
+            format!("/{}", rel.display()).replace("index.html", "")
+        })
+        .collect();
+    paths.extend(["/en/briefings/draft-note/".into(), "/en/briefings/embargoed/".into()]);
+    assert!(paths.len() > 30, "{paths:?}");
+    let server = Server::start(site.path(), &[]);
+    let browser = Browser::start().await;
+    let mut ran = Vec::new();
+    for path in &paths {
+        browser.open(server.port, path).await;
+        // Scripts of the theme have run by now; so would any from a note.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let v = browser
+            .client()
+            .execute(
+                "return [window.__xss, document.title, location.pathname]",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if v[0] != serde_json::Value::Null {
+            ran.push(format!("{path}: {v}"));
+        }
+    }
+    // The payloads were on the pages as text.
+    browser.open(server.port, "/en/briefings/payload-0/").await;
+    assert_eq!(browser.text("h1").await, MARKUP[0]);
+    browser.close().await;
+    assert!(ran.is_empty(), "a script from a note ran:\n{}", ran.join("\n"));
+}

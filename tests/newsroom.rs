@@ -105,7 +105,7 @@ fn files_beside_a_note_are_its_press_kit() {
     );
     assert_eq!(
         attrs(&p, ".downloads a", "href"),
-        ["photo.png", "programme.pdf"]
+        ["./photo.png", "./programme.pdf"]
     );
     let zh = page(site.path(), "zh/briefings/launch/index.html");
     assert_eq!(text(&zh, ".downloads h2"), "下载");

@@ -193,3 +193,50 @@ pub fn set_long_ago(path: &Path) {
 pub fn modified(path: &Path) -> std::time::SystemTime {
     fs::metadata(path).unwrap().modified().unwrap()
 }
+
+/// Markup that would run a script if it reached a page as markup: each sets `window.__xss`.
+pub const MARKUP: &[&str] = &[
+    "<script>window.__xss=1</script>",
+    "\"><img src=x onerror=\"window.__xss=1\">",
+    "'><svg onload='window.__xss=1'>",
+    "</title><script>window.__xss=1</script>",
+    "</script><script>window.__xss=1</script>",
+    "]]><script>window.__xss=1</script>",
+    "{{ '<script>window.__xss=1</script>' | safe }}",
+    "<a href=\"javascript:window.__xss=1\">x</a>",
+    "<iframe srcdoc=\"<script>parent.__xss=1</script>\"></iframe>",
+];
+
+/// YAML for a quoted value.
+fn quoted(text: &str) -> String {
+    serde_json::to_string(text).unwrap()
+}
+
+/// Writes into `site` one English and one Chinese note per payload of [`MARKUP`], the payload
+/// in every field of the front matter and in the text; and puts one into site.yaml's title.
+pub fn write_payload_notes(site: &Path) {
+    for (n, payload) in MARKUP.iter().enumerate() {
+        let p = quoted(payload);
+        let tag = quoted(&format!("{payload} {n}"));
+        for lang in ["en", "zh"] {
+            write(
+                site,
+                &format!("content/briefings/payload-{n}.{lang}.md"),
+                &format!(
+                    "---\ntitle: {p}\nsubtitle: {p}\ndateline: {p}\nsummary: {p}\ndate: 2015-10-1{}\n\
+                     project: {{ name: {p}, url: \"https://example.org/?q=1&x=%22\" }}\nfunder: {p}\n\
+                     event:\n  start: 2015-10-19\n  locations: [{p}]\ncontacts:\n  - name: {p}\n    role: {p}\n    organisation: {p}\n    email: a@example.org\n    phone: \"+86 10 5979 1234\"\n\
+                     tags: [{tag}]\naliases: [\"/old/payload-{n}-{lang}/\"]\n---\n\n\
+                     {payload}\n\nText with {payload} inline, and a [link](https://example.org/{n}).\n\n## Heading {payload}\n",
+                    n % 10
+                ),
+            );
+        }
+    }
+    let yaml = std::fs::read_to_string(site.join("site.yaml")).unwrap();
+    let yaml = yaml.replace(
+        "en: Test Office Briefings",
+        &format!("en: {}", quoted(MARKUP[0])),
+    );
+    std::fs::write(site.join("site.yaml"), yaml).unwrap();
+}

@@ -1,0 +1,310 @@
+//! What may reach a published page from a user's file: the one allow-list of URL schemes for
+//! every `href` and `src`, and the characters text may hold.
+
+/// How a URL is used: as a link (`href`) or as an image (`src`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UrlUse {
+    Link,
+    Image,
+}
+
+/// The schemes a link may have. Anything else (`javascript:`, `vbscript:`, `data:` outside
+/// images, `file:`) is refused.
+const LINK_SCHEMES: [&str; 4] = ["http", "https", "mailto", "tel"];
+
+/// The `data:` images a page may embed: raster formats only (an SVG can hold a script).
+const DATA_IMAGES: [&str; 7] = [
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "image/avif",
+    "image/bmp",
+    "image/x-icon",
+];
+
+/// Checks `url` against the allow-list: http, https, mailto and tel URLs, site paths,
+/// relative paths and fragments; `data:` only for raster images. The URL is read as a
+/// browser reads it: spaces and control characters around it are dropped, tabs and line
+/// breaks inside it ignored, the scheme's case ignored. On refusal, says what was refused.
+pub fn check_url(url: &str, usage: UrlUse) -> Result<(), String> {
+    let cleaned: String = url
+        .trim_matches(|c: char| c <= ' ')
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .collect();
+    // A scheme is what stands before the first `:`, when no `/`, `?` or `#` comes first.
+    let Some(colon) = cleaned.find(':') else {
+        return Ok(());
+    };
+    if cleaned[..colon].contains(['/', '?', '#']) {
+        return Ok(());
+    }
+    let scheme = cleaned[..colon].to_ascii_lowercase();
+    if LINK_SCHEMES.contains(&scheme.as_str()) {
+        return Ok(());
+    }
+    if scheme == "data" && usage == UrlUse::Image {
+        let kind = cleaned[colon + 1..]
+            .split([';', ','])
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        if DATA_IMAGES.contains(&kind.as_str()) {
+            return Ok(());
+        }
+        return Err(format!(
+            "an embedded image of type `{kind}` cannot be published: only PNG, JPEG, GIF, WebP, AVIF, BMP and ICO images may be written as data: URLs"
+        ));
+    }
+    Err(format!(
+        "the address scheme `{}:` cannot be published",
+        shorten(&cleaned[..colon], 40)
+    ))
+}
+
+/// What to tell a user whose URL was refused.
+pub const URL_HELP: &str = "links may be web addresses (https://…), email addresses (mailto:…), telephone numbers (tel:…), site paths (/en/…), or files of the site (photo.jpg); a file whose name has a colon is written ./name";
+
+/// The first character of `text` that no XML or HTML file may hold (a control character
+/// other than tab and line breaks, or a noncharacter), with its byte offset.
+pub fn forbidden_char(text: &str) -> Option<(usize, char)> {
+    text.char_indices().find(|&(_, c)| is_forbidden(c))
+}
+
+fn is_forbidden(c: char) -> bool {
+    (c < ' ' && !matches!(c, '\t' | '\n' | '\r'))
+        || c == '\u{7f}'
+        || ('\u{80}'..='\u{9f}').contains(&c)
+        || ('\u{fdd0}'..='\u{fdef}').contains(&c)
+        || (c as u32 & 0xfffe) == 0xfffe
+}
+
+/// A forbidden character named for a user: `U+000B (vertical tab)`.
+pub fn describe_char(c: char) -> String {
+    let name = match c {
+        '\0' => " (NUL)",
+        '\u{8}' => " (backspace)",
+        '\u{b}' => " (vertical tab)",
+        '\u{c}' => " (form feed)",
+        '\u{1b}' => " (escape)",
+        '\u{7f}' => " (delete)",
+        _ => "",
+    };
+    format!("U+{:04X}{name}", c as u32)
+}
+
+/// What to tell a user whose text holds a forbidden character.
+pub const CHAR_HELP: &str = "delete the invisible character (it often comes with text copied from another program): retype the words around it";
+
+/// Extensions of files a browser would run scripts from when they are served from the site's
+/// own address (and `svgz`, an SVG that cannot be checked).
+const ACTIVE_EXTENSIONS: [&str; 11] = [
+    "html", "htm", "xhtml", "xht", "shtml", "mht", "mhtml", "xml", "xsl", "xslt", "svgz",
+];
+
+/// Whether a file of content/ is a page a browser would run scripts from (`.html`, `.xhtml`,
+/// `.xml`, …): such files are published only when the site allows raw HTML.
+pub fn is_active_file(name: &str) -> bool {
+    name.rsplit_once('.')
+        .is_some_and(|(_, ext)| ACTIVE_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str()))
+}
+
+/// Checks an SVG file for anything that would run a script or load something from elsewhere
+/// when the file is opened from the site: `<script>`, event handlers, `<foreignObject>`,
+/// references to other files or sites, animations of links. On refusal: what was found, and
+/// its byte offset in the file.
+pub fn check_svg(text: &str) -> Result<(), (String, usize)> {
+    let options = roxmltree::ParsingOptions {
+        allow_dtd: true,
+        ..Default::default()
+    };
+    let doc = roxmltree::Document::parse_with_options(text, options).map_err(|e| {
+        let pos = e.pos();
+        let line_start: usize = text
+            .split_inclusive('\n')
+            .take(pos.row.saturating_sub(1) as usize)
+            .map(str::len)
+            .sum();
+        let column: usize = text[line_start..]
+            .chars()
+            .take(pos.col.saturating_sub(1) as usize)
+            .map(char::len_utf8)
+            .sum();
+        (
+            format!("it is not a well-formed SVG file ({e})"),
+            line_start + column,
+        )
+    })?;
+    let external = |value: &str| {
+        let v = value.trim();
+        !(v.starts_with('#') || check_url(v, UrlUse::Image).is_ok() && v.starts_with("data:"))
+    };
+    let external_css = |css: &str| {
+        let lower = css.to_ascii_lowercase();
+        lower.contains("@import")
+            || lower.split("url(").skip(1).any(|rest| {
+                external(
+                    rest.trim_start_matches(['"', '\'', ' '])
+                        .split(')')
+                        .next()
+                        .unwrap_or(""),
+                )
+            })
+    };
+    for node in doc.descendants() {
+        let at = node.range().start;
+        if node.is_pi() {
+            return Err((
+                "it has a processing instruction that loads another file".into(),
+                at,
+            ));
+        }
+        if node.is_text()
+            && node
+                .parent()
+                .is_some_and(|p| p.tag_name().name() == "style")
+            && external_css(node.text().unwrap_or(""))
+        {
+            return Err(("its styles load another file or site".into(), at));
+        }
+        if !node.is_element() {
+            continue;
+        }
+        let name = node.tag_name().name().to_ascii_lowercase();
+        if matches!(
+            name.as_str(),
+            "script" | "foreignobject" | "handler" | "iframe" | "embed" | "object"
+        ) {
+            return Err((format!("it has a <{}> element", node.tag_name().name()), at));
+        }
+        let animated = node.attribute("attributeName").is_some_and(|a| {
+            a.eq_ignore_ascii_case("href") || a.eq_ignore_ascii_case("xlink:href")
+        });
+        if animated {
+            return Err(("it has an animation that changes a link".into(), at));
+        }
+        for attr in node.attributes() {
+            let attr_name = attr.name().to_ascii_lowercase();
+            let at = attr.range().start;
+            if attr_name.starts_with("on") {
+                return Err((format!("it has an event handler `{}`", attr.name()), at));
+            }
+            if attr_name == "href" && external(attr.value()) {
+                return Err((
+                    format!(
+                        "it refers to another file or site: `{}`",
+                        shorten(attr.value(), 60)
+                    ),
+                    at,
+                ));
+            }
+            if external_css(attr.value()) && attr.value().to_ascii_lowercase().contains("url(")
+                || attr_name == "style" && external_css(attr.value())
+            {
+                return Err(("its styles load another file or site".into(), at));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `text` cut to its first `max` characters, with `…` when cut: for quoting input in messages.
+pub fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() > max {
+        format!("{}…", text.chars().take(max).collect::<String>())
+    } else {
+        text.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_allow_list() {
+        for ok in [
+            "https://example.org/a?b#c",
+            "HTTP://example.org",
+            "mailto:a@example.org",
+            "tel:+861059799695",
+            "/en/briefings/x/",
+            "../visa.en.md",
+            "photo.jpg",
+            "./a:b.pdf",
+            "#top",
+            "?q=1",
+            "",
+            "a/b:c",
+        ] {
+            assert_eq!(check_url(ok, UrlUse::Link), Ok(()), "{ok}");
+        }
+        for bad in [
+            "javascript:alert(1)",
+            "JaVaScRiPt:alert(1)",
+            " \u{1}javascript:alert(1)",
+            "java\tscript:alert(1)",
+            "java\nscript:alert(1)",
+            "vbscript:msgbox(1)",
+            "data:text/html,<script>alert(1)</script>",
+            "data:image/png;base64,AAAA",
+            "file:///etc/passwd",
+            "javascript:alert(1).pdf",
+        ] {
+            assert!(check_url(bad, UrlUse::Link).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            check_url("data:image/png;base64,AAAA", UrlUse::Image),
+            Ok(())
+        );
+        assert_eq!(
+            check_url("DATA:IMAGE/JPEG;base64,AA", UrlUse::Image),
+            Ok(())
+        );
+        for bad in [
+            "data:image/svg+xml;base64,PHN2Zz4=",
+            "data:text/html,x",
+            "javascript:alert(1)",
+        ] {
+            assert!(check_url(bad, UrlUse::Image).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn svg_files() {
+        let ok = r##"<?xml version="1.0"?><!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">
+<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"><defs><linearGradient id="g"/></defs>
+<style>.a { fill: url(#g) }</style><rect fill="url(#g)" class="a"/><use xlink:href="#g"/><text>Vienna</text></svg>"##;
+        assert_eq!(check_svg(ok), Ok(()));
+        for bad in [
+            r#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>"#,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>"#,
+            r#"<svg xmlns="http://www.w3.org/2000/svg"><foreignObject><p xmlns="http://www.w3.org/1999/xhtml">x</p></foreignObject></svg>"#,
+            r#"<svg xmlns="http://www.w3.org/2000/svg"><a href="javascript:alert(1)"><text>x</text></a></svg>"#,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" xmlns:x="http://www.w3.org/1999/xlink"><image x:href="https://tracker.example/x.png"/></svg>"#,
+            r#"<svg xmlns="http://www.w3.org/2000/svg"><a><set attributeName="href" to="javascript:alert(1)"/></a></svg>"#,
+            r#"<svg xmlns="http://www.w3.org/2000/svg"><style>@import url(https://x.example/a.css);</style></svg>"#,
+            r#"<svg xmlns="http://www.w3.org/2000/svg"><rect style="fill: url('https://x.example/a')"/></svg>"#,
+            r#"<?xml-stylesheet href="x.xsl"?><svg xmlns="http://www.w3.org/2000/svg"/>"#,
+            r#"<!DOCTYPE svg [<!ENTITY s "<script>alert(1)</script>">]><svg xmlns="http://www.w3.org/2000/svg">&s;</svg>"#,
+            "<svg><unclosed></svg>",
+        ] {
+            assert!(check_svg(bad).is_err(), "{bad}");
+        }
+        assert!(is_active_file("page.HTML"));
+        assert!(is_active_file("x.xhtml"));
+        assert!(!is_active_file("programme.pdf"));
+    }
+
+    #[test]
+    fn forbidden_characters() {
+        assert_eq!(forbidden_char("Visa\u{b}talks"), Some((4, '\u{b}')));
+        assert_eq!(forbidden_char("a\0"), Some((1, '\0')));
+        assert_eq!(forbidden_char("tab\tline\r\n人口 “quotes”"), None);
+        assert!(forbidden_char("\u{fffe}").is_some());
+        assert!(forbidden_char("\u{1fffe}").is_some());
+        assert_eq!(describe_char('\u{b}'), "U+000B (vertical tab)");
+    }
+}
