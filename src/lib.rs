@@ -136,6 +136,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
     let mut errors = Vec::new();
     let mut all = render::planned(&site, &plan);
     all.extend(copies.iter().cloned());
+    all.extend(render::planned(&site, &render::unreleased(&site)));
     render::check_collisions(&site.config.root, &all, &mut errors);
     if !errors.is_empty() {
         return Err(Diagnostics(errors));

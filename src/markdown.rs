@@ -19,6 +19,8 @@ pub struct Rendered {
     pub first_paragraph: String,
     /// Byte offsets in the body of images that have no alt text.
     pub images_without_alt: Vec<usize>,
+    /// The loose files of content/ it links to (paths under content/).
+    pub loose_links: Vec<String>,
 }
 
 /// Where a link or image of a note leads.
@@ -28,6 +30,8 @@ pub struct Target {
     pub url: Option<String>,
     /// The file of the site it names, if any (for an image's width and height).
     pub file: Option<PathBuf>,
+    /// The loose file of content/ it names (its path under content/), if any.
+    pub loose: Option<String>,
 }
 
 /// A link the resolver could not follow: byte offset in the body, message, help.
@@ -38,7 +42,8 @@ pub struct LinkError {
     pub help: String,
 }
 
-fn options() -> Options {
+/// The Markdown extensions notes are written with.
+pub fn options() -> Options {
     Options::ENABLE_TABLES
         | Options::ENABLE_FOOTNOTES
         | Options::ENABLE_STRIKETHROUGH
@@ -200,6 +205,7 @@ where
             .collect::<Vec<_>>()
             .join(" "),
         images_without_alt,
+        loose_links: Vec::new(),
     })
 }
 
@@ -300,8 +306,11 @@ where
         Ok(Target {
             url: Some(url),
             file,
+            ..
         }) => (CowStr::from(url), file),
-        Ok(Target { url: None, file }) => (dest, file),
+        Ok(Target {
+            url: None, file, ..
+        }) => (dest, file),
         Err((message, help)) => {
             errors.push(LinkError {
                 offset,

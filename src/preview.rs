@@ -2,7 +2,7 @@
 //! rendering only the pages the change can affect. The result equals a full build.
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -352,10 +352,42 @@ fn install(
 }
 
 /// Reads a file of the site into memory, whatever its kind.
-pub fn bytes_of(body: &Body) -> std::io::Result<Vec<u8>> {
+pub fn bytes_of(body: &Body, root: &Path) -> std::io::Result<Vec<u8>> {
     match body {
         Body::Bytes(b) => Ok(b.clone()),
         Body::Static(b) => Ok(b.to_vec()),
-        Body::File(p) => std::fs::read(p),
+        Body::File(p) => read_inside(p, root),
     }
+}
+
+/// Reads the plain file at `path`, which must still be inside `root` (an absolute path with
+/// no links) when it is opened: a file or folder swapped for a symbolic link, a pipe or a
+/// device since the site was read is refused, never followed.
+fn read_inside(path: &Path, root: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::{Error, ErrorKind, Read};
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let mut file = options.open(path)?;
+    // The folders on the way may have been swapped for links: ask where the file opened is.
+    #[cfg(target_os = "linux")]
+    let opened = {
+        use std::os::fd::AsRawFd;
+        std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd()))?
+    };
+    #[cfg(not(target_os = "linux"))]
+    let opened = path.canonicalize()?;
+    if !opened.starts_with(root) || !file.metadata()?.is_file() {
+        return Err(Error::new(
+            ErrorKind::PermissionDenied,
+            "the file is no longer a plain file inside the site",
+        ));
+    }
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
 }

@@ -341,6 +341,22 @@ pub fn plan(site: &Site) -> Vec<(Job, String)> {
     jobs.into_iter().map(|j| (j, r.path(j))).collect()
 }
 
+/// The pages and redirects that withheld notes (drafts, notes under embargo) will write once
+/// published: checked for collisions with the site now, so that the build that releases them
+/// cannot fail on one.
+pub fn unreleased(site: &Site) -> Vec<(Job, String)> {
+    let r = Renderer::new(site, None);
+    (0..site.notes.len())
+        .filter(|&i| !site.is_published(i))
+        .flat_map(|i| {
+            let aliases =
+                (0..site.notes[i].aliases.len()).map(move |a| Job::Alias { note: i, alias: a });
+            std::iter::once(Job::Note(i)).chain(aliases)
+        })
+        .map(|j| (j, r.path(j)))
+        .collect()
+}
+
 /// What a job's output depends on, as a number: equal numbers mean equal output, given the
 /// same site settings and theme. `version[i]` changes whenever note `i` does. None for jobs
 /// that are cheap enough to render every time (feeds, indexes, the sitemap).
@@ -446,6 +462,9 @@ pub fn copies(site: &Site, theme: &Theme) -> Vec<OutputFile> {
         }
     }
     for asset in &site.loose_assets {
+        if site.held_assets.contains(&asset.rel) {
+            continue;
+        }
         files.push(OutputFile {
             path: asset.rel.clone(),
             body: Body::File(asset.source.clone()),

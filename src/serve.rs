@@ -43,6 +43,8 @@ pub type Log = Arc<dyn Fn(String) + Send + Sync>;
 
 struct Shared {
     preview: RwLock<Preview>,
+    /// The site folder, absolute and without links: files are served only from inside it.
+    root: PathBuf,
     events: broadcast::Sender<&'static str>,
 }
 
@@ -115,13 +117,29 @@ async fn run(mut options: ServeOptions, log: Log) -> Result<(), Diagnostics> {
     let (events, _) = broadcast::channel(16);
     let shared = Arc::new(Shared {
         preview: RwLock::new(preview),
+        root: options.root.clone(),
         events,
     });
     watch(&options.root, shared.clone(), log.clone())?;
 
+    let port = addr.port();
     let app = Router::new()
         .route(EVENTS_PATH, get(events_stream))
         .fallback(get(page))
+        .layer(axum::middleware::from_fn(
+            move |request: axum::extract::Request, next: axum::middleware::Next| async move {
+                let host = request
+                    .headers()
+                    .get(header::HOST)
+                    .and_then(|h| h.to_str().ok())
+                    .unwrap_or("");
+                if host_allowed(host, port) {
+                    next.run(request).await
+                } else {
+                    refuse_host(host, port)
+                }
+            },
+        ))
         .with_state(shared);
     // Listening for Ctrl-C before saying where the site is served: an interrupt right after
     // that line still stops the server cleanly.
@@ -331,6 +349,37 @@ fn inject(html: &[u8], error: Option<&Diagnostics>) -> Vec<u8> {
     }
 }
 
+/// Whether a request's `Host` names this server: an IP address or `localhost`, with the port
+/// served. A web page the user visits can point a domain name of its own at this computer
+/// (DNS rebinding) and read the preview, embargoed notes included; it cannot make the browser
+/// send one of these names.
+fn host_allowed(host: &str, port: u16) -> bool {
+    let (name, host_port) = match host.rsplit_once(':') {
+        Some((name, p))
+            if !name.ends_with(':') && (name.starts_with('[') || !name.contains(':')) =>
+        {
+            (name, p.parse::<u16>().ok())
+        }
+        _ => (host, Some(80)),
+    };
+    if host_port != Some(port) {
+        return false;
+    }
+    let name = name.to_ascii_lowercase();
+    let bare = name.trim_start_matches('[').trim_end_matches(']');
+    name == "localhost" || name.ends_with(".localhost") || bare.parse::<IpAddr>().is_ok()
+}
+
+fn refuse_host(host: &str, port: u16) -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        format!(
+            "This preview answers only at http://127.0.0.1:{port}/ or http://localhost:{port}/, not at the address {host:?}.\n"
+        ),
+    )
+        .into_response()
+}
+
 /// Why a request path cannot name a file of the site.
 fn site_path(uri: &Uri) -> Result<String, StatusCode> {
     let raw = uri.path();
@@ -399,7 +448,7 @@ async fn page(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
         None => StatusCode::NOT_FOUND,
     };
     let (key, bytes) = match found {
-        Some((key, body)) => match bytes_of(&body) {
+        Some((key, body)) => match bytes_of(&body, &shared.root) {
             Ok(b) => (key, b),
             Err(e) => {
                 return (
@@ -456,6 +505,32 @@ mod tests {
         ] {
             assert_eq!(path(bad), Err(StatusCode::BAD_REQUEST), "{bad}");
         }
+    }
+
+    #[test]
+    fn only_this_computer_s_names_are_answered() {
+        for ok in [
+            "127.0.0.1:1111",
+            "localhost:1111",
+            "LOCALHOST:1111",
+            "[::1]:1111",
+            "192.168.1.20:1111",
+            "preview.localhost:1111",
+        ] {
+            assert!(host_allowed(ok, 1111), "{ok}");
+        }
+        for bad in [
+            "attacker.example:1111",
+            "attacker.example",
+            "127.0.0.1:1112",
+            "127.0.0.1",
+            "",
+            "localhost.attacker.example:1111",
+            "127.0.0.1.nip.io:1111",
+        ] {
+            assert!(!host_allowed(bad, 1111), "{bad}");
+        }
+        assert!(host_allowed("localhost", 80));
     }
 
     #[test]

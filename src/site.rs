@@ -83,6 +83,9 @@ pub struct Site {
     /// Per language code.
     pub languages: IndexMap<String, LanguageIndex>,
     pub loose_assets: Vec<LooseAsset>,
+    /// Loose files of content/ held back with a withheld note (paths under content/): those
+    /// only withheld notes link to, and those named after a withheld single-file note.
+    pub held_assets: HashSet<String>,
     pub warnings: Vec<Diagnostic>,
     /// "Now" of this build: the date of feeds that have no entries.
     pub now: Timestamp,
@@ -233,21 +236,30 @@ impl Site {
                 {
                     return Ok(Some((Arc::clone(r), true)));
                 }
-                markdown::render(note.body(), config.raw_html, |dest| links.resolve(i, dest))
-                    .map(|r| Some((Arc::new(r), false)))
-                    .map_err(|errors| {
-                        errors
-                            .into_iter()
-                            .map(|e| {
-                                let (line, column) =
-                                    line_col(&note.text, note.body_start + e.offset);
-                                Diagnostic::error(e.message)
-                                    .file(&note.shown)
-                                    .at(&note.text, line, column, 1)
-                                    .help(e.help)
-                            })
-                            .collect()
-                    })
+                let mut loose_links = Vec::new();
+                markdown::render(note.body(), config.raw_html, |dest| {
+                    let target = links.resolve(i, dest)?;
+                    if let Some(rel) = target.loose.clone() {
+                        loose_links.push(rel);
+                    }
+                    Ok(target)
+                })
+                .map(|mut r| {
+                    r.loose_links = loose_links;
+                    Some((Arc::new(r), false))
+                })
+                .map_err(|errors| {
+                    errors
+                        .into_iter()
+                        .map(|e| {
+                            let (line, column) = line_col(&note.text, note.body_start + e.offset);
+                            Diagnostic::error(e.message)
+                                .file(&note.shown)
+                                .at(&note.text, line, column, 1)
+                                .help(e.help)
+                        })
+                        .collect()
+                })
             })
             .collect();
         let mut rendered = Vec::with_capacity(notes.len());
@@ -287,6 +299,7 @@ impl Site {
             errors.extend(warnings);
             return Err(errors);
         }
+        let held_assets = held_assets(&notes, &withheld, &rendered, &loose_assets);
         Ok(Site {
             config,
             notes,
@@ -296,6 +309,7 @@ impl Site {
             position,
             languages,
             loose_assets,
+            held_assets,
             warnings,
             now: selection.now,
             link_targets,
@@ -334,6 +348,59 @@ impl Site {
             .copied()
             .find(|&j| self.notes[j].lang == lang)
     }
+}
+
+/// The loose files of content/ that go out with a withheld note and with no published one:
+/// files a withheld note links to, and files named after a withheld single-file note
+/// (`secret-chart.svg` beside `secret.en.md`), unless a published note links to them.
+fn held_assets(
+    notes: &[Arc<Note>],
+    withheld: &[Option<Withheld>],
+    rendered: &[Option<Arc<Rendered>>],
+    loose_assets: &[LooseAsset],
+) -> HashSet<String> {
+    use pulldown_cmark::{Event, Parser, Tag};
+    if withheld.iter().all(Option::is_none) {
+        return HashSet::new();
+    }
+    let loose: HashSet<&str> = loose_assets.iter().map(|a| a.rel.as_str()).collect();
+    let mut held = HashSet::new();
+    for (note, _) in notes.iter().zip(withheld).filter(|(_, w)| w.is_some()) {
+        let dir = note.content_rel.rsplit_once('/').map_or("", |(d, _)| d);
+        for event in Parser::new_ext(note.body(), markdown::options()) {
+            if let Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) = event
+                && is_relative_file(&dest_url)
+            {
+                let path = dest_url.split(['#', '?']).next().unwrap_or("");
+                if let Some(target) = resolve_relative(dir, &percent_decode(path))
+                    && loose.contains(target.as_str())
+                {
+                    held.insert(target);
+                }
+            }
+        }
+        if note.bundle.is_none() {
+            let name = note.content_rel.rsplit('/').next().unwrap_or("");
+            let stem = name.split('.').next().unwrap_or(name);
+            for rel in &loose {
+                let (file_dir, file) = rel.rsplit_once('/').unwrap_or(("", rel));
+                if file_dir == dir
+                    && file
+                        .strip_prefix(stem)
+                        .is_some_and(|rest| rest.starts_with(['-', '.', '_']))
+                    && !file.ends_with(".md")
+                {
+                    held.insert(rel.to_string());
+                }
+            }
+        }
+    }
+    for r in rendered.iter().flatten() {
+        for rel in &r.loose_links {
+            held.remove(rel);
+        }
+    }
+    held
 }
 
 /// A fingerprint of what links resolve against: every note's file, language, URL, pairing and
@@ -511,13 +578,28 @@ impl<'a> Links<'a> {
             .unwrap_or(target)
     }
 
+    /// The error for a link to withheld note `t`, or to a file of its folder.
+    fn unpublished(&self, dest: &str, t: usize) -> (String, String) {
+        let why = match &self.withheld[t] {
+            Some(Withheld::Embargoed(ts)) => format!(" before its embargo ({ts})"),
+            _ => " (it is a draft)".to_string(),
+        };
+        (
+            format!(
+                "the link `{dest}` points to {}, which is not published{why}",
+                display_path(&self.notes[t].shown),
+            ),
+            "remove the link until that note is published, or publish it first".to_string(),
+        )
+    }
+
     fn resolve(&self, from: usize, dest: &str) -> Result<Target, (String, String)> {
         if !is_relative_file(dest) {
             if dest.starts_with('/') && !dest.starts_with("//") && !self.config.base_path.is_empty()
             {
                 return Ok(Target {
                     url: Some(self.config.link(dest)),
-                    file: None,
+                    ..Target::default()
                 });
             }
             return Ok(Target::default());
@@ -552,26 +634,16 @@ impl<'a> Links<'a> {
                 ));
             };
             let t = self.version_for(t, &note.lang);
-            return match &self.withheld[t] {
-                None => Ok(Target {
-                    url: Some(format!(
-                        "{}{fragment}",
-                        self.config.link(&self.notes[t].path())
-                    )),
-                    file: None,
-                }),
-                Some(why) => Err((
-                    format!(
-                        "the link `{dest}` points to {}, which is not published{}",
-                        display_path(&self.notes[t].shown),
-                        match why {
-                            Withheld::Draft => " (it is a draft)".to_string(),
-                            Withheld::Embargoed(ts) => format!(" before its embargo ({ts})"),
-                        }
-                    ),
-                    "remove the link until that note is published, or publish it first".to_string(),
+            if self.withheld[t].is_some() {
+                return Err(self.unpublished(dest, t));
+            }
+            return Ok(Target {
+                url: Some(format!(
+                    "{}{fragment}",
+                    self.config.link(&self.notes[t].path())
                 )),
-            };
+                ..Target::default()
+            });
         }
         let file = Some(
             self.config
@@ -586,9 +658,18 @@ impl<'a> Links<'a> {
                 .is_some_and(|b| target.starts_with(&format!("{b}/")))
             {
                 // Copied next to this page: the relative link works as written.
-                return Ok(Target { url: None, file });
+                return Ok(Target {
+                    file,
+                    ..Target::default()
+                });
             }
             let owner = self.version_for(owners[0], &note.lang);
+            // Files of a withheld note are withheld with it: a link to them is a link to it.
+            let owner = match owners.iter().copied().find(|&o| self.withheld[o].is_none()) {
+                Some(published) if self.withheld[owner].is_some() => published,
+                Some(_) => owner,
+                None => return Err(self.unpublished(dest, owner)),
+            };
             let owner_note = &self.notes[owner];
             let inner = &target[owner_note.bundle.as_deref().map_or(0, |b| b.len() + 1)..];
             return Ok(Target {
@@ -597,12 +678,14 @@ impl<'a> Links<'a> {
                     self.config.link(&owner_note.path())
                 )),
                 file,
+                loose: None,
             });
         }
         if self.loose.contains(target.as_str()) {
             return Ok(Target {
                 url: Some(format!("{}{fragment}", self.config.link(&target))),
                 file,
+                loose: Some(target),
             });
         }
         Err((

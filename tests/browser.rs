@@ -593,7 +593,10 @@ async fn no_page_runs_a_script_written_in_a_note() {
             format!("/{}", rel.display()).replace("index.html", "")
         })
         .collect();
-    paths.extend(["/en/briefings/draft-note/".into(), "/en/briefings/embargoed/".into()]);
+    paths.extend([
+        "/en/briefings/draft-note/".into(),
+        "/en/briefings/embargoed/".into(),
+    ]);
     assert!(paths.len() > 30, "{paths:?}");
     let server = Server::start(site.path(), &[]);
     let browser = Browser::start().await;
@@ -618,5 +621,9 @@ async fn no_page_runs_a_script_written_in_a_note() {
     browser.open(server.port, "/en/briefings/payload-0/").await;
     assert_eq!(browser.text("h1").await, MARKUP[0]);
     browser.close().await;
-    assert!(ran.is_empty(), "a script from a note ran:\n{}", ran.join("\n"));
+    assert!(
+        ran.is_empty(),
+        "a script from a note ran:\n{}",
+        ran.join("\n")
+    );
 }

@@ -20,7 +20,12 @@ fn options(root: &Path) -> PreviewOptions {
 fn snapshot(p: &Preview) -> BTreeMap<String, Vec<u8>> {
     p.paths()
         .into_iter()
-        .map(|path| (path.to_string(), bytes_of(&p.get(path).unwrap()).unwrap()))
+        .map(|path| {
+            (
+                path.to_string(),
+                bytes_of(&p.get(path).unwrap(), Path::new("/")).unwrap(),
+            )
+        })
         .collect()
 }
 
@@ -267,9 +272,14 @@ fn a_broken_note_keeps_the_last_good_site_until_it_is_fixed() {
     std::fs::write(&visa, good.replace("Policy dialogue", "Dialogue")).unwrap();
     p.rebuild(&p.classify(&[visa])).unwrap();
     assert!(p.error.is_none());
-    let html =
-        String::from_utf8(bytes_of(&p.get("en/briefings/visa/index.html").unwrap()).unwrap())
-            .unwrap();
+    let html = String::from_utf8(
+        bytes_of(
+            &p.get("en/briefings/visa/index.html").unwrap(),
+            Path::new("/"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
     assert!(
         html.contains(">Dialogue on visa facilitation</h1>"),
         "{html}"

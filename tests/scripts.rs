@@ -108,7 +108,10 @@ fn site_with(body: &str, extra: &str) -> tempfile::TempDir {
 /// is not written.
 fn refused_by_build_and_check(site: &Path, place: &str, what: &str) {
     let built = build_fails(site, &[]);
-    assert!(built.contains(place), "build does not name {place}:\n{built}");
+    assert!(
+        built.contains(place),
+        "build does not name {place}:\n{built}"
+    );
     assert!(built.contains(what), "build does not say {what}:\n{built}");
     assert!(!site.join("output").exists());
     let checked = briefing(site, &["check"]);
@@ -138,11 +141,7 @@ fn links_with_a_scheme_outside_the_allow_list_are_errors_in_build_and_check() {
         ),
     ] {
         let site = site_with(&format!("Intro.\n\n{body}\n"), "");
-        refused_by_build_and_check(
-            site.path(),
-            "content/briefings/hostile.en.md:8:",
-            scheme,
-        );
+        refused_by_build_and_check(site.path(), "content/briefings/hostile.en.md:8:", scheme);
     }
 }
 
@@ -247,7 +246,11 @@ fn press_kit_files_that_could_run_a_script_are_refused() {
         format!("{yaml}markdown:\n  raw_html: allow\n"),
     )
     .unwrap();
-    write(site.path(), "content/briefings/study-tour/page.html", "<p>x</p>");
+    write(
+        site.path(),
+        "content/briefings/study-tour/page.html",
+        "<p>x</p>",
+    );
     build_ok(site.path(), &[]);
     assert!(
         site.path()

@@ -300,3 +300,84 @@ fn the_preview_builds_the_search_index_when_the_search_page_asks() {
     let (_, body) = server.get_until("/en/search/meta.json", |b| b.contains("\"pages\":5"));
     assert_eq!(meta(&body)["pages"], 5);
 }
+
+#[test]
+fn a_request_for_another_host_name_is_refused() {
+    let site = fixture("basic");
+    let server = Server::start(site.path(), &[]);
+    let port = server.port;
+    // A page of another site that points its own name at this computer (DNS rebinding).
+    for host in [
+        format!("attacker.example:{port}"),
+        "attacker.example".to_string(),
+        format!("127.0.0.1.attacker.example:{port}"),
+        format!("127.0.0.1:{}", port.wrapping_add(1)),
+    ] {
+        for target in ["/en/briefings/embargoed/", "/__briefing/events", "/"] {
+            let (status, _, body) = server.get_as(&host, target);
+            assert_eq!(status, 403, "{host} {target}");
+            assert!(!body.contains("under embargo"), "{host} {target}: {body}");
+            assert!(body.contains("This preview answers only at"), "{body}");
+        }
+    }
+    for host in [format!("localhost:{port}"), format!("127.0.0.1:{port}")] {
+        let (status, _, body) = server.get_as(&host, "/en/briefings/embargoed/");
+        assert_eq!(status, 200, "{host}");
+        assert!(body.contains("This announcement is under embargo."));
+    }
+}
+
+#[test]
+fn a_press_kit_file_swapped_for_a_link_is_never_followed() {
+    let site = fixture("presskit");
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("secret.pdf");
+    std::fs::write(&secret, "SECRET-OUTSIDE-THE-SITE").unwrap();
+    let server = Server::start(site.path(), &[]);
+    let target = "/en/briefings/launch/programme.pdf";
+    let file = site.path().join("content/briefings/launch/programme.pdf");
+    let original = std::fs::read(&file).unwrap();
+    let (status, _, _) = server.get(target);
+    assert_eq!(status, 200);
+    let mut refused = 0;
+    // Swap the file for a link and back, asking for it each time, before and while the
+    // preview notices.
+    for _ in 0..100 {
+        std::fs::remove_file(&file).unwrap();
+        std::os::unix::fs::symlink(&secret, &file).unwrap();
+        for _ in 0..3 {
+            let (status, _, body) = server.get(target);
+            assert!(
+                !body.contains("SECRET-OUTSIDE"),
+                "served a file outside the site"
+            );
+            if status != 200 {
+                refused += 1;
+            }
+        }
+        std::fs::remove_file(&file).unwrap();
+        std::fs::write(&file, &original).unwrap();
+    }
+    assert!(
+        refused > 0,
+        "the link was never asked for before the preview dropped it"
+    );
+    // The folder swapped for a link to a folder outside: nothing from there either.
+    let folder = site.path().join("content/briefings/launch");
+    let moved = outside.path().join("launch");
+    std::fs::rename(&folder, &moved).unwrap();
+    std::fs::create_dir(outside.path().join("evil")).unwrap();
+    std::fs::write(
+        outside.path().join("evil/programme.pdf"),
+        "SECRET-OUTSIDE-FOLDER",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(outside.path().join("evil"), &folder).unwrap();
+    for _ in 0..20 {
+        let (_, _, body) = server.get(target);
+        assert!(
+            !body.contains("SECRET-OUTSIDE"),
+            "served a file outside the site"
+        );
+    }
+}

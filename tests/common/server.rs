@@ -66,11 +66,16 @@ impl Server {
 
     /// A raw HTTP/1.1 GET of `target` exactly as written: (status, head, body).
     pub fn get(&self, target: &str) -> (u16, String, String) {
+        self.get_as(&format!("127.0.0.1:{}", self.port), target)
+    }
+
+    /// A raw HTTP/1.1 GET of `target` with the `Host` header `host`: (status, head, body).
+    pub fn get_as(&self, host: &str, target: &str) -> (u16, String, String) {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
         stream.set_read_timeout(Some(WAIT)).unwrap();
         write!(
             stream,
-            "GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+            "GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
         )
         .unwrap();
         let mut raw = Vec::new();
@@ -103,7 +108,8 @@ impl Server {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
         write!(
             stream,
-            "GET /__briefing/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+            "GET /__briefing/events HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n\r\n",
+            self.port
         )
         .unwrap();
         stream

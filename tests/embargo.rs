@@ -1,0 +1,147 @@
+//! Embargoes have no side doors: a note's files are held with it, links to them are links to
+//! it, and what a withheld note will write is checked before its release.
+
+mod common;
+
+use common::*;
+
+const AFTER: &str = "2030-01-02T00:00:00+08:00";
+
+/// The basic fixture with `merger`, a folder note under embargo with a PDF beside it.
+fn site_with_merger() -> tempfile::TempDir {
+    let site = fixture("basic");
+    write(
+        site.path(),
+        "content/briefings/merger/index.en.md",
+        "---\ntitle: Two offices merge\ndate: 2016-12-01\nembargo: 2030-01-01T09:00:00+08:00\n---\n\nSee the [terms](terms.pdf).\n",
+    );
+    write(
+        site.path(),
+        "content/briefings/merger/terms.pdf",
+        "%PDF-1.4 terms\n",
+    );
+    site
+}
+
+/// Every file of the output that mentions `word`, in its path or its text.
+fn mentions(site: &std::path::Path, word: &str) -> Vec<String> {
+    tree(&site.join("output"))
+        .into_iter()
+        .filter(|(path, bytes)| {
+            path.to_string_lossy().contains(word) || String::from_utf8_lossy(bytes).contains(word)
+        })
+        .map(|(path, _)| path.display().to_string())
+        .collect()
+}
+
+#[test]
+fn a_link_to_a_file_of_an_embargoed_note_is_a_link_to_the_note() {
+    let site = site_with_merger();
+    write(
+        site.path(),
+        "content/briefings/teaser.en.md",
+        "---\ntitle: Teaser\ndate: 2016-11-30\n---\n\nRead the [terms](merger/terms.pdf).\n",
+    );
+    let err = build_fails(site.path(), &[]);
+    assert!(
+        err.contains("the link `merger/terms.pdf` points to content/briefings/merger/index.en.md, which is not published before its embargo"),
+        "{err}"
+    );
+    assert!(err.contains("content/briefings/teaser.en.md:6:"), "{err}");
+    assert!(!site.path().join("output").exists());
+    // Once the embargo is over, the link leads to the file beside the note.
+    build_ok(site.path(), &["--now", AFTER]);
+    let html = page(site.path(), "en/briefings/teaser/index.html");
+    assert_eq!(
+        attrs(&html, "main a[href*=terms]", "href"),
+        ["/en/briefings/merger/terms.pdf"]
+    );
+}
+
+#[test]
+fn files_beside_an_embargoed_single_file_note_are_held_with_it() {
+    let site = fixture("basic");
+    write(
+        site.path(),
+        "content/briefings/flat-secret.en.md",
+        "---\ntitle: Secret\ndate: 2016-12-01\nembargo: 2030-01-01T09:00:00+08:00\n---\n\n![Chart](flat-secret-chart.svg) and the [figures](figures.csv).\n",
+    );
+    let svg = "<svg xmlns=\"http://www.w3.org/2000/svg\"><text>flat secret</text></svg>";
+    write(site.path(), "content/briefings/flat-secret-chart.svg", svg);
+    write(
+        site.path(),
+        "content/briefings/flat-secret-notes.pdf",
+        "%PDF",
+    );
+    write(site.path(), "content/briefings/figures.csv", "a,b\n");
+    // A file the embargoed note and a published one both use is published.
+    write(site.path(), "content/briefings/shared-map.png", "PNG");
+    write(
+        site.path(),
+        "content/briefings/flat-public.en.md",
+        "---\ntitle: Public\ndate: 2016-11-01\n---\n\n[Map](shared-map.png)\n",
+    );
+    write(
+        site.path(),
+        "content/briefings/flat-secret.zh.md",
+        "---\ntitle: 机密\ndate: 2016-12-01\nembargo: 2030-01-01T09:00:00+08:00\n---\n\n[地图](shared-map.png)\n",
+    );
+    build_ok(site.path(), &[]);
+    assert_eq!(mentions(site.path(), "flat-secret"), Vec::<String>::new());
+    assert_eq!(mentions(site.path(), "figures"), Vec::<String>::new());
+    assert!(
+        site.path()
+            .join("output/briefings/shared-map.png")
+            .is_file()
+    );
+    build_ok(site.path(), &["--now", AFTER]);
+    for file in [
+        "briefings/flat-secret-chart.svg",
+        "briefings/flat-secret-notes.pdf",
+        "briefings/figures.csv",
+        "briefings/shared-map.png",
+    ] {
+        assert!(site.path().join("output").join(file).is_file(), "{file}");
+    }
+}
+
+#[test]
+fn an_alias_of_a_withheld_note_that_collides_stops_the_build_before_its_release() {
+    for withheld in ["embargo: 2030-01-01T09:00:00+08:00", "draft: true"] {
+        let site = fixture("basic");
+        write(
+            site.path(),
+            "content/briefings/public.en.md",
+            "---\ntitle: Public\ndate: 2016-11-01\naliases: [/secret-alias/]\n---\n\nText.\n",
+        );
+        write(
+            site.path(),
+            "content/briefings/secret.en.md",
+            &format!(
+                "---\ntitle: Secret\ndate: 2016-12-01\n{withheld}\naliases: [/secret-alias/]\n---\n\nText.\n"
+            ),
+        );
+        let err = build_fails(site.path(), &[]);
+        assert!(
+            err.contains("two things would be written to /secret-alias/index.html"),
+            "{err}"
+        );
+        assert!(err.contains("content/briefings/secret.en.md"), "{err}");
+        // An alias that is the page of another, withheld note, likewise.
+        write(
+            site.path(),
+            "content/briefings/secret.en.md",
+            &format!("---\ntitle: Secret\ndate: 2016-12-01\n{withheld}\n---\n\nText.\n"),
+        );
+        write(
+            site.path(),
+            "content/briefings/public.en.md",
+            "---\ntitle: Public\ndate: 2016-11-01\naliases: [/en/briefings/secret/]\n---\n\nText.\n",
+        );
+        let err = build_fails(site.path(), &[]);
+        assert!(
+            err.contains("two things would be written to /en/briefings/secret/index.html"),
+            "{err}"
+        );
+    }
+}
