@@ -212,6 +212,22 @@ impl Config {
             (String::new(), String::new())
         });
 
+        if let Some(theme) = &raw.theme
+            && (theme.is_empty()
+                || theme.starts_with('.')
+                || !theme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        {
+            errors.push(at_key(
+                &["theme"],
+                format!(
+                    "theme `{}` is not the name of a folder under themes/",
+                    crate::safety::shorten(theme, 60)
+                ),
+                "write the name of the theme's folder, made of letters, digits, `-` and `_`, e.g. theme: default".into(),
+            ));
+        }
         let per_page = raw.per_page.unwrap_or(20);
         if per_page == 0 {
             errors.push(at_key(

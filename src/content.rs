@@ -209,6 +209,18 @@ pub fn load_reusing(config: &Config, unchanged: &HashMap<&str, &Note>) -> Conten
                 continue;
             };
             let rel_str = rel_str.replace('\\', "/");
+            if let Some(problem) = entry
+                .file_name()
+                .to_str()
+                .and_then(safety::portable_name_problem)
+            {
+                errors.push(
+                    Diagnostic::error(format!("this name cannot be published: {problem}"))
+                        .file(shown(config, entry.path()))
+                        .help("rename it with letters, digits, hyphens and dots, e.g. programme-2015.pdf"),
+                );
+                continue;
+            }
             if entry.path_is_symlink() {
                 warnings.push(
                     Diagnostic::warning("symbolic link not followed")
@@ -598,7 +610,6 @@ pub fn parse_note_text(config: &Config, path: &Path, rel: &str, text: String) ->
     let section = section_of(rel).unwrap_or(Section::Briefings);
     let err =
         |message: String, help: String| Diagnostic::error(message).file(&shown_path).help(help);
-
     let names = file_name(config, rel)
         .map_err(|help| vec![err("unknown language suffix in the file name".into(), help)])?;
     let (front, first_line, body_start) = split_front_matter(&text).map_err(|(m, h, line)| {
@@ -634,6 +645,18 @@ pub fn parse_note_text(config: &Config, path: &Path, rel: &str, text: String) ->
         None => d.at(&text, first_line - 1, 1, 3),
     };
 
+    for (key, value, max) in limited_fields(&raw) {
+        let length = value.chars().count();
+        if length > max {
+            errors.push(at(
+                &[key],
+                err(
+                    format!("the value of `{key}` is {length} characters long; at most {max} are allowed"),
+                    format!("shorten it: `{}` is shown in one line of pages and listings", key),
+                ),
+            ));
+        }
+    }
     let title = raw.title.map(|t| t.0).filter(|t| !t.trim().is_empty());
     if title.is_none() {
         errors.push(at(
@@ -712,6 +735,14 @@ pub fn parse_note_text(config: &Config, path: &Path, rel: &str, text: String) ->
                     &["slug"],
                     err(format!("invalid slug `{}`", s.0), slug_help(&s.0)),
                 ));
+            } else if let Some(problem) = safety::portable_name_problem(&s.0) {
+                errors.push(at(
+                    &["slug"],
+                    err(
+                        format!("invalid slug: {problem}"),
+                        format!("choose another slug, e.g. `{}-note`", s.0),
+                    ),
+                ));
             }
             s.0
         }
@@ -787,7 +818,15 @@ pub fn parse_note_text(config: &Config, path: &Path, rel: &str, text: String) ->
 
     let mut aliases = Vec::new();
     for a in raw.aliases {
-        if !a.0.starts_with('/')
+        if let Some(problem) = a.0.split('/').find_map(safety::portable_name_problem) {
+            errors.push(at(
+                &["aliases"],
+                err(
+                    format!("invalid alias: {problem}"),
+                    "write the old URL path with letters, digits and hyphens, e.g. /2015/10/old-name/".into(),
+                ),
+            ));
+        } else if !a.0.starts_with('/')
             || a.0.split('/').any(|s| s == ".." || s == ".")
             || a.0.contains('\\')
         {
@@ -837,6 +876,41 @@ pub fn parse_note_text(config: &Config, path: &Path, rel: &str, text: String) ->
         assets: Vec::new(),
     };
     Ok((note, warnings))
+}
+
+/// The front matter values that have a length limit, with the front matter key to point at
+/// and the largest number of characters allowed. Each is repeated on many pages (listings,
+/// feeds, the search index), so a limit keeps a build's memory in proportion to the site.
+fn limited_fields(raw: &RawFront) -> Vec<(&'static str, &str, usize)> {
+    type Field<'a> = (&'static str, &'a str, usize);
+    fn one<'a>(key: &'static str, value: &'a Option<Text>, max: usize) -> Option<Field<'a>> {
+        value.as_ref().map(|v| (key, v.0.as_str(), max))
+    }
+    fn each<'a>(key: &'static str, values: &'a [Text], max: usize) -> Vec<Field<'a>> {
+        values.iter().map(|v| (key, v.0.as_str(), max)).collect()
+    }
+    let mut fields: Vec<(&'static str, &str, usize)> = [
+        one("title", &raw.title, 1_000),
+        one("subtitle", &raw.subtitle, 1_000),
+        one("dateline", &raw.dateline, 200),
+        one("summary", &raw.summary, 5_000),
+        one("slug", &raw.slug, 100),
+        one("translation_key", &raw.translation_key, 200),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    fields.extend(each("tags", &raw.tags, 100));
+    fields.extend(each("aliases", &raw.aliases, 500));
+    if let Some(e) = &raw.event {
+        fields.extend(each("event", &e.locations, 200));
+    }
+    for c in &raw.contacts {
+        for v in [&c.name, &c.role, &c.organisation, &c.email, &c.phone] {
+            fields.extend(one("contacts", v, 500));
+        }
+    }
+    fields
 }
 
 fn nonempty(t: Option<Text>) -> Option<String> {

@@ -32,9 +32,25 @@ pub struct When {
     pub rfc3339: String,
 }
 
+/// The years a date of a note may fall in: a year outside them is a typing mistake (`0215`).
+const YEARS: std::ops::RangeInclusive<i16> = 1900..=2200;
+
 /// Parses `YYYY-MM-DD` or an RFC 3339 datetime; one without an offset is in `tz`.
 /// The error says what to write instead.
 pub fn parse_when(text: &str, tz: Option<&TimeZone>) -> Result<When, String> {
+    let w = parse_any_when(text, tz)?;
+    if !YEARS.contains(&w.date.year()) {
+        return Err(format!(
+            "the year {} is not a year of a briefing: check it (years from {} to {} are accepted)",
+            w.date.year(),
+            YEARS.start(),
+            YEARS.end()
+        ));
+    }
+    Ok(w)
+}
+
+fn parse_any_when(text: &str, tz: Option<&TimeZone>) -> Result<When, String> {
     let text = text.trim();
     let shape =
         "write a date as YYYY-MM-DD (2015-10-16) or a date and time as 2015-10-16T09:00:00+08:00";

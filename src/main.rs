@@ -13,6 +13,23 @@ use clap::{Parser, Subcommand};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// A line on standard output. A reader that stopped reading (`briefing check | head -1`)
+/// ends the output quietly rather than with a panic.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// A line on standard error, likewise.
+macro_rules! say_err {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 /// A static site generator for bilingual press briefing notes.
 #[derive(Parser)]
 #[command(name = "briefing", version, about, long_about = None)]
@@ -101,12 +118,11 @@ enum Format {
 /// Prints diagnostics to stderr and fails.
 fn fail(diagnostics: &briefing::error::Diagnostics, color: bool) -> ExitCode {
     for d in &diagnostics.0 {
-        eprintln!("{}\n", d.render(color));
+        say_err!("{}\n", d.render(color));
     }
     ExitCode::FAILURE
 }
 
-#[allow(clippy::print_stdout)]
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let color = std::io::stderr().is_terminal();
@@ -118,8 +134,14 @@ fn main() -> ExitCode {
         } => {
             let report = briefing::check::check(&root, None);
             match format {
-                Format::Human => print!("{}", report.human(std::io::stdout().is_terminal())),
-                Format::Json => println!("{}", report.json()),
+                Format::Human => {
+                    let _ = write!(
+                        std::io::stdout(),
+                        "{}",
+                        report.human(std::io::stdout().is_terminal())
+                    );
+                }
+                Format::Json => say!("{}", report.json()),
             }
             if report.failed(strict) {
                 ExitCode::FAILURE
@@ -131,12 +153,12 @@ fn main() -> ExitCode {
             match briefing::scaffold::new_note(&root, &slug, lang.as_deref()) {
                 Ok(files) => {
                     for f in &files {
-                        println!(
+                        say!(
                             "Created {}",
                             display_path(f.strip_prefix(&root).unwrap_or(f))
                         );
                     }
-                    println!(
+                    say!(
                         "The note is a draft: delete the line `draft: true` when it is ready to publish."
                     );
                     ExitCode::SUCCESS
@@ -146,8 +168,8 @@ fn main() -> ExitCode {
         }
         Command::Init { dir } => match briefing::scaffold::init(&dir) {
             Ok(n) => {
-                println!("Created a new site in {} ({n} files).", display_path(&dir));
-                println!("Next: cd {} && briefing serve", display_path(&dir));
+                say!("Created a new site in {} ({n} files).", display_path(&dir));
+                say!("Next: cd {} && briefing serve", display_path(&dir));
                 ExitCode::SUCCESS
             }
             Err(d) => fail(&d, color),
@@ -173,7 +195,7 @@ fn main() -> ExitCode {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(diagnostics) => {
                     for d in &diagnostics.0 {
-                        eprintln!("{}\n", d.render(color));
+                        say_err!("{}\n", d.render(color));
                     }
                     ExitCode::FAILURE
                 }
@@ -197,7 +219,7 @@ fn main() -> ExitCode {
             match build(&options) {
                 Ok(report) => {
                     for w in &report.warnings {
-                        eprintln!("{}\n", w.render(color));
+                        say_err!("{}\n", w.render(color));
                     }
                     let per_lang: Vec<String> = report
                         .pages
@@ -221,7 +243,7 @@ fn main() -> ExitCode {
                             search.pages
                         ));
                     }
-                    println!(
+                    say!(
                         "Built {} pages ({}), {} files in all{held}, in {:.2} s → {}",
                         report.total_pages,
                         per_lang.join(", "),
@@ -233,10 +255,10 @@ fn main() -> ExitCode {
                 }
                 Err(diagnostics) => {
                     for d in &diagnostics.0 {
-                        eprintln!("{}\n", d.render(color));
+                        say_err!("{}\n", d.render(color));
                     }
                     let n = diagnostics.error_count();
-                    eprintln!(
+                    say_err!(
                         "Build failed with {n} error{}; the output folder was not changed.",
                         if n == 1 { "" } else { "s" }
                     );

@@ -1,7 +1,7 @@
 //! Markdown to HTML with pulldown-cmark: tables, footnotes, strikethrough, smart punctuation,
 //! heading anchors, and links to other notes' source files rewritten to their URLs.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
@@ -62,7 +62,7 @@ where
     let mut image: Option<(usize, Option<PathBuf>, usize)> = None;
     let mut errors = Vec::new();
     let mut events: Vec<Event> = Vec::new();
-    let mut ids = HashSet::new();
+    let mut ids = HeadingIds::default();
     let mut heading: Option<usize> = None; // index in `events` of an open heading
     let mut first_paragraph = String::new();
     let mut text = String::with_capacity(body.len());
@@ -200,13 +200,29 @@ where
     Ok(Rendered {
         html: out,
         text: text.trim_end().to_string(),
-        first_paragraph: first_paragraph
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" "),
+        first_paragraph: teaser(&first_paragraph),
         images_without_alt,
         loose_links: Vec::new(),
     })
+}
+
+/// The longest summary taken from a note's first paragraph, in characters.
+const TEASER_CHARS: usize = 1_000;
+
+/// A first paragraph as a summary: whitespace folded, and cut at a word after
+/// [`TEASER_CHARS`] characters with `…` (a summary is repeated on every listing of the note).
+fn teaser(paragraph: &str) -> String {
+    let folded = paragraph.split_whitespace().collect::<Vec<_>>().join(" ");
+    let Some((cut, _)) = folded.char_indices().nth(TEASER_CHARS) else {
+        return folded;
+    };
+    let head = &folded[..cut];
+    // Back to the last space, unless that throws away much (Chinese has none).
+    let head = match head.rfind(' ') {
+        Some(space) if cut - space < 200 => &head[..space],
+        _ => head,
+    };
+    format!("{}…", head.trim_end_matches([',', ';', ':', ' ']))
 }
 
 /// An `<img>` for the events of an image (its start and its alt text), with the width and
@@ -322,13 +338,16 @@ where
     }
 }
 
+/// The heading ids of a note so far, and per id the next number to try for a heading with
+/// the same text, so that many equal headings take linear time.
+#[derive(Default)]
+struct HeadingIds {
+    taken: HashSet<String>,
+    next: HashMap<String, usize>,
+}
+
 /// Gives a heading an id made from its text, unless it has one (`## Title {#id}`).
-fn set_heading_id(
-    events: &mut [Event],
-    start: usize,
-    level: HeadingLevel,
-    ids: &mut HashSet<String>,
-) {
+fn set_heading_id(events: &mut [Event], start: usize, level: HeadingLevel, ids: &mut HeadingIds) {
     let text: String = events[start + 1..]
         .iter()
         .filter_map(|e| match e {
@@ -345,10 +364,16 @@ fn set_heading_id(
             None => anchor(&text),
         };
         let mut unique = base.clone();
-        let mut n = 1;
-        while !ids.insert(unique.clone()) {
-            unique = format!("{base}-{n}");
-            n += 1;
+        if !ids.taken.insert(unique.clone()) {
+            // The next number to try for this base: each heading starts where the last stopped.
+            let n = ids.next.entry(base.clone()).or_insert(1);
+            loop {
+                unique = format!("{base}-{n}");
+                *n += 1;
+                if ids.taken.insert(unique.clone()) {
+                    break;
+                }
+            }
         }
         events[start] = Event::Start(Tag::Heading {
             level,
@@ -423,6 +448,17 @@ mod tests {
         assert!(r.html.contains("<del>x</del>"));
         assert!(r.html.contains("“q”"));
         assert!(r.html.contains("footnote-definition"));
+    }
+
+    #[test]
+    fn a_long_first_paragraph_is_cut_at_a_word() {
+        let long = "word ".repeat(400);
+        let t = teaser(&long);
+        assert!(t.ends_with("word…"), "{t}");
+        assert!(t.chars().count() <= TEASER_CHARS + 1);
+        let chinese = "人口贩运".repeat(400);
+        assert_eq!(teaser(&chinese).chars().count(), TEASER_CHARS + 1);
+        assert_eq!(teaser("Short  one."), "Short one.");
     }
 
     #[test]

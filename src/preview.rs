@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -65,7 +66,7 @@ pub struct Preview {
     loaded: Option<Loaded>,
     /// The problems of the last build, if it failed (the last good site is still served).
     pub error: Option<Diagnostics>,
-    counter: u64,
+    counter: AtomicU64,
 }
 
 impl Preview {
@@ -75,7 +76,7 @@ impl Preview {
             options,
             loaded: None,
             error: None,
-            counter: 0,
+            counter: AtomicU64::new(0),
         };
         let _ = p.rebuild(&Change::Everything);
         p
@@ -179,63 +180,100 @@ impl Preview {
 
     /// Rebuilds after a change. On failure the last good site stays and `error` is set.
     pub fn rebuild(&mut self, change: &Change) -> Result<Rebuilt, Diagnostics> {
+        let prepared = self.prepare(change);
+        self.apply(prepared)
+    }
+
+    /// Works out a rebuild from the site as it is, without changing it: `serve` keeps
+    /// answering from the site as it was meanwhile, then puts the result in place with
+    /// [`Preview::apply`].
+    pub fn prepare(&self, change: &Change) -> Prepared {
         let started = Instant::now();
         let selection = self.selection();
         let result = match (&self.loaded, change) {
-            (Some(_), Change::Nothing) => Ok(None),
-            (Some(_), Change::Styles) => self.restyle().map(|_| None),
+            (Some(_), Change::Nothing) => Ok(Outcome::Same),
+            (Some(loaded), Change::Styles) => Theme::load(&loaded.site.config)
+                .map(|theme| Outcome::Restyled(render::copies(&loaded.site, &theme)))
+                .map_err(Diagnostics),
             (Some(loaded), Change::Content(paths)) => {
-                update(loaded, paths, &selection, &mut self.counter).map(Some)
+                update(loaded, paths, &selection, &self.counter)
+                    .map(|l| Outcome::Replaced(Box::new(l)))
             }
-            _ => self.full().map(Some),
+            _ => self.full().map(|l| Outcome::Replaced(Box::new(l))),
         };
-        match result {
-            Ok(new) => {
-                let rendered = new.as_ref().map_or(0, |(_, n)| *n);
-                if let Some((loaded, _)) = new {
-                    self.loaded = Some(loaded);
-                }
-                self.error = None;
-                Ok(Rebuilt {
-                    change: change.clone(),
-                    rendered,
-                    pages: self.loaded.as_ref().map_or(0, |l| l.signatures.len()),
-                    took: started.elapsed(),
-                })
-            }
-            Err(e) => {
-                self.error = Some(e.clone());
-                Err(e)
-            }
+        Prepared {
+            change: change.clone(),
+            started,
+            result,
         }
     }
 
-    fn next_version(counter: &mut u64) -> u64 {
-        *counter += 1;
-        *counter
+    /// Puts a prepared rebuild in place.
+    pub fn apply(&mut self, prepared: Prepared) -> Result<Rebuilt, Diagnostics> {
+        let Prepared {
+            change,
+            started,
+            result,
+        } = prepared;
+        let rendered = match result {
+            Ok(Outcome::Same) => 0,
+            Ok(Outcome::Restyled(copies)) => {
+                if let Some(loaded) = self.loaded.as_mut() {
+                    for f in copies {
+                        loaded.files.insert(f.path, Arc::new(f.body));
+                    }
+                }
+                0
+            }
+            Ok(Outcome::Replaced(new)) => {
+                let (loaded, rendered) = *new;
+                self.loaded = Some(loaded);
+                rendered
+            }
+            Err(e) => {
+                self.error = Some(e.clone());
+                return Err(e);
+            }
+        };
+        self.error = None;
+        Ok(Rebuilt {
+            change,
+            rendered,
+            pages: self.loaded.as_ref().map_or(0, |l| l.signatures.len()),
+            took: started.elapsed(),
+        })
+    }
+
+    fn next_version(counter: &AtomicU64) -> u64 {
+        counter.fetch_add(1, Ordering::Relaxed) + 1
     }
 
     /// Loads and renders everything.
-    fn full(&mut self) -> Result<(Loaded, usize), Diagnostics> {
+    fn full(&self) -> Result<(Loaded, usize), Diagnostics> {
         let config = Config::load(&self.options.root)?.with_base_url(&self.options.base_url)?;
         let (site, theme) = crate::load_site(config, &self.selection())?;
         let versions = site
             .notes
             .iter()
-            .map(|n| (n.content_rel.clone(), Self::next_version(&mut self.counter)))
+            .map(|n| (n.content_rel.clone(), Self::next_version(&self.counter)))
             .collect();
         install(site, Arc::new(theme), versions, None)
     }
+}
 
-    /// Theme static files changed: the list of copied files is refreshed, no page rendered.
-    fn restyle(&mut self) -> Result<(), Diagnostics> {
-        let loaded = self.loaded.as_mut().expect("restyle needs a loaded site");
-        let theme = Theme::load(&loaded.site.config).map_err(Diagnostics)?;
-        for f in render::copies(&loaded.site, &theme) {
-            loaded.files.insert(f.path, Arc::new(f.body));
-        }
-        Ok(())
-    }
+/// A rebuild worked out by [`Preview::prepare`], not yet in place.
+pub struct Prepared {
+    change: Change,
+    started: Instant,
+    result: Result<Outcome, Diagnostics>,
+}
+
+enum Outcome {
+    Same,
+    /// Theme static files changed: the copied files, no page rendered.
+    Restyled(Vec<OutputFile>),
+    /// A new site, and how many pages were rendered for it.
+    Replaced(Box<(Loaded, usize)>),
 }
 
 /// Rebuilds after changes under content/: notes not named are taken as they were, and
@@ -244,7 +282,7 @@ fn update(
     loaded: &Loaded,
     changed: &HashSet<String>,
     selection: &Selection,
-    counter: &mut u64,
+    counter: &AtomicU64,
 ) -> Result<(Loaded, usize), Diagnostics> {
     let config = loaded.site.config.clone();
     // Saved notes are read again on their own; created or removed files need a walk of content/.

@@ -533,28 +533,49 @@ pub fn check_collisions(
     files: &[OutputFile],
     errors: &mut Vec<Diagnostic>,
 ) {
+    let describe = |f: &OutputFile| {
+        let shown = |p: &PathBuf| display_path(p.strip_prefix(root).unwrap_or(p));
+        match (&f.from, &f.body) {
+            (Some(from), _) => format!("{} ({})", shown(from), f.path),
+            (None, Body::File(p)) => shown(p),
+            _ => format!("the generated page {}", f.path),
+        }
+    };
+    let report = |message: String, a: &OutputFile, b: &OutputFile| {
+        let mut d = Diagnostic::error(message)
+            .help("change the alias, slug or file name so that each page and file has its own URL");
+        if let Some(from) = b.from.as_ref().or(a.from.as_ref()) {
+            d = d.file(from.strip_prefix(root).unwrap_or(from));
+        }
+        d
+    };
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for (n, f) in files.iter().enumerate() {
         if let Some(first) = seen.insert(f.path.as_str(), n) {
-            let describe = |f: &OutputFile| {
-                let shown = |p: &PathBuf| display_path(p.strip_prefix(root).unwrap_or(p));
-                match (&f.from, &f.body) {
-                    (Some(from), _) => format!("{} ({})", shown(from), f.path),
-                    (None, Body::File(p)) => shown(p),
-                    _ => format!("the generated page {}", f.path),
-                }
-            };
-            let mut d = Diagnostic::error(format!(
+            let message = format!(
                 "two things would be written to /{}: {} and {}",
                 f.path,
                 describe(&files[first]),
                 describe(f)
-            ))
-            .help("change the alias, slug or file name so that each page and file has its own URL");
-            if let Some(from) = f.from.as_ref().or(files[first].from.as_ref()) {
-                d = d.file(from.strip_prefix(root).unwrap_or(from));
+            );
+            errors.push(report(message, &files[first], f));
+        }
+    }
+    // A file where another needs a folder: an alias `/robots.txt` is `robots.txt/index.html`.
+    for f in files {
+        let mut end = 0;
+        while let Some(slash) = f.path[end..].find('/') {
+            end += slash;
+            if let Some(&n) = seen.get(&f.path[..end]) {
+                let message = format!(
+                    "/{} is a file of the site, so {} cannot be written inside it",
+                    &f.path[..end],
+                    describe(f)
+                );
+                errors.push(report(message, &files[n], f));
+                break;
             }
-            errors.push(d);
+            end += 1;
         }
     }
 }

@@ -210,6 +210,55 @@ pub fn check_svg(text: &str) -> Result<(), (String, usize)> {
     Ok(())
 }
 
+/// Why a file or folder name cannot be copied to every web host: a name Windows reserves for
+/// a device (`con`, `nul`, `com1`, … with any extension), a character Windows refuses in
+/// names (`<>:"/\\|?*` and control characters), a trailing dot or space, or more than 200
+/// bytes.
+pub fn portable_name_problem(name: &str) -> Option<String> {
+    const RESERVED: [&str; 4] = ["con", "prn", "aux", "nul"];
+    let stem = name
+        .split('.')
+        .next()
+        .unwrap_or(name)
+        .trim_end()
+        .to_ascii_lowercase();
+    let numbered = ["com", "lpt"].iter().any(|p| {
+        stem.strip_prefix(p).is_some_and(|n| {
+            n.len() == 1 && n.as_bytes()[0].is_ascii_digit() || matches!(n, "¹" | "²" | "³")
+        })
+    });
+    if RESERVED.contains(&stem.as_str()) || numbered {
+        return Some(format!(
+            "`{}` is a name Windows keeps for a device, so the site could not be copied to a Windows host",
+            shorten(name, 40)
+        ));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| matches!(c, '<' | '>' | ':' | '"' | '/' | '\\' | '|' | '?' | '*') || *c < ' ')
+    {
+        return Some(format!(
+            "`{}` contains `{}`, which Windows does not allow in names, so the site could not be copied to every host",
+            shorten(name, 40),
+            c.escape_default()
+        ));
+    }
+    if name.ends_with(['.', ' ']) {
+        return Some(format!(
+            "`{}` ends with a dot or a space, which Windows drops from names",
+            shorten(name, 40)
+        ));
+    }
+    if name.len() > 200 {
+        return Some(format!(
+            "`{}` is {} bytes long; a name may have at most 200",
+            shorten(name, 40),
+            name.len()
+        ));
+    }
+    None
+}
+
 /// `text` cut to its first `max` characters, with `…` when cut: for quoting input in messages.
 pub fn shorten(text: &str, max: usize) -> String {
     if text.chars().count() > max {
@@ -296,6 +345,38 @@ mod tests {
         assert!(is_active_file("page.HTML"));
         assert!(is_active_file("x.xhtml"));
         assert!(!is_active_file("programme.pdf"));
+    }
+
+    #[test]
+    fn names_every_host_can_hold() {
+        for bad in [
+            "con",
+            "CON",
+            "nul.pdf",
+            "aux.tar.gz",
+            "com1",
+            "LPT9.txt",
+            "prn",
+            "a:b.pdf",
+            "what?.pdf",
+            "x*.png",
+            "trailing.",
+            "trailing ",
+            "tab\there",
+        ] {
+            assert!(portable_name_problem(bad).is_some(), "{bad}");
+        }
+        assert!(portable_name_problem(&"a".repeat(201)).is_some());
+        for fine in [
+            "console",
+            "com10",
+            "null.pdf",
+            "report #1 (100%).pdf",
+            "人口贩运.pdf",
+            "index.en.md",
+        ] {
+            assert_eq!(portable_name_problem(fine), None, "{fine}");
+        }
     }
 
     #[test]

@@ -230,16 +230,25 @@ fn watch(root: &std::path::Path, shared: Arc<Shared>, log: Log) -> Result<(), Di
             }
             paths.sort();
             paths.dedup();
-            let outcome = {
-                let mut preview = shared.preview.write().unwrap_or_else(|e| e.into_inner());
+            // Worked out under a read lock, so pages are served while it runs; put in place
+            // under a write lock held only for the swap.
+            let prepared = {
+                let preview = shared.preview.read().unwrap_or_else(|e| e.into_inner());
                 let change = preview.classify(&paths);
                 if change == Change::Nothing {
                     continue;
                 }
-                let result = preview.rebuild(&change);
-                (change, result, preview.paths().len())
+                preview.prepare(&change)
             };
-            let (change, result, total) = outcome;
+            let (result, total) = {
+                let mut preview = shared.preview.write().unwrap_or_else(|e| e.into_inner());
+                let result = preview.apply(prepared);
+                (result, preview.paths().len())
+            };
+            let change = match &result {
+                Ok(r) => r.change.clone(),
+                Err(_) => Change::Everything,
+            };
             let event = match (&change, &result) {
                 (Change::Styles, Ok(_)) => "css",
                 _ => "reload",

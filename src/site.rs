@@ -478,6 +478,14 @@ fn tag_terms(briefings: &[usize], notes: &[Arc<Note>], errors: &mut Vec<Diagnost
                 );
                 continue;
             };
+            if let Some(problem) = crate::safety::portable_name_problem(&key) {
+                errors.push(
+                    Diagnostic::error(format!("the tag `{tag}` cannot be a URL: {problem}"))
+                        .file(&note.shown)
+                        .help("write the tag in other words, e.g. add a word to it"),
+                );
+                continue;
+            }
             let (term, first) = terms.entry(key.clone()).or_insert_with(|| {
                 (
                     Term {

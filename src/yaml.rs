@@ -26,6 +26,14 @@ pub fn parse<T: DeserializeOwned>(
             .at(source, first_line + n, column, 1)
             .help("YAML indents with spaces only: replace the tab with spaces"));
     }
+    if let Some(line) = too_deep(yaml) {
+        return Err(Diagnostic::error(format!(
+            "the values here are nested more than {MAX_DEPTH} levels deep"
+        ))
+        .file(shown)
+        .at_line(first_line + line - 1)
+        .help("write lists and keys at most a few levels deep, as in the front matter reference; check for stray `[`, `{` or `- `"));
+    }
     if let Some((offset, c)) = safety::forbidden_char(yaml) {
         let (line, column) = line_col(yaml, offset);
         return Err(Diagnostic::error(format!(
@@ -63,6 +71,89 @@ pub fn parse<T: DeserializeOwned>(
         });
     }
     Ok(value)
+}
+
+/// How deeply the values of site.yaml or front matter may nest: far deeper than any real
+/// file, far shallower than what makes the YAML parser slow.
+const MAX_DEPTH: usize = 32;
+
+/// The 1-based line on which a YAML block nests deeper than [`MAX_DEPTH`], counting the
+/// flow lists and maps open (`[`, `{`) and the block list items and keys that start a line
+/// (`- - - x`). Quoted text is skipped.
+fn too_deep(yaml: &str) -> Option<usize> {
+    let bytes = yaml.as_bytes();
+    let mut flow = 0usize;
+    let mut line = 1;
+    let mut line_start = true;
+    // Whether the next character may begin a value (where `[`, `{` and quotes have meaning).
+    let mut value_start = true;
+    let mut block = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match b {
+            b'\n' => {
+                line += 1;
+                line_start = true;
+                value_start = true;
+                block = 0;
+            }
+            b' ' => {}
+            b'-' | b'?'
+                if line_start && bytes.get(i + 1).is_none_or(|n| *n == b' ' || *n == b'\n') =>
+            {
+                block += 1;
+                value_start = true;
+            }
+            b'[' | b'{' if value_start => {
+                flow += 1;
+                line_start = false;
+            }
+            b']' | b'}' if flow > 0 => {
+                flow -= 1;
+                value_start = false;
+                line_start = false;
+            }
+            b',' if flow > 0 => value_start = true,
+            b':' => value_start = bytes.get(i + 1).is_none_or(|n| n.is_ascii_whitespace()),
+            b'#' if value_start || line_start => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'\'' | b'"' if value_start => {
+                // Skip the quoted text: '' inside single quotes, \" inside double quotes.
+                i += 1;
+                while i < bytes.len() {
+                    match bytes[i] {
+                        b'\n' => line += 1,
+                        b'\\' if b == b'"' => i += 1,
+                        c if c == b => {
+                            if b == b'\'' && bytes.get(i + 1) == Some(&b'\'') {
+                                i += 1;
+                            } else {
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                    i += 1;
+                }
+                line_start = false;
+                value_start = false;
+            }
+            _ => {
+                line_start = false;
+                value_start = false;
+            }
+        }
+        if flow + block > MAX_DEPTH {
+            return Some(line);
+        }
+        i += 1;
+    }
+    None
 }
 
 /// The key path and character of the first text in `value` that holds a forbidden character.
@@ -254,6 +345,22 @@ pub fn key_location(yaml: &str, path: &[&str]) -> Option<(usize, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nesting_has_a_limit() {
+        let deep = format!("tags: {}{}", "[".repeat(40), "]".repeat(40));
+        assert_eq!(too_deep(&deep), Some(1));
+        let dashes = format!("title: x\ntags:\n{}x\n", "- ".repeat(40));
+        assert_eq!(too_deep(&dashes), Some(3));
+        for fine in [
+            "title: \"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\"\n",
+            "title: it's [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\n",
+            "title: '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[''[['\n",
+            "# [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\nevent:\n  locations: [a, [b], {c: d}]\n",
+        ] {
+            assert_eq!(too_deep(fine), None, "{fine}");
+        }
+    }
 
     #[test]
     fn finds_nested_keys() {

@@ -281,3 +281,220 @@ fn the_output_folder_cannot_be_aimed_at_what_must_survive() {
         "my own page"
     );
 }
+
+#[test]
+fn many_equal_headings_and_deep_yaml_take_linear_time() {
+    let site = fixture("basic");
+    write(
+        site.path(),
+        "content/briefings/headings.en.md",
+        &format!(
+            "---\ntitle: Headings\ndate: 2016-01-01\n---\n\n{}",
+            "## Same\n\n".repeat(50_000)
+        ),
+    );
+    let out = build_within(site.path(), Duration::from_secs(60));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let html = std::fs::read_to_string(site.path().join("output/en/briefings/headings/index.html"))
+        .unwrap();
+    assert!(html.contains(r#"<h2 id="same-49999">"#));
+    for (name, front, line) in [
+        (
+            "flow",
+            format!("tags: {}{}", "[".repeat(100_000), "]".repeat(100_000)),
+            4,
+        ),
+        ("block", format!("tags:\n{}x", "- ".repeat(100_000)), 5),
+    ] {
+        write(
+            site.path(),
+            "content/briefings/headings.en.md",
+            &format!("---\ntitle: Deep\ndate: 2016-01-01\n{front}\n---\n\nText.\n"),
+        );
+        let out = build_within(site.path(), Duration::from_secs(20));
+        assert_eq!(out.status.code(), Some(1), "{name}");
+        let err = stderr(&out);
+        assert!(
+            err.contains("error: the values here are nested more than 32 levels deep"),
+            "{name}: {err}"
+        );
+        assert!(
+            err.contains(&format!("content/briefings/headings.en.md:{line}")),
+            "{name}: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_huge_title_is_refused_and_a_one_megabyte_note_builds() {
+    let site = fixture("basic");
+    write(
+        site.path(),
+        "content/briefings/huge.en.md",
+        &format!(
+            "---\ntitle: {}\ndate: 2016-01-01\n---\n\nText.\n",
+            "Word ".repeat(2_000_000)
+        ),
+    );
+    let err = build_fails(site.path(), &[]);
+    assert!(
+        err.contains("the value of `title` is 9999999 characters long; at most 1000 are allowed"),
+        "{}",
+        &err[..err.len().min(2000)]
+    );
+    assert!(err.contains("content/briefings/huge.en.md:2:1"));
+    // A note of 1 MB: one paragraph, a long title, many words, in bounded time.
+    write(
+        site.path(),
+        "content/briefings/huge.en.md",
+        &format!(
+            "---\ntitle: {}\ndate: 2016-01-01\n---\n\n{}\n",
+            "Word ".repeat(199),
+            "word ".repeat(200_000)
+        ),
+    );
+    let out = build_within(site.path(), Duration::from_secs(30));
+    assert!(out.status.success(), "{}", stderr(&out));
+    // The listing shows a teaser of the paragraph, not all of it.
+    let home = std::fs::read_to_string(site.path().join("output/en/index.html")).unwrap();
+    assert!(
+        home.len() < 100_000,
+        "the home page holds {} bytes",
+        home.len()
+    );
+}
+
+#[test]
+fn a_theme_is_a_folder_name_under_themes() {
+    for theme in ["/", "../..", "themes/../..", ".hidden", ""] {
+        let site = fixture("basic");
+        let yaml = std::fs::read_to_string(site.path().join("site.yaml")).unwrap();
+        std::fs::write(
+            site.path().join("site.yaml"),
+            yaml.replace("theme: default", &format!("theme: \"{theme}\"")),
+        )
+        .unwrap();
+        let err = build_fails(site.path(), &[]);
+        assert!(
+            err.contains("is not the name of a folder under themes/"),
+            "{theme}: {err}"
+        );
+        assert!(err.contains("site.yaml:9:1"), "{theme}: {err}");
+    }
+}
+
+#[test]
+fn names_a_host_cannot_hold_are_errors_naming_the_note() {
+    let cases: [(&str, &str, &str); 9] = [
+        (
+            "aliases: [/robots.txt]",
+            "/robots.txt is a file of the site",
+            "robots.txt/index.html",
+        ),
+        (
+            "aliases: [/sitemap.xml]",
+            "/sitemap.xml is a file of the site",
+            "sitemap.xml/index.html",
+        ),
+        (
+            "aliases: [/search.js]",
+            "/search.js is a file of the site",
+            "search.js/index.html",
+        ),
+        (
+            "slug: con",
+            "invalid slug: `con` is a name Windows keeps for a device",
+            "",
+        ),
+        (
+            "aliases: [/old/aux/]",
+            "invalid alias: `aux` is a name Windows keeps",
+            "",
+        ),
+        (
+            "tags: [Nul]",
+            "the tag `Nul` cannot be a URL: `nul` is a name Windows keeps",
+            "",
+        ),
+        ("tags: [\"Q: A\"]", "", ""),
+        (
+            "date: 0000-01-01",
+            "the year 0 is not a year of a briefing",
+            "",
+        ),
+        (
+            "tags: [LONGTAG]",
+            "the value of `tags` is 1000000 characters long; at most 100",
+            "",
+        ),
+    ];
+    for (front, what, also) in cases {
+        let site = fixture("basic");
+        let front = front.replace("LONGTAG", &"t".repeat(1_000_000));
+        let date = if front.starts_with("date:") {
+            ""
+        } else {
+            "date: 2016-01-01\n"
+        };
+        write(
+            site.path(),
+            "content/briefings/names.en.md",
+            &format!("---\ntitle: Names\n{date}{front}\n---\n\nText.\n"),
+        );
+        if what.is_empty() {
+            build_ok(site.path(), &[]);
+            continue;
+        }
+        let err = build_fails(site.path(), &[]);
+        let short = &err[..err.len().min(3000)];
+        assert!(err.contains(what), "{front:.60}: {short}");
+        assert!(err.contains(also), "{front:.60}: {short}");
+        assert!(
+            err.contains("content/briefings/names.en.md"),
+            "{front:.60}: {short}"
+        );
+    }
+    for file in ["con.pdf", "LPT1.png", "what?.pdf"] {
+        let site = fixture("basic");
+        write(
+            site.path(),
+            &format!("content/briefings/study-tour/{file}"),
+            "x",
+        );
+        let err = build_fails(site.path(), &[]);
+        assert!(
+            err.contains("this name cannot be published"),
+            "{file}: {err}"
+        );
+        assert!(
+            err.contains(&format!("content/briefings/study-tour/{file}")),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn a_reader_that_stops_reading_ends_the_output_quietly() {
+    let site = fixture("check");
+    for args in [&["check", "--format", "json"][..], &["check"][..]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_briefing"))
+            .args(args)
+            .current_dir(site.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Read one byte, then close the pipe, as `| head -c1` does.
+        let mut stdout = child.stdout.take().unwrap();
+        let mut byte = [0u8; 1];
+        let _ = std::io::Read::read(&mut stdout, &mut byte);
+        drop(stdout);
+        let out = child.wait_with_output().unwrap();
+        assert_ne!(out.status.code(), Some(101), "{args:?}: {}", stderr(&out));
+        assert!(
+            !stderr(&out).contains("panicked"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+}

@@ -381,3 +381,39 @@ fn a_press_kit_file_swapped_for_a_link_is_never_followed() {
         );
     }
 }
+
+#[test]
+fn pages_are_served_while_a_rebuild_runs() {
+    let site = fixture("basic");
+    let heavy = format!(
+        "---\ntitle: Heavy\ndate: 2016-01-01\n---\n\n{}",
+        "## Same\n\nText with *emphasis* and a [link](https://example.org).\n\n".repeat(40_000)
+    );
+    write(site.path(), "content/briefings/heavy.en.md", &heavy);
+    let server = Server::start(site.path(), &[]);
+    write(
+        site.path(),
+        "content/briefings/heavy.en.md",
+        &format!("{heavy}\nEdited.\n"),
+    );
+    // The watcher has seen the save and is rebuilding.
+    std::thread::sleep(Duration::from_millis(150));
+    let asked = Instant::now();
+    let (status, _, _) = server.get("/en/briefings/visa/");
+    let waited = asked.elapsed().as_millis();
+    assert_eq!(status, 200);
+    let line = server.log_line("Changed heavy.en.md");
+    let took: u128 = line
+        .rsplit(" in ")
+        .next()
+        .and_then(|t| t.trim_end_matches(" ms.").parse().ok())
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!(
+        took >= 600,
+        "the rebuild was too quick to show anything: {line}"
+    );
+    assert!(
+        waited * 3 < took,
+        "a page took {waited} ms while a rebuild of {took} ms ran"
+    );
+}
