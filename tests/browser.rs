@@ -620,10 +620,31 @@ async fn no_page_runs_a_script_written_in_a_note() {
     // The payloads were on the pages as text.
     browser.open(server.port, "/en/briefings/payload-0/").await;
     assert_eq!(browser.text("h1").await, MARKUP[0]);
+    drop(server);
+    // The hook sees a script that does run: a site that allows raw HTML publishes it.
+    let yaml = std::fs::read_to_string(site.path().join("site.yaml")).unwrap();
+    std::fs::write(
+        site.path().join("site.yaml"),
+        format!("{yaml}markdown:\n  raw_html: allow\n"),
+    )
+    .unwrap();
+    let server = Server::start(site.path(), &[]);
+    browser.open(server.port, "/en/briefings/payload-0/").await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let control = browser
+        .client()
+        .execute("return window.__xss", vec![])
+        .await
+        .unwrap();
     browser.close().await;
     assert!(
         ran.is_empty(),
         "a script from a note ran:\n{}",
         ran.join("\n")
+    );
+    assert_eq!(
+        control,
+        json!(1),
+        "the hook did not see an allowed script run"
     );
 }
