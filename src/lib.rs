@@ -114,11 +114,16 @@ pub struct SearchReport {
 
 /// `briefing build`: the site from `root` into the output folder, or nothing changed at all.
 pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
-    let output = options
+    let shown = options
         .output
         .clone()
         .unwrap_or_else(|| options.root.join("output"));
-    let output = output::check_target(&output, &options.root)?;
+    let output = output::check_target(&shown, &options.root)?;
+    // Held until the new site is in place: no other build writes the output meanwhile.
+    let lock = output::Lock::take(&output, &shown)?;
+    if let Some(finished) = lock.finished() {
+        eprintln!("{finished}");
+    }
     let mut config = Config::load(&options.root)?;
     if let Some(url) = &options.base_url {
         config = config.with_base_url(url)?;
@@ -146,7 +151,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
     // Rendered in slices written as they come, so the whole site is never held in memory. The
     // search index is built from the site model alongside, on the cores rendering leaves idle
     // while a slice is written.
-    let staging = output::Staging::create(&output)?;
+    let staging = output::Staging::create(lock)?;
     let write = |files: &[render::OutputFile]| staging.write(files);
     let (rendering, index) = rayon::join(
         || {

@@ -258,8 +258,13 @@ fn main() -> ExitCode {
                         say_err!("{}\n", d.render(color));
                     }
                     let n = diagnostics.error_count();
+                    let outcome = if briefing::output::left_part_way(&diagnostics) {
+                        "the output folder is part old, part new until a build finishes the change"
+                    } else {
+                        "the output folder was not changed"
+                    };
                     say_err!(
-                        "Build failed with {n} error{}; the output folder was not changed.",
+                        "Build failed with {n} error{}; {outcome}.",
                         if n == 1 { "" } else { "s" }
                     );
                     ExitCode::FAILURE

@@ -1,15 +1,24 @@
-//! The one place that writes the built site to disk: into a staging folder beside the output
-//! folder, then swapped in, so a failed build leaves the previous output exactly as it was.
+//! The one place that writes the built site to disk. The new files are written into a
+//! staging folder beside the output folder and moved in only once all of them are written;
+//! a journal written just before the move makes the change all-or-nothing: a failed build
+//! leaves the previous output exactly as it was, and a build killed while moving files is
+//! finished by the next one.
+//!
+//! Everything briefing keeps beside the output folder `output` lives in one hidden folder,
+//! `.output.briefing`: the lock file (never deleted), the staging folder, the journal, the
+//! files moved aside while the new ones go in, and the previous output during a swap.
 
 use std::collections::HashSet;
+use std::fmt;
 use std::fs;
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
 
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 
-use crate::error::{Diagnostic, display_path};
+use crate::error::{Diagnostic, Diagnostics, display_path};
 use crate::render::{Body, OutputFile};
 
 /// The file that marks a folder as written by briefing, so it may be replaced.
@@ -18,15 +27,27 @@ pub const MARKER: &str = ".briefing-output";
 const MARKER_TEXT: &str =
     "This folder is written by `briefing build`; each build replaces what is in it.\n";
 
+const STATE_MARKER_TEXT: &str = "This folder holds the state of `briefing build` for the output folder beside it: \
+     a lock, and while a build runs, its new files. briefing removes what it no longer needs.\n";
+
+/// The names briefing may create in its state folder.
+const STATE_ENTRIES: [&str; 8] = [
+    MARKER,
+    ".gitignore",
+    "lock",
+    "staging",
+    "aside",
+    "old",
+    "journal",
+    "journal.new",
+];
+
+/// Said by a failed build whose output folder could not be put back as it was.
+const PART_WAY: &str = "the output folder is part old, part new";
+
 /// Refuses output folders whose replacement would delete the user's own files.
 pub fn check_target(output: &Path, root: &Path) -> Result<PathBuf, Diagnostic> {
-    let refuse = |why: String| {
-        Diagnostic::error(format!(
-            "refusing to write the site into {}: {why}",
-            display_path(output)
-        ))
-        .help("choose an empty or new folder with --output, e.g. --output output")
-    };
+    let refuse = |why: String| refusal(output, why);
     let absolute =
         absolute(output).map_err(|e| refuse(format!("cannot resolve the path ({e})")))?;
     let root = absolute_existing(root);
@@ -48,21 +69,42 @@ pub fn check_target(output: &Path, root: &Path) -> Result<PathBuf, Diagnostic> {
             return Err(refuse(format!("it is inside the site's {protected}")));
         }
     }
-    if absolute.exists() {
-        if !absolute.is_dir() {
-            return Err(refuse("it is a file, not a folder".into()));
-        }
-        let empty = fs::read_dir(&absolute)
-            .map_err(|e| refuse(format!("cannot read it ({e})")))?
-            .next()
-            .is_none();
-        if !empty && !absolute.join(MARKER).is_file() {
-            return Err(refuse(format!(
-                "it is not empty and was not written by briefing (it has no {MARKER} file), so replacing it could delete your files"
-            )));
-        }
-    }
+    check_contents(&absolute, output)?;
     Ok(absolute)
+}
+
+fn refusal(shown: &Path, why: String) -> Diagnostic {
+    Diagnostic::error(format!(
+        "refusing to write the site into {}: {why}",
+        display_path(shown)
+    ))
+    .help("choose an empty or new folder with --output, e.g. --output output")
+}
+
+/// An existing output folder must be a folder, and empty or marked as briefing's.
+fn check_contents(output: &Path, shown: &Path) -> Result<(), Diagnostic> {
+    let refuse = |why: String| refusal(shown, why);
+    match fs::metadata(output) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Ok(m) if m.is_dir() => {}
+        _ => return Err(refuse("it is a file, not a folder".into())),
+    }
+    let empty = fs::read_dir(output)
+        .map_err(|e| refuse(format!("cannot read it ({e})")))?
+        .next()
+        .is_none();
+    if !empty && !marked(output) {
+        return Err(refuse(format!(
+            "it is not empty and was not written by briefing (it has no {MARKER} file), so replacing it could delete your files"
+        )));
+    }
+    Ok(())
+}
+
+/// Whether `dir` carries the marker: a file, or a symbolic link (never followed; a build
+/// replaces it with the real marker file).
+fn marked(dir: &Path) -> bool {
+    fs::symlink_metadata(dir.join(MARKER)).is_ok_and(|m| m.is_file() || m.is_symlink())
 }
 
 /// The absolute form of a path that may not exist yet, with `..` and symlinks of the
@@ -104,6 +146,417 @@ fn fail(what: &str, path: &Path, e: io::Error) -> Diagnostic {
         .help("check the free disk space and that you may write to the output folder's parent")
 }
 
+/// Whether anything (a file, folder or link) is at `path`; links are not followed.
+fn present(path: &Path) -> bool {
+    fs::symlink_metadata(path).is_ok()
+}
+
+/// Removes whatever is at `path` (a folder with all it holds); links are not followed.
+fn remove_any(path: &Path) -> io::Result<()> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => fs::remove_dir_all(path),
+        Ok(_) => fs::remove_file(path),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Writes a small file of briefing's own state; a link or anything else in its place is
+/// removed first, never written through.
+fn write_own(path: &Path, text: &str) -> io::Result<()> {
+    if fs::symlink_metadata(path).is_ok_and(|m| m.is_file()) {
+        return Ok(());
+    }
+    remove_any(path)?;
+    match fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+    {
+        Ok(mut f) => f.write_all(text.as_bytes()),
+        // Another build wrote it at the same moment.
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Makes the metadata of the entries of `dir` durable (renames, removals), where the system
+/// allows opening a folder.
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+/// The change a build makes to the output folder, written down before the first file of it
+/// moves: once this record is in place the build is committed, and a build killed while
+/// moving files is finished by the next command that takes the lock.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "mode", rename_all = "kebab-case")]
+enum Journal {
+    /// Files moved from the staging folder into the output folder one by one (what was at
+    /// their place is moved aside first), and files no longer built moved aside.
+    InPlace {
+        moved: Vec<String>,
+        dropped: Vec<String>,
+    },
+    /// The staging folder, holding the whole new site, takes the output folder's place.
+    Swap { files: usize },
+}
+
+/// A change of the output folder that a killed build left unfinished, finished.
+#[derive(Debug)]
+pub struct Finished {
+    pub moved: usize,
+    pub removed: usize,
+    shown: String,
+}
+
+impl fmt::Display for Finished {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Finished an interrupted build: {} files moved into {}/",
+            self.moved, self.shown
+        )?;
+        if self.removed > 0 {
+            write!(f, ", {} removed", self.removed)?;
+        }
+        Ok(())
+    }
+}
+
+/// The output folder, held for one command: no other build writes it meanwhile.
+///
+/// The lock is an advisory lock of the operating system on the file `lock` in the state
+/// folder. The file is never deleted (a new file would be a second lock beside the first),
+/// and the lock ends with the process that holds it, however it ends.
+pub struct Lock {
+    output: PathBuf,
+    /// The output folder as the user named it, for messages.
+    shown: String,
+    state: PathBuf,
+    _file: fs::File,
+    finished: Option<Finished>,
+}
+
+impl Lock {
+    /// Takes the lock on `output` (a path checked by [`check_target`]; `shown` is how the
+    /// user named it), then finishes a change of the output folder that a killed build left
+    /// unfinished, and clears what such a build left beside it. Every command that writes
+    /// the output folder takes this lock first. Fails at once if another build holds it.
+    pub fn take(output: &Path, shown: &Path) -> Result<Lock, Diagnostic> {
+        let shown: PathBuf = shown
+            .components()
+            .filter(|c| !matches!(c, Component::CurDir))
+            .collect();
+        let shown = display_path(&shown);
+        let state = state_folder(output)?;
+        prepare_state(&state).map_err(|e| {
+            Diagnostic::error(format!(
+                "cannot keep the state of the build in {}: {e}",
+                display_path(&state)
+            ))
+            .help("remove or rename what is in the way, then build again")
+        })?;
+        let path = state.join("lock");
+        if fs::symlink_metadata(&path).is_ok_and(|m| !m.is_file()) {
+            remove_any(&path).map_err(|e| fail("replace", &path, e))?;
+        }
+        let mut file = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| fail("open the lock file", &path, e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                let holder = match holder(&path) {
+                    Some(pid) => format!("another build (pid {pid})"),
+                    None => "another build".into(),
+                };
+                return Err(Diagnostic::error(format!("{holder} is writing {shown}/"))
+                    .help("wait until it has finished, then build again"));
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(fail("lock", &path, e)),
+        }
+        // The holder's process id, for the message of a build that has to wait.
+        file.set_len(0)
+            .and_then(|()| writeln!(file, "{}", std::process::id()))
+            .map_err(|e| fail("write to", &path, e))?;
+        let mut lock = Lock {
+            output: output.to_path_buf(),
+            shown,
+            state,
+            _file: file,
+            finished: None,
+        };
+        lock.finished = lock.finish_interrupted()?;
+        lock.clear()?;
+        Ok(lock)
+    }
+
+    /// The change of the output folder that a killed build left unfinished and that taking
+    /// the lock finished, if there was one.
+    pub fn finished(&self) -> Option<&Finished> {
+        self.finished.as_ref()
+    }
+
+    /// The output folder (absolute).
+    pub fn output(&self) -> &Path {
+        &self.output
+    }
+
+    fn journal(&self) -> PathBuf {
+        self.state.join("journal")
+    }
+
+    fn staging(&self) -> PathBuf {
+        self.state.join("staging")
+    }
+
+    /// Rolls forward the change of a journal left by a killed build: its staged files were
+    /// complete when it was written.
+    fn finish_interrupted(&self) -> Result<Option<Finished>, Diagnostic> {
+        let path = self.journal();
+        let text = match fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(fail("read", &path, e)),
+        };
+        let journal: Journal = serde_json::from_str(&text).map_err(|e| {
+            Diagnostic::error(format!(
+                "cannot read {}, the record of an interrupted build: {e}",
+                display_path(&path)
+            ))
+            .help(format!(
+                "{PART_WAY}: delete it and {}, then build again",
+                self.shown
+            ))
+        })?;
+        let (moved, removed) = self.forward(&journal, &mut Vec::new()).map_err(|e| {
+            Diagnostic::error(format!(
+                "cannot finish an interrupted build, and {PART_WAY}: {}",
+                e.message
+            ))
+            .help("fix the cause, then build again: the build finishes the change first")
+        })?;
+        self.close_journal();
+        Ok(Some(Finished {
+            moved,
+            removed,
+            shown: self.shown.clone(),
+        }))
+    }
+
+    /// Removes what a build leaves in the state folder when it ends or is killed, and the
+    /// folders of earlier versions of briefing beside the output folder: a leftover never
+    /// blocks a build.
+    fn clear(&self) -> Result<(), Diagnostic> {
+        for name in ["staging", "aside", "old", "journal.new"] {
+            let path = self.state.join(name);
+            remove_any(&path).map_err(|e| fail("remove the leftover", &path, e))?;
+        }
+        if let (Some(parent), Some(name)) = (self.output.parent(), self.output.file_name()) {
+            let name = name.to_string_lossy();
+            for old in [format!(".{name}.staging"), format!(".{name}.old")] {
+                let dir = parent.join(old);
+                if !fs::symlink_metadata(&dir).is_ok_and(|m| m.is_dir()) {
+                    continue;
+                }
+                // Only if it is briefing's (marked) or empty: a folder of the user's with
+                // that name stays.
+                let _ = if fs::symlink_metadata(dir.join(MARKER)).is_ok_and(|m| m.is_file()) {
+                    fs::remove_dir_all(&dir)
+                } else {
+                    fs::remove_dir(&dir)
+                };
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the journal: from the moment it is in place, the build is committed.
+    fn write_journal(&self, journal: &Journal) -> io::Result<()> {
+        let new = self.state.join("journal.new");
+        let mut f = fs::File::create(&new)?;
+        f.write_all(&serde_json::to_vec(journal).map_err(io::Error::other)?)?;
+        f.sync_all()?;
+        fs::rename(&new, self.journal())?;
+        sync_dir(&self.state);
+        Ok(())
+    }
+
+    /// The change is made (or undone): the journal goes, then what the build left.
+    fn close_journal(&self) {
+        let _ = fs::remove_file(self.journal());
+        sync_dir(&self.state);
+        let _ = self.clear();
+    }
+
+    /// Makes the change of `journal`, skipping what is already done, so that it finishes the
+    /// change of a killed build as well. Returns the files moved in and removed; records
+    /// the folders it created in the output folder in `created`.
+    fn forward(
+        &self,
+        journal: &Journal,
+        created: &mut Vec<PathBuf>,
+    ) -> Result<(usize, usize), Diagnostic> {
+        let staging = self.staging();
+        match journal {
+            Journal::Swap { files } => {
+                if !present(&staging) {
+                    return Ok((0, 0));
+                }
+                let old = self.state.join("old");
+                if present(&self.output) {
+                    fs::rename(&self.output, &old)
+                        .map_err(|e| fail("move aside the previous", &self.output, e))?;
+                }
+                fs::rename(&staging, &self.output)
+                    .map_err(|e| fail("move into place", &self.output, e))?;
+                Ok((*files, 0))
+            }
+            Journal::InPlace { moved, dropped } => {
+                let aside = self.state.join("aside");
+                fs::create_dir_all(&aside).map_err(|e| fail("create", &aside, e))?;
+                create_parents_recorded(&self.output, moved, created)?;
+                let count = moved
+                    .par_iter()
+                    .enumerate()
+                    .map(|(i, p)| {
+                        let from = staging.join(p);
+                        if !present(&from) {
+                            return Ok(0);
+                        }
+                        let to = self.output.join(p);
+                        if present(&to) {
+                            fs::rename(&to, aside.join(i.to_string()))
+                                .map_err(|e| fail("move aside", &to, e))?;
+                        }
+                        fs::rename(&from, &to).map_err(|e| fail("move into place", &to, e))?;
+                        Ok(1)
+                    })
+                    .try_reduce(|| 0, |a, b| Ok(a + b))?;
+                let mut removed = 0;
+                for (j, p) in dropped.iter().enumerate() {
+                    let at = self.output.join(p);
+                    if present(&at) {
+                        fs::rename(&at, aside.join((moved.len() + j).to_string()))
+                            .map_err(|e| fail("remove the stale", &at, e))?;
+                        removed += 1;
+                    }
+                }
+                // Folders left empty go too, up to the output folder itself.
+                for p in dropped {
+                    let mut dir = self.output.join(p);
+                    while dir.pop() && dir != self.output && fs::remove_dir(&dir).is_ok() {}
+                }
+                Ok((count, removed))
+            }
+        }
+    }
+
+    /// Undoes what [`Lock::forward`] did before it failed: every file back where it was.
+    fn back(&self, journal: &Journal, created: &[PathBuf]) -> io::Result<()> {
+        let staging = self.staging();
+        match journal {
+            Journal::Swap { .. } => {
+                let old = self.state.join("old");
+                if !present(&self.output) && present(&old) {
+                    fs::rename(&old, &self.output)?;
+                }
+            }
+            Journal::InPlace { moved, dropped } => {
+                let aside = self.state.join("aside");
+                for (i, p) in moved.iter().enumerate() {
+                    let (from, to) = (staging.join(p), self.output.join(p));
+                    if !present(&from) && present(&to) {
+                        fs::rename(&to, &from)?;
+                    }
+                    let kept = aside.join(i.to_string());
+                    if present(&kept) {
+                        fs::rename(&kept, &to)?;
+                    }
+                }
+                for (j, p) in dropped.iter().enumerate() {
+                    let kept = aside.join((moved.len() + j).to_string());
+                    if present(&kept) {
+                        let to = self.output.join(p);
+                        if let Some(dir) = to.parent() {
+                            fs::create_dir_all(dir)?;
+                        }
+                        fs::rename(&kept, &to)?;
+                    }
+                }
+                for dir in created.iter().rev() {
+                    let _ = fs::remove_dir(dir);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The folder beside `output` that holds briefing's state for it: `.output.briefing`.
+fn state_folder(output: &Path) -> Result<PathBuf, Diagnostic> {
+    match (output.parent(), output.file_name()) {
+        (Some(parent), Some(name)) => {
+            fs::create_dir_all(parent).map_err(|e| fail("create", parent, e))?;
+            Ok(parent.join(format!(".{}.briefing", name.to_string_lossy())))
+        }
+        _ => Err(Diagnostic::error("the output folder has no parent folder")),
+    }
+}
+
+/// Creates the state folder, or checks that the one there is briefing's: a real folder (not
+/// a link) marked as briefing's, or holding nothing but names briefing gives.
+fn prepare_state(state: &Path) -> io::Result<()> {
+    match fs::symlink_metadata(state) {
+        Ok(m) if m.is_dir() => {
+            let own = fs::symlink_metadata(state.join(MARKER)).is_ok_and(|m| m.is_file())
+                || fs::read_dir(state)?
+                    .all(|e| e.is_ok_and(|e| STATE_ENTRIES.iter().any(|n| e.file_name() == *n)));
+            if !own {
+                return Err(io::Error::other(
+                    "it exists and was not made by briefing (it has no .briefing-output file)",
+                ));
+            }
+        }
+        Ok(_) => return Err(io::Error::other("it exists and is not a folder")),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => match fs::create_dir(state) {
+            Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(e),
+            _ => {}
+        },
+        Err(e) => return Err(e),
+    }
+    write_own(&state.join(MARKER), STATE_MARKER_TEXT)?;
+    // Kept out of version control without a change to the site's own .gitignore.
+    write_own(&state.join(".gitignore"), "*\n")
+}
+
+/// The process id written into a lock file by the build that holds it; it may be a moment
+/// before that build has written it.
+fn holder(lock: &Path) -> Option<u32> {
+    for _ in 0..50 {
+        if let Ok(pid) = fs::read_to_string(lock).map(|t| t.trim().parse::<u32>())
+            && let Ok(pid) = pid
+        {
+            return Some(pid);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    None
+}
+
+/// Whether a failed build left the output folder part old, part new (a file could be
+/// neither moved in nor put back); the next build finishes the change.
+pub fn left_part_way(diagnostics: &Diagnostics) -> bool {
+    diagnostics.0.iter().any(|d| d.message.contains(PART_WAY))
+}
+
 /// The new site, written beside the output folder and moved in only once every file of it
 /// is written: a failed build leaves the output folder exactly as it was.
 ///
@@ -111,16 +564,18 @@ fn fail(what: &str, path: &Path, e: io::Error) -> Diagnostic {
 /// inode and its modification time (so an upload tool sends only what changed), and the file
 /// system is spared creating and deleting tens of thousands of files on every build.
 pub struct Staging {
+    lock: Lock,
     staging: PathBuf,
     output: PathBuf,
-    old: PathBuf,
     /// Whether there is a previous output to update; otherwise the staging folder becomes it.
     update: bool,
     /// The plain files of the previous output (the marker aside), reached through real
     /// folders only: the only files a build may leave in place.
     existing: HashSet<String>,
-    /// Anything else in it that is not a folder (symbolic links): removed at the end.
+    /// Anything else in it that is not a folder (symbolic links, pipes): replaced or removed.
     others: Vec<String>,
+    /// Whether the previous output has names that are not UTF-8: it is then replaced whole.
+    odd: bool,
     /// What [`Staging::write`] has written so far; it may be called from several threads.
     written: Mutex<Written>,
 }
@@ -134,44 +589,36 @@ struct Written {
 }
 
 impl Staging {
-    /// Creates the staging folder beside `output` (checked with [`check_target`]).
-    pub fn create(output: &Path) -> Result<Staging, Diagnostic> {
-        let parent = output
-            .parent()
-            .ok_or_else(|| Diagnostic::error("the output folder has no parent folder"))?;
-        fs::create_dir_all(parent).map_err(|e| fail("create", parent, e))?;
-        let name = output
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "output".into());
-        let staging = parent.join(format!(".{name}.staging"));
-        let old = parent.join(format!(".{name}.old"));
-        for leftover in [&staging, &old] {
-            remove_own(leftover).map_err(|e| fail("remove the leftover folder", leftover, e))?;
-        }
+    /// Creates the staging folder for the output folder held by `lock`.
+    pub fn create(lock: Lock) -> Result<Staging, Diagnostic> {
+        check_contents(&lock.output, Path::new(&lock.shown))?;
+        let staging = lock.staging();
+        let output = lock.output.clone();
         fs::create_dir(&staging).map_err(|e| fail("create", &staging, e))?;
-        let update = fs::symlink_metadata(output).is_ok_and(|m| m.is_dir())
-            && fs::read_dir(output).is_ok_and(|mut d| d.next().is_some());
-        let (existing, others) = if update {
-            survey(output).map_err(|e| {
-                let _ = remove_own(&staging);
-                fail("read the previous output in", output, e)
+        let update = fs::symlink_metadata(&output).is_ok_and(|m| m.is_dir())
+            && fs::read_dir(&output).is_ok_and(|mut d| d.next().is_some());
+        let (existing, others, odd) = if update {
+            survey(&output).map_err(|e| {
+                let _ = remove_any(&staging);
+                fail("read the previous output in", &output, e)
             })?
         } else {
             Default::default()
         };
         let s = Staging {
+            lock,
             staging,
-            output: output.to_path_buf(),
-            old,
+            output,
             update,
             existing,
             others,
+            odd,
             written: Mutex::default(),
         };
         if let Err(e) = fs::write(s.staging.join(MARKER), MARKER_TEXT) {
+            let shown = PathBuf::from(&s.lock.shown);
             s.abort();
-            return Err(fail("write to", output, e));
+            return Err(fail("write to", &shown, e));
         }
         Ok(s)
     }
@@ -210,33 +657,73 @@ impl Staging {
 
     /// Gives up: the staging folder goes, the output folder stays as it was.
     pub fn abort(self) {
-        let _ = remove_own(&self.staging);
+        let _ = remove_any(&self.staging);
     }
 
-    /// Puts the new site in place of the old one.
+    /// Puts the new site in place of the old one: the files that changed are moved in one by
+    /// one, or, when the output folder's shape changed (a folder where a file now goes, or a
+    /// symbolic link on the way), the staging folder replaces it whole. Either way the change
+    /// is written down first, so it is made whole even if the process is killed, and undone
+    /// if a file cannot be moved.
     pub fn commit(mut self) -> Result<(), Diagnostic> {
         let written = std::mem::take(self.written.get_mut().unwrap_or_else(|e| e.into_inner()));
-        if !self.update {
-            if self.output.exists() {
-                // An empty folder: it makes way for the staging folder.
-                fs::remove_dir(&self.output).map_err(|e| fail("replace", &self.output, e))?;
+        let journal = if !self.update {
+            Journal::Swap {
+                files: written.paths.len(),
             }
-            return fs::rename(&self.staging, &self.output).map_err(|e| {
-                let _ = remove_own(&self.staging);
-                fail("move into place", &self.output, e)
-            });
-        }
-        let stale: Vec<PathBuf> = self
-            .existing
-            .iter()
-            .filter(|p| !written.paths.contains(*p))
-            .chain(&self.others)
-            .map(PathBuf::from)
-            .collect();
-        if self.movable_in_place(&written.changed) {
-            self.update_in_place(&written.changed, &stale)
         } else {
-            self.swap(written)
+            let mut changed = written.changed;
+            // A marker that is not a plain file (a symbolic link) is replaced by the real one.
+            if !fs::symlink_metadata(self.output.join(MARKER)).is_ok_and(|m| m.is_file()) {
+                changed.push(MARKER.to_string());
+            }
+            let dropped: Vec<String> = self
+                .existing
+                .iter()
+                .chain(&self.others)
+                .filter(|p| !written.paths.contains(*p))
+                .cloned()
+                .collect();
+            if !self.odd && self.movable_in_place(&changed) {
+                Journal::InPlace {
+                    moved: changed,
+                    dropped,
+                }
+            } else {
+                if let Err(e) = self.link_unchanged(&written.paths, &changed) {
+                    self.abort();
+                    return Err(e);
+                }
+                Journal::Swap {
+                    files: written.paths.len(),
+                }
+            }
+        };
+        // The staged files are complete: from here on, the build is committed.
+        if let Err(e) = self.lock.write_journal(&journal) {
+            let _ = fs::remove_file(self.lock.state.join("journal.new"));
+            let shown = PathBuf::from(&self.lock.shown);
+            self.abort();
+            return Err(fail("write to", &shown, e));
+        }
+        let mut created = Vec::new();
+        match self.lock.forward(&journal, &mut created) {
+            Ok(_) => {
+                self.lock.close_journal();
+                Ok(())
+            }
+            Err(e) => match self.lock.back(&journal, &created) {
+                Ok(()) => {
+                    self.lock.close_journal();
+                    Err(e)
+                }
+                // The journal stays: the next build finishes the change.
+                Err(undo) => Err(Diagnostic::error(format!(
+                    "{}; {PART_WAY}, as a file could not be put back ({undo})",
+                    e.message
+                ))
+                .help("fix the cause, then build again: the build finishes the change first")),
+            },
         }
     }
 
@@ -264,73 +751,26 @@ impl Staging {
         true
     }
 
-    /// Moves the changed files into the output folder and removes the files no longer built.
-    fn update_in_place(self, changed: &[String], stale: &[PathBuf]) -> Result<(), Diagnostic> {
-        let moved = (|| -> Result<(), Diagnostic> {
-            create_parents(&self.output, changed.iter().map(String::as_str))?;
-            if !self.output.join(MARKER).is_file() {
-                fs::write(self.output.join(MARKER), MARKER_TEXT)
-                    .map_err(|e| fail("write to", &self.output, e))?;
-            }
-            changed.par_iter().try_for_each(|p| {
-                let target = self.output.join(p);
-                fs::rename(self.staging.join(p), &target)
-                    .map_err(|e| fail("move into place", &target, e))
+    /// For a swap: the files that did not change are linked (or copied) into the staging
+    /// folder, which then holds the whole new site.
+    fn link_unchanged(
+        &self,
+        paths: &HashSet<String>,
+        changed: &[String],
+    ) -> Result<(), Diagnostic> {
+        let changed: HashSet<&str> = changed.iter().map(String::as_str).collect();
+        let same: Vec<&String> = paths
+            .iter()
+            .filter(|p| !changed.contains(p.as_str()))
+            .collect();
+        create_parents(&self.staging, same.iter().map(|p| p.as_str()))?;
+        same.par_iter()
+            .try_for_each(|p| {
+                let target = self.staging.join(p.as_str());
+                let source = self.output.join(p.as_str());
+                fs::hard_link(&source, &target).or_else(|_| fs::copy(&source, &target).map(|_| ()))
             })
-        })();
-        let _ = remove_own(&self.staging);
-        moved?;
-        for path in stale {
-            let path = self.output.join(path);
-            fs::remove_file(&path).map_err(|e| fail("remove the stale", &path, e))?;
-            // Folders left empty go too, up to the output folder itself.
-            let mut dir = path.parent();
-            while let Some(d) = dir {
-                if d == self.output || fs::remove_dir(d).is_err() {
-                    break;
-                }
-                dir = d.parent();
-            }
-        }
-        Ok(())
-    }
-
-    /// The careful way, for outputs whose shape changed (a folder where a file now goes, or a
-    /// symbolic link): the files that did not change are linked (or copied) into the staging
-    /// folder, which then replaces the output folder whole.
-    fn swap(self, written: Written) -> Result<(), Diagnostic> {
-        let Staging {
-            staging,
-            output,
-            old,
-            ..
-        } = self;
-        let Written { paths, changed } = written;
-        let changed: HashSet<String> = changed.into_iter().collect();
-        let same: Vec<&String> = paths.iter().filter(|p| !changed.contains(*p)).collect();
-        if let Err(e) = create_parents(&staging, same.iter().map(|p| p.as_str())) {
-            let _ = remove_own(&staging);
-            return Err(e);
-        }
-        let linked = same.par_iter().try_for_each(|p| {
-            let target = staging.join(p.as_str());
-            let source = output.join(p.as_str());
-            fs::hard_link(&source, &target).or_else(|_| fs::copy(&source, &target).map(|_| ()))
-        });
-        if let Err(e) = linked {
-            let _ = remove_own(&staging);
-            return Err(fail("carry over the unchanged files of", &output, e));
-        }
-        fs::rename(&output, &old).map_err(|e| {
-            let _ = remove_own(&staging);
-            fail("move aside the previous", &output, e)
-        })?;
-        if let Err(e) = fs::rename(&staging, &output) {
-            let _ = fs::rename(&old, &output);
-            let _ = remove_own(&staging);
-            return Err(fail("move into place", &output, e));
-        }
-        remove_own(&old).map_err(|e| fail("remove the previous output in", &old, e))
+            .map_err(|e| fail("carry over the unchanged files of", &self.output, e))
     }
 }
 
@@ -371,10 +811,12 @@ fn same_contents(a: &Path, b: &Path) -> io::Result<bool> {
 }
 
 /// The previous output's plain files and its other entries that are not folders (symbolic
-/// links), as paths relative to it with `/` between names. Symbolic links are never followed.
-fn survey(output: &Path) -> io::Result<(HashSet<String>, Vec<String>)> {
+/// links, pipes), as paths relative to it with `/` between names, the marker left out; and
+/// whether a name is not UTF-8. Symbolic links are never followed.
+fn survey(output: &Path) -> io::Result<(HashSet<String>, Vec<String>, bool)> {
     let mut files = HashSet::new();
     let mut others = Vec::new();
+    let mut odd = false;
     for entry in walkdir::WalkDir::new(output).min_depth(1) {
         let entry = entry.map_err(io::Error::other)?;
         let kind = entry.file_type();
@@ -385,48 +827,69 @@ fn survey(output: &Path) -> io::Result<(HashSet<String>, Vec<String>)> {
             .path()
             .strip_prefix(output)
             .map_err(io::Error::other)?;
+        odd |= relative.to_str().is_none();
         let key = relative
             .components()
             .map(|c| c.as_os_str().to_string_lossy())
             .collect::<Vec<_>>()
             .join("/");
+        if key == MARKER {
+            continue;
+        }
         if kind.is_file() {
-            if key != MARKER {
-                files.insert(key);
-            }
+            files.insert(key);
         } else {
             others.push(key);
         }
     }
-    Ok((files, others))
-}
-
-/// Removes a folder only if it carries our marker (or does not exist).
-fn remove_own(dir: &Path) -> io::Result<()> {
-    if !dir.exists() {
-        return Ok(());
-    }
-    if !dir.join(MARKER).is_file() {
-        return Err(io::Error::other(format!(
-            "{} exists and was not written by briefing; remove or rename it yourself",
-            display_path(dir)
-        )));
-    }
-    fs::remove_dir_all(dir)
+    Ok((files, others, odd))
 }
 
 /// Creates the folders under `root` that the files at `paths` go into, each once.
 fn create_parents<'a>(root: &Path, paths: impl Iterator<Item = &'a str>) -> Result<(), Diagnostic> {
+    for d in parents(paths) {
+        let dir = root.join(d);
+        fs::create_dir_all(&dir).map_err(|e| fail("create", &dir, e))?;
+    }
+    Ok(())
+}
+
+/// Like [`create_parents`], and records each folder it creates, parents first.
+fn create_parents_recorded(
+    root: &Path,
+    paths: &[String],
+    created: &mut Vec<PathBuf>,
+) -> Result<(), Diagnostic> {
+    for d in parents(paths.iter().map(String::as_str)) {
+        let dir = root.join(d);
+        let mut missing = Vec::new();
+        let mut at = dir.as_path();
+        while !present(at) {
+            missing.push(at.to_path_buf());
+            match at.parent() {
+                Some(parent) => at = parent,
+                None => break,
+            }
+        }
+        for m in missing.into_iter().rev() {
+            match fs::create_dir(&m) {
+                Ok(()) => created.push(m),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(fail("create", &m, e)),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The folders the files at `paths` go into, sorted, each once.
+fn parents<'a>(paths: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
     let mut dirs: Vec<&str> = paths
         .filter_map(|p| p.rsplit_once('/').map(|(d, _)| d))
         .collect();
     dirs.sort_unstable();
     dirs.dedup();
-    for d in dirs {
-        let dir = root.join(d);
-        fs::create_dir_all(&dir).map_err(|e| fail("create", &dir, e))?;
-    }
-    Ok(())
+    dirs
 }
 
 fn fill(staging: &Path, files: &[&OutputFile]) -> Result<(), Diagnostic> {

@@ -351,5 +351,5 @@ fn a_template_that_fails_while_rendering_leaves_the_output_as_it_was() {
     assert!(err.contains("briefing.html"), "{err}");
     assert!(err.contains("the output folder was not changed"), "{err}");
     assert_same_tree(&tree(&output), &before);
-    assert!(!site.path().join(".output.staging").exists());
+    assert!(!site.path().join(".output.briefing/staging").exists());
 }
