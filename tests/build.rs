@@ -526,31 +526,7 @@ fn a_parallel_build_equals_a_single_threaded_one() {
     let site = fixture("basic");
     with_search(site.path());
     // Enough notes for many listing pages, tags and slices of work to interleave.
-    for i in 0..120 {
-        let (project, tag) = if i % 3 == 0 {
-            ("dialogue", "visa")
-        } else {
-            ("returns", "returns")
-        };
-        let day = 1 + i % 28;
-        let month = 1 + i % 12;
-        write(
-            site.path(),
-            &format!("content/briefings/generated-{i:03}/index.en.md"),
-            &format!(
-                "---\ntitle: Generated briefing number {i}\ndate: 2019-{month:02}-{day:02}T09:00:00+08:00\nproject: {project}\ntags: [{tag}, round-{}]\ncontacts:\n  - name: Officer {i}\n    email: officer{i}@example.org\n---\n\nGENEVA – Participants of meeting {i} discussed labour mobility.\n",
-                i % 7
-            ),
-        );
-        write(
-            site.path(),
-            &format!("content/briefings/generated-{i:03}/index.zh.md"),
-            &format!(
-                "---\ntitle: 第{i}号简报\ndate: 2019-{month:02}-{day:02}T09:00:00+08:00\nproject: {project}\ntags: [{tag}, 第{}轮]\n---\n\n日内瓦——第{i}次会议的与会者讨论了劳动力流动问题。\n",
-                i % 7
-            ),
-        );
-    }
+    write_notes(site.path(), 120, "");
     let build_with = |threads: &str, out: &str| {
         let o = std::process::Command::new(env!("CARGO_BIN_EXE_briefing"))
             .args(["build", "--now", "2024-01-01", "--output", out])

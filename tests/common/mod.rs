@@ -154,6 +154,38 @@ pub fn with_search(dir: &Path) {
     .unwrap();
 }
 
+/// Writes `count` generated bilingual notes into the site at `dir`
+/// (content/briefings/generated-NNNN/index.en.md and index.zh.md), over several projects, tags
+/// and dates. Each note's text mentions `edition`: writing them again with another edition
+/// changes every note, its page, the listings and the search index.
+pub fn write_notes(dir: &Path, count: usize, edition: &str) {
+    for i in 0..count {
+        let (project, tag) = if i % 3 == 0 {
+            ("dialogue", "visa")
+        } else {
+            ("returns", "returns")
+        };
+        let day = 1 + i % 28;
+        let month = 1 + i % 12;
+        write(
+            dir,
+            &format!("content/briefings/generated-{i:04}/index.en.md"),
+            &format!(
+                "---\ntitle: Generated briefing number {i}\ndate: 2019-{month:02}-{day:02}T09:00:00+08:00\nproject: {project}\ntags: [{tag}, round-{}]\ncontacts:\n  - name: Officer {i}\n    email: officer{i}@example.org\n---\n\nGENEVA – Participants of meeting {i} discussed labour mobility.{edition}\n",
+                i % 7
+            ),
+        );
+        write(
+            dir,
+            &format!("content/briefings/generated-{i:04}/index.zh.md"),
+            &format!(
+                "---\ntitle: 第{i}号简报\ndate: 2019-{month:02}-{day:02}T09:00:00+08:00\nproject: {project}\ntags: [{tag}, 第{}轮]\n---\n\n日内瓦——第{i}次会议的与会者讨论了劳动力流动问题。{edition}\n",
+                i % 7
+            ),
+        );
+    }
+}
+
 /// Asserts two trees from [`tree`] are equal, naming the files that differ (not their bytes).
 pub fn assert_same_tree(got: &BTreeMap<PathBuf, Vec<u8>>, expected: &BTreeMap<PathBuf, Vec<u8>>) {
     let differing: Vec<String> = got
