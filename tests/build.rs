@@ -520,6 +520,66 @@ fn a_symbolic_link_in_the_output_is_replaced_never_followed() {
     assert_eq!(tree(copy.path()).len(), tree(&output.join("en")).len());
 }
 
+/// A link or a named pipe where a file of the site goes, or at the marker: the build puts the
+/// real file in its place and leaves what a link points to alone.
+#[cfg(unix)]
+#[test]
+fn a_link_or_a_pipe_at_a_file_of_the_site_is_replaced_by_the_real_file() {
+    use std::os::unix::fs::symlink;
+    let site = fixture("basic");
+    build_ok(site.path(), &[]);
+    let output = site.path().join("output");
+    let expected = tree(&output);
+    let elsewhere = tempfile::tempdir().unwrap();
+    let outside = elsewhere.path().join("robots.txt");
+    std::fs::write(&outside, "someone else's file").unwrap();
+    std::fs::remove_file(output.join("robots.txt")).unwrap();
+    symlink(&outside, output.join("robots.txt")).unwrap();
+    let marker = elsewhere.path().join("marker");
+    std::fs::write(&marker, "someone else's marker").unwrap();
+    std::fs::remove_file(output.join(".briefing-output")).unwrap();
+    symlink(&marker, output.join(".briefing-output")).unwrap();
+    std::fs::remove_file(output.join("sitemap.xml")).unwrap();
+    let fifo = |path: &std::path::Path| {
+        let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    };
+    fifo(&output.join("sitemap.xml"));
+    fifo(&output.join("en/not-a-page"));
+
+    build_ok(site.path(), &[]);
+    assert_same_tree(&tree(&output), &expected);
+    for name in ["robots.txt", ".briefing-output", "sitemap.xml"] {
+        assert!(
+            std::fs::symlink_metadata(output.join(name))
+                .unwrap()
+                .is_file(),
+            "{name}"
+        );
+    }
+    assert!(!output.join("en/not-a-page").exists());
+    assert_eq!(
+        std::fs::read_to_string(&outside).unwrap(),
+        "someone else's file"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&marker).unwrap(),
+        "someone else's marker"
+    );
+
+    // A marker that is a link to nothing still marks the folder: the next build replaces it.
+    std::fs::remove_file(output.join(".briefing-output")).unwrap();
+    symlink(
+        elsewhere.path().join("gone"),
+        output.join(".briefing-output"),
+    )
+    .unwrap();
+    build_ok(site.path(), &[]);
+    build_ok(site.path(), &[]);
+    assert_same_tree(&tree(&output), &expected);
+    assert!(!elsewhere.path().join("gone").exists());
+}
+
 /// The parallel build writes the same bytes as a build on one thread, search index included.
 #[test]
 fn a_parallel_build_equals_a_single_threaded_one() {
