@@ -216,8 +216,10 @@ impl fmt::Display for Finished {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "Finished an interrupted build: {} files moved into {}/",
-            self.moved, self.shown
+            "Finished an interrupted build: {} file{} moved into {}/",
+            self.moved,
+            if self.moved == 1 { "" } else { "s" },
+            self.shown
         )?;
         if self.removed > 0 {
             write!(f, ", {} removed", self.removed)?;
@@ -336,6 +338,14 @@ impl Lock {
                 self.shown
             ))
         })?;
+        if matches!(journal, Journal::InPlace { .. })
+            && !fs::symlink_metadata(&self.output).is_ok_and(|m| m.is_dir())
+        {
+            // The output folder was deleted since: there is nothing to finish, and this
+            // build writes the whole site.
+            self.close_journal();
+            return Ok(None);
+        }
         let (moved, removed) = self.forward(&journal, &mut Vec::new()).map_err(|e| {
             Diagnostic::error(format!(
                 "cannot finish an interrupted build, and {PART_WAY}: {}",
@@ -699,6 +709,14 @@ impl Staging {
                 }
             }
         };
+        if let Journal::InPlace { moved, dropped } = &journal
+            && moved.is_empty()
+            && dropped.is_empty()
+        {
+            // Nothing to change: the output folder holds the new site already.
+            self.abort();
+            return Ok(());
+        }
         // The staged files are complete: from here on, the build is committed.
         if let Err(e) = self.lock.write_journal(&journal) {
             let _ = fs::remove_file(self.lock.state.join("journal.new"));
