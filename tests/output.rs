@@ -357,14 +357,20 @@ fn a_build_that_cannot_move_a_file_in_leaves_every_byte_as_it_was() {
     // As an ordinary user: root may write into a read-only folder.
     let root = unsafe { libc::geteuid() } == 0;
     const NOBODY: u32 = 65534;
+    // A copy of the program the ordinary user may run wherever the build put it.
+    let bin = tempfile::tempdir().unwrap();
+    let program = bin.path().join("briefing");
+    fs::copy(env!("CARGO_BIN_EXE_briefing"), &program).unwrap();
     if root {
-        for entry in walkdir::WalkDir::new(s) {
-            let entry = entry.unwrap();
-            std::os::unix::fs::lchown(entry.path(), Some(NOBODY), Some(NOBODY)).unwrap();
+        for dir in [s, bin.path()] {
+            for entry in walkdir::WalkDir::new(dir) {
+                let entry = entry.unwrap();
+                std::os::unix::fs::lchown(entry.path(), Some(NOBODY), Some(NOBODY)).unwrap();
+            }
         }
     }
     let build = || {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_briefing"));
+        let mut cmd = Command::new(&program);
         cmd.args(["build", "--now", NOW]).current_dir(s);
         if root {
             cmd.uid(NOBODY).gid(NOBODY);
