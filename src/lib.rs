@@ -122,7 +122,8 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
     // Held until the new site is in place: no other build writes the output meanwhile.
     let lock = output::Lock::take(&output, &shown)?;
     if let Some(finished) = lock.finished() {
-        eprintln!("{finished}");
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), "{finished}");
     }
     let mut config = Config::load(&options.root)?;
     if let Some(url) = &options.base_url {
