@@ -58,6 +58,9 @@ where
     F: FnMut(&str) -> Result<Target, (String, String)>,
 {
     let mut images_without_alt = Vec::new();
+    let mut has_raw_html = false;
+    // Whether the first paragraph was longer than what was kept of it.
+    let mut paragraph_cut = false;
     // An open image: its index in `events`, its file, and where it starts in the body.
     let mut image: Option<(usize, Option<PathBuf>, usize)> = None;
     let mut errors = Vec::new();
@@ -110,6 +113,10 @@ where
                     id,
                 })
             }
+            event @ (Event::Html(_) | Event::InlineHtml(_)) => {
+                has_raw_html = true;
+                event
+            }
             // Only an id and classes come from Markdown: `{onclick=…}` after a heading is dropped.
             Event::Start(Tag::Heading {
                 level,
@@ -141,10 +148,14 @@ where
             Event::End(TagEnd::Paragraph) if summary_state == Summary::Reading => {
                 summary_state = Summary::Done
             }
+            // Enough of the paragraph for the teaser, whatever its length.
             Event::Text(t) | Event::Code(t)
                 if summary_state == Summary::Reading && image.is_none() =>
             {
-                first_paragraph.push_str(t)
+                let room = TEASER_BYTES.saturating_sub(first_paragraph.len());
+                let end = t.floor_char_boundary(room.min(t.len()));
+                first_paragraph.push_str(&t[..end]);
+                paragraph_cut |= end < t.len();
             }
             Event::SoftBreak | Event::HardBreak if summary_state == Summary::Reading => {
                 first_paragraph.push(' ')
@@ -192,28 +203,98 @@ where
     if !errors.is_empty() {
         return Err(errors);
     }
-    let mut out = String::with_capacity(body.len() * 3 / 2);
-    html::push_html(&mut out, events.into_iter());
-    if raw_html == RawHtml::Sanitize {
-        out = sanitizer().clean(&out).to_string();
-    }
+    let out = match raw_html {
+        RawHtml::Allow => {
+            let mut out = String::with_capacity(body.len() * 3 / 2);
+            html::push_html(&mut out, events.into_iter());
+            out
+        }
+        // Raw HTML may open an element in one block and close it in another: the note is
+        // sanitised whole.
+        RawHtml::Sanitize if has_raw_html => {
+            let mut html_out = String::with_capacity(body.len() * 3 / 2);
+            html::push_html(&mut html_out, events.into_iter());
+            let document = sanitizer().clean(&html_out);
+            drop(html_out);
+            document.to_string()
+        }
+        RawHtml::Sanitize => sanitised_by_block(events, body.len()),
+    };
     Ok(Rendered {
         html: out,
         text: text.trim_end().to_string(),
-        first_paragraph: teaser(&first_paragraph),
+        first_paragraph: teaser(&first_paragraph, paragraph_cut),
         images_without_alt,
         loose_links: Vec::new(),
     })
 }
 
+/// The HTML of Markdown without raw HTML, sanitised one top-level block at a time as one
+/// writer writes it (footnote numbers run on), so that a long note never has the whole of
+/// its document tree in memory.
+fn sanitised_by_block(events: Vec<Event<'_>>, size: usize) -> String {
+    use std::cell::RefCell;
+    /// Where the writer writes: the block being written.
+    struct Block<'b>(&'b RefCell<String>);
+    impl std::fmt::Write for Block<'_> {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            self.0.borrow_mut().push_str(s);
+            Ok(())
+        }
+    }
+    let block = RefCell::new(String::new());
+    let out = RefCell::new(String::with_capacity(size * 3 / 2));
+    let flush = || {
+        let mut written = block.borrow_mut();
+        if !written.is_empty() {
+            out.borrow_mut()
+                .push_str(&sanitizer().clean(&written).to_string());
+            written.clear();
+        }
+    };
+    let mut depth = 0usize;
+    let mut events = events.into_iter();
+    // The writer asks for the next event only once it has written the one before: a block
+    // that ended at the top level is complete then.
+    let stream = std::iter::from_fn(|| {
+        if depth == 0 {
+            flush();
+        }
+        let event = events.next()?;
+        match &event {
+            Event::Start(_) => depth += 1,
+            Event::End(_) => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        Some(event)
+    });
+    let _ = html::write_html_fmt(Block(&block), stream);
+    flush();
+    out.into_inner()
+}
+
 /// The longest summary taken from a note's first paragraph, in characters.
 const TEASER_CHARS: usize = 1_000;
 
+/// How much of a first paragraph is read for the teaser, in bytes: room for
+/// [`TEASER_CHARS`] characters of any script, and spaces to fold.
+const TEASER_BYTES: usize = TEASER_CHARS * 8;
+
 /// A first paragraph as a summary: whitespace folded, and cut at a word after
-/// [`TEASER_CHARS`] characters with `…` (a summary is repeated on every listing of the note).
-fn teaser(paragraph: &str) -> String {
-    let folded = paragraph.split_whitespace().collect::<Vec<_>>().join(" ");
+/// [`TEASER_CHARS`] characters with `…` (a summary is repeated on every listing of the note);
+/// `truncated` when only the beginning of the paragraph was kept.
+fn teaser(paragraph: &str, truncated: bool) -> String {
+    let mut folded = String::with_capacity(paragraph.len().min(TEASER_BYTES));
+    for word in paragraph.split_whitespace() {
+        if !folded.is_empty() {
+            folded.push(' ');
+        }
+        folded.push_str(word);
+    }
     let Some((cut, _)) = folded.char_indices().nth(TEASER_CHARS) else {
+        if truncated {
+            folded.push('…');
+        }
         return folded;
     };
     let head = &folded[..cut];
@@ -453,12 +534,20 @@ mod tests {
     #[test]
     fn a_long_first_paragraph_is_cut_at_a_word() {
         let long = "word ".repeat(400);
-        let t = teaser(&long);
+        let t = teaser(&long, false);
         assert!(t.ends_with("word…"), "{t}");
         assert!(t.chars().count() <= TEASER_CHARS + 1);
         let chinese = "人口贩运".repeat(400);
-        assert_eq!(teaser(&chinese).chars().count(), TEASER_CHARS + 1);
-        assert_eq!(teaser("Short  one."), "Short one.");
+        assert_eq!(teaser(&chinese, false).chars().count(), TEASER_CHARS + 1);
+        assert_eq!(teaser("Short  one.", false), "Short one.");
+        assert_eq!(teaser("Kept part", true), "Kept part…");
+        let spaced = render(
+            &format!("a{}b", " ".repeat(20_000)),
+            RawHtml::Sanitize,
+            |_| Ok(Target::default()),
+        )
+        .unwrap();
+        assert_eq!(spaced.first_paragraph, "a…");
     }
 
     #[test]
