@@ -3,13 +3,11 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::content::Section;
 use crate::error::{Diagnostic, Severity, display_path};
 use crate::site::{Selection, Site};
-use crate::yaml;
 
 /// What `check` found.
 #[derive(Debug, Default)]
@@ -129,15 +127,16 @@ impl CheckReport {
     }
 }
 
-/// Checks the site at `root`: everything a build checks (drafts and embargoed notes too),
-/// and what a press office should know before publishing.
-pub fn check(root: &Path, now: Option<Timestamp>) -> CheckReport {
-    let selection = Selection {
-        now: now.unwrap_or_else(Timestamp::now),
-        drafts: true,
-        embargoed: true,
-    };
-    let config = match crate::config::Config::load(root) {
+/// Checks the site at `root` as `build` would build it now, through the same pipeline into
+/// nothing: the errors are the build's, with the same messages (drafts and notes under
+/// embargo are checked too, as the build checks them), and the warnings add what a press
+/// office should know before publishing.
+pub fn check(root: &Path, now: Option<&str>) -> CheckReport {
+    let settings = crate::config::Config::load(root).and_then(|config| {
+        let now = crate::parse_now(&config, now)?;
+        Ok((config, now))
+    });
+    let (config, now) = match settings {
         Ok(c) => c,
         Err(e) => {
             return CheckReport {
@@ -146,16 +145,19 @@ pub fn check(root: &Path, now: Option<Timestamp>) -> CheckReport {
             };
         }
     };
+    let selection = Selection {
+        now,
+        drafts: false,
+        embargoed: false,
+    };
     let content = crate::content::load(&config);
     let notes = content.notes.len() + content.failed.len();
-    // Contacts are checked on every note that loaded, whatever else is wrong.
     let mut diagnostics = Vec::new();
-    contacts(&content.notes, &mut diagnostics);
     match crate::assemble(config, content, &selection) {
         Ok((site, theme)) => {
             diagnostics.extend(site.warnings.iter().cloned());
             diagnostics.extend(theme.warnings.iter().cloned());
-            if let Err(e) = crate::render::render(&site, &theme) {
+            if let Err(e) = crate::pipeline::run(&site, &theme, &crate::pipeline::Discard) {
                 diagnostics.extend(e);
             }
             translations(&site, &mut diagnostics);
@@ -180,7 +182,10 @@ fn translations(site: &Site, out: &mut Vec<Diagnostic>) {
             continue;
         }
         for lang in &site.config.languages {
-            if lang.code != note.lang && site.version_in(i, &lang.code).is_none() {
+            let has_version = site.all_versions[i]
+                .iter()
+                .any(|&j| site.notes[j].lang == lang.code);
+            if lang.code != note.lang && !has_version {
                 out.push(
                     Diagnostic::warning(format!("this briefing has no `{}` version", lang.code))
                         .file(&note.shown)
@@ -191,7 +196,7 @@ fn translations(site: &Site, out: &mut Vec<Diagnostic>) {
                 );
             }
         }
-        for &j in &site.translations[i] {
+        for &j in &site.all_versions[i] {
             let (mine, theirs) = (site.modified(i), site.modified(j));
             if theirs.timestamp > mine.timestamp {
                 let other = &site.notes[j];
@@ -206,107 +211,6 @@ fn translations(site: &Site, out: &mut Vec<Diagnostic>) {
                     .help("bring the text up to date with the other version and set `updated:` to today"),
                 );
             }
-        }
-    }
-}
-
-fn valid_email(email: &str) -> bool {
-    let Some((local, domain)) = email.split_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && !domain.contains('@')
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !email
-            .chars()
-            .any(|c| c.is_whitespace() || c == ',' || c == ';' || c == '<' || c == '>')
-}
-
-fn valid_phone(phone: &str) -> bool {
-    let digits = phone.chars().filter(char::is_ascii_digit).count();
-    (6..=20).contains(&digits)
-        && phone
-            .chars()
-            .all(|c| c.is_ascii_digit() || " +-().".contains(c))
-        && phone.matches('+').count() <= 1
-        && !phone
-            .trim_start()
-            .get(1..)
-            .is_some_and(|rest| rest.contains('+'))
-}
-
-/// Contacts with an email or phone number nobody could use.
-fn contacts(notes: &[std::sync::Arc<crate::content::Note>], out: &mut Vec<Diagnostic>) {
-    for note in notes {
-        let front = &note.text[..note.body_start];
-        for contact in &note.contacts {
-            let mut bad = |key: &str, value: &str, help: &str| {
-                let needle = format!("{key}: ");
-                let line = front
-                    .lines()
-                    .position(|l| l.contains(&needle) && l.contains(value))
-                    .or_else(|| yaml::key_location(front, &["contacts"]).map(|(l, _)| l - 1));
-                let mut d = Diagnostic::error(format!(
-                    "the contact {} has an invalid {key}: `{value}`",
-                    contact.name
-                ))
-                .file(&note.shown)
-                .help(help.to_string());
-                if let Some(line) = line {
-                    let column = front
-                        .lines()
-                        .nth(line)
-                        .and_then(|l| l.find(&needle))
-                        .map_or(1, |c| c + 1);
-                    d = d.at(&note.text, line + 1, column, key.len());
-                }
-                out.push(d);
-            };
-            if let Some(email) = &contact.email
-                && !valid_email(email.trim())
-            {
-                bad("email", email, "write an address such as press@example.org");
-            }
-            if let Some(phone) = &contact.phone
-                && !valid_phone(phone.trim())
-            {
-                bad(
-                    "phone",
-                    phone,
-                    "write the number with its country code, digits, spaces and hyphens, e.g. +86 10 5979 1234",
-                );
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn emails_and_phones() {
-        assert!(valid_email("press@example.org"));
-        for bad in [
-            "press.example.org",
-            "press@example",
-            "a b@example.org",
-            "@example.org",
-            "a@b@c.org",
-        ] {
-            assert!(!valid_email(bad), "{bad}");
-        }
-        assert!(valid_phone("+86 10 5979 1234"));
-        assert!(valid_phone("+86 (10) 5979-1234"));
-        for bad in [
-            "12345",
-            "call me",
-            "+86 10 5979 1234 ext. 5",
-            "86+10 5979 1234",
-        ] {
-            assert!(!valid_phone(bad), "{bad}");
         }
     }
 }

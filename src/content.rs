@@ -590,7 +590,8 @@ fn split_front_matter(text: &str) -> Result<(&str, usize, usize), (String, Strin
     ))
 }
 
-/// A note and its warnings, or its errors.
+/// A note and its other problems (warnings, and errors that leave it loaded, such as a contact
+/// nobody could reach), or the errors that stop it loading.
 pub type Parsed = Result<(Note, Vec<Diagnostic>), Vec<Diagnostic>>;
 
 fn parse_note(config: &Config, path: &Path, rel: &str) -> Parsed {
@@ -796,6 +797,7 @@ pub fn parse_note_text(config: &Config, path: &Path, rel: &str, text: String) ->
     };
 
     let mut contacts = Vec::new();
+    let mut unreachable = Vec::new();
     for (i, c) in raw.contacts.into_iter().enumerate() {
         let Some(name) = c.name.map(|n| n.0).filter(|n| !n.trim().is_empty()) else {
             errors.push(at(
@@ -807,6 +809,44 @@ pub fn parse_note_text(config: &Config, path: &Path, rel: &str, text: String) ->
             ));
             continue;
         };
+        // A contact nobody could reach is an error, in check and build alike; the note still
+        // loads, so that its other problems are reported too.
+        let front = &text[..body_start];
+        let mut bad = |key: &str, value: &str, help: &str| {
+            let needle = format!("{key}: ");
+            let d = err(
+                format!("the contact {name} has an invalid {key}: `{value}`"),
+                help.to_string(),
+            );
+            match front
+                .lines()
+                .position(|l| l.contains(&needle) && l.contains(value))
+            {
+                Some(line) => {
+                    let column = front
+                        .lines()
+                        .nth(line)
+                        .and_then(|l| l.find(&needle))
+                        .map_or(1, |c| c + 1);
+                    unreachable.push(d.at(&text, line + 1, column, key.len()))
+                }
+                None => unreachable.push(at(&["contacts"], d)),
+            }
+        };
+        if let Some(email) = c.email.as_ref().map(|e| e.0.trim())
+            && !valid_email(email)
+        {
+            bad("email", email, "write an address such as press@example.org");
+        }
+        if let Some(phone) = c.phone.as_ref().map(|p| p.0.trim())
+            && !valid_phone(phone)
+        {
+            bad(
+                "phone",
+                phone,
+                "write the number with its country code, digits, spaces and hyphens, e.g. +86 10 5979 1234",
+            );
+        }
         contacts.push(Contact {
             name,
             role: c.role.map(|t| t.0),
@@ -843,11 +883,13 @@ pub fn parse_note_text(config: &Config, path: &Path, rel: &str, text: String) ->
     }
 
     if !errors.is_empty() {
+        errors.extend(unreachable);
         return Err(errors);
     }
     let (Some(title), Some(date)) = (title, date) else {
         return Err(errors);
     };
+    warnings.extend(unreachable);
     let note = Note {
         section,
         lang: names.lang,
@@ -911,6 +953,36 @@ fn limited_fields(raw: &RawFront) -> Vec<(&'static str, &str, usize)> {
         }
     }
     fields
+}
+
+/// An email address a mail program can use: one `@`, a domain with a dot, no spaces.
+fn valid_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c == ',' || c == ';' || c == '<' || c == '>')
+}
+
+/// A telephone number a phone can dial: 6 to 20 digits, with spaces, hyphens, brackets, dots
+/// and a leading `+` only.
+fn valid_phone(phone: &str) -> bool {
+    let digits = phone.chars().filter(char::is_ascii_digit).count();
+    (6..=20).contains(&digits)
+        && phone
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-().".contains(c))
+        && phone.matches('+').count() <= 1
+        && !phone
+            .trim_start()
+            .get(1..)
+            .is_some_and(|rest| rest.contains('+'))
 }
 
 fn nonempty(t: Option<Text>) -> Option<String> {
@@ -1090,6 +1162,31 @@ mod tests {
             Some("briefings/visa.en.md")
         );
         assert_eq!(resolve_relative("briefings", "../../etc/passwd"), None);
+    }
+
+    #[test]
+    fn emails_and_phones() {
+        assert!(valid_email("press@example.org"));
+        for bad in [
+            "press.example.org",
+            "press@example",
+            "a b@example.org",
+            "@example.org",
+            "a@b@c.org",
+        ] {
+            assert!(!valid_email(bad), "{bad}");
+        }
+        assert!(valid_phone("+86 10 5979 1234"));
+        assert!(valid_phone("+86 (10) 5979-1234"));
+        for bad in [
+            "12345",
+            "call me",
+            "+86 10 5979 1234 ext. 5",
+            "+86 10 5979 96OO ext. 12",
+            "86+10 5979 1234",
+        ] {
+            assert!(!valid_phone(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod dates;
 pub mod error;
 pub mod markdown;
 pub mod output;
+pub mod pipeline;
 pub mod preview;
 pub mod render;
 pub mod safety;
@@ -91,7 +92,7 @@ pub fn assemble(
 }
 
 /// Parses a `--now` value in the site's time zone.
-fn parse_now(config: &Config, now: Option<&str>) -> Result<Timestamp, Diagnostics> {
+pub(crate) fn parse_now(config: &Config, now: Option<&str>) -> Result<Timestamp, Diagnostics> {
     let Some(text) = now else {
         return Ok(Timestamp::now());
     };
@@ -135,78 +136,19 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
         embargoed: false,
     };
     let (site, theme) = load_site(config, &selection)?;
-
-    // Every path is known before anything is rendered: collisions are found first.
-    let plan = render::plan(&site);
-    let copies = render::copies(&site, &theme);
-    let mut errors = Vec::new();
-    let mut all = render::planned(&site, &plan);
-    all.extend(copies.iter().cloned());
-    all.extend(render::planned(&site, &render::unreleased(&site)));
-    render::check_collisions(&site.config.root, &all, &mut errors);
-    if !errors.is_empty() {
-        return Err(Diagnostics(errors));
-    }
-    drop(all);
-
-    // Rendered in slices written as they come, so the whole site is never held in memory. The
-    // search index is built from the site model alongside, on the cores rendering leaves idle
-    // while a slice is written.
     let staging = output::Staging::create(lock)?;
-    let write = |files: &[render::OutputFile]| staging.write(files);
-    let (rendering, index) = rayon::join(
-        || {
-            let mut errors = Vec::new();
-            const SLICE: usize = 1024;
-            for slice in plan.chunks(SLICE) {
-                let jobs: Vec<render::Job> = slice.iter().map(|(j, _)| *j).collect();
-                let mut rendered = Vec::with_capacity(jobs.len());
-                for result in render::render_jobs(&site, &theme, &jobs) {
-                    match result {
-                        Ok(f) => rendered.push(f),
-                        Err(e) => errors.push(e),
-                    }
-                }
-                if errors.is_empty()
-                    && let Err(e) = staging.write(&rendered)
-                {
-                    errors.push(e);
-                }
-            }
-            errors
-        },
-        || site.config.search.then(|| search::index(&site, &write)),
-    );
-    errors.extend(rendering);
-    let mut search_files = 0;
-    let search = match index {
-        Some(Ok(indexed)) => {
-            search_files = indexed.files;
-            Some(indexed.report)
+    let made = match pipeline::run(&site, &theme, &staging) {
+        Ok(made) => made,
+        Err(errors) => {
+            staging.abort();
+            return Err(Diagnostics(errors));
         }
-        Some(Err(e)) => {
-            errors.push(e);
-            None
-        }
-        None => None,
     };
-    if errors.is_empty()
-        && let Err(e) = staging.write(&copies)
-    {
-        errors.push(e);
-    }
-    if !errors.is_empty() {
-        staging.abort();
-        return Err(Diagnostics(errors));
-    }
     staging.commit()?;
 
-    let files: Vec<&str> = plan
-        .iter()
-        .map(|(_, p)| p.as_str())
-        .chain(copies.iter().map(|c| c.path.as_str()))
-        .collect();
-    let file_count = files.len() + search_files;
+    let files: Vec<&str> = made.paths.iter().map(String::as_str).collect();
+    let file_count = files.len() + made.search_files;
+    let search = made.search;
     let mut pages: IndexMap<String, usize> = site
         .config
         .languages

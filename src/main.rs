@@ -72,6 +72,9 @@ enum Command {
         /// `human` (default) or `json` for scripts
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+        /// Check as if it were this moment, as `build --now` builds, e.g. 2015-10-19T09:00:00+08:00
+        #[arg(long, value_name = "DATETIME")]
+        now: Option<String>,
     },
     /// Create a new briefing: content/briefings/<SLUG>/index.<lang>.md for each language,
     /// with today's date and front matter ready to fill in (as a draft)
@@ -131,8 +134,9 @@ fn main() -> ExitCode {
             root,
             strict,
             format,
+            now,
         } => {
-            let report = briefing::check::check(&root, None);
+            let report = briefing::check::check(&root, now.as_deref());
             match format {
                 Format::Human => {
                     let _ = write!(

@@ -501,26 +501,6 @@ pub fn planned(site: &Site, plan: &[(Job, String)]) -> Vec<OutputFile> {
         .collect()
 }
 
-/// Renders every page of the site and lists every file to copy.
-pub fn render(site: &Site, theme: &Theme) -> Result<Vec<OutputFile>, Vec<Diagnostic>> {
-    let jobs: Vec<Job> = plan(site).into_iter().map(|(j, _)| j).collect();
-    let mut files = Vec::with_capacity(jobs.len() + 64);
-    let mut errors = Vec::new();
-    for result in render_jobs(site, theme, &jobs) {
-        match result {
-            Ok(f) => files.push(f),
-            Err(e) => errors.push(e),
-        }
-    }
-    files.extend(copies(site, theme));
-    check_collisions(&site.config.root, &files, &mut errors);
-    if errors.is_empty() {
-        Ok(files)
-    } else {
-        Err(errors)
-    }
-}
-
 struct Renderer<'a> {
     site: &'a Site,
     theme: Option<&'a Theme>,

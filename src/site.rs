@@ -78,6 +78,8 @@ pub struct Site {
     pub rendered: Vec<Option<Arc<Rendered>>>,
     /// Per note: the published versions of it in the other languages, in site language order.
     pub translations: Vec<Vec<usize>>,
+    /// Per note: all its versions in the other languages, published or not.
+    pub all_versions: Vec<Vec<usize>>,
     /// Per note: its place in its language's briefing list.
     pub position: Vec<Option<usize>>,
     /// Per language code.
@@ -138,25 +140,8 @@ impl Site {
             .collect();
         let published = |i: usize| withheld[i].is_none();
 
-        let mut groups: HashMap<&str, Vec<usize>> = HashMap::new();
-        for (i, n) in notes.iter().enumerate() {
-            if published(i) {
-                groups.entry(&n.translation_key).or_default().push(i);
-            }
-        }
-        let lang_order = |code: &str| config.languages.iter().position(|l| l.code == code);
-        let translations: Vec<Vec<usize>> = notes
-            .iter()
-            .enumerate()
-            .map(|(i, n)| {
-                let mut others: Vec<usize> = groups
-                    .get(n.translation_key.as_str())
-                    .map(|g| g.iter().copied().filter(|&j| j != i).collect())
-                    .unwrap_or_default();
-                others.sort_by_key(|&j| lang_order(&notes[j].lang));
-                others
-            })
-            .collect();
+        let translations = versions(&config, &notes, published);
+        let all_versions = versions(&config, &notes, |_| true);
 
         let mut languages: IndexMap<String, LanguageIndex> = config
             .languages
@@ -211,6 +196,17 @@ impl Site {
             &loose_assets,
             &failed,
         );
+        // A withheld note is checked too, as if everything were published: a draft may link
+        // to another draft, and both are published together.
+        let none = vec![None; notes.len()];
+        let links_all = Links::new(
+            &config,
+            &notes,
+            &none,
+            &all_versions,
+            &loose_assets,
+            &failed,
+        );
         let link_targets = link_targets(&config, &notes, &withheld, &loose_assets);
         // Rendered Markdown of the previous site, with the note it was rendered from.
         let reusable: HashMap<&str, (&Arc<Note>, &Arc<Rendered>)> = match previous {
@@ -228,9 +224,7 @@ impl Site {
             .par_iter()
             .enumerate()
             .map(|(i, note)| {
-                if !published(i) {
-                    return Ok(None);
-                }
+                let links = if published(i) { &links } else { &links_all };
                 if let Some((old, r)) = reusable.get(note.content_rel.as_str())
                     && (Arc::ptr_eq(old, note) || old.text == note.text)
                 {
@@ -306,6 +300,7 @@ impl Site {
             withheld,
             rendered,
             translations,
+            all_versions,
             position,
             languages,
             loose_assets,
@@ -359,27 +354,21 @@ fn held_assets(
     rendered: &[Option<Arc<Rendered>>],
     loose_assets: &[LooseAsset],
 ) -> HashSet<String> {
-    use pulldown_cmark::{Event, Parser, Tag};
     if withheld.iter().all(Option::is_none) {
         return HashSet::new();
     }
     let loose: HashSet<&str> = loose_assets.iter().map(|a| a.rel.as_str()).collect();
     let mut held = HashSet::new();
-    for (note, _) in notes.iter().zip(withheld).filter(|(_, w)| w.is_some()) {
-        let dir = note.content_rel.rsplit_once('/').map_or("", |(d, _)| d);
-        for event in Parser::new_ext(note.body(), markdown::options()) {
-            if let Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) = event
-                && is_relative_file(&dest_url)
-            {
-                let path = dest_url.split(['#', '?']).next().unwrap_or("");
-                if let Some(target) = resolve_relative(dir, &percent_decode(path))
-                    && loose.contains(target.as_str())
-                {
-                    held.insert(target);
-                }
-            }
+    let mut linked_by_published = HashSet::new();
+    for (i, note) in notes.iter().enumerate() {
+        let links = rendered[i].iter().flat_map(|r| &r.loose_links);
+        if withheld[i].is_none() {
+            linked_by_published.extend(links);
+            continue;
         }
+        held.extend(links.cloned());
         if note.bundle.is_none() {
+            let dir = note.content_rel.rsplit_once('/').map_or("", |(d, _)| d);
             let name = note.content_rel.rsplit('/').next().unwrap_or("");
             let stem = name.split('.').next().unwrap_or(name);
             for rel in &loose {
@@ -395,12 +384,36 @@ fn held_assets(
             }
         }
     }
-    for r in rendered.iter().flatten() {
-        for rel in &r.loose_links {
-            held.remove(rel);
+    held.retain(|rel| !linked_by_published.contains(rel));
+    held
+}
+
+/// Per note: the other versions of it (same translation key) that `include` accepts, in the
+/// order of the site's languages.
+fn versions(
+    config: &Config,
+    notes: &[Arc<Note>],
+    include: impl Fn(usize) -> bool,
+) -> Vec<Vec<usize>> {
+    let mut groups: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, n) in notes.iter().enumerate() {
+        if include(i) {
+            groups.entry(&n.translation_key).or_default().push(i);
         }
     }
-    held
+    let lang_order = |code: &str| config.languages.iter().position(|l| l.code == code);
+    notes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let mut others: Vec<usize> = groups
+                .get(n.translation_key.as_str())
+                .map(|g| g.iter().copied().filter(|&j| j != i).collect())
+                .unwrap_or_default();
+            others.sort_by_key(|&j| lang_order(&notes[j].lang));
+            others
+        })
+        .collect()
 }
 
 /// A fingerprint of what links resolve against: every note's file, language, URL, pairing and

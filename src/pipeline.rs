@@ -1,0 +1,115 @@
+//! The one run from a site model to its files, shared by `build` (into the staging folder)
+//! and `check` (into nothing): the same plan, the same collision checks, the same rendering
+//! and the same search index, so that whatever stops one stops the other, with the same
+//! message.
+
+use crate::SearchReport;
+use crate::error::Diagnostic;
+use crate::render::{self, Job, OutputFile};
+use crate::search;
+use crate::site::Site;
+use crate::theme::Theme;
+
+/// Where a run puts the files it makes, a slice at a time, from any thread.
+pub trait Sink: Sync {
+    fn put(&self, files: &[OutputFile]) -> Result<(), Diagnostic>;
+}
+
+/// Keeps nothing: `check` makes every file to find its errors, and lets it go.
+pub struct Discard;
+
+impl Sink for Discard {
+    fn put(&self, _files: &[OutputFile]) -> Result<(), Diagnostic> {
+        Ok(())
+    }
+}
+
+impl Sink for crate::output::Staging {
+    fn put(&self, files: &[OutputFile]) -> Result<(), Diagnostic> {
+        self.write(files)
+    }
+}
+
+/// What a run made.
+pub struct Made {
+    /// Every page and file of the site (the search index's files aside), by path.
+    pub paths: Vec<String>,
+    /// The search index's files.
+    pub search_files: usize,
+    pub search: Option<SearchReport>,
+}
+
+/// How many files are rendered before they are handed to the sink: the whole site is never
+/// held in memory.
+const SLICE: usize = 1024;
+
+/// Plans, checks, renders and indexes the site into `sink`: every error at once, or what
+/// was made.
+pub fn run(site: &Site, theme: &Theme, sink: &dyn Sink) -> Result<Made, Vec<Diagnostic>> {
+    // Every path is known before anything is rendered: collisions are found first, among the
+    // files of the site and those that withheld notes will write once published.
+    let plan = render::plan(site);
+    let copies = render::copies(site, theme);
+    let mut errors = Vec::new();
+    let mut all = render::planned(site, &plan);
+    all.extend(copies.iter().cloned());
+    all.extend(render::planned(site, &render::unreleased(site)));
+    render::check_collisions(&site.config.root, &all, &mut errors);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    drop(all);
+
+    // The search index is built from the site model beside the rendering, on the cores
+    // rendering leaves idle while a slice is handed over.
+    let put = |files: &[OutputFile]| sink.put(files);
+    let (rendering, index) = rayon::join(
+        || {
+            let mut errors = Vec::new();
+            for slice in plan.chunks(SLICE) {
+                let jobs: Vec<Job> = slice.iter().map(|(j, _)| *j).collect();
+                let mut rendered = Vec::with_capacity(jobs.len());
+                for result in render::render_jobs(site, theme, &jobs) {
+                    match result {
+                        Ok(f) => rendered.push(f),
+                        Err(e) => errors.push(e),
+                    }
+                }
+                if errors.is_empty()
+                    && let Err(e) = sink.put(&rendered)
+                {
+                    errors.push(e);
+                }
+            }
+            errors
+        },
+        || site.config.search.then(|| search::index(site, &put)),
+    );
+    errors.extend(rendering);
+    let (search, search_files) = match index {
+        Some(Ok(indexed)) => (Some(indexed.report), indexed.files),
+        Some(Err(e)) => {
+            errors.push(e);
+            (None, 0)
+        }
+        None => (None, 0),
+    };
+    if errors.is_empty()
+        && let Err(e) = sink.put(&copies)
+    {
+        errors.push(e);
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let paths = plan
+        .into_iter()
+        .map(|(_, p)| p)
+        .chain(copies.into_iter().map(|c| c.path))
+        .collect();
+    Ok(Made {
+        paths,
+        search_files,
+        search,
+    })
+}

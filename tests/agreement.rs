@@ -1,0 +1,191 @@
+//! `check` and `build` agree: over every bad input, the errors `check` reports are exactly
+//! the errors that stop `build`, with the same file, line and message.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use common::*;
+
+/// An error as a user reads it: file, line (0 when none) and message.
+type Found = BTreeSet<(String, usize, String)>;
+
+/// The errors `build` printed on stderr.
+fn build_errors(site: &Path, extra: &[&str]) -> (Option<i32>, Found) {
+    let mut args = vec!["build"];
+    args.extend_from_slice(extra);
+    let out = briefing(site, &args);
+    let err = stderr(&out);
+    let mut found = Found::new();
+    let mut lines = err.lines().peekable();
+    while let Some(line) = lines.next() {
+        let Some(message) = line.strip_prefix("error: ") else {
+            continue;
+        };
+        let place = lines
+            .peek()
+            .and_then(|l| l.trim_start().strip_prefix("--> "))
+            .unwrap_or("");
+        let mut parts = place.split(':');
+        let file = parts.next().unwrap_or("").to_string();
+        let line = parts.next().and_then(|l| l.parse().ok()).unwrap_or(0);
+        found.insert((file, line, message.to_string()));
+    }
+    (out.status.code(), found)
+}
+
+/// The errors `check --format json` reported.
+fn check_errors(site: &Path, extra: &[&str]) -> (Option<i32>, Found) {
+    let mut args = vec!["check", "--format", "json"];
+    args.extend_from_slice(extra);
+    let out = briefing(site, &args);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out))
+        .unwrap_or_else(|e| panic!("check did not write JSON ({e}):\n{}", stdout(&out)));
+    let mut found = Found::new();
+    for file in report["files"].as_array().unwrap() {
+        for p in file["problems"].as_array().unwrap() {
+            if p["severity"] == "error" {
+                found.insert((
+                    file["file"].as_str().unwrap().to_string(),
+                    p["line"].as_u64().unwrap_or(0) as usize,
+                    p["message"].as_str().unwrap().to_string(),
+                ));
+            }
+        }
+    }
+    (out.status.code(), found)
+}
+
+/// Both commands over `site`: the same exit status and the same errors.
+fn assert_agree(name: &str, site: &Path, extra: &[&str]) {
+    let (built, by_build) = build_errors(site, extra);
+    let (checked, by_check) = check_errors(site, extra);
+    assert_eq!(
+        by_build, by_check,
+        "{name}: build and check disagree\nbuild: {by_build:#?}\ncheck: {by_check:#?}"
+    );
+    assert_eq!(
+        built == Some(0),
+        checked == Some(0),
+        "{name}: build exited {built:?}, check {checked:?}"
+    );
+}
+
+/// A bad input planted in a copy of the basic fixture: a file and its text.
+const PLANTED: &[(&str, &str, &str)] = &[
+    (
+        "contact email",
+        "content/briefings/bad-contact.en.md",
+        "---\ntitle: Contact\ndate: 2016-01-01\ncontacts:\n  - name: A\n    email: not-an-email\n---\n\nText.\n",
+    ),
+    (
+        "contact phone",
+        "content/briefings/bad-contact.en.md",
+        "---\ntitle: Contact\ndate: 2016-01-01\ncontacts:\n  - name: A\n    phone: \"+86 10 5979 96OO ext. 12\"\n---\n\nText.\n",
+    ),
+    (
+        "a link to a note under embargo",
+        "content/briefings/teaser.en.md",
+        "---\ntitle: Teaser\ndate: 2016-01-01\n---\n\nSee [the announcement](embargoed.en.md).\n",
+    ),
+    (
+        "a link to a draft",
+        "content/briefings/teaser.en.md",
+        "---\ntitle: Teaser\ndate: 2016-01-01\n---\n\nSee [the draft](draft-note.en.md).\n",
+    ),
+    (
+        "a broken link in a draft",
+        "content/briefings/draft-two.en.md",
+        "---\ntitle: Draft\ndate: 2016-01-01\ndraft: true\n---\n\nSee [nothing](gone.en.md).\n",
+    ),
+    (
+        "a draft linking a draft",
+        "content/briefings/draft-two.en.md",
+        "---\ntitle: Draft\ndate: 2016-01-01\ndraft: true\n---\n\nSee [the other draft](draft-note.en.md).\n",
+    ),
+    (
+        "a script link",
+        "content/briefings/hostile.en.md",
+        "---\ntitle: Hostile\ndate: 2016-01-01\n---\n\n[Read](javascript:alert(1))\n",
+    ),
+    (
+        "an alias of a note under embargo",
+        "content/briefings/hostile.en.md",
+        "---\ntitle: Hostile\ndate: 2016-01-01\naliases: [/en/briefings/embargoed/]\n---\n\nText.\n",
+    ),
+    (
+        "an alias inside a file",
+        "content/briefings/hostile.en.md",
+        "---\ntitle: Hostile\ndate: 2016-01-01\naliases: [/robots.txt]\n---\n\nText.\n",
+    ),
+    (
+        "a control character",
+        "content/briefings/hostile.en.md",
+        "---\ntitle: \"Visa\\vtalks\"\ndate: 2016-01-01\n---\n\nText.\n",
+    ),
+    (
+        "two spellings of a tag",
+        "content/briefings/hostile.en.md",
+        "---\ntitle: Hostile\ndate: 2016-01-01\ntags: [Study Tour!]\n---\n\nText.\n",
+    ),
+    (
+        "a tag without a letter",
+        "content/briefings/hostile.en.md",
+        "---\ntitle: Hostile\ndate: 2016-01-01\ntags: [\"!!!\"]\n---\n\nText.\n",
+    ),
+    (
+        "a script in an SVG",
+        "content/briefings/study-tour/evil.svg",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>",
+    ),
+    (
+        "a missing image",
+        "content/briefings/hostile.en.md",
+        "---\ntitle: Hostile\ndate: 2016-01-01\n---\n\n![Chart](chart.png)\n",
+    ),
+];
+
+#[test]
+fn check_and_build_report_the_same_errors_for_every_bad_input() {
+    for fixture_name in ["broken", "check", "basic", "presskit"] {
+        let site = fixture(fixture_name);
+        assert_agree(fixture_name, site.path(), &[]);
+    }
+    for (name, file, text) in PLANTED {
+        let site = fixture("basic");
+        write(site.path(), file, text);
+        let (code, errors) = check_errors(site.path(), &[]);
+        assert!(
+            code == Some(0) || !errors.is_empty(),
+            "{name}: check failed without an error"
+        );
+        assert_agree(name, site.path(), &[]);
+    }
+    // The moment decides what is published: both commands decide alike.
+    let site = fixture("basic");
+    write(site.path(), PLANTED[2].1, PLANTED[2].2);
+    assert_agree(
+        "after the embargo",
+        site.path(),
+        &["--now", "2030-01-02T00:00:00+08:00"],
+    );
+    let (code, _) = check_errors(site.path(), &["--now", "2030-01-02T00:00:00+08:00"]);
+    assert_eq!(code, Some(0), "the link is fine once the embargo is over");
+}
+
+#[test]
+fn an_unreachable_contact_stops_the_build() {
+    let site = fixture("basic");
+    write(site.path(), PLANTED[1].1, PLANTED[1].2);
+    let err = build_fails(site.path(), &[]);
+    assert!(
+        err.contains("the contact A has an invalid phone: `+86 10 5979 96OO ext. 12`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("content/briefings/bad-contact.en.md:6:5"),
+        "{err}"
+    );
+    assert!(!site.path().join("output").exists());
+}
