@@ -137,6 +137,17 @@ impl Note {
         &self.text[self.body_start..]
     }
 
+    /// The 1-based line of a top-level front matter key (`tags:`), for pointing at it.
+    pub fn line_of_key(&self, key: &str) -> Option<usize> {
+        self.text[..self.body_start]
+            .lines()
+            .position(|l| {
+                l.strip_prefix(key)
+                    .is_some_and(|rest| rest.trim_start().starts_with(':'))
+            })
+            .map(|n| n + 1)
+    }
+
     /// The site path of the note's page: `en/briefings/<slug>/`.
     pub fn path(&self) -> String {
         self.section.path(&self.lang, &self.slug)

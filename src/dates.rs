@@ -26,8 +26,6 @@ pub struct When {
     pub timestamp: Timestamp,
     /// The calendar date shown to readers (in the site time zone when there is one).
     pub date: Date,
-    /// Whether a time of day was given.
-    pub has_time: bool,
     /// RFC 3339 with offset, for machines (`datetime` attributes, feeds).
     pub rfc3339: String,
 }
@@ -62,7 +60,7 @@ fn parse_any_when(text: &str, tz: Option<&TimeZone>) -> Result<When, String> {
         let zoned = date
             .to_zoned_datetime(zone)
             .map_err(|e| format!("`{text}` cannot be placed in the site time zone: {e}"))?;
-        return Ok(when(&zoned, false));
+        return Ok(when(&zoned));
     }
     let has_offset = {
         let time = text.get(10..).unwrap_or("");
@@ -73,10 +71,10 @@ fn parse_any_when(text: &str, tz: Option<&TimeZone>) -> Result<When, String> {
             .parse()
             .map_err(|_| format!("`{text}` is not a valid date and time: {shape}"))?;
         return Ok(match tz {
-            Some(tz) => when(&ts.to_zoned_datetime(tz.clone()), true),
+            Some(tz) => when(&ts.to_zoned_datetime(tz.clone())),
             None => {
                 // No site time zone: show the calendar date the author wrote.
-                let mut w = when(&ts.to_zoned_datetime(TimeZone::UTC), true);
+                let mut w = when(&ts.to_zoned_datetime(TimeZone::UTC));
                 w.date = date_of(text).unwrap_or(w.date);
                 w
             }
@@ -93,14 +91,13 @@ fn parse_any_when(text: &str, tz: Option<&TimeZone>) -> Result<When, String> {
     let zoned = dt
         .to_zoned_datetime(tz.clone())
         .map_err(|e| format!("`{text}` cannot be placed in the site time zone: {e}"))?;
-    Ok(when(&zoned, true))
+    Ok(when(&zoned))
 }
 
-fn when(zoned: &Zoned, has_time: bool) -> When {
+fn when(zoned: &Zoned) -> When {
     When {
         timestamp: zoned.timestamp(),
         date: zoned.date(),
-        has_time,
         rfc3339: zoned.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string(),
     }
 }

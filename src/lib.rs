@@ -4,32 +4,42 @@
 //! [`config`] (site.yaml) → [`content`] (files → notes) → [`markdown`] → [`site`] (the model)
 //! → [`render`] (templates → output files) → [`output`] (written atomically to disk).
 
-pub mod check;
-pub mod config;
-pub mod content;
-pub mod dates;
-pub mod error;
-pub mod markdown;
-pub mod output;
-pub mod pipeline;
-pub mod preview;
-pub mod render;
-pub mod safety;
-pub mod scaffold;
-pub mod search;
-pub mod serve;
-pub mod site;
-pub mod theme;
-pub mod vcard;
+mod check;
+mod config;
+mod content;
+mod dates;
+mod error;
+mod markdown;
+mod output;
+mod pipeline;
+mod preview;
+mod render;
+mod safety;
+mod scaffold;
+mod search;
+mod serve;
+mod site;
+mod theme;
+mod vcard;
 mod yaml;
+
+// What the `briefing` program and the tests use; everything else is private to the library.
+pub use check::{CheckReport, check};
+pub use config::{Config, RawHtml};
+pub use content::parse_note_text;
+pub use error::{Diagnostic, Diagnostics, display_path};
+pub use markdown::{Target, render as render_markdown};
+pub use output::left_part_way;
+pub use preview::{Change, Preview, PreviewOptions, bytes_of};
+pub use safety::{UrlUse, check_url};
+pub use scaffold::{init, new_note};
+pub use serve::{Log, ServeOptions, serve};
 
 use std::path::PathBuf;
 
 use indexmap::IndexMap;
 use jiff::Timestamp;
 
-use crate::config::Config;
-use crate::error::{Diagnostic, Diagnostics};
 use crate::site::{Selection, Site, Withheld};
 use crate::theme::Theme;
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use briefing::{BuildOptions, build, error::display_path};
+use briefing::{BuildOptions, build, display_path};
 use clap::{Parser, Subcommand};
 
 /// Rendering and indexing allocate many small strings; mimalloc serves them faster than the
@@ -119,7 +119,7 @@ enum Format {
 }
 
 /// Prints diagnostics to stderr and fails.
-fn fail(diagnostics: &briefing::error::Diagnostics, color: bool) -> ExitCode {
+fn fail(diagnostics: &briefing::Diagnostics, color: bool) -> ExitCode {
     for d in &diagnostics.0 {
         say_err!("{}\n", d.render(color));
     }
@@ -136,7 +136,7 @@ fn main() -> ExitCode {
             format,
             now,
         } => {
-            let report = briefing::check::check(&root, now.as_deref());
+            let report = briefing::check(&root, now.as_deref());
             match format {
                 Format::Human => {
                     let _ = write!(
@@ -154,7 +154,7 @@ fn main() -> ExitCode {
             }
         }
         Command::New { slug, lang, root } => {
-            match briefing::scaffold::new_note(&root, &slug, lang.as_deref()) {
+            match briefing::new_note(&root, &slug, lang.as_deref()) {
                 Ok(files) => {
                     for f in &files {
                         say!(
@@ -170,7 +170,7 @@ fn main() -> ExitCode {
                 Err(d) => fail(&d, color),
             }
         }
-        Command::Init { dir } => match briefing::scaffold::init(&dir) {
+        Command::Init { dir } => match briefing::init(&dir) {
             Ok(n) => {
                 say!("Created a new site in {} ({n} files).", display_path(&dir));
                 say!("Next: cd {} && briefing serve", display_path(&dir));
@@ -184,18 +184,18 @@ fn main() -> ExitCode {
             bind,
             open,
         } => {
-            let options = briefing::serve::ServeOptions {
+            let options = briefing::ServeOptions {
                 root,
                 bind,
                 port,
                 open,
             };
-            let log: briefing::serve::Log = std::sync::Arc::new(|line: String| {
+            let log: briefing::Log = std::sync::Arc::new(|line: String| {
                 let time = jiff::ZonedDateTime::now().strftime("%H:%M:%S").to_string();
                 // A closed terminal must not stop the server.
                 let _ = writeln!(std::io::stdout(), "{time} {line}");
             });
-            match briefing::serve::serve(options, log) {
+            match briefing::serve(options, log) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(diagnostics) => {
                     for d in &diagnostics.0 {
@@ -262,7 +262,7 @@ fn main() -> ExitCode {
                         say_err!("{}\n", d.render(color));
                     }
                     let n = diagnostics.error_count();
-                    let outcome = if briefing::output::left_part_way(&diagnostics) {
+                    let outcome = if briefing::left_part_way(&diagnostics) {
                         "the output folder is part old, part new until a build finishes the change"
                     } else {
                         "the output folder was not changed"

@@ -486,12 +486,7 @@ pub fn url_form(text: &str) -> String {
             out.push('-');
         }
     }
-    let out = out.trim_end_matches('-').to_string();
-    if out.is_empty() {
-        "section".to_string()
-    } else {
-        out
-    }
+    out.trim_end_matches('-').to_string()
 }
 
 /// Whether a link target points into the site's own files (not a URL, a fragment or a site path).

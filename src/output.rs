@@ -306,11 +306,6 @@ impl Lock {
         self.finished.as_ref()
     }
 
-    /// The output folder (absolute).
-    pub fn output(&self) -> &Path {
-        &self.output
-    }
-
     fn journal(&self) -> PathBuf {
         self.state.join("journal")
     }

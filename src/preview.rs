@@ -45,7 +45,6 @@ pub struct Rebuilt {
     pub change: Change,
     /// Pages rendered (the others were kept).
     pub rendered: usize,
-    pub pages: usize,
     pub took: Duration,
 }
 
@@ -239,7 +238,6 @@ impl Preview {
         Ok(Rebuilt {
             change,
             rendered,
-            pages: self.loaded.as_ref().map_or(0, |l| l.signatures.len()),
             took: started.elapsed(),
         })
     }

@@ -662,7 +662,7 @@ impl<'a> Renderer<'a> {
             Job::Robots => self.simple("robots.txt", path)?,
             Job::Search { lang } => self.search_page(lang, path)?,
             Job::Sitemap => self.sitemap(path)?,
-            Job::Alias { note, alias } => self.alias_page(note, alias, path)?,
+            Job::Alias { note, .. } => self.alias_page(note, path)?,
             Job::VCard { note, contact } => {
                 let n = &self.site.notes[note];
                 let lang = self.config.html_lang(&n.lang);
@@ -1243,7 +1243,7 @@ impl<'a> Renderer<'a> {
     }
 
     /// A redirect from an old URL of a note to the note.
-    fn alias_page(&self, i: usize, _alias: usize, out: String) -> Result<OutputFile, Diagnostic> {
+    fn alias_page(&self, i: usize, out: String) -> Result<OutputFile, Diagnostic> {
         let note = &self.site.notes[i];
         let target = note.path();
         let mut ctx = self.base_context(&note.lang, &target, &[]);

@@ -95,8 +95,6 @@ pub struct Site {
     link_targets: u64,
     /// Per note: whether its rendered Markdown was taken from the previous site.
     pub markdown_reused: Vec<bool>,
-    /// A preview (`serve`): everything is shown, and there is no search index.
-    pub preview: bool,
 }
 
 impl Site {
@@ -309,7 +307,6 @@ impl Site {
             now: selection.now,
             link_targets,
             markdown_reused,
-            preview: selection.embargoed,
         })
     }
 
@@ -478,25 +475,32 @@ fn registry_terms(
 /// The tags of one language's briefings; two spellings with one URL form are an error.
 fn tag_terms(briefings: &[usize], notes: &[Arc<Note>], errors: &mut Vec<Diagnostic>) -> Vec<Term> {
     let mut terms: IndexMap<String, (Term, usize)> = IndexMap::new();
+    // Points at the note's `tags:` line.
+    let at_tags = |note: &Note, d: Diagnostic| match note.line_of_key("tags") {
+        Some(line) => d.at(&note.text, line, 1, 4),
+        None => d,
+    };
     for &i in briefings {
         let note = &notes[i];
         for tag in &note.tags {
             let Some(key) = tag_key(tag) else {
-                errors.push(
+                errors.push(at_tags(
+                    note,
                     Diagnostic::error(format!(
-                        "the tag `{tag}` has no letters or digits for its URL"
+                        "the tag `{tag}` has no letter or digit to make its address from"
                     ))
                     .file(&note.shown)
-                    .help("use words in tags, e.g. human trafficking"),
-                );
+                    .help("write the tag in words, e.g. `urgent` rather than `!!!`, or remove it"),
+                ));
                 continue;
             };
             if let Some(problem) = crate::safety::portable_name_problem(&key) {
-                errors.push(
+                errors.push(at_tags(
+                    note,
                     Diagnostic::error(format!("the tag `{tag}` cannot be a URL: {problem}"))
                         .file(&note.shown)
                         .help("write the tag in other words, e.g. add a word to it"),
-                );
+                ));
                 continue;
             }
             let (term, first) = terms.entry(key.clone()).or_insert_with(|| {
@@ -511,7 +515,8 @@ fn tag_terms(briefings: &[usize], notes: &[Arc<Note>], errors: &mut Vec<Diagnost
                 )
             });
             if term.name != *tag {
-                errors.push(
+                errors.push(at_tags(
+                    note,
                     Diagnostic::error(format!(
                         "the tags `{}` ({}) and `{tag}` ({}) would share the URL …/tags/{}/",
                         term.name,
@@ -524,7 +529,7 @@ fn tag_terms(briefings: &[usize], notes: &[Arc<Note>], errors: &mut Vec<Diagnost
                         "write the tag the same way in both notes, e.g. `{}`",
                         term.name
                     )),
-                );
+                ));
                 continue;
             }
             if term.notes.last() != Some(&i) {

@@ -37,7 +37,6 @@ pub type Strings = HashMap<String, HashMap<String, String>>;
 pub struct Theme {
     pub tera: Tera,
     pub statics: Vec<StaticFile>,
-    pub strings: Arc<Strings>,
     /// Template name → (file as shown to the user, its text), for error messages.
     pub sources: HashMap<String, (PathBuf, String)>,
     /// Interface strings missing in a language (they fall back to the default language).
@@ -226,7 +225,7 @@ impl Theme {
         let strings = Arc::new(strings);
         let mut tera = Tera::new();
         tera.autoescape_on([".html", ".xml"]);
-        register(&mut tera, strings.clone(), config.default_language.clone());
+        register(&mut tera, strings, config.default_language.clone());
         if let Err(e) = tera.add_raw_templates(templates) {
             errors.push(template_error(&e, &sources));
         }
@@ -236,7 +235,6 @@ impl Theme {
         Ok(Theme {
             tera,
             statics,
-            strings,
             sources,
             warnings,
         })

@@ -189,3 +189,28 @@ fn an_unreachable_contact_stops_the_build() {
     );
     assert!(!site.path().join("output").exists());
 }
+
+#[test]
+fn a_tag_without_a_letter_or_digit_is_an_error_naming_the_note() {
+    let site = fixture("basic");
+    write(
+        site.path(),
+        "content/briefings/hostile.en.md",
+        "---\ntitle: Hostile\ndate: 2016-01-01\ntags: [\"—\", \"!!!\"]\n---\n\nText.\n",
+    );
+    let err = build_fails(site.path(), &[]);
+    for tag in ["—", "!!!"] {
+        assert!(
+            err.contains(&format!(
+                "error: the tag `{tag}` has no letter or digit to make its address from"
+            )),
+            "{err}"
+        );
+    }
+    assert!(
+        err.contains("--> content/briefings/hostile.en.md:4:1"),
+        "{err}"
+    );
+    assert!(err.contains("write the tag in words"), "{err}");
+    assert!(!err.contains("section"), "{err}");
+}

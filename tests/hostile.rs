@@ -7,9 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use briefing::config::{Config, RawHtml};
-use briefing::content::parse_note_text;
-use briefing::markdown::{Target, render};
+use briefing::{Config, RawHtml, Target, parse_note_text, render_markdown as render};
 use common::*;
 use proptest::prelude::*;
 

@@ -6,7 +6,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use briefing::preview::{Change, Preview, PreviewOptions, bytes_of};
+use briefing::{Change, Preview, PreviewOptions, bytes_of};
 use common::*;
 
 fn options(root: &Path) -> PreviewOptions {

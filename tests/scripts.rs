@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use briefing::safety::{UrlUse, check_url};
+use briefing::{UrlUse, check_url};
 use common::*;
 
 /// Every HTML, XML and JSON file of a built site: no markup from a note, every URL allowed.
