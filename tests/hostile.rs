@@ -62,9 +62,17 @@ proptest! {
     }
 
     #[test]
-    fn any_markdown_renders(text in "\\PC{0,600}") {
-        let r = render(&text, RawHtml::Sanitize, |_| Ok(Target::default())).unwrap();
-        prop_assert!(!r.html.contains("<script"));
+    fn any_markdown_renders_or_names_a_link_it_refuses(text in "\\PC{0,600}") {
+        match render(&text, RawHtml::Sanitize, |_| Ok(Target::default())) {
+            Ok(r) => prop_assert!(!r.html.contains("<script")),
+            // A link with a scheme outside the allow-list (`<a0:>` is an autolink).
+            Err(errors) => {
+                prop_assert!(!errors.is_empty());
+                for e in errors {
+                    prop_assert!(e.message.contains("cannot be published"), "{}", e.message);
+                }
+            }
+        }
     }
 
     #[test]
