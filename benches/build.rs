@@ -4,7 +4,7 @@
 //! without and with the search index; `BRIEFING_BENCH_SEARCH=0` leaves search out (the race
 //! against Hugo is on the same page set, without search). Each build runs once into an empty folder, then five times
 //! over its own output, each time after adding a sentence to the newest note, as a writer
-//! rebuilds.
+//! rebuilds. The files column counts the files the first build wrote.
 //!
 //! The corpora come from `../shared/bench/gen_corpus.py` (or `BRIEFING_CORPUS_SCRIPT`).
 
@@ -29,6 +29,8 @@ struct Measured {
     pages: usize,
     index: Option<Duration>,
     first_index: Option<Duration>,
+    /// Files the first build wrote, as the build reports them (none for Hugo).
+    files: Option<usize>,
 }
 
 fn main() {
@@ -50,8 +52,8 @@ fn main() {
         "a first build into an empty folder, then {RUNS} rebuilds, each after an edit of the newest note"
     );
     println!(
-        "{:>6} {:>7} {:>9} {:>9} {:>9} {:>9} {:>10} {:>9} {:>9}",
-        "notes", "build", "first", "median", "min", "cpu", "peak MiB", "pages/s", "index"
+        "{:>6} {:>7} {:>9} {:>9} {:>9} {:>9} {:>10} {:>9} {:>9} {:>8}",
+        "notes", "build", "first", "median", "min", "cpu", "peak MiB", "pages/s", "index", "files"
     );
     let mut races: Vec<(usize, Measured, Option<Measured>)> = Vec::new();
     for &n in &sizes {
@@ -164,13 +166,14 @@ fn runs(cmd: &mut Command, edit: Option<&Path>) -> Measured {
         pages,
         index: (!index.is_empty()).then(|| median(&mut index)),
         first_index: number_after(&first_out, "search index ").map(Duration::from_secs_f64),
+        files: number_before(&first_out, " files in all").map(|n| n as usize),
     }
 }
 
 fn print_row(n: usize, what: &str, m: &Measured) {
     let s = |d: Duration| format!("{:.2} s", d.as_secs_f64());
     println!(
-        "{:>6} {:>7} {:>9} {:>9} {:>9} {:>9} {:>10.0} {:>9} {:>9}",
+        "{:>6} {:>7} {:>9} {:>9} {:>9} {:>9} {:>10.0} {:>9} {:>9} {:>8}",
         n,
         what,
         s(m.first),
@@ -183,7 +186,8 @@ fn print_row(n: usize, what: &str, m: &Measured) {
         } else {
             "-".into()
         },
-        m.index.map_or("-".into(), s)
+        m.index.map_or("-".into(), s),
+        m.files.map_or("-".into(), |f| f.to_string())
     );
 }
 
@@ -265,6 +269,15 @@ fn number_after(text: &str, marker: &str) -> Option<f64> {
         .find(|c: char| !c.is_ascii_digit() && c != '.')
         .unwrap_or(rest.len());
     rest[..end].parse().ok()
+}
+
+/// The number just before `marker` in `text`.
+fn number_before(text: &str, marker: &str) -> Option<f64> {
+    let head = &text[..text.find(marker)?];
+    let start = head
+        .rfind(|c: char| !c.is_ascii_digit() && c != '.')
+        .map_or(0, |i| i + 1);
+    head[start..].parse().ok()
 }
 
 fn median(v: &mut [Duration]) -> Duration {
