@@ -275,11 +275,8 @@ pub enum Job {
         note: usize,
         alias: usize,
     },
-    /// The vCard of a note's `contact`-th contact.
-    VCard {
-        note: usize,
-        contact: usize,
-    },
+    /// A vCard of the site: an index into `site.vcards.cards`.
+    VCard(usize),
     /// The search page of a language.
     Search {
         lang: usize,
@@ -295,13 +292,9 @@ pub fn plan(site: &Site) -> Vec<(Job, String)> {
         for a in 0..site.notes[i].aliases.len() {
             jobs.push(Job::Alias { note: i, alias: a });
         }
-        for c in 0..site.notes[i].contacts.len() {
-            jobs.push(Job::VCard {
-                note: i,
-                contact: c,
-            });
-        }
     }
+    // One vCard per distinct contact and language, shared by the notes naming the contact.
+    jobs.extend((0..site.vcards.cards.len()).map(Job::VCard));
     for (l, index) in site.languages.values().enumerate() {
         let pages = |len: usize| len.div_ceil(site.config.per_page).max(1);
         for page in 1..=pages(index.briefings.len()) {
@@ -371,9 +364,13 @@ pub fn signature(site: &Site, job: Job, version: &[u64]) -> Option<u64> {
         embargo.as_ref().map(|e| e.timestamp > site.now).hash(h);
     };
     let lang: usize = match job {
-        Job::Note(i) | Job::Alias { note: i, .. } | Job::VCard { note: i, .. } => {
+        Job::Note(i) | Job::Alias { note: i, .. } => {
             let n = &site.notes[i];
             note(i, &mut h);
+            // The vCards it links to are named after every card of the language.
+            for &c in site.vcards.of(i) {
+                site.vcards.cards[c].path.hash(&mut h);
+            }
             for &t in &site.translations[i] {
                 note(t, &mut h);
             }
@@ -428,6 +425,11 @@ pub fn signature(site: &Site, job: Job, version: &[u64]) -> Option<u64> {
             site.languages.get_index_of(&site.config.default_language)?
         }
         Job::Sitemap => return None,
+        // A card's text is all it is made of.
+        Job::VCard(c) => {
+            site.vcards.cards[c].text.hash(&mut h);
+            return Some(h.finish());
+        }
     };
     // Every page shows the static pages of its language in its navigation.
     for &p in &site.languages[lang].pages {
@@ -491,14 +493,19 @@ pub fn planned(site: &Site, plan: &[(Job, String)]) -> Vec<OutputFile> {
         .map(|(job, path)| OutputFile {
             path: path.clone(),
             body: Body::Static(&[]),
-            from: match *job {
-                Job::Note(i) | Job::Alias { note: i, .. } | Job::VCard { note: i, .. } => {
-                    Some(site.notes[i].source.clone())
-                }
-                _ => None,
-            },
+            from: source(site, *job),
         })
         .collect()
+}
+
+/// The user's file a job's output comes from, if one: a note, or the first note naming a
+/// vCard's contact.
+fn source(site: &Site, job: Job) -> Option<PathBuf> {
+    match job {
+        Job::Note(i) | Job::Alias { note: i, .. } => Some(site.notes[i].source.clone()),
+        Job::VCard(c) => Some(site.notes[site.vcards.cards[c].note].source.clone()),
+        _ => None,
+    }
 }
 
 struct Renderer<'a> {
@@ -618,7 +625,8 @@ impl<'a> Renderer<'a> {
             Job::NotFound => "404.html".into(),
             Job::Robots => "robots.txt".into(),
             Job::Sitemap => "sitemap.xml".into(),
-            Job::Alias { note, .. } | Job::VCard { note, .. } => self.site.notes[note].path(),
+            Job::Alias { note, .. } => self.site.notes[note].path(),
+            Job::VCard(c) => self.site.vcards.cards[c].path.clone(),
         }
     }
 
@@ -633,10 +641,7 @@ impl<'a> Renderer<'a> {
                 format!("{}index.html", self.page_path(job))
             }
             Job::Feed { .. } => format!("{}atom.xml", self.page_path(job)),
-            Job::NotFound | Job::Robots | Job::Sitemap => self.page_path(job),
-            Job::VCard { contact, .. } => {
-                format!("{}{}", self.page_path(job), vcard_name(contact))
-            }
+            Job::NotFound | Job::Robots | Job::Sitemap | Job::VCard(_) => self.page_path(job),
             Job::Alias { note, alias } => {
                 let trimmed = self.site.notes[note].aliases[alias].trim_start_matches('/');
                 if trimmed.is_empty() || trimmed.ends_with('/') {
@@ -663,15 +668,9 @@ impl<'a> Renderer<'a> {
             Job::Search { lang } => self.search_page(lang, path)?,
             Job::Sitemap => self.sitemap(path)?,
             Job::Alias { note, .. } => self.alias_page(note, path)?,
-            Job::VCard { note, contact } => {
-                let n = &self.site.notes[note];
-                let lang = self.config.html_lang(&n.lang);
-                OutputFile::page(path, crate::vcard::vcard(&n.contacts[contact], lang))
-            }
+            Job::VCard(c) => OutputFile::page(path, self.site.vcards.cards[c].text.clone()),
         };
-        if let Job::Note(i) | Job::Alias { note: i, .. } | Job::VCard { note: i, .. } = job {
-            file.from = Some(self.site.notes[i].source.clone());
-        }
+        file.from = source(self.site, job);
         Ok(file)
     }
 
@@ -804,7 +803,7 @@ impl<'a> Renderer<'a> {
                 .contacts
                 .iter()
                 .enumerate()
-                .map(|(c, contact)| contact_view(contact, vcard_name(c)))
+                .map(|(c, contact)| contact_view(contact, self.vcard_link(i, c)))
                 .collect(),
             downloads: n
                 .assets
@@ -832,6 +831,14 @@ impl<'a> Renderer<'a> {
             draft: n.draft,
             embargo: self.embargo(i),
         }
+    }
+
+    /// Link to the vCard of a note's `c`-th contact.
+    fn vcard_link(&self, i: usize, c: usize) -> String {
+        let cards = &self.site.vcards;
+        cards.of(i).get(c).map_or_else(String::new, |&card| {
+            self.config.link(&cards.cards[card].path)
+        })
     }
 
     /// The same page in every language: `path_in(code)` gives its path there, if it exists;
@@ -1314,11 +1321,6 @@ fn contact_view(c: &Contact, vcard: String) -> ContactView<'_> {
         tel: c.tel(),
         vcard,
     }
-}
-
-/// The file name of a contact's vCard, next to the note's page.
-fn vcard_name(contact: usize) -> String {
-    format!("contact-{}.vcf", contact + 1)
 }
 
 /// A file size for people: `812 B`, `350 KB`, `1.2 MB`.

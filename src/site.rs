@@ -95,6 +95,8 @@ pub struct Site {
     link_targets: u64,
     /// Per note: whether its rendered Markdown was taken from the previous site.
     pub markdown_reused: Vec<bool>,
+    /// The vCards of the published notes' contacts.
+    pub vcards: crate::vcard::Cards,
 }
 
 impl Site {
@@ -292,6 +294,7 @@ impl Site {
             return Err(errors);
         }
         let held_assets = held_assets(&notes, &withheld, &rendered, &loose_assets);
+        let vcards = crate::vcard::Cards::new(&config, &notes, published);
         Ok(Site {
             config,
             notes,
@@ -307,6 +310,7 @@ impl Site {
             now: selection.now,
             link_targets,
             markdown_reused,
+            vcards,
         })
     }
 

@@ -75,7 +75,7 @@ fn a_chinese_briefing_page_has_the_parts_of_a_press_note() {
         [
             "mailto:h.marsh@example.org",
             "tel:+861059791234",
-            "contact-1.vcf"
+            "/zh/contacts/%E6%B5%B7%E4%BC%A6%E5%A8%9C-%E9%A9%AC%E4%BB%80.vcf"
         ]
     );
     assert_eq!(text(&p, ".funding"), "本活动由欧盟伙伴关系工具资助。");

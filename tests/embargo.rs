@@ -145,3 +145,51 @@ fn an_alias_of_a_withheld_note_that_collides_stops_the_build_before_its_release(
         );
     }
 }
+
+#[test]
+fn a_contact_named_only_in_withheld_notes_gets_no_vcard_until_their_release() {
+    let site = fixture("basic");
+    // Under embargo: a spokesperson no published note names, and Helena Marsh, whom the
+    // published study-tour names with the same details.
+    write(
+        site.path(),
+        "content/briefings/merger.en.md",
+        "---\ntitle: Two offices merge\ndate: 2016-12-01\nembargo: 2030-01-01T09:00:00+08:00\ncontacts:\n  - name: Ada Quist\n    role: Spokesperson\n    email: a.quist@example.org\n  - name: Helena Marsh\n    role: Head of Office\n    organisation: Liaison Office\n    email: h.marsh@example.org\n    phone: \"+86 10 5979 1234\"\n---\n\nText.\n",
+    );
+    write(
+        site.path(),
+        "content/briefings/plans.en.md",
+        "---\ntitle: Plans\ndate: 2016-11-30\ndraft: true\ncontacts:\n  - name: Bo Lindqvist\n    email: b.lindqvist@example.org\n---\n\nText.\n",
+    );
+    build_ok(site.path(), &[]);
+    assert_eq!(mentions(site.path(), "Quist"), Vec::<String>::new());
+    assert_eq!(mentions(site.path(), "quist"), Vec::<String>::new());
+    assert_eq!(mentions(site.path(), "Lindqvist"), Vec::<String>::new());
+    assert_eq!(mentions(site.path(), "lindqvist"), Vec::<String>::new());
+    assert!(
+        site.path()
+            .join("output/en/contacts/helena-marsh.vcf")
+            .is_file()
+    );
+    build_ok(site.path(), &["--now", AFTER]);
+    let html = page(site.path(), "en/briefings/merger/index.html");
+    assert_eq!(
+        attrs(&html, ".contact a.vcard", "href"),
+        [
+            "/en/contacts/ada-quist.vcf",
+            "/en/contacts/helena-marsh.vcf"
+        ]
+    );
+    let card =
+        std::fs::read_to_string(site.path().join("output/en/contacts/ada-quist.vcf")).unwrap();
+    assert!(card.contains("FN;LANGUAGE=en:Ada Quist\r\n"), "{card}");
+    assert!(card.contains("EMAIL:a.quist@example.org\r\n"), "{card}");
+    assert_eq!(mentions(site.path(), "lindqvist"), Vec::<String>::new());
+    // A draft's contacts are published with it.
+    build_ok(site.path(), &["--now", AFTER, "--drafts"]);
+    assert!(
+        site.path()
+            .join("output/en/contacts/bo-lindqvist.vcf")
+            .is_file()
+    );
+}

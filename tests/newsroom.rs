@@ -39,6 +39,24 @@ fn parse_vcard(text: &str) -> Vec<(String, String, String)> {
     out
 }
 
+/// The vCard files of the output, as paths under it.
+fn vcards(site: &std::path::Path) -> Vec<String> {
+    tree(&site.join("output"))
+        .into_keys()
+        .map(|p| p.display().to_string())
+        .filter(|p| p.ends_with(".vcf"))
+        .collect()
+}
+
+/// A vCard of the output, read back: property name → value.
+fn card_fields(site: &std::path::Path, rel: &str) -> BTreeMap<String, String> {
+    let raw = std::fs::read_to_string(site.join("output").join(rel)).unwrap();
+    parse_vcard(&raw)
+        .into_iter()
+        .map(|(n, _, v)| (n, v))
+        .collect()
+}
+
 #[test]
 fn contacts_get_vcards_that_read_back_to_the_same_fields() {
     let site = fixture("presskit");
@@ -46,9 +64,20 @@ fn contacts_get_vcards_that_read_back_to_the_same_fields() {
     let p = page(site.path(), "en/briefings/launch/index.html");
     assert_eq!(
         attrs(&p, ".contact a.vcard", "href"),
-        ["contact-1.vcf", "contact-2.vcf"]
+        [
+            "/en/contacts/marsh-helena-dr.vcf",
+            "/en/contacts/%E5%91%A8%E4%B8%80%E5%B8%86.vcf"
+        ]
     );
-    let raw = std::fs::read_to_string(site.path().join("output/en/briefings/launch/contact-1.vcf"))
+    assert_eq!(
+        vcards(site.path()),
+        [
+            "en/contacts/marsh-helena-dr.vcf",
+            "en/contacts/周一帆.vcf",
+            "zh/contacts/周一帆.vcf"
+        ]
+    );
+    let raw = std::fs::read_to_string(site.path().join("output/en/contacts/marsh-helena-dr.vcf"))
         .unwrap();
     for line in raw.split("\r\n") {
         assert!(line.len() <= 75, "line longer than 75 octets: {line:?}");
@@ -67,15 +96,150 @@ fn contacts_get_vcards_that_read_back_to_the_same_fields() {
     assert_eq!(fields["TEL"], "tel:+861059791234");
     assert_eq!(card.last().unwrap().2, "VCARD");
     // UTF-8 names, in the page's language.
-    let raw = std::fs::read_to_string(site.path().join("output/en/briefings/launch/contact-2.vcf"))
-        .unwrap();
+    let raw = std::fs::read_to_string(site.path().join("output/en/contacts/周一帆.vcf")).unwrap();
     let card = parse_vcard(&raw);
     let fn_line = card.iter().find(|(n, _, _)| n == "FN").unwrap();
     assert_eq!(fn_line.2, "周一帆");
     assert_eq!(fn_line.1, "LANGUAGE=en");
-    let zh = std::fs::read_to_string(site.path().join("output/zh/briefings/launch/contact-1.vcf"))
-        .unwrap();
+    let zh = std::fs::read_to_string(site.path().join("output/zh/contacts/周一帆.vcf")).unwrap();
     assert!(zh.contains("FN;LANGUAGE=zh-Hans:周一帆\r\n"), "{zh}");
+    let p = page(site.path(), "zh/briefings/launch/index.html");
+    assert_eq!(
+        attrs(&p, ".contact a.vcard", "href"),
+        ["/zh/contacts/%E5%91%A8%E4%B8%80%E5%B8%86.vcf"]
+    );
+}
+
+#[test]
+fn notes_naming_the_same_spokesperson_share_one_vcard_per_language() {
+    let site = fixture("basic");
+    // A second pair of notes naming Helena Marsh as study-tour does, in both languages.
+    write(
+        site.path(),
+        "content/briefings/follow-up/index.en.md",
+        "---\ntitle: Follow-up\ndate: 2015-11-02\ncontacts:\n  - name: Helena Marsh\n    role: Head of Office\n    organisation: Liaison Office\n    email: h.marsh@example.org\n    phone: \"+86 10 5979 1234\"\n---\n\nThe delegation is back.\n",
+    );
+    write(
+        site.path(),
+        "content/briefings/follow-up/index.zh.md",
+        "---\ntitle: 后续\ndate: 2015-11-02\ncontacts:\n  - name: 海伦娜·马什\n    role: 主任\n    email: h.marsh@example.org\n    phone: \"+86 10 5979 1234\"\n---\n\n代表团已回国。\n",
+    );
+    build_ok(site.path(), &[]);
+    for slug in ["study-tour", "follow-up"] {
+        let en = page(site.path(), &format!("en/briefings/{slug}/index.html"));
+        assert_eq!(
+            attrs(&en, ".contact a.vcard", "href"),
+            ["/en/contacts/helena-marsh.vcf"],
+            "{slug}"
+        );
+        let zh = page(site.path(), &format!("zh/briefings/{slug}/index.html"));
+        assert_eq!(
+            attrs(&zh, ".contact a.vcard", "href"),
+            ["/zh/contacts/%E6%B5%B7%E4%BC%A6%E5%A8%9C-%E9%A9%AC%E4%BB%80.vcf"],
+            "{slug}"
+        );
+    }
+    assert_eq!(
+        vcards(site.path()),
+        [
+            "en/contacts/helena-marsh.vcf",
+            "zh/contacts/海伦娜-马什.vcf"
+        ]
+    );
+    let en = card_fields(site.path(), "en/contacts/helena-marsh.vcf");
+    assert_eq!(en["FN"], "Helena Marsh");
+    assert_eq!(en["TITLE"], "Head of Office");
+    assert_eq!(en["ORG"], "Liaison Office");
+    assert_eq!(en["EMAIL"], "h.marsh@example.org");
+    assert_eq!(en["TEL"], "tel:+861059791234");
+    let zh = card_fields(site.path(), "zh/contacts/海伦娜-马什.vcf");
+    assert_eq!(zh["FN"], "海伦娜·马什");
+    assert_eq!(zh["TITLE"], "主任");
+    assert_eq!(zh["TEL"], "tel:+861059791234");
+}
+
+#[test]
+fn two_people_of_one_name_get_two_vcards() {
+    let site = fixture("basic");
+    write(
+        site.path(),
+        "content/briefings/namesake.en.md",
+        "---\ntitle: Namesake\ndate: 2015-11-02\ncontacts:\n  - name: Helena Marsh\n    role: Correspondent\n    organisation: Daily Courier\n    email: helena@courier.example\n---\n\nAnother Helena Marsh.\n",
+    );
+    build_ok(site.path(), &[]);
+    let tour = attrs(
+        &page(site.path(), "en/briefings/study-tour/index.html"),
+        ".contact a.vcard",
+        "href",
+    );
+    let namesake = attrs(
+        &page(site.path(), "en/briefings/namesake/index.html"),
+        ".contact a.vcard",
+        "href",
+    );
+    assert_eq!(tour.len(), 1);
+    assert_eq!(namesake.len(), 1);
+    assert_ne!(tour, namesake, "two people, two files");
+    for href in [&tour[0], &namesake[0]] {
+        let name = href.strip_prefix("/en/contacts/helena-marsh-").unwrap();
+        let hash = name.strip_suffix(".vcf").unwrap();
+        assert!(
+            hash.len() == 8 && hash.chars().all(|c| c.is_ascii_hexdigit()),
+            "{href}"
+        );
+    }
+    let en: Vec<String> = vcards(site.path())
+        .into_iter()
+        .filter(|p| p.starts_with("en/"))
+        .collect();
+    assert_eq!(en.len(), 2, "{en:?}");
+    let tour_card = card_fields(site.path(), tour[0].trim_start_matches('/'));
+    assert_eq!(tour_card["ORG"], "Liaison Office");
+    assert_eq!(tour_card["TEL"], "tel:+861059791234");
+    let namesake_card = card_fields(site.path(), namesake[0].trim_start_matches('/'));
+    assert_eq!(namesake_card["FN"], "Helena Marsh");
+    assert_eq!(namesake_card["ORG"], "Daily Courier");
+    assert_eq!(namesake_card["EMAIL"], "helena@courier.example");
+    assert!(!namesake_card.contains_key("TEL"));
+    // The names depend on the cards alone: building again gives the same files.
+    build_ok(site.path(), &[]);
+    let again = attrs(
+        &page(site.path(), "en/briefings/namesake/index.html"),
+        ".contact a.vcard",
+        "href",
+    );
+    assert_eq!(again, namesake);
+}
+
+#[test]
+fn a_name_with_no_letters_or_a_windows_device_name_still_gives_a_portable_file() {
+    let site = fixture("basic");
+    write(
+        site.path(),
+        "content/briefings/odd-names.en.md",
+        "---\ntitle: Odd names\ndate: 2015-11-02\ncontacts:\n  - name: \"—\"\n    email: desk@example.org\n  - name: Con\n    email: con@example.org\n---\n\nText.\n",
+    );
+    build_ok(site.path(), &[]);
+    let hrefs = attrs(
+        &page(site.path(), "en/briefings/odd-names/index.html"),
+        ".contact a.vcard",
+        "href",
+    );
+    assert_eq!(hrefs.len(), 2);
+    assert!(hrefs[0].starts_with("/en/contacts/contact-"), "{hrefs:?}");
+    assert!(hrefs[1].starts_with("/en/contacts/con-"), "{hrefs:?}");
+    for href in &hrefs {
+        // Letters, digits and hyphens only, and not a name Windows keeps for a device.
+        let name = href.rsplit('/').next().unwrap();
+        let stem = name.strip_suffix(".vcf").unwrap();
+        assert!(
+            stem.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'),
+            "{name}"
+        );
+        assert!(!["con", "prn", "aux", "nul"].contains(&stem), "{name}");
+        let card = card_fields(site.path(), href.trim_start_matches('/'));
+        assert!(card.contains_key("EMAIL"), "{href}");
+    }
 }
 
 #[test]

@@ -117,6 +117,91 @@ fn every_kind_of_edit_gives_the_files_of_a_full_build() {
             ),
         );
     });
+    // A second note names Helena Marsh as study-tour does: both link to one vCard.
+    // Not a neighbour of study-tour: only the name of its card can change its page.
+    let advisory = "content/briefings/advisory.en.md";
+    check(
+        &mut p,
+        root,
+        "a contact another note names",
+        &[advisory],
+        |r| {
+            let text = std::fs::read_to_string(r.join(advisory)).unwrap();
+            write(
+            r,
+            advisory,
+            &text.replacen(
+                "---\n",
+                "---\ncontacts:\n  - name: Helena Marsh\n    role: Head of Office\n    organisation: Liaison Office\n    email: h.marsh@example.org\n    phone: \"+86 10 5979 1234\"\n",
+                1,
+            ),
+        );
+        },
+    );
+    let links = |p: &Preview, note: &str| -> Vec<String> {
+        let html = String::from_utf8(
+            bytes_of(
+                &p.get(&format!("en/briefings/{note}/index.html")).unwrap(),
+                Path::new("/"),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        html.split("class=\"vcard\" href=\"/")
+            .skip(1)
+            .map(|rest| rest[..rest.find('"').unwrap()].to_string())
+            .collect()
+    };
+    let vcards = |p: &Preview| -> Vec<String> {
+        p.paths()
+            .into_iter()
+            .filter(|path| path.starts_with("en/") && path.ends_with(".vcf"))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(links(&p, "advisory"), ["en/contacts/helena-marsh.vcf"]);
+    assert_eq!(links(&p, "study-tour"), ["en/contacts/helena-marsh.vcf"]);
+    assert_eq!(vcards(&p), ["en/contacts/helena-marsh.vcf"]);
+    // Her number changes in one note only: that note's card is a new file, and the other
+    // note, not edited, links to its own card, now named apart from the new one.
+    check(
+        &mut p,
+        root,
+        "a contact's phone in one note",
+        &[tour],
+        |r| {
+            let text = std::fs::read_to_string(r.join(tour)).unwrap();
+            write(r, tour, &text.replace("5979 1234", "5979 4321"));
+        },
+    );
+    let cards = vcards(&p);
+    assert_eq!(cards.len(), 2, "{cards:?}");
+    assert!(
+        cards
+            .iter()
+            .all(|c| c.starts_with("en/contacts/helena-marsh-"))
+    );
+    let card = |path: &str| {
+        String::from_utf8(bytes_of(&p.get(path).unwrap(), Path::new("/")).unwrap()).unwrap()
+    };
+    let tour_links = links(&p, "study-tour");
+    let advisory_links = links(&p, "advisory");
+    assert_ne!(tour_links, advisory_links);
+    assert!(card(&tour_links[0]).contains("tel:+861059794321"));
+    assert!(card(&advisory_links[0]).contains("tel:+861059791234"));
+    // The same number again: one card, under her name alone.
+    check(
+        &mut p,
+        root,
+        "a contact's phone made the same again",
+        &[tour],
+        |r| {
+            let text = std::fs::read_to_string(r.join(tour)).unwrap();
+            write(r, tour, &text.replace("5979 4321", "5979 1234"));
+        },
+    );
+    assert_eq!(vcards(&p), ["en/contacts/helena-marsh.vcf"]);
+    assert_eq!(links(&p, "advisory"), ["en/contacts/helena-marsh.vcf"]);
     check(
         &mut p,
         root,
