@@ -285,7 +285,7 @@ pub enum Job {
 
 /// Every generated file of the site, with its output path, in a fixed order.
 pub fn plan(site: &Site) -> Vec<(Job, String)> {
-    let r = Renderer::new(site, None);
+    let r = Layout::new(site);
     let mut jobs = Vec::new();
     for i in (0..site.notes.len()).filter(|&i| site.is_published(i)) {
         jobs.push(Job::Note(i));
@@ -338,7 +338,7 @@ pub fn plan(site: &Site) -> Vec<(Job, String)> {
 /// published: checked for collisions with the site now, so that the build that releases them
 /// cannot fail on one.
 pub fn unreleased(site: &Site) -> Vec<(Job, String)> {
-    let r = Renderer::new(site, None);
+    let r = Layout::new(site);
     (0..site.notes.len())
         .filter(|&i| !site.is_published(i))
         .flat_map(|i| {
@@ -355,7 +355,7 @@ pub fn unreleased(site: &Site) -> Vec<(Job, String)> {
 /// that are cheap enough to render every time (feeds, indexes, the sitemap).
 pub fn signature(site: &Site, job: Job, version: &[u64]) -> Option<u64> {
     use std::hash::{Hash, Hasher};
-    let r = Renderer::new(site, None);
+    let r = Layout::new(site);
     let mut h = std::collections::hash_map::DefaultHasher::new();
     // A note's version is unique to it: hashing the version names the note and its state.
     let note = |i: usize, h: &mut std::collections::hash_map::DefaultHasher| {
@@ -444,7 +444,7 @@ pub fn render_jobs(
     theme: &Theme,
     jobs: &[Job],
 ) -> Vec<Result<OutputFile, Diagnostic>> {
-    let r = Renderer::new(site, Some(theme));
+    let r = Renderer::new(site, theme);
     jobs.par_iter().map(|&j| r.render(j)).collect()
 }
 
@@ -508,79 +508,16 @@ fn source(site: &Site, job: Job) -> Option<PathBuf> {
     }
 }
 
-struct Renderer<'a> {
+/// Where every file of the site goes: paths from the site model alone, no theme needed.
+struct Layout<'a> {
     site: &'a Site,
-    theme: Option<&'a Theme>,
     config: &'a Config,
 }
 
-/// Two sources that would write the same output file are an error naming both.
-pub fn check_collisions(
-    root: &std::path::Path,
-    files: &[OutputFile],
-    errors: &mut Vec<Diagnostic>,
-) {
-    let describe = |f: &OutputFile| {
-        let shown = |p: &PathBuf| display_path(p.strip_prefix(root).unwrap_or(p));
-        match (&f.from, &f.body) {
-            (Some(from), _) => format!("{} ({})", shown(from), f.path),
-            (None, Body::File(p)) => shown(p),
-            _ => format!("the generated page {}", f.path),
-        }
-    };
-    let report = |message: String, a: &OutputFile, b: &OutputFile| {
-        let mut d = Diagnostic::error(message)
-            .help("change the alias, slug or file name so that each page and file has its own URL");
-        if let Some(from) = b.from.as_ref().or(a.from.as_ref()) {
-            d = d.file(from.strip_prefix(root).unwrap_or(from));
-        }
-        d
-    };
-    let mut seen: HashMap<&str, usize> = HashMap::new();
-    for (n, f) in files.iter().enumerate() {
-        if let Some(first) = seen.insert(f.path.as_str(), n) {
-            let message = format!(
-                "two things would be written to /{}: {} and {}",
-                f.path,
-                describe(&files[first]),
-                describe(f)
-            );
-            errors.push(report(message, &files[first], f));
-        }
-    }
-    // A file where another needs a folder: an alias `/robots.txt` is `robots.txt/index.html`.
-    for f in files {
-        let mut end = 0;
-        while let Some(slash) = f.path[end..].find('/') {
-            end += slash;
-            if let Some(&n) = seen.get(&f.path[..end]) {
-                let message = format!(
-                    "/{} is a file of the site, so {} cannot be written inside it",
-                    &f.path[..end],
-                    describe(f)
-                );
-                errors.push(report(message, &files[n], f));
-                break;
-            }
-            end += 1;
-        }
-    }
-}
-
-/// JSON for a `<script>` element: `<`, `>` and `&` escaped so no text can close the element.
-fn json_for_script(value: &serde_json::Value) -> String {
-    serde_json::to_string(value)
-        .unwrap_or_default()
-        .replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('&', "\\u0026")
-}
-
-impl<'a> Renderer<'a> {
-    fn new(site: &'a Site, theme: Option<&'a Theme>) -> Self {
-        Renderer {
+impl<'a> Layout<'a> {
+    fn new(site: &'a Site) -> Self {
+        Layout {
             site,
-            theme,
             config: &site.config,
         }
     }
@@ -655,8 +592,97 @@ impl<'a> Renderer<'a> {
         }
     }
 
+    /// The briefings of a listing: a language's, or a term's.
+    fn listing_items(&self, lang: usize, term: Option<(Kind, usize)>) -> &'a [usize] {
+        match term {
+            None => &self.site.languages[lang].briefings,
+            Some((kind, t)) => &self.term(lang, kind, t).notes,
+        }
+    }
+}
+
+/// Renders the site's files through the theme's templates.
+struct Renderer<'a> {
+    layout: Layout<'a>,
+    site: &'a Site,
+    theme: &'a Theme,
+    config: &'a Config,
+}
+
+/// Two sources that would write the same output file are an error naming both.
+pub fn check_collisions(
+    root: &std::path::Path,
+    files: &[OutputFile],
+    errors: &mut Vec<Diagnostic>,
+) {
+    let describe = |f: &OutputFile| {
+        let shown = |p: &PathBuf| display_path(p.strip_prefix(root).unwrap_or(p));
+        match (&f.from, &f.body) {
+            (Some(from), _) => format!("{} ({})", shown(from), f.path),
+            (None, Body::File(p)) => shown(p),
+            _ => format!("the generated page {}", f.path),
+        }
+    };
+    let report = |message: String, a: &OutputFile, b: &OutputFile| {
+        let mut d = Diagnostic::error(message)
+            .help("change the alias, slug or file name so that each page and file has its own URL");
+        if let Some(from) = b.from.as_ref().or(a.from.as_ref()) {
+            d = d.file(from.strip_prefix(root).unwrap_or(from));
+        }
+        d
+    };
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for (n, f) in files.iter().enumerate() {
+        if let Some(first) = seen.insert(f.path.as_str(), n) {
+            let message = format!(
+                "two things would be written to /{}: {} and {}",
+                f.path,
+                describe(&files[first]),
+                describe(f)
+            );
+            errors.push(report(message, &files[first], f));
+        }
+    }
+    // A file where another needs a folder: an alias `/robots.txt` is `robots.txt/index.html`.
+    for f in files {
+        let mut end = 0;
+        while let Some(slash) = f.path[end..].find('/') {
+            end += slash;
+            if let Some(&n) = seen.get(&f.path[..end]) {
+                let message = format!(
+                    "/{} is a file of the site, so {} cannot be written inside it",
+                    &f.path[..end],
+                    describe(f)
+                );
+                errors.push(report(message, &files[n], f));
+                break;
+            }
+            end += 1;
+        }
+    }
+}
+
+/// JSON for a `<script>` element: `<`, `>` and `&` escaped so no text can close the element.
+fn json_for_script(value: &serde_json::Value) -> String {
+    serde_json::to_string(value)
+        .unwrap_or_default()
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+}
+
+impl<'a> Renderer<'a> {
+    fn new(site: &'a Site, theme: &'a Theme) -> Self {
+        Renderer {
+            layout: Layout::new(site),
+            site,
+            theme,
+            config: &site.config,
+        }
+    }
+
     fn render(&self, job: Job) -> Result<OutputFile, Diagnostic> {
-        let path = self.path(job);
+        let path = self.layout.path(job);
         let mut file = match job {
             Job::Note(i) => self.note_page(i, path)?,
             Job::Listing { lang, term, page } => self.listing_page(lang, term, page, path)?,
@@ -922,7 +948,7 @@ impl<'a> Renderer<'a> {
         ctx: &Context,
         path: String,
     ) -> Result<OutputFile, Diagnostic> {
-        let theme = self.theme.expect("rendering needs the theme");
+        let theme = self.theme;
         let text = theme
             .tera
             .render(template, ctx)
@@ -1060,20 +1086,12 @@ impl<'a> Renderer<'a> {
         article
     }
 
-    /// The briefings of a listing: a language's, or a term's.
-    fn listing_items(&self, lang: usize, term: Option<(Kind, usize)>) -> &'a [usize] {
-        match term {
-            None => &self.site.languages[lang].briefings,
-            Some((kind, t)) => &self.term(lang, kind, t).notes,
-        }
-    }
-
     /// The same listing in the other languages, where it exists.
     fn listing_alternates(&self, lang: usize, term: Option<(Kind, usize)>) -> Vec<Alternate<'a>> {
         self.alternates(|code| match term {
             None => Some(format!("{code}/")),
             Some((kind, t)) => {
-                let key = &self.term(lang, kind, t).key;
+                let key = &self.layout.term(lang, kind, t).key;
                 let index = self.site.languages.get(code)?;
                 kind.terms(index)
                     .iter()
@@ -1097,11 +1115,11 @@ impl<'a> Renderer<'a> {
         n: usize,
         out: String,
     ) -> Result<OutputFile, Diagnostic> {
-        let code = self.lang(lang);
-        let list = self.listing_items(lang, term);
+        let code = self.layout.lang(lang);
+        let list = self.layout.listing_items(lang, term);
         let per_page = self.config.per_page;
         let pages = list.len().div_ceil(per_page).max(1);
-        let path = self.listing_page_path(lang, term, n);
+        let path = self.layout.listing_page_path(lang, term, n);
         let alternates = self.listing_alternates(lang, term);
         let mut ctx = self.base_context(code, &path, &alternates);
         let items: Vec<NoteLink> = list
@@ -1116,20 +1134,24 @@ impl<'a> Renderer<'a> {
         if n > 1 {
             ctx.insert(
                 "newer",
-                &self.config.link(&self.listing_page_path(lang, term, n - 1)),
+                &self
+                    .config
+                    .link(&self.layout.listing_page_path(lang, term, n - 1)),
             );
         }
         if n < pages {
             ctx.insert(
                 "older",
-                &self.config.link(&self.listing_page_path(lang, term, n + 1)),
+                &self
+                    .config
+                    .link(&self.layout.listing_page_path(lang, term, n + 1)),
             );
         }
         let template = match term {
             None => "home.html",
             Some((kind, t)) => {
-                let term = self.term(lang, kind, t);
-                let dir = self.listing_dir(lang, Some((kind, t)));
+                let term = self.layout.term(lang, kind, t);
+                let dir = self.layout.listing_dir(lang, Some((kind, t)));
                 ctx.insert("kind", kind.dir());
                 ctx.insert(
                     "term",
@@ -1158,7 +1180,7 @@ impl<'a> Renderer<'a> {
 
     /// The page listing every project, funder or tag of a language.
     fn term_index(&self, lang: usize, kind: Kind, out: String) -> Result<OutputFile, Diagnostic> {
-        let code = self.lang(lang);
+        let code = self.layout.lang(lang);
         let path = format!("{code}/{}/", kind.dir());
         let alternates = self.term_index_alternates(kind);
         let mut ctx = self.base_context(code, &path, &alternates);
@@ -1184,10 +1206,10 @@ impl<'a> Renderer<'a> {
         project: Option<usize>,
         out: String,
     ) -> Result<OutputFile, Diagnostic> {
-        let code = self.lang(lang);
+        let code = self.layout.lang(lang);
         let term = project.map(|t| (Kind::Projects, t));
-        let dir = self.listing_dir(lang, term);
-        let list = self.listing_items(lang, term);
+        let dir = self.layout.listing_dir(lang, term);
+        let list = self.layout.listing_items(lang, term);
         let entries: Vec<NoteLink> = list
             .iter()
             .take(FEED_ENTRIES)
@@ -1202,7 +1224,10 @@ impl<'a> Renderer<'a> {
         let site_title = self.config.title(code);
         let title = match project {
             None => site_title.to_string(),
-            Some(t) => format!("{} · {site_title}", self.term(lang, Kind::Projects, t).name),
+            Some(t) => format!(
+                "{} · {site_title}",
+                self.layout.term(lang, Kind::Projects, t).name
+            ),
         };
         let mut ctx = self.base_context(code, &dir, &[]);
         ctx.insert(
@@ -1237,7 +1262,7 @@ impl<'a> Renderer<'a> {
 
     /// The search page of a language.
     fn search_page(&self, lang: usize, out: String) -> Result<OutputFile, Diagnostic> {
-        let code = self.lang(lang);
+        let code = self.layout.lang(lang);
         let path = format!("{code}/search/");
         let alternates = self.alternates(|other| Some(format!("{other}/search/")));
         let mut ctx = self.base_context(code, &path, &alternates);
@@ -1272,7 +1297,8 @@ impl<'a> Renderer<'a> {
             Job::Listing { lang, term, page } => (
                 self.listing_alternates(lang, term),
                 self.lastmod(
-                    self.listing_items(lang, term)
+                    self.layout
+                        .listing_items(lang, term)
                         .iter()
                         .skip((page - 1) * site.config.per_page)
                         .take(site.config.per_page),
@@ -1296,7 +1322,7 @@ impl<'a> Renderer<'a> {
             ),
             _ => return None,
         };
-        Some(self.sitemap_url(&self.page_path(job), lastmod, &alternates))
+        Some(self.sitemap_url(&self.layout.page_path(job), lastmod, &alternates))
     }
 
     fn sitemap(&self, out: String) -> Result<OutputFile, Diagnostic> {
