@@ -139,13 +139,8 @@ impl Note {
 
     /// The 1-based line of a top-level front matter key (`tags:`), for pointing at it.
     pub fn line_of_key(&self, key: &str) -> Option<usize> {
-        self.text[..self.body_start]
-            .lines()
-            .position(|l| {
-                l.strip_prefix(key)
-                    .is_some_and(|rest| rest.trim_start().starts_with(':'))
-            })
-            .map(|n| n + 1)
+        // The front matter with its `---` lines: their keys count lines from the file's top.
+        yaml::key_location(&self.text[..self.body_start], &[key]).map(|(line, _)| line)
     }
 
     /// The site path of the note's page: `en/briefings/<slug>/`.

@@ -64,6 +64,13 @@ where
     // An open image: its index in `events`, its file, and where it starts in the body.
     let mut image: Option<(usize, Option<PathBuf>, usize)> = None;
     let mut errors = Vec::new();
+    // The loose files of content/ the note links to, as the resolver names them.
+    let mut loose_links = Vec::new();
+    let mut resolve = |dest: &str| {
+        let target = resolve(dest)?;
+        loose_links.extend(target.loose.clone());
+        Ok(target)
+    };
     let mut events: Vec<Event> = Vec::new();
     let mut ids = HeadingIds::default();
     let mut heading: Option<usize> = None; // index in `events` of an open heading
@@ -225,7 +232,7 @@ where
         text: text.trim_end().to_string(),
         first_paragraph: teaser(&first_paragraph, paragraph_cut),
         images_without_alt,
-        loose_links: Vec::new(),
+        loose_links,
     })
 }
 

@@ -141,7 +141,12 @@ impl Site {
         let published = |i: usize| withheld[i].is_none();
 
         let translations = versions(&config, &notes, published);
-        let all_versions = versions(&config, &notes, |_| true);
+        let anything_withheld = withheld.iter().any(Option::is_some);
+        let all_versions = if anything_withheld {
+            versions(&config, &notes, |_| true)
+        } else {
+            translations.clone()
+        };
 
         let mut languages: IndexMap<String, LanguageIndex> = config
             .languages
@@ -199,14 +204,16 @@ impl Site {
         // A withheld note is checked too, as if everything were published: a draft may link
         // to another draft, and both are published together.
         let none = vec![None; notes.len()];
-        let links_all = Links::new(
-            &config,
-            &notes,
-            &none,
-            &all_versions,
-            &loose_assets,
-            &failed,
-        );
+        let links_all = anything_withheld.then(|| {
+            Links::new(
+                &config,
+                &notes,
+                &none,
+                &all_versions,
+                &loose_assets,
+                &failed,
+            )
+        });
         let link_targets = link_targets(&config, &notes, &withheld, &loose_assets);
         // Rendered Markdown of the previous site, with the note it was rendered from.
         let reusable: HashMap<&str, (&Arc<Note>, &Arc<Rendered>)> = match previous {
@@ -224,36 +231,30 @@ impl Site {
             .par_iter()
             .enumerate()
             .map(|(i, note)| {
-                let links = if published(i) { &links } else { &links_all };
+                let links = match &links_all {
+                    Some(all) if !published(i) => all,
+                    _ => &links,
+                };
                 if let Some((old, r)) = reusable.get(note.content_rel.as_str())
                     && (Arc::ptr_eq(old, note) || old.text == note.text)
                 {
                     return Ok(Some((Arc::clone(r), true)));
                 }
-                let mut loose_links = Vec::new();
-                markdown::render(note.body(), config.raw_html, |dest| {
-                    let target = links.resolve(i, dest)?;
-                    if let Some(rel) = target.loose.clone() {
-                        loose_links.push(rel);
-                    }
-                    Ok(target)
-                })
-                .map(|mut r| {
-                    r.loose_links = loose_links;
-                    Some((Arc::new(r), false))
-                })
-                .map_err(|errors| {
-                    errors
-                        .into_iter()
-                        .map(|e| {
-                            let (line, column) = line_col(&note.text, note.body_start + e.offset);
-                            Diagnostic::error(e.message)
-                                .file(&note.shown)
-                                .at(&note.text, line, column, 1)
-                                .help(e.help)
-                        })
-                        .collect()
-                })
+                markdown::render(note.body(), config.raw_html, |dest| links.resolve(i, dest))
+                    .map(|r| Some((Arc::new(r), false)))
+                    .map_err(|errors| {
+                        errors
+                            .into_iter()
+                            .map(|e| {
+                                let (line, column) =
+                                    line_col(&note.text, note.body_start + e.offset);
+                                Diagnostic::error(e.message)
+                                    .file(&note.shown)
+                                    .at(&note.text, line, column, 1)
+                                    .help(e.help)
+                            })
+                            .collect()
+                    })
             })
             .collect();
         let mut rendered = Vec::with_capacity(notes.len());

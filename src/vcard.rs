@@ -186,17 +186,10 @@ impl Cards {
 /// when that would not be a file name every system accepts.
 fn stem(name: &str, card: &str) -> String {
     const MAX_CHARS: usize = 60;
-    let mut out = String::new();
-    for c in name.chars().flat_map(char::to_lowercase) {
-        if out.chars().count() >= MAX_CHARS {
-            break;
-        }
-        if c.is_alphanumeric() {
-            out.push(c);
-        } else if !out.is_empty() && !out.ends_with('-') {
-            out.push('-');
-        }
-    }
+    let out: String = crate::markdown::url_form(name)
+        .chars()
+        .take(MAX_CHARS)
+        .collect();
     let out = out.trim_end_matches('-');
     if out.is_empty() {
         format!("contact-{}", short_hash(card))
