@@ -43,22 +43,43 @@ pub struct Made {
 /// held in memory.
 const SLICE: usize = 1024;
 
+/// Every file of a site, known before anything is rendered: each page with the job that makes
+/// it, and each file copied as it is. Made once per site model, and checked for collisions
+/// (two files at one path, or a file where another needs a folder) among the files of the
+/// site and those that withheld notes will write once published, every collision naming the
+/// user's files.
+pub struct Plan {
+    /// The pages and generated files, with their paths, in a fixed order.
+    pub pages: Vec<(Job, String)>,
+    /// Files beside notes, loose files of content/ and the theme's static files.
+    pub copies: Vec<OutputFile>,
+}
+
+impl Plan {
+    pub fn new(site: &Site, theme: &Theme) -> Result<Plan, Vec<Diagnostic>> {
+        let pages = render::plan(site);
+        let copies = render::copies(site, theme);
+        let mut errors = Vec::new();
+        let mut all = render::planned(site, &pages);
+        all.extend(copies.iter().cloned());
+        all.extend(render::planned(site, &render::unreleased(site)));
+        render::check_collisions(&site.config.root, &all, &mut errors);
+        if errors.is_empty() {
+            Ok(Plan { pages, copies })
+        } else {
+            Err(errors)
+        }
+    }
+}
+
 /// Plans, checks, renders and indexes the site into `sink`: every error at once, or what
 /// was made.
 pub fn run(site: &Site, theme: &Theme, sink: &dyn Sink) -> Result<Made, Vec<Diagnostic>> {
-    // Every path is known before anything is rendered: collisions are found first, among the
-    // files of the site and those that withheld notes will write once published.
-    let plan = render::plan(site);
-    let copies = render::copies(site, theme);
+    let Plan {
+        pages: plan,
+        copies,
+    } = Plan::new(site, theme)?;
     let mut errors = Vec::new();
-    let mut all = render::planned(site, &plan);
-    all.extend(copies.iter().cloned());
-    all.extend(render::planned(site, &render::unreleased(site)));
-    render::check_collisions(&site.config.root, &all, &mut errors);
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    drop(all);
 
     // The search index is built from the site model beside the rendering, on the cores
     // rendering leaves idle while a slice is handed over.

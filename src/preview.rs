@@ -1,17 +1,20 @@
-//! The site held in memory for `serve`: built once, then rebuilt after each change by
-//! rendering only the pages the change can affect. The result equals a full build.
+//! The site held in memory for `serve`. A change re-reads what changed and makes a new site
+//! model and plan; a page is rendered from that model when it is first asked for, and in the
+//! background meanwhile, so that saving a note costs what the note changed plus one page,
+//! whatever the size of the site. Every page served equals the page of a full build.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 
 use crate::config::Config;
 use crate::content::{self, CONTENT_DIR};
-use crate::error::Diagnostics;
+use crate::error::{Diagnostic, Diagnostics};
+use crate::pipeline::Plan;
 use crate::render::{self, Body, OutputFile};
 use crate::site::{Selection, Site};
 use crate::theme::Theme;
@@ -33,7 +36,7 @@ pub enum Change {
     Everything,
     /// Notes and files under content/ (paths under content/).
     Content(HashSet<String>),
-    /// Only the stylesheet (or other theme static files) changed: no page needs rendering.
+    /// Only the stylesheet (or other theme static files) changed: the site model stays.
     Styles,
     /// Nothing the site is made of.
     Nothing,
@@ -43,53 +46,80 @@ pub enum Change {
 #[derive(Debug, Clone)]
 pub struct Rebuilt {
     pub change: Change,
-    /// Pages rendered (the others were kept).
-    pub rendered: usize,
     pub took: Duration,
 }
 
+/// Where a path of the site comes from.
+#[derive(Clone, Copy)]
+enum Entry {
+    /// The n-th page of the plan.
+    Page(usize),
+    /// The n-th copied file of the plan.
+    Copy(usize),
+}
+
+/// One site model with its plan, and its pages as they are rendered.
 struct Loaded {
     theme: Arc<Theme>,
-    site: Site,
-    files: HashMap<String, Arc<Body>>,
-    signatures: HashMap<String, u64>,
-    /// Per note (path under content/): a number that changes whenever the note does.
-    versions: HashMap<String, u64>,
+    site: Arc<Site>,
+    plan: Plan,
+    index: HashMap<String, Entry>,
+    /// Per page of the plan: its bytes, once asked for.
+    pages: Vec<OnceLock<Result<Arc<Body>, Diagnostic>>>,
+    /// What rendering pages has reported so far.
+    failed: Mutex<Vec<Diagnostic>>,
     /// The search index's files, built when the search page first asks for one.
     search: OnceLock<HashMap<String, Arc<Body>>>,
+    /// Set once a newer site is on its way: rendering ahead of requests stops.
+    stale: AtomicBool,
 }
 
-/// The site in memory.
-pub struct Preview {
-    options: PreviewOptions,
-    loaded: Option<Loaded>,
-    /// The problems of the last build, if it failed (the last good site is still served).
-    pub error: Option<Diagnostics>,
-    counter: AtomicU64,
-}
-
-impl Preview {
-    /// Builds the whole site; on failure the preview holds the error and no site.
-    pub fn new(options: PreviewOptions) -> Preview {
-        let mut p = Preview {
-            options,
-            loaded: None,
-            error: None,
-            counter: AtomicU64::new(0),
-        };
-        let _ = p.rebuild(&Change::Everything);
-        p
+impl Loaded {
+    fn new(site: Arc<Site>, theme: Arc<Theme>) -> Result<Loaded, Diagnostics> {
+        let plan = Plan::new(&site, &theme).map_err(Diagnostics)?;
+        let mut index = HashMap::with_capacity(plan.pages.len() + plan.copies.len());
+        for (n, (_, path)) in plan.pages.iter().enumerate() {
+            index.insert(path.clone(), Entry::Page(n));
+        }
+        for (n, f) in plan.copies.iter().enumerate() {
+            index.insert(f.path.clone(), Entry::Copy(n));
+        }
+        Ok(Loaded {
+            pages: (0..plan.pages.len()).map(|_| OnceLock::new()).collect(),
+            theme,
+            site,
+            plan,
+            index,
+            failed: Mutex::new(Vec::new()),
+            search: OnceLock::new(),
+            stale: AtomicBool::new(false),
+        })
     }
 
-    /// A file of the site: path under the site root, without a leading slash. The search
-    /// index is built on the first request for one of its files after a change, so that
-    /// saving a note does not wait for it.
-    pub fn get(&self, path: &str) -> Option<Arc<Body>> {
-        let loaded = self.loaded.as_ref()?;
-        if let Some(body) = loaded.files.get(path) {
-            return Some(body.clone());
+    /// The n-th page of the plan, rendered on the first call.
+    fn page(&self, n: usize) -> Result<Arc<Body>, Diagnostic> {
+        self.pages[n]
+            .get_or_init(|| {
+                let rendered = render::render_job(&self.site, &self.theme, self.plan.pages[n].0)
+                    .map(|f| Arc::new(f.body));
+                if let Err(e) = &rendered {
+                    self.failed
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push(e.clone());
+                }
+                rendered
+            })
+            .clone()
+    }
+
+    fn get(&self, path: &str) -> Option<Result<Arc<Body>, Diagnostic>> {
+        match self.index.get(path) {
+            Some(&Entry::Page(n)) => return Some(self.page(n)),
+            Some(&Entry::Copy(n)) => return Some(Ok(Arc::new(self.plan.copies[n].body.clone()))),
+            None => {}
         }
-        let site = &loaded.site;
+        let site = &self.site;
         let is_index = site.config.languages.iter().any(|l| {
             path.strip_prefix(&crate::search::index_path(&l.code))
                 .is_some_and(|name| name.ends_with(".json") && !name.contains('/'))
@@ -97,8 +127,8 @@ impl Preview {
         if !site.config.search || !is_index {
             return None;
         }
-        let files = loaded.search.get_or_init(|| {
-            let files = std::sync::Mutex::new(HashMap::new());
+        let files = self.search.get_or_init(|| {
+            let files = Mutex::new(HashMap::new());
             let keep = |batch: &[OutputFile]| {
                 let mut files = files.lock().unwrap_or_else(|e| e.into_inner());
                 for f in batch {
@@ -112,7 +142,58 @@ impl Preview {
                 Err(_) => HashMap::new(),
             }
         });
-        files.get(path).cloned()
+        files.get(path).cloned().map(Ok)
+    }
+}
+
+/// The site in memory.
+pub struct Preview {
+    options: PreviewOptions,
+    loaded: Option<Arc<Loaded>>,
+    /// The problems of the last build, if it failed (the last good site is still served).
+    pub error: Option<Diagnostics>,
+}
+
+/// Renders every page of one site ahead of requests, until a newer site replaces it: see
+/// [`Preview::ahead`].
+pub struct Ahead(Arc<Loaded>);
+
+impl Ahead {
+    /// Renders the pages not yet asked for, one at a time. Returns the errors of pages that
+    /// failed to render, or None when a newer site stopped it first.
+    pub fn run(&self) -> Option<Vec<Diagnostic>> {
+        let loaded = &self.0;
+        let mut errors = Vec::new();
+        for n in 0..loaded.pages.len() {
+            if loaded.stale.load(Ordering::Relaxed) {
+                return None;
+            }
+            if let Err(e) = loaded.page(n) {
+                errors.push(e);
+            }
+        }
+        Some(errors)
+    }
+}
+
+impl Preview {
+    /// Builds the site model and plan; on failure the preview holds the error and no site.
+    pub fn new(options: PreviewOptions) -> Preview {
+        let mut p = Preview {
+            options,
+            loaded: None,
+            error: None,
+        };
+        let _ = p.rebuild(&Change::Everything);
+        p
+    }
+
+    /// A file of the site: path under the site root, without a leading slash. A page is
+    /// rendered on the first request for it; the search index on the first request for one
+    /// of its files, so that saving a note waits for neither. A page the theme fails to
+    /// render gives its error.
+    pub fn get(&self, path: &str) -> Option<Result<Arc<Body>, Diagnostic>> {
+        self.loaded.as_ref()?.get(path)
     }
 
     /// Every path of the site, sorted.
@@ -120,10 +201,33 @@ impl Preview {
         let mut v: Vec<&str> = self
             .loaded
             .as_ref()
-            .map(|l| l.files.keys().map(String::as_str).collect())
+            .map(|l| l.index.keys().map(String::as_str).collect())
             .unwrap_or_default();
         v.sort_unstable();
         v
+    }
+
+    /// The problems to show: the last build's errors, or else those of pages that failed to
+    /// render.
+    pub fn problems(&self) -> Option<Diagnostics> {
+        if let Some(e) = &self.error {
+            return Some(e.clone());
+        }
+        let failed = self
+            .loaded
+            .as_ref()?
+            .failed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        (!failed.is_empty()).then_some(Diagnostics(failed))
+    }
+
+    /// Renders every page of the current site, for a thread of its own: pages are then
+    /// served at once, and a page the theme fails to render is reported though no one has
+    /// asked for it, as `build` would.
+    pub fn ahead(&self) -> Option<Ahead> {
+        self.loaded.clone().map(Ahead)
     }
 
     /// The settings of the site being served, if one was built.
@@ -149,7 +253,7 @@ impl Preview {
                 return Change::Everything;
             }
             if let Some(theme_rel) = rel_text.strip_prefix("themes/") {
-                // A stylesheet or image of the theme needs no page rendered.
+                // A stylesheet or image of the theme needs no new site model.
                 if theme_rel.split('/').nth(1) == Some("static") && !root.join(rel).is_dir() {
                     styles = true;
                     continue;
@@ -189,16 +293,20 @@ impl Preview {
     pub fn prepare(&self, change: &Change) -> Prepared {
         let started = Instant::now();
         let selection = self.selection();
+        if let Some(loaded) = &self.loaded
+            && *change != Change::Nothing
+        {
+            // The cores go to the new site, not to pages of this one no one has asked for.
+            loaded.stale.store(true, Ordering::Relaxed);
+        }
         let result = match (&self.loaded, change) {
-            (Some(_), Change::Nothing) => Ok(Outcome::Same),
+            (Some(_), Change::Nothing) => Ok(None),
             (Some(loaded), Change::Styles) => Theme::load(&loaded.site.config)
-                .map(|theme| Outcome::Restyled(render::copies(&loaded.site, &theme)))
-                .map_err(Diagnostics),
-            (Some(loaded), Change::Content(paths)) => {
-                update(loaded, paths, &selection, &self.counter)
-                    .map(|l| Outcome::Replaced(Box::new(l)))
-            }
-            _ => self.full().map(|l| Outcome::Replaced(Box::new(l))),
+                .map_err(Diagnostics)
+                .and_then(|theme| Loaded::new(loaded.site.clone(), Arc::new(theme)))
+                .map(Some),
+            (Some(loaded), Change::Content(paths)) => update(loaded, paths, &selection).map(Some),
+            _ => self.full().map(Some),
         };
         Prepared {
             change: change.clone(),
@@ -214,48 +322,32 @@ impl Preview {
             started,
             result,
         } = prepared;
-        let rendered = match result {
-            Ok(Outcome::Same) => 0,
-            Ok(Outcome::Restyled(copies)) => {
-                if let Some(loaded) = self.loaded.as_mut() {
-                    for f in copies {
-                        loaded.files.insert(f.path, Arc::new(f.body));
-                    }
+        match result {
+            Ok(Some(new)) => {
+                if let Some(old) = self.loaded.replace(Arc::new(new)) {
+                    old.stale.store(true, Ordering::Relaxed);
+                    // Freeing a large site takes a while: not on the way to the next page.
+                    std::thread::spawn(move || drop(old));
                 }
-                0
             }
-            Ok(Outcome::Replaced(new)) => {
-                let (loaded, rendered) = *new;
-                self.loaded = Some(loaded);
-                rendered
-            }
+            Ok(None) => {}
             Err(e) => {
                 self.error = Some(e.clone());
                 return Err(e);
             }
-        };
+        }
         self.error = None;
         Ok(Rebuilt {
             change,
-            rendered,
             took: started.elapsed(),
         })
     }
 
-    fn next_version(counter: &AtomicU64) -> u64 {
-        counter.fetch_add(1, Ordering::Relaxed) + 1
-    }
-
-    /// Loads and renders everything.
-    fn full(&self) -> Result<(Loaded, usize), Diagnostics> {
+    /// Loads everything.
+    fn full(&self) -> Result<Loaded, Diagnostics> {
         let config = Config::load(&self.options.root)?.with_base_url(&self.options.base_url)?;
         let (site, theme) = crate::load_site(config, &self.selection())?;
-        let versions = site
-            .notes
-            .iter()
-            .map(|n| (n.content_rel.clone(), Self::next_version(&self.counter)))
-            .collect();
-        install(site, Arc::new(theme), versions, None)
+        Loaded::new(Arc::new(site), Arc::new(theme))
     }
 }
 
@@ -263,15 +355,8 @@ impl Preview {
 pub struct Prepared {
     change: Change,
     started: Instant,
-    result: Result<Outcome, Diagnostics>,
-}
-
-enum Outcome {
-    Same,
-    /// Theme static files changed: the copied files, no page rendered.
-    Restyled(Vec<OutputFile>),
-    /// A new site, and how many pages were rendered for it.
-    Replaced(Box<(Loaded, usize)>),
+    /// The new site, or None when nothing changed.
+    result: Result<Option<Loaded>, Diagnostics>,
 }
 
 /// Rebuilds after changes under content/: notes not named are taken as they were, and
@@ -280,8 +365,7 @@ fn update(
     loaded: &Loaded,
     changed: &HashSet<String>,
     selection: &Selection,
-    counter: &AtomicU64,
-) -> Result<(Loaded, usize), Diagnostics> {
+) -> Result<Loaded, Diagnostics> {
     let config = loaded.site.config.clone();
     // Saved notes are read again on their own; created or removed files need a walk of content/.
     let content = match content::reparse(
@@ -304,87 +388,7 @@ fn update(
     };
     let site =
         Site::new_reusing(config, content, selection, Some(&loaded.site)).map_err(Diagnostics)?;
-    let mut versions = HashMap::with_capacity(site.notes.len());
-    for (i, n) in site.notes.iter().enumerate() {
-        let v = match loaded.versions.get(&n.content_rel) {
-            Some(&v) if site.markdown_reused[i] => v,
-            _ => Preview::next_version(counter),
-        };
-        versions.insert(n.content_rel.clone(), v);
-    }
-    install(site, loaded.theme.clone(), versions, Some(loaded))
-}
-
-/// Renders the jobs whose signature changed and keeps the other pages of `previous`.
-fn install(
-    site: Site,
-    theme: Arc<Theme>,
-    versions: HashMap<String, u64>,
-    previous: Option<&Loaded>,
-) -> Result<(Loaded, usize), Diagnostics> {
-    let version: Vec<u64> = site
-        .notes
-        .iter()
-        .map(|n| versions[&n.content_rel])
-        .collect();
-    let plan = render::plan(&site);
-    let mut signatures = HashMap::with_capacity(plan.len());
-    let mut files: HashMap<String, Arc<Body>> = HashMap::with_capacity(plan.len() + 64);
-    let mut jobs = Vec::new();
-    for (job, path) in &plan {
-        let sig = render::signature(&site, *job, &version);
-        let kept = match (sig, previous) {
-            (Some(new), Some(old)) if old.signatures.get(path) == Some(&new) => old.files.get(path),
-            _ => None,
-        };
-        match kept {
-            Some(body) => {
-                files.insert(path.clone(), body.clone());
-            }
-            None => jobs.push(*job),
-        }
-        if let Some(sig) = sig {
-            signatures.insert(path.clone(), sig);
-        }
-    }
-    let mut errors = Vec::new();
-    let mut list: Vec<OutputFile> = Vec::with_capacity(jobs.len() + 64);
-    for result in render::render_jobs(&site, &theme, &jobs) {
-        match result {
-            Ok(f) => list.push(f),
-            Err(e) => errors.push(e),
-        }
-    }
-    let rendered = list.len();
-    list.extend(render::copies(&site, &theme));
-    // Collisions are checked over the whole site, as a full build does.
-    let mut all: Vec<OutputFile> = files
-        .keys()
-        .map(|p| OutputFile {
-            path: p.clone(),
-            body: Body::Static(&[]),
-            from: None,
-        })
-        .collect();
-    all.extend(list.iter().cloned());
-    render::check_collisions(&site.config.root, &all, &mut errors);
-    if !errors.is_empty() {
-        return Err(Diagnostics(errors));
-    }
-    for f in list {
-        files.insert(f.path, Arc::new(f.body));
-    }
-    Ok((
-        Loaded {
-            theme,
-            site,
-            files,
-            signatures,
-            versions,
-            search: OnceLock::new(),
-        },
-        rendered,
-    ))
+    Loaded::new(Arc::new(site), loaded.theme.clone())
 }
 
 /// Reads a file of the site into memory, whatever its kind.

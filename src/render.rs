@@ -350,92 +350,9 @@ pub fn unreleased(site: &Site) -> Vec<(Job, String)> {
         .collect()
 }
 
-/// What a job's output depends on, as a number: equal numbers mean equal output, given the
-/// same site settings and theme. `version[i]` changes whenever note `i` does. None for jobs
-/// that are cheap enough to render every time (feeds, indexes, the sitemap).
-pub fn signature(site: &Site, job: Job, version: &[u64]) -> Option<u64> {
-    use std::hash::{Hash, Hasher};
-    let r = Layout::new(site);
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    // A note's version is unique to it: hashing the version names the note and its state.
-    let note = |i: usize, h: &mut std::collections::hash_map::DefaultHasher| {
-        version[i].hash(h);
-        let embargo = &site.notes[i].embargo;
-        embargo.as_ref().map(|e| e.timestamp > site.now).hash(h);
-    };
-    let lang: usize = match job {
-        Job::Note(i) | Job::Alias { note: i, .. } => {
-            let n = &site.notes[i];
-            note(i, &mut h);
-            // The vCards it links to are named after every card of the language.
-            for &c in site.vcards.of(i) {
-                site.vcards.cards[c].path.hash(&mut h);
-            }
-            for &t in &site.translations[i] {
-                note(t, &mut h);
-            }
-            if let Some(p) = site.position[i] {
-                let list = &site.languages[&n.lang].briefings;
-                for j in [p.checked_sub(1), Some(p + 1)].into_iter().flatten() {
-                    if let Some(&neighbour) = list.get(j) {
-                        note(neighbour, &mut h);
-                    }
-                }
-            }
-            site.languages.get_index_of(&n.lang)?
-        }
-        Job::Listing { lang, term, page } => {
-            let items = r.listing_items(lang, term);
-            (items.len(), page).hash(&mut h);
-            if let Some((kind, t)) = term {
-                r.term(lang, kind, t).name.hash(&mut h);
-                for index in site.languages.values() {
-                    let key = &r.term(lang, kind, t).key;
-                    kind.terms(index).iter().any(|o| o.key == *key).hash(&mut h);
-                }
-            }
-            let per_page = site.config.per_page;
-            for &i in items.iter().skip((page - 1) * per_page).take(per_page) {
-                note(i, &mut h);
-            }
-            lang
-        }
-        Job::Feed { lang, project } => {
-            let term = project.map(|p| (Kind::Projects, p));
-            let items = r.listing_items(lang, term);
-            if items.is_empty() {
-                site.now.hash(&mut h);
-            }
-            if let Some((kind, t)) = term {
-                r.term(lang, kind, t).name.hash(&mut h);
-            }
-            for &i in items.iter().take(FEED_ENTRIES) {
-                note(i, &mut h);
-            }
-            lang
-        }
-        Job::TermIndex { lang, kind } => {
-            for t in kind.terms(&site.languages[lang]) {
-                (&t.key, &t.name, t.notes.len()).hash(&mut h);
-            }
-            lang
-        }
-        Job::Search { lang } => lang,
-        Job::Root | Job::NotFound | Job::Robots => {
-            site.languages.get_index_of(&site.config.default_language)?
-        }
-        Job::Sitemap => return None,
-        // A card's text is all it is made of.
-        Job::VCard(c) => {
-            site.vcards.cards[c].text.hash(&mut h);
-            return Some(h.finish());
-        }
-    };
-    // Every page shows the static pages of its language in its navigation.
-    for &p in &site.languages[lang].pages {
-        note(p, &mut h);
-    }
-    Some(h.finish())
+/// Renders one job of the plan.
+pub fn render_job(site: &Site, theme: &Theme, job: Job) -> Result<OutputFile, Diagnostic> {
+    Renderer::new(site, theme).render(job)
 }
 
 /// Renders the given jobs of the plan, in parallel. Results come in the order of `jobs`.

@@ -105,9 +105,9 @@ async fn run(mut options: ServeOptions, log: Log) -> Result<(), Diagnostics> {
     });
     match &preview.error {
         None => log(format!(
-            "Built {} files in {} ms.",
-            preview.paths().len(),
-            started.elapsed().as_millis()
+            "Ready in {} ms: {} files, each page rendered when it is first asked for.",
+            started.elapsed().as_millis(),
+            preview.paths().len()
         )),
         Some(e) => log(format!(
             "{}The build failed; the errors show in the browser until they are fixed.",
@@ -115,11 +115,13 @@ async fn run(mut options: ServeOptions, log: Log) -> Result<(), Diagnostics> {
         )),
     }
     let (events, _) = broadcast::channel(16);
+    let ahead = preview.ahead();
     let shared = Arc::new(Shared {
         preview: RwLock::new(preview),
         root: options.root.clone(),
         events,
     });
+    render_ahead(ahead, log.clone());
     watch(&options.root, shared.clone(), log.clone())?;
 
     let port = addr.port();
@@ -240,10 +242,10 @@ fn watch(root: &std::path::Path, shared: Arc<Shared>, log: Log) -> Result<(), Di
                 }
                 preview.prepare(&change)
             };
-            let (result, total) = {
+            let (result, total, ahead) = {
                 let mut preview = shared.preview.write().unwrap_or_else(|e| e.into_inner());
                 let result = preview.apply(prepared);
-                (result, preview.paths().len())
+                (result, preview.paths().len(), preview.ahead())
             };
             let change = match &result {
                 Ok(r) => r.change.clone(),
@@ -255,9 +257,33 @@ fn watch(root: &std::path::Path, shared: Arc<Shared>, log: Log) -> Result<(), Di
             };
             let _ = shared.events.send(event);
             log(describe(&paths, &result, total));
+            if result.is_ok() {
+                render_ahead(ahead, log.clone());
+            }
         }
     });
     Ok(())
+}
+
+/// Renders every page of the site just put in place, on a thread of its own, after the
+/// browsers have had a moment to ask for the page they show: later pages are served at once,
+/// and a page the theme fails to render is reported in the terminal and over every page, as
+/// `build` would report it.
+fn render_ahead(ahead: Option<crate::preview::Ahead>, log: Log) {
+    let Some(ahead) = ahead else { return };
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(200));
+        if let Some(errors) = ahead.run()
+            && !errors.is_empty()
+        {
+            let count = errors.len();
+            log(format!(
+                "{}{count} page{} failed to render; the errors show in the browser until they are fixed.",
+                Diagnostics(errors),
+                if count == 1 { "" } else { "s" }
+            ));
+        }
+    });
 }
 
 /// One terminal line about a rebuild.
@@ -279,8 +305,7 @@ fn describe(paths: &[PathBuf], result: &Result<Rebuilt, Diagnostics>, total: usi
     let what = format!("{}{more}", names.join(", "));
     match result {
         Ok(r) => format!(
-            "Changed {what}: rendered {} of {total} files in {} ms.",
-            r.rendered,
+            "Changed {what}: the site of {total} files updated in {} ms.",
             r.took.as_millis()
         ),
         Err(e) => format!(
@@ -441,7 +466,7 @@ async fn page(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
         let found = preview.get(&key).map(|b| (key.clone(), b));
         let redirect = found.is_none() && preview.get(&format!("{path}/index.html")).is_some();
         let found = found.or_else(|| preview.get("404.html").map(|b| ("404.html".to_string(), b)));
-        (found, preview.error.clone(), redirect)
+        (found, preview.problems(), redirect)
     };
     if redirect {
         let location = format!("/{path}/");
@@ -457,7 +482,21 @@ async fn page(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
         None => StatusCode::NOT_FOUND,
     };
     let (key, bytes) = match found {
-        Some((key, body)) => match bytes_of(&body, &shared.root) {
+        // The theme failed to render this page: an empty page with the error over it.
+        Some((_, Err(e))) => {
+            let error = Diagnostics(vec![e]);
+            let body = inject(
+                b"<!DOCTYPE html><title>Page failed</title><body></body>",
+                Some(&error),
+            );
+            let mut response = (StatusCode::INTERNAL_SERVER_ERROR, body).into_response();
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            return response;
+        }
+        Some((key, Ok(body))) => match bytes_of(&body, &shared.root) {
             Ok(b) => (key, b),
             Err(e) => {
                 return (

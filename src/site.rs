@@ -93,8 +93,6 @@ pub struct Site {
     pub now: Timestamp,
     /// A fingerprint of everything a relative link in a note can resolve to.
     link_targets: u64,
-    /// Per note: whether its rendered Markdown was taken from the previous site.
-    pub markdown_reused: Vec<bool>,
     /// The vCards of the published notes' contacts.
     pub vcards: crate::vcard::Cards,
 }
@@ -225,8 +223,8 @@ impl Site {
                 .collect(),
             _ => HashMap::new(),
         };
-        // Per note: its rendered body and whether it was reused, or its link errors.
-        type Body = Result<Option<(Arc<Rendered>, bool)>, Vec<Diagnostic>>;
+        // Per note: its rendered body, or its link errors.
+        type Body = Result<Option<Arc<Rendered>>, Vec<Diagnostic>>;
         let results: Vec<Body> = notes
             .par_iter()
             .enumerate()
@@ -238,10 +236,10 @@ impl Site {
                 if let Some((old, r)) = reusable.get(note.content_rel.as_str())
                     && (Arc::ptr_eq(old, note) || old.text == note.text)
                 {
-                    return Ok(Some((Arc::clone(r), true)));
+                    return Ok(Some(Arc::clone(r)));
                 }
                 markdown::render(note.body(), config.raw_html, |dest| links.resolve(i, dest))
-                    .map(|r| Some((Arc::new(r), false)))
+                    .map(|r| Some(Arc::new(r)))
                     .map_err(|errors| {
                         errors
                             .into_iter()
@@ -261,21 +259,12 @@ impl Site {
         let (loading_errors, mut warnings): (Vec<Diagnostic>, Vec<Diagnostic>) =
             diagnostics.into_iter().partition(Diagnostic::is_error);
         errors.splice(0..0, loading_errors);
-        let mut markdown_reused = Vec::with_capacity(notes.len());
         for r in results {
             match r {
-                Ok(Some((r, reused))) => {
-                    rendered.push(Some(r));
-                    markdown_reused.push(reused);
-                }
-                Ok(None) => {
-                    rendered.push(None);
-                    markdown_reused.push(false);
-                }
+                Ok(r) => rendered.push(r),
                 Err(e) => {
                     errors.extend(e);
                     rendered.push(None);
-                    markdown_reused.push(false);
                 }
             }
         }
@@ -310,7 +299,6 @@ impl Site {
             warnings,
             now: selection.now,
             link_targets,
-            markdown_reused,
             vcards,
         })
     }

@@ -103,7 +103,10 @@ fn an_edit_reloads_the_page_and_a_broken_note_shows_an_overlay_until_fixed() {
         b.contains(">High-level dialogue on visa facilitation</h1>")
     });
     let line = server.log_line("visa.en.md");
-    assert!(line.contains("rendered") && line.contains(" ms"), "{line}");
+    assert!(
+        line.contains("updated in") && line.contains(" ms"),
+        "{line}"
+    );
 
     // A broken note: the last good site is served, with the error over every page.
     std::fs::write(&note, good.replace("title: Policy", "title: [Policy")).unwrap();
@@ -125,6 +128,33 @@ fn an_edit_reloads_the_page_and_a_broken_note_shows_an_overlay_until_fixed() {
     server.get_until("/en/briefings/visa/", |b| {
         !b.contains("briefing-error") && b.contains("Fixed dialogue")
     });
+}
+
+/// Pages are rendered when asked for and ahead of requests: a page the theme cannot render
+/// is reported in the terminal and over every page though no one has opened it, as `build`
+/// reports it.
+#[test]
+fn a_page_the_theme_cannot_render_is_reported_before_anyone_opens_it() {
+    let site = fixture("basic");
+    write(
+        site.path(),
+        "themes/default/templates/terms.html",
+        "{% extends \"base.html\" %}{% block content %}{{ no_such_value.name }}{% endblock content %}",
+    );
+    let built = briefing(site.path(), &["build"]);
+    assert!(!built.status.success());
+    let build_error = stderr(&built);
+    assert!(build_error.contains("terms.html"), "{build_error}");
+
+    let server = Server::start(site.path(), &[]);
+    let line = server.log_line("failed to render");
+    assert!(line.contains("6 pages failed"), "{line}");
+    let (status, body) = server.get_until("/en/", |b| b.contains("briefing-error"));
+    assert_eq!(status, 200);
+    assert!(body.contains("terms.html"), "{body}");
+    let (status, _, body) = server.get("/en/tags/");
+    assert_eq!(status, 500);
+    assert!(body.contains("terms.html"), "{body}");
 }
 
 #[test]
