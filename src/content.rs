@@ -130,6 +130,9 @@ pub struct Note {
     /// Byte offset of the Markdown body in `text`.
     pub body_start: usize,
     pub assets: Vec<BundleAsset>,
+    /// What links to this note and its files resolve against, as a number: made on first use,
+    /// once `assets` is set.
+    link_key: std::sync::OnceLock<u64>,
 }
 
 impl Note {
@@ -141,6 +144,27 @@ impl Note {
     pub fn line_of_key(&self, key: &str) -> Option<usize> {
         // The front matter with its `---` lines: their keys count lines from the file's top.
         yaml::key_location(&self.text[..self.body_start], &[key]).map(|(line, _)| line)
+    }
+
+    /// A fingerprint of what links to this note resolve against: its file, language, URL,
+    /// pairing and files.
+    pub fn link_key(&self) -> u64 {
+        *self.link_key.get_or_init(|| {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            (
+                &self.content_rel,
+                &self.lang,
+                &self.slug,
+                &self.translation_key,
+                self.section,
+            )
+                .hash(&mut h);
+            for a in &self.assets {
+                a.rel.hash(&mut h);
+            }
+            h.finish()
+        })
     }
 
     /// The site path of the note's page: `en/briefings/<slug>/`.
@@ -345,23 +369,24 @@ pub fn reparse(
     loose_assets: &[LooseAsset],
     changed: &HashSet<String>,
 ) -> Option<Content> {
-    let index: HashMap<&str, usize> = notes
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.content_rel.as_str(), i))
-        .collect();
     let mut notes = notes.to_vec();
     let mut errors = Vec::new();
     let mut failed = HashSet::new();
+    // The notes were loaded without a pair error: one can come only from a note that changed
+    // what it pairs by.
+    let mut repaired = false;
     for rel in changed {
-        let &i = index.get(rel.as_str())?;
+        let i = notes.iter().position(|n| n.content_rel == *rel)?;
         let path = config.root.join(CONTENT_DIR).join(rel);
         if !path.is_file() {
             return None;
         }
         match parse_note(config, &path, rel) {
             Ok((mut note, warnings)) => {
-                note.assets = notes[i].assets.clone();
+                let old = &notes[i];
+                repaired |= (&note.translation_key, &note.lang, note.section, &note.slug)
+                    != (&old.translation_key, &old.lang, old.section, &old.slug);
+                note.assets = old.assets.clone();
                 notes[i] = Arc::new(note);
                 errors.extend(warnings);
             }
@@ -372,7 +397,9 @@ pub fn reparse(
         }
     }
     notes.retain(|n| !failed.contains(&n.content_rel));
-    check_pairs(&notes, &mut errors);
+    if repaired {
+        check_pairs(&notes, &mut errors);
+    }
     Some(Content {
         notes,
         loose_assets: loose_assets.to_vec(),
@@ -922,6 +949,7 @@ pub fn parse_note_text(config: &Config, path: &Path, rel: &str, text: String) ->
         text: text.clone(),
         body_start,
         assets: Vec::new(),
+        link_key: Default::default(),
     };
     Ok((note, warnings))
 }

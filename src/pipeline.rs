@@ -53,22 +53,55 @@ pub struct Plan {
     pub pages: Vec<(Job, String)>,
     /// Files beside notes, loose files of content/ and the theme's static files.
     pub copies: Vec<OutputFile>,
+    /// The pages that withheld notes will write once published.
+    unreleased: Vec<(Job, String)>,
 }
 
 impl Plan {
+    /// The plan of a site, checked.
     pub fn new(site: &Site, theme: &Theme) -> Result<Plan, Vec<Diagnostic>> {
-        let pages = render::plan(site);
-        let copies = render::copies(site, theme);
+        let plan = Plan::unchecked(site, theme);
+        plan.check(site)?;
+        Ok(plan)
+    }
+
+    /// The plan of a site, to [`Plan::check`] unless it has the paths of a checked plan.
+    pub fn unchecked(site: &Site, theme: &Theme) -> Plan {
+        Plan {
+            pages: render::plan(site),
+            copies: render::copies(site, theme),
+            unreleased: render::unreleased(site),
+        }
+    }
+
+    /// Two files at one path, or a file where another needs a folder, are errors naming
+    /// the files they come from.
+    pub fn check(&self, site: &Site) -> Result<(), Vec<Diagnostic>> {
         let mut errors = Vec::new();
-        let mut all = render::planned(site, &pages);
-        all.extend(copies.iter().cloned());
-        all.extend(render::planned(site, &render::unreleased(site)));
+        let mut all = render::planned(site, &self.pages);
+        all.extend(self.copies.iter().cloned());
+        all.extend(render::planned(site, &self.unreleased));
         render::check_collisions(&site.config.root, &all, &mut errors);
         if errors.is_empty() {
-            Ok(Plan { pages, copies })
+            Ok(())
         } else {
             Err(errors)
         }
+    }
+
+    /// Whether both plans write the same paths, so that both pass [`Plan::check`] or neither.
+    pub fn same_paths(&self, other: &Plan) -> bool {
+        let paths = |p: &[(Job, String)], q: &[(Job, String)]| {
+            p.len() == q.len() && p.iter().zip(q).all(|(a, b)| a.1 == b.1)
+        };
+        paths(&self.pages, &other.pages)
+            && paths(&self.unreleased, &other.unreleased)
+            && self.copies.len() == other.copies.len()
+            && self
+                .copies
+                .iter()
+                .zip(&other.copies)
+                .all(|(a, b)| a.path == b.path)
     }
 }
 
@@ -78,6 +111,7 @@ pub fn run(site: &Site, theme: &Theme, sink: &dyn Sink) -> Result<Made, Vec<Diag
     let Plan {
         pages: plan,
         copies,
+        ..
     } = Plan::new(site, theme)?;
     let mut errors = Vec::new();
 

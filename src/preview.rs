@@ -63,7 +63,8 @@ struct Loaded {
     theme: Arc<Theme>,
     site: Arc<Site>,
     plan: Plan,
-    index: HashMap<String, Entry>,
+    /// Every path of the plan, and its place there.
+    index: Arc<HashMap<String, Entry>>,
     /// Per page of the plan: its bytes, once asked for.
     pages: Vec<OnceLock<Result<Arc<Body>, Diagnostic>>>,
     /// What rendering pages has reported so far.
@@ -75,15 +76,29 @@ struct Loaded {
 }
 
 impl Loaded {
-    fn new(site: Arc<Site>, theme: Arc<Theme>) -> Result<Loaded, Diagnostics> {
-        let plan = Plan::new(&site, &theme).map_err(Diagnostics)?;
-        let mut index = HashMap::with_capacity(plan.pages.len() + plan.copies.len());
-        for (n, (_, path)) in plan.pages.iter().enumerate() {
-            index.insert(path.clone(), Entry::Page(n));
-        }
-        for (n, f) in plan.copies.iter().enumerate() {
-            index.insert(f.path.clone(), Entry::Copy(n));
-        }
+    /// The site with its plan: checked for collisions unless it writes the same paths as
+    /// the checked plan of the site before.
+    fn new(
+        site: Arc<Site>,
+        theme: Arc<Theme>,
+        previous: Option<&Loaded>,
+    ) -> Result<Loaded, Diagnostics> {
+        let plan = Plan::unchecked(&site, &theme);
+        let index = match previous {
+            // The same paths in the same order: the same places in the plan.
+            Some(p) if p.plan.same_paths(&plan) => p.index.clone(),
+            _ => {
+                plan.check(&site).map_err(Diagnostics)?;
+                let mut index = HashMap::with_capacity(plan.pages.len() + plan.copies.len());
+                for (n, (_, path)) in plan.pages.iter().enumerate() {
+                    index.insert(path.clone(), Entry::Page(n));
+                }
+                for (n, f) in plan.copies.iter().enumerate() {
+                    index.insert(f.path.clone(), Entry::Copy(n));
+                }
+                Arc::new(index)
+            }
+        };
         Ok(Loaded {
             pages: (0..plan.pages.len()).map(|_| OnceLock::new()).collect(),
             theme,
@@ -303,7 +318,7 @@ impl Preview {
             (Some(_), Change::Nothing) => Ok(None),
             (Some(loaded), Change::Styles) => Theme::load(&loaded.site.config)
                 .map_err(Diagnostics)
-                .and_then(|theme| Loaded::new(loaded.site.clone(), Arc::new(theme)))
+                .and_then(|theme| Loaded::new(loaded.site.clone(), Arc::new(theme), Some(loaded)))
                 .map(Some),
             (Some(loaded), Change::Content(paths)) => update(loaded, paths, &selection).map(Some),
             _ => self.full().map(Some),
@@ -347,7 +362,7 @@ impl Preview {
     fn full(&self) -> Result<Loaded, Diagnostics> {
         let config = Config::load(&self.options.root)?.with_base_url(&self.options.base_url)?;
         let (site, theme) = crate::load_site(config, &self.selection())?;
-        Loaded::new(Arc::new(site), Arc::new(theme))
+        Loaded::new(Arc::new(site), Arc::new(theme), None)
     }
 }
 
@@ -388,7 +403,7 @@ fn update(
     };
     let site =
         Site::new_reusing(config, content, selection, Some(&loaded.site)).map_err(Diagnostics)?;
-    Loaded::new(Arc::new(site), loaded.theme.clone())
+    Loaded::new(Arc::new(site), loaded.theme.clone(), Some(loaded))
 }
 
 /// Reads a file of the site into memory, whatever its kind.

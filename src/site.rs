@@ -179,82 +179,119 @@ impl Site {
             }
         }
 
-        let mut errors = Vec::new();
-        for (code, index) in languages.iter_mut() {
-            index.projects =
-                registry_terms(&config.projects, code, &index.briefings, &notes, |n| {
-                    n.project.as_ref()
-                });
-            index.funders = registry_terms(&config.funders, code, &index.briefings, &notes, |n| {
-                n.funder.as_ref()
-            });
-            index.tags = tag_terms(&index.briefings, &notes, &mut errors);
-        }
-
-        let links = Links::new(
-            &config,
-            &notes,
-            &withheld,
-            &translations,
-            &loose_assets,
-            &failed,
-        );
-        // A withheld note is checked too, as if everything were published: a draft may link
-        // to another draft, and both are published together.
+        // The terms of each language, beside the link tables: on cores of their own.
         let none = vec![None; notes.len()];
-        let links_all = anything_withheld.then(|| {
-            Links::new(
-                &config,
-                &notes,
-                &none,
-                &all_versions,
-                &loose_assets,
-                &failed,
-            )
-        });
-        let link_targets = link_targets(&config, &notes, &withheld, &loose_assets);
-        // Rendered Markdown of the previous site, with the note it was rendered from.
-        let reusable: HashMap<&str, (&Arc<Note>, &Arc<Rendered>)> = match previous {
-            Some(p) if p.link_targets == link_targets && p.config.raw_html == config.raw_html => p
-                .notes
-                .iter()
-                .zip(&p.rendered)
-                .filter_map(|(n, r)| Some((n.content_rel.as_str(), (n, r.as_ref()?))))
-                .collect(),
-            _ => HashMap::new(),
+        let (terms, (links, links_all, link_targets)) = rayon::join(
+            || {
+                let each: Vec<(&String, &LanguageIndex)> = languages.iter().collect();
+                each.par_iter()
+                    .map(|&(code, index)| {
+                        let mut errors = Vec::new();
+                        let projects =
+                            registry_terms(&config.projects, code, &index.briefings, &notes, |n| {
+                                n.project.as_ref()
+                            });
+                        let funders =
+                            registry_terms(&config.funders, code, &index.briefings, &notes, |n| {
+                                n.funder.as_ref()
+                            });
+                        let tags = tag_terms(&index.briefings, &notes, &mut errors);
+                        (projects, funders, tags, errors)
+                    })
+                    .collect::<Vec<_>>()
+            },
+            || {
+                let links = Links::new(
+                    &config,
+                    &notes,
+                    &withheld,
+                    &translations,
+                    &loose_assets,
+                    &failed,
+                );
+                // A withheld note is checked too, as if everything were published: a draft may
+                // link to another draft, and both are published together.
+                let links_all = anything_withheld.then(|| {
+                    Links::new(
+                        &config,
+                        &notes,
+                        &none,
+                        &all_versions,
+                        &loose_assets,
+                        &failed,
+                    )
+                });
+                let targets = link_targets(&config, &notes, &withheld, &loose_assets);
+                (links, links_all, targets)
+            },
+        );
+        let mut errors = Vec::new();
+        for (index, (projects, funders, tags, tag_errors)) in languages.values_mut().zip(terms) {
+            index.projects = projects;
+            index.funders = funders;
+            index.tags = tags;
+            errors.extend(tag_errors);
+        }
+        // Rendered Markdown of the previous site, with the note it was rendered from: found at
+        // the same place in the list of notes, unless notes were added or removed.
+        let previous = previous
+            .filter(|p| p.link_targets == link_targets && p.config.raw_html == config.raw_html);
+        let by_file: std::sync::OnceLock<HashMap<&str, usize>> = std::sync::OnceLock::new();
+        let reusable = |i: usize, note: &Note| -> Option<Arc<Rendered>> {
+            let p = previous?;
+            let at = match p.notes.get(i) {
+                Some(old) if old.content_rel == note.content_rel => i,
+                _ => *by_file
+                    .get_or_init(|| {
+                        p.notes
+                            .iter()
+                            .enumerate()
+                            .map(|(j, n)| (n.content_rel.as_str(), j))
+                            .collect()
+                    })
+                    .get(note.content_rel.as_str())?,
+            };
+            let old = &p.notes[at];
+            let same = std::ptr::eq(old.as_ref(), note) || old.text == note.text;
+            same.then(|| p.rendered[at].clone()).flatten()
         };
         // Per note: its rendered body, or its link errors.
         type Body = Result<Option<Arc<Rendered>>, Vec<Diagnostic>>;
-        let results: Vec<Body> = notes
-            .par_iter()
-            .enumerate()
-            .map(|(i, note)| {
-                let links = match &links_all {
-                    Some(all) if !published(i) => all,
-                    _ => &links,
-                };
-                if let Some((old, r)) = reusable.get(note.content_rel.as_str())
-                    && (Arc::ptr_eq(old, note) || old.text == note.text)
-                {
-                    return Ok(Some(Arc::clone(r)));
-                }
-                markdown::render(note.body(), config.raw_html, |dest| links.resolve(i, dest))
-                    .map(|r| Some(Arc::new(r)))
-                    .map_err(|errors| {
-                        errors
-                            .into_iter()
-                            .map(|e| {
-                                let (line, column) =
-                                    line_col(&note.text, note.body_start + e.offset);
-                                Diagnostic::error(e.message)
-                                    .file(&note.shown)
-                                    .at(&note.text, line, column, 1)
-                                    .help(e.help)
-                            })
-                            .collect()
+        let (results, vcards) = rayon::join(
+            || -> Vec<Body> {
+                notes
+                    .par_iter()
+                    .enumerate()
+                    .map(|(i, note)| {
+                        let links = match &links_all {
+                            Some(all) if !published(i) => all,
+                            _ => &links,
+                        };
+                        if let Some(r) = reusable(i, note) {
+                            return Ok(Some(r));
+                        }
+                        markdown::render(note.body(), config.raw_html, |dest| {
+                            links.resolve(i, dest)
+                        })
+                        .map(|r| Some(Arc::new(r)))
+                        .map_err(|errors| {
+                            errors
+                                .into_iter()
+                                .map(|e| {
+                                    let (line, column) =
+                                        line_col(&note.text, note.body_start + e.offset);
+                                    Diagnostic::error(e.message)
+                                        .file(&note.shown)
+                                        .at(&note.text, line, column, 1)
+                                        .help(e.help)
+                                })
+                                .collect()
+                        })
                     })
-            })
-            .collect();
+                    .collect()
+            },
+            || crate::vcard::Cards::new(&config, &notes, published),
+        );
         let mut rendered = Vec::with_capacity(notes.len());
         let (loading_errors, mut warnings): (Vec<Diagnostic>, Vec<Diagnostic>) =
             diagnostics.into_iter().partition(Diagnostic::is_error);
@@ -284,7 +321,6 @@ impl Site {
             return Err(errors);
         }
         let held_assets = held_assets(&notes, &withheld, &rendered, &loose_assets);
-        let vcards = crate::vcard::Cards::new(&config, &notes, published);
         Ok(Site {
             config,
             notes,
@@ -418,18 +454,7 @@ fn link_targets(
     let mut h = std::collections::hash_map::DefaultHasher::new();
     config.base_path.hash(&mut h);
     for (n, w) in notes.iter().zip(withheld) {
-        (
-            &n.content_rel,
-            &n.lang,
-            &n.slug,
-            &n.translation_key,
-            n.section,
-            w.is_some(),
-        )
-            .hash(&mut h);
-        for a in &n.assets {
-            a.rel.hash(&mut h);
-        }
+        (n.link_key(), w.is_some()).hash(&mut h);
     }
     for a in loose_assets {
         a.rel.hash(&mut h);
@@ -473,10 +498,12 @@ fn tag_terms(briefings: &[usize], notes: &[Arc<Note>], errors: &mut Vec<Diagnost
         Some(line) => d.at(&note.text, line, 1, 4),
         None => d,
     };
+    // A site has few tags, written on many notes: each spelling's URL form is made once.
+    let mut keys: HashMap<&str, Option<String>> = HashMap::new();
     for &i in briefings {
         let note = &notes[i];
         for tag in &note.tags {
-            let Some(key) = tag_key(tag) else {
+            let Some(key) = keys.entry(tag).or_insert_with(|| tag_key(tag)).as_deref() else {
                 errors.push(at_tags(
                     note,
                     Diagnostic::error(format!(
@@ -487,26 +514,27 @@ fn tag_terms(briefings: &[usize], notes: &[Arc<Note>], errors: &mut Vec<Diagnost
                 ));
                 continue;
             };
-            if let Some(problem) = crate::safety::portable_name_problem(&key) {
-                errors.push(at_tags(
-                    note,
-                    Diagnostic::error(format!("the tag `{tag}` cannot be a URL: {problem}"))
-                        .file(&note.shown)
-                        .help("write the tag in other words, e.g. add a word to it"),
-                ));
-                continue;
+            if !terms.contains_key(key) {
+                if let Some(problem) = crate::safety::portable_name_problem(key) {
+                    errors.push(at_tags(
+                        note,
+                        Diagnostic::error(format!("the tag `{tag}` cannot be a URL: {problem}"))
+                            .file(&note.shown)
+                            .help("write the tag in other words, e.g. add a word to it"),
+                    ));
+                    continue;
+                }
+                let term = Term {
+                    key: key.to_string(),
+                    name: tag.clone(),
+                    url: None,
+                    notes: Vec::new(),
+                };
+                terms.insert(key.to_string(), (term, i));
             }
-            let (term, first) = terms.entry(key.clone()).or_insert_with(|| {
-                (
-                    Term {
-                        key,
-                        name: tag.clone(),
-                        url: None,
-                        notes: Vec::new(),
-                    },
-                    i,
-                )
-            });
+            let Some((term, first)) = terms.get_mut(key) else {
+                continue;
+            };
             if term.name != *tag {
                 errors.push(at_tags(
                     note,

@@ -433,3 +433,24 @@ fn a_field_a_theme_starts_showing_updates_every_page_that_shows_it() {
         ]
     );
 }
+
+/// A saved note is read again on its own; a new slug that another note has is still the error
+/// a full build gives.
+#[test]
+fn a_save_that_takes_another_notes_slug_is_an_error() {
+    let site = fixture("basic");
+    let root = site.path();
+    let mut p = Preview::new(options(root));
+    assert!(p.error.is_none(), "{:?}", p.error);
+    let visa = root.join("content/briefings/visa.en.md");
+    let good = std::fs::read_to_string(&visa).unwrap();
+    std::fs::write(&visa, good.replacen("---\n", "---\nslug: returns\n", 1)).unwrap();
+    let err = p
+        .rebuild(&p.classify(std::slice::from_ref(&visa)))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("two `en` notes have the slug `returns`"),
+        "{err}"
+    );
+}
