@@ -81,10 +81,12 @@ fn main() {
     drop(server);
 
     println!("serve latency, {notes} bilingual notes, {EDITS} edits of one note");
+    // The first page within a second at 1,000 notes, three seconds at 10,000.
+    let start_target = if notes > 1000 { 3000 } else { 1000 };
     println!(
-        "  start → first page served: {} ms (target: under 1,000 ms): {}",
+        "  start → first page served: {} ms (target: under {start_target} ms): {}",
         startup.as_millis(),
-        verdict(startup < Duration::from_secs(1))
+        verdict(startup < Duration::from_millis(start_target))
     );
     report("  saved → reload event sent", &mut to_event, 50);
     report("  saved → page served with the edit", &mut to_page, 100);
