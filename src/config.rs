@@ -4,7 +4,6 @@ use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 use jiff::tz::TimeZone;
-use percent_encoding::{AsciiSet, CONTROLS, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 
 use crate::error::{Diagnostic, Diagnostics, read_text};
@@ -340,22 +339,6 @@ impl Config {
             .map_or("", String::as_str)
     }
 
-    /// A site path (`en/briefings/x/`) as a link from any page: `/press/en/briefings/x/`.
-    /// Characters outside ASCII (a Chinese tag) and spaces are percent-encoded.
-    pub fn link(&self, path: &str) -> String {
-        format!(
-            "{}/{}",
-            self.base_path,
-            encode_path(path.trim_start_matches('/'))
-        )
-    }
-
-    /// A site path as an absolute URL: `https://host.example/press/en/briefings/x/`.
-    pub fn absolute(&self, path: &str) -> String {
-        let origin_len = self.base_url.len() - self.base_path.len();
-        format!("{}{}", &self.base_url[..origin_len], self.link(path))
-    }
-
     /// The same settings with another base URL (`--base-url`).
     pub fn with_base_url(mut self, url: &str) -> Result<Config, Diagnostic> {
         let (base_url, base_path) = split_base_url(url).ok_or_else(|| {
@@ -366,25 +349,6 @@ impl Config {
         self.base_path = base_path;
         Ok(self)
     }
-}
-
-/// Percent-encodes what cannot stand in a URL path as it is: bytes outside printable ASCII.
-pub fn encode_path(path: &str) -> String {
-    const UNPRINTABLE: &AsciiSet = &CONTROLS.add(b' ');
-    utf8_percent_encode(path, UNPRINTABLE).to_string()
-}
-
-/// A file beside a page as a relative link that no browser reads as a scheme, a query or a
-/// fragment: `./photos/javascript%3Aa.pdf`. Only letters, digits, `-._~` and `/` stay as
-/// they are.
-pub fn file_link(rel: &str) -> String {
-    const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'.')
-        .remove(b'_')
-        .remove(b'~')
-        .remove(b'/');
-    format!("./{}", utf8_percent_encode(rel, PATH_SEGMENT))
 }
 
 /// Splits `https://host/press/` into (`https://host/press`, `/press`); None if not absolute http(s).

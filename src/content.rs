@@ -36,8 +36,8 @@ impl Section {
     /// The site path of a note of this section: `en/briefings/<slug>/` or `en/<slug>/`.
     pub fn path(self, lang: &str, slug: &str) -> String {
         match self {
-            Section::Briefings => format!("{lang}/briefings/{slug}/"),
-            Section::Pages => format!("{lang}/{slug}/"),
+            Section::Briefings => crate::urls::briefing(lang, slug),
+            Section::Pages => crate::urls::page(lang, slug),
         }
     }
 }

@@ -20,6 +20,7 @@ mod search;
 mod serve;
 mod site;
 mod theme;
+mod urls;
 mod vcard;
 mod yaml;
 

@@ -136,7 +136,7 @@ impl Loaded {
         }
         let site = &self.site;
         let is_index = site.config.languages.iter().any(|l| {
-            path.strip_prefix(&crate::search::index_path(&l.code))
+            path.strip_prefix(&crate::urls::search(&l.code))
                 .is_some_and(|name| name.ends_with(".json") && !name.contains('/'))
         });
         if !site.config.search || !is_index {

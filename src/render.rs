@@ -12,6 +12,7 @@ use crate::content::{Contact, Note, Section};
 use crate::error::{Diagnostic, display_path};
 use crate::site::{Site, Term};
 use crate::theme::{Source, Theme, template_error};
+use crate::urls::{self, KINDS, Kind, SiteUrls};
 
 /// How many entries a feed holds.
 const FEED_ENTRIES: usize = 20;
@@ -67,6 +68,8 @@ struct SiteView<'a> {
     search: bool,
     /// Link to this language's Atom feed.
     feed: String,
+    /// The links of every page's frame: this language's home, listings, search page, feed.
+    urls: SiteUrls,
 }
 
 #[derive(Serialize)]
@@ -217,34 +220,6 @@ struct SitemapUrl {
     alternates: Vec<SitemapLink>,
 }
 
-/// What the site's kinds of listing are called in URLs and interface strings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Kind {
-    Projects,
-    Funders,
-    Tags,
-}
-
-impl Kind {
-    pub fn dir(self) -> &'static str {
-        match self {
-            Kind::Projects => "projects",
-            Kind::Funders => "funders",
-            Kind::Tags => "tags",
-        }
-    }
-
-    pub fn terms(self, index: &crate::site::LanguageIndex) -> &[Term] {
-        match self {
-            Kind::Projects => &index.projects,
-            Kind::Funders => &index.funders,
-            Kind::Tags => &index.tags,
-        }
-    }
-}
-
-pub const KINDS: [Kind; 3] = [Kind::Projects, Kind::Funders, Kind::Tags];
-
 /// One generated file of the site. Languages and terms are indices into the site model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Job {
@@ -313,7 +288,7 @@ pub fn plan(site: &Site) -> Vec<(Job, String)> {
         }
         for kind in KINDS {
             jobs.push(Job::TermIndex { lang: l, kind });
-            for (t, term) in kind.terms(index).iter().enumerate() {
+            for (t, term) in index.terms(kind).iter().enumerate() {
                 for page in 1..=pages(term.notes.len()) {
                     jobs.push(Job::Listing {
                         lang: l,
@@ -374,7 +349,7 @@ pub fn copies(site: &Site, theme: &Theme) -> Vec<OutputFile> {
         }
         for asset in &note.assets {
             files.push(OutputFile {
-                path: format!("{}{}", note.path(), asset.rel),
+                path: urls::beside(&note.path(), &asset.rel),
                 body: Body::File(asset.source.clone()),
                 from: None,
             });
@@ -444,25 +419,20 @@ impl<'a> Layout<'a> {
     }
 
     fn term(&self, lang: usize, kind: Kind, t: usize) -> &'a Term {
-        &kind.terms(&self.site.languages[lang])[t]
+        &self.site.languages[lang].terms(kind)[t]
     }
 
     /// The folder of a listing: `en/` or `en/projects/<key>/`.
     fn listing_dir(&self, lang: usize, term: Option<(Kind, usize)>) -> String {
         let code = self.lang(lang);
         match term {
-            None => format!("{code}/"),
-            Some((kind, t)) => format!("{code}/{}/{}/", kind.dir(), self.term(lang, kind, t).key),
+            None => urls::home(code),
+            Some((kind, t)) => urls::term(code, kind, &self.term(lang, kind, t).key),
         }
     }
 
     fn listing_page_path(&self, lang: usize, term: Option<(Kind, usize)>, page: usize) -> String {
-        let dir = self.listing_dir(lang, term);
-        if page == 1 {
-            dir
-        } else {
-            format!("{dir}page/{page}/")
-        }
+        urls::listing_page(&self.listing_dir(lang, term), page)
     }
 
     /// The site path of a job's page (`en/briefings/x/`), as canonical URLs use it.
@@ -470,15 +440,15 @@ impl<'a> Layout<'a> {
         match job {
             Job::Note(i) => self.site.notes[i].path(),
             Job::Listing { lang, term, page } => self.listing_page_path(lang, term, page),
-            Job::TermIndex { lang, kind } => format!("{}/{}/", self.lang(lang), kind.dir()),
+            Job::TermIndex { lang, kind } => urls::term_index(self.lang(lang), kind),
             Job::Feed { lang, project } => {
                 self.listing_dir(lang, project.map(|p| (Kind::Projects, p)))
             }
-            Job::Root => String::new(),
-            Job::Search { lang } => format!("{}/search/", self.lang(lang)),
-            Job::NotFound => "404.html".into(),
-            Job::Robots => "robots.txt".into(),
-            Job::Sitemap => "sitemap.xml".into(),
+            Job::Root => urls::ROOT.into(),
+            Job::Search { lang } => urls::search(self.lang(lang)),
+            Job::NotFound => urls::NOT_FOUND.into(),
+            Job::Robots => urls::ROBOTS.into(),
+            Job::Sitemap => urls::SITEMAP.into(),
             Job::Alias { note, .. } => self.site.notes[note].path(),
             Job::VCard(c) => self.site.vcards.cards[c].path.clone(),
         }
@@ -491,21 +461,10 @@ impl<'a> Layout<'a> {
             | Job::Listing { .. }
             | Job::TermIndex { .. }
             | Job::Root
-            | Job::Search { .. } => {
-                format!("{}index.html", self.page_path(job))
-            }
-            Job::Feed { .. } => format!("{}atom.xml", self.page_path(job)),
+            | Job::Search { .. } => urls::page_file(&self.page_path(job)),
+            Job::Feed { .. } => urls::feed(&self.page_path(job)),
             Job::NotFound | Job::Robots | Job::Sitemap | Job::VCard(_) => self.page_path(job),
-            Job::Alias { note, alias } => {
-                let trimmed = self.site.notes[note].aliases[alias].trim_start_matches('/');
-                if trimmed.is_empty() || trimmed.ends_with('/') {
-                    format!("{trimmed}index.html")
-                } else if trimmed.ends_with(".html") || trimmed.ends_with(".htm") {
-                    trimmed.to_string()
-                } else {
-                    format!("{trimmed}/index.html")
-                }
-            }
+            Job::Alias { note, alias } => urls::alias_file(&self.site.notes[note].aliases[alias]),
         }
     }
 
@@ -630,13 +589,14 @@ impl<'a> Renderer<'a> {
                     code: &l.code,
                     name: &l.name,
                     html_lang: &l.html_lang,
-                    home: c.link(&format!("{}/", l.code)),
+                    home: c.link(&urls::home(&l.code)),
                     title: c.title(&l.code),
                 })
                 .collect(),
-            stylesheet: c.link("style.css"),
+            stylesheet: c.link(urls::STYLESHEET),
             search: c.search,
-            feed: c.link(&format!("{lang}/atom.xml")),
+            feed: c.link(&urls::feed(&urls::home(lang))),
+            urls: SiteUrls::new(c, lang),
         }
     }
 
@@ -667,7 +627,7 @@ impl<'a> Renderer<'a> {
             link: e
                 .key
                 .as_ref()
-                .map(|k| self.config.link(&format!("{lang}/{}/{k}/", kind.dir()))),
+                .map(|k| self.config.link(&urls::term(lang, kind, k))),
         }
     }
 
@@ -753,7 +713,7 @@ impl<'a> Renderer<'a> {
                 .iter()
                 .map(|a| DownloadView {
                     name: a.rel.rsplit('/').next().unwrap_or(&a.rel),
-                    link: crate::config::file_link(&a.rel),
+                    link: urls::file_link(&a.rel),
                     kind: a
                         .rel
                         .rsplit_once('.')
@@ -768,7 +728,7 @@ impl<'a> Renderer<'a> {
                     name: t,
                     link: crate::site::tag_key(t)
                         .filter(|_| briefing)
-                        .map(|k| self.config.link(&format!("{}/tags/{k}/", n.lang))),
+                        .map(|k| self.config.link(&urls::term(&n.lang, Kind::Tags, &k))),
                 })
                 .collect(),
             draft: n.draft,
@@ -793,7 +753,7 @@ impl<'a> Renderer<'a> {
             .map(|l| {
                 let (path, available) = match path_in(&l.code) {
                     Some(p) => (p, true),
-                    None => (format!("{}/", l.code), false),
+                    None => (urls::home(&l.code), false),
                 };
                 Alternate {
                     lang: &l.code,
@@ -948,7 +908,7 @@ impl<'a> Renderer<'a> {
             "publisher": {
                 "@type": "Organization",
                 "name": self.config.title(&note.lang),
-                "url": self.config.absolute(&format!("{}/", note.lang)),
+                "url": self.config.absolute(&urls::home(&note.lang)),
             },
         });
         if let Some(d) = &note.dateline {
@@ -1006,14 +966,15 @@ impl<'a> Renderer<'a> {
     /// The same listing in the other languages, where it exists.
     fn listing_alternates(&self, lang: usize, term: Option<(Kind, usize)>) -> Vec<Alternate<'a>> {
         self.alternates(|code| match term {
-            None => Some(format!("{code}/")),
+            None => Some(urls::home(code)),
             Some((kind, t)) => {
                 let key = &self.layout.term(lang, kind, t).key;
                 let index = self.site.languages.get(code)?;
-                kind.terms(index)
+                index
+                    .terms(kind)
                     .iter()
                     .any(|o| o.key == *key)
-                    .then(|| format!("{code}/{}/{key}/", kind.dir()))
+                    .then(|| urls::term(code, kind, key))
             }
         })
     }
@@ -1077,8 +1038,8 @@ impl<'a> Renderer<'a> {
                         "name": term.name,
                         "url": term.url,
                         "count": term.notes.len(),
-                        "feed": (kind == Kind::Projects).then(|| self.config.link(&format!("{dir}atom.xml"))),
-                        "index": self.config.link(&format!("{code}/{}/", kind.dir())),
+                        "feed": (kind == Kind::Projects).then(|| self.config.link(&urls::feed(&dir))),
+                        "index": self.config.link(&urls::term_index(code, kind)),
                     }),
                 );
                 ctx.insert(
@@ -1092,22 +1053,22 @@ impl<'a> Renderer<'a> {
     }
 
     fn term_index_alternates(&self, kind: Kind) -> Vec<Alternate<'a>> {
-        self.alternates(|code| Some(format!("{code}/{}/", kind.dir())))
+        self.alternates(|code| Some(urls::term_index(code, kind)))
     }
 
     /// The page listing every project, funder or tag of a language.
     fn term_index(&self, lang: usize, kind: Kind, out: String) -> Result<OutputFile, Diagnostic> {
         let code = self.layout.lang(lang);
-        let path = format!("{code}/{}/", kind.dir());
+        let path = urls::term_index(code, kind);
         let alternates = self.term_index_alternates(kind);
         let mut ctx = self.base_context(code, &path, &alternates);
-        let links: Vec<TermLink> = kind
-            .terms(&self.site.languages[lang])
+        let links: Vec<TermLink> = self.site.languages[lang]
+            .terms(kind)
             .iter()
             .map(|t| TermLink {
                 name: t.name.clone(),
                 key: t.key.clone(),
-                link: self.config.link(&format!("{path}{}/", t.key)),
+                link: self.config.link(&urls::term(code, kind, &t.key)),
                 count: t.notes.len(),
             })
             .collect();
@@ -1151,7 +1112,7 @@ impl<'a> Renderer<'a> {
             "feed",
             &serde_json::json!({
                 "title": title,
-                "self_url": self.config.absolute(&format!("{dir}atom.xml")),
+                "self_url": self.config.absolute(&urls::feed(&dir)),
                 "alternate": self.config.absolute(&dir),
                 "updated": updated,
             }),
@@ -1161,7 +1122,7 @@ impl<'a> Renderer<'a> {
     }
 
     fn home_alternates(&self) -> Vec<Alternate<'a>> {
-        self.alternates(|code| Some(format!("{code}/")))
+        self.alternates(|code| Some(urls::home(code)))
     }
 
     fn root_page(&self, out: String) -> Result<OutputFile, Diagnostic> {
@@ -1180,14 +1141,11 @@ impl<'a> Renderer<'a> {
     /// The search page of a language.
     fn search_page(&self, lang: usize, out: String) -> Result<OutputFile, Diagnostic> {
         let code = self.layout.lang(lang);
-        let path = format!("{code}/search/");
-        let alternates = self.alternates(|other| Some(format!("{other}/search/")));
+        let path = urls::search(code);
+        let alternates = self.alternates(|other| Some(urls::search(other)));
         let mut ctx = self.base_context(code, &path, &alternates);
         ctx.insert("meta_title", self.config.title(code));
-        ctx.insert(
-            "search_index_url",
-            &self.config.link(&crate::search::index_path(code)),
-        );
+        ctx.insert("search_index_url", &self.config.link(&urls::search(code)));
         self.render_to("search.html", &ctx, out)
     }
 
@@ -1224,7 +1182,8 @@ impl<'a> Renderer<'a> {
             Job::TermIndex { lang, kind } => (
                 self.term_index_alternates(kind),
                 self.lastmod(
-                    kind.terms(&site.languages[lang])
+                    site.languages[lang]
+                        .terms(kind)
                         .iter()
                         .flat_map(|t| t.notes.first()),
                 ),

@@ -66,11 +66,6 @@ pub fn indexed(site: &Site, i: usize) -> bool {
         && n.embargo.as_ref().is_none_or(|e| e.timestamp <= site.now)
 }
 
-/// The folder of a language's index: beside its search page.
-pub fn index_path(lang: &str) -> String {
-    format!("{lang}/search/")
-}
-
 /// What building the index made.
 pub struct Indexed {
     /// How many files it handed to the writer.
@@ -301,7 +296,8 @@ fn language_index(site: &Site, lang: &str, write: &Writer) -> Result<(usize, usi
         }
     }
 
-    let dir = index_path(lang);
+    // The index files are beside the search page.
+    let dir = crate::urls::search(lang);
     let mut out = Outbox::new(write);
     for (b, entries) in contents.iter().enumerate() {
         out.push(format!("{dir}words-{b}.json"), entries)?;

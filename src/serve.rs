@@ -459,13 +459,19 @@ async fn page(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
     let (found, error, redirect) = {
         let preview = shared.preview.read().unwrap_or_else(|e| e.into_inner());
         let key = if path.is_empty() || path.ends_with('/') {
-            format!("{path}index.html")
+            crate::urls::page_file(&path)
         } else {
             path.clone()
         };
         let found = preview.get(&key).map(|b| (key.clone(), b));
-        let redirect = found.is_none() && preview.get(&format!("{path}/index.html")).is_some();
-        let found = found.or_else(|| preview.get("404.html").map(|b| ("404.html".to_string(), b)));
+        let redirect = found.is_none()
+            && preview
+                .get(&crate::urls::page_file(&format!("{path}/")))
+                .is_some();
+        let found = found.or_else(|| {
+            let not_found = crate::urls::NOT_FOUND;
+            preview.get(not_found).map(|b| (not_found.to_string(), b))
+        });
         (found, preview.problems(), redirect)
     };
     if redirect {
@@ -477,7 +483,7 @@ async fn page(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
             .into_response();
     }
     let status = match &found {
-        Some((key, _)) if key == "404.html" && path != "404.html" => StatusCode::NOT_FOUND,
+        Some((key, _)) if key == crate::urls::NOT_FOUND && path != *key => StatusCode::NOT_FOUND,
         Some(_) => StatusCode::OK,
         None => StatusCode::NOT_FOUND,
     };
@@ -508,7 +514,7 @@ async fn page(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
         },
         // No site yet: the first build failed.
         None => (
-            "404.html".to_string(),
+            crate::urls::NOT_FOUND.to_string(),
             b"<!DOCTYPE html><title>Build failed</title><body></body>".to_vec(),
         ),
     };

@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::content::{Content, LooseAsset, Note, Section, resolve_relative};
 use crate::error::{Diagnostic, display_path, line_col};
 use crate::markdown::{self, Rendered, Target, is_relative_file};
+use crate::urls::Kind;
 
 /// What a build includes.
 #[derive(Debug, Clone)]
@@ -44,6 +45,17 @@ pub struct LanguageIndex {
     pub funders: Vec<Term>,
     /// Tags, by their URL form.
     pub tags: Vec<Term>,
+}
+
+impl LanguageIndex {
+    /// The projects, funders or tags.
+    pub fn terms(&self, kind: Kind) -> &[Term] {
+        match kind {
+            Kind::Projects => &self.projects,
+            Kind::Funders => &self.funders,
+            Kind::Tags => &self.tags,
+        }
+    }
 }
 
 /// A project, funder or tag, with its briefings in one language.

@@ -7,9 +7,6 @@ use std::sync::Arc;
 use crate::config::Config;
 use crate::content::{Contact, Note};
 
-/// The folder of a language's vCards, under the language's folder.
-pub const CONTACTS_DIR: &str = "contacts";
-
 /// Escapes a text value (RFC 6350 §3.4): backslash, comma, semicolon and line breaks.
 fn text(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
@@ -162,7 +159,7 @@ impl Cards {
                 } else {
                     format!("{stem}.vcf")
                 };
-                format!("{lang}/{CONTACTS_DIR}/{name}")
+                crate::urls::vcard(lang, &name)
             })
             .collect();
         Cards {

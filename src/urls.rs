@@ -1,0 +1,213 @@
+//! Every path and URL of the site, in one place. A path is where a file goes under the output
+//! folder and what a page's address ends with (`en/briefings/x/`); a link is the path under
+//! the base URL's own path (`/press/en/briefings/x/`), percent-encoded; a URL is absolute.
+//! Changing a URL pattern of the site is a change to one function here.
+//!
+//! This module reads nothing but strings and the settings of site.yaml: the site model and the
+//! renderer call it, never the other way round.
+
+use percent_encoding::{AsciiSet, CONTROLS, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::Serialize;
+
+use crate::config::Config;
+
+/// The site's kinds of listing, by the field of the note they list by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Projects,
+    Funders,
+    Tags,
+}
+
+impl Kind {
+    /// The folder of the kind's listings under a language: `projects`.
+    pub fn dir(self) -> &'static str {
+        match self {
+            Kind::Projects => "projects",
+            Kind::Funders => "funders",
+            Kind::Tags => "tags",
+        }
+    }
+}
+
+pub const KINDS: [Kind; 3] = [Kind::Projects, Kind::Funders, Kind::Tags];
+
+/// The file a folder path is served from: `en/` → `en/index.html`.
+pub const INDEX: &str = "index.html";
+pub const NOT_FOUND: &str = "404.html";
+pub const ROBOTS: &str = "robots.txt";
+pub const SITEMAP: &str = "sitemap.xml";
+/// The page that sends a visitor to a language: the site root.
+pub const ROOT: &str = "";
+pub const STYLESHEET: &str = "style.css";
+pub const SEARCH_SCRIPT: &str = "search.js";
+/// The folder of a language's vCards.
+pub const CONTACTS_DIR: &str = "contacts";
+
+/// A briefing's page: `en/briefings/<slug>/`.
+pub fn briefing(lang: &str, slug: &str) -> String {
+    format!("{lang}/briefings/{slug}/")
+}
+
+/// A static page: `en/<slug>/`.
+pub fn page(lang: &str, slug: &str) -> String {
+    format!("{lang}/{slug}/")
+}
+
+/// A language's home, the first page of its briefings: `en/`.
+pub fn home(lang: &str) -> String {
+    format!("{lang}/")
+}
+
+/// The listing of one project, funder or tag: `en/projects/<key>/`.
+pub fn term(lang: &str, kind: Kind, key: &str) -> String {
+    format!("{lang}/{}/{key}/", kind.dir())
+}
+
+/// All projects, funders or tags of a language: `en/projects/`.
+pub fn term_index(lang: &str, kind: Kind) -> String {
+    format!("{lang}/{}/", kind.dir())
+}
+
+/// Page `page` (from 1) of a listing whose first page is `listing`: `en/page/2/`.
+pub fn listing_page(listing: &str, page: usize) -> String {
+    if page == 1 {
+        listing.to_string()
+    } else {
+        format!("{listing}page/{page}/")
+    }
+}
+
+/// The Atom feed of a listing (a language's home or a project's listing): `en/atom.xml`.
+pub fn feed(listing: &str) -> String {
+    format!("{listing}atom.xml")
+}
+
+/// A language's search page, whose folder also holds its index files: `en/search/`.
+pub fn search(lang: &str) -> String {
+    format!("{lang}/search/")
+}
+
+/// A vCard: `en/contacts/<name>`, `name` ending in `.vcf`.
+pub fn vcard(lang: &str, name: &str) -> String {
+    format!("{lang}/{CONTACTS_DIR}/{name}")
+}
+
+/// A file of a note's folder, copied beside the note's page: `en/briefings/x/photo.jpg`.
+pub fn beside(page: &str, rel: &str) -> String {
+    format!("{page}{rel}")
+}
+
+/// The file a page path is written to: `en/` → `en/index.html`.
+pub fn page_file(path: &str) -> String {
+    format!("{path}{INDEX}")
+}
+
+/// The file a redirect from an old address (`aliases:`) is written to: `/2015/10/x/` and
+/// `/2015/10/x` → `2015/10/x/index.html`, `/old.html` → `old.html`.
+pub fn alias_file(alias: &str) -> String {
+    let trimmed = alias.trim_start_matches('/');
+    if trimmed.is_empty() || trimmed.ends_with('/') {
+        page_file(trimmed)
+    } else if trimmed.ends_with(".html") || trimmed.ends_with(".htm") {
+        trimmed.to_string()
+    } else {
+        page_file(&format!("{trimmed}/"))
+    }
+}
+
+impl Config {
+    /// A site path (`en/briefings/x/`) as a link from any page: `/press/en/briefings/x/`.
+    /// Characters outside ASCII (a Chinese tag) and spaces are percent-encoded.
+    pub fn link(&self, path: &str) -> String {
+        format!(
+            "{}/{}",
+            self.base_path,
+            encode_path(path.trim_start_matches('/'))
+        )
+    }
+
+    /// A site path as an absolute URL: `https://host.example/press/en/briefings/x/`.
+    pub fn absolute(&self, path: &str) -> String {
+        let origin_len = self.base_url.len() - self.base_path.len();
+        format!("{}{}", &self.base_url[..origin_len], self.link(path))
+    }
+}
+
+/// Percent-encodes what cannot stand in a URL path as it is: bytes outside printable ASCII.
+pub fn encode_path(path: &str) -> String {
+    const UNPRINTABLE: &AsciiSet = &CONTROLS.add(b' ');
+    utf8_percent_encode(path, UNPRINTABLE).to_string()
+}
+
+/// A file beside a page as a relative link that no browser reads as a scheme, a query or a
+/// fragment: `./photos/javascript%3Aa.pdf`. Only letters, digits, `-._~` and `/` stay as
+/// they are.
+pub fn file_link(rel: &str) -> String {
+    const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~')
+        .remove(b'/');
+    format!("./{}", utf8_percent_encode(rel, PATH_SEGMENT))
+}
+
+/// The links every page of a language has in its frame, for templates as `site.urls`: a
+/// theme never puts a URL together itself.
+#[derive(Serialize)]
+pub struct SiteUrls {
+    /// The site root, which sends visitors to a language.
+    pub root: String,
+    /// This language's home.
+    pub home: String,
+    pub projects: String,
+    pub funders: String,
+    pub tags: String,
+    pub search: String,
+    pub feed: String,
+    pub stylesheet: String,
+    pub search_script: String,
+}
+
+impl SiteUrls {
+    pub fn new(config: &Config, lang: &str) -> SiteUrls {
+        SiteUrls {
+            root: config.link(ROOT),
+            home: config.link(&home(lang)),
+            projects: config.link(&term_index(lang, Kind::Projects)),
+            funders: config.link(&term_index(lang, Kind::Funders)),
+            tags: config.link(&term_index(lang, Kind::Tags)),
+            search: config.link(&search(lang)),
+            feed: config.link(&feed(&home(lang))),
+            stylesheet: config.link(STYLESHEET),
+            search_script: config.link(SEARCH_SCRIPT),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aliases_are_written_as_pages_or_as_the_html_file_they_name() {
+        assert_eq!(alias_file("/2015/10/x/"), "2015/10/x/index.html");
+        assert_eq!(alias_file("/2015/10/x"), "2015/10/x/index.html");
+        assert_eq!(alias_file("/old.html"), "old.html");
+        assert_eq!(alias_file("/"), "index.html");
+    }
+
+    #[test]
+    fn listing_pages_after_the_first_are_under_page() {
+        assert_eq!(listing_page(&home("zh"), 1), "zh/");
+        assert_eq!(
+            listing_page(&term("en", Kind::Tags, "visa"), 3),
+            "en/tags/visa/page/3/"
+        );
+        assert_eq!(
+            feed(&term("en", Kind::Projects, "dialogue")),
+            "en/projects/dialogue/atom.xml"
+        );
+    }
+}
