@@ -12,6 +12,7 @@ mod error;
 mod markdown;
 mod output;
 mod pipeline;
+mod plan;
 mod preview;
 mod render;
 mod safety;

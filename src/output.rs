@@ -19,7 +19,36 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Diagnostic, Diagnostics, display_path};
-use crate::render::{Body, OutputFile};
+
+/// The bytes of one output file.
+#[derive(Debug, Clone)]
+pub enum Body {
+    Bytes(Vec<u8>),
+    Static(&'static [u8]),
+    /// Copied from this file.
+    File(PathBuf),
+}
+
+/// One file of the built site.
+#[derive(Debug, Clone)]
+pub struct OutputFile {
+    /// Path under the output folder, with forward slashes: `en/briefings/x/index.html`.
+    pub path: String,
+    pub body: Body,
+    /// The user's file it comes from, to name in errors.
+    pub from: Option<PathBuf>,
+}
+
+impl OutputFile {
+    /// A generated page or file, with no user's file to name.
+    pub fn page(path: String, html: String) -> Self {
+        OutputFile {
+            path,
+            body: Body::Bytes(html.into_bytes()),
+            from: None,
+        }
+    }
+}
 
 /// The file that marks a folder as written by briefing, so it may be replaced.
 pub const MARKER: &str = ".briefing-output";

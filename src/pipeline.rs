@@ -5,7 +5,9 @@
 
 use crate::SearchReport;
 use crate::error::Diagnostic;
-use crate::render::{self, Job, OutputFile};
+use crate::output::OutputFile;
+use crate::plan::{Job, Plan};
+use crate::render;
 use crate::search;
 use crate::site::Site;
 use crate::theme::Theme;
@@ -42,68 +44,6 @@ pub struct Made {
 /// How many files are rendered before they are handed to the sink: the whole site is never
 /// held in memory.
 const SLICE: usize = 1024;
-
-/// Every file of a site, known before anything is rendered: each page with the job that makes
-/// it, and each file copied as it is. Made once per site model, and checked for collisions
-/// (two files at one path, or a file where another needs a folder) among the files of the
-/// site and those that withheld notes will write once published, every collision naming the
-/// user's files.
-pub struct Plan {
-    /// The pages and generated files, with their paths, in a fixed order.
-    pub pages: Vec<(Job, String)>,
-    /// Files beside notes, loose files of content/ and the theme's static files.
-    pub copies: Vec<OutputFile>,
-    /// The pages that withheld notes will write once published.
-    unreleased: Vec<(Job, String)>,
-}
-
-impl Plan {
-    /// The plan of a site, checked.
-    pub fn new(site: &Site, theme: &Theme) -> Result<Plan, Vec<Diagnostic>> {
-        let plan = Plan::unchecked(site, theme);
-        plan.check(site)?;
-        Ok(plan)
-    }
-
-    /// The plan of a site, to [`Plan::check`] unless it has the paths of a checked plan.
-    pub fn unchecked(site: &Site, theme: &Theme) -> Plan {
-        Plan {
-            pages: render::plan(site),
-            copies: render::copies(site, theme),
-            unreleased: render::unreleased(site),
-        }
-    }
-
-    /// Two files at one path, or a file where another needs a folder, are errors naming
-    /// the files they come from.
-    pub fn check(&self, site: &Site) -> Result<(), Vec<Diagnostic>> {
-        let mut errors = Vec::new();
-        let mut all = render::planned(site, &self.pages);
-        all.extend(self.copies.iter().cloned());
-        all.extend(render::planned(site, &self.unreleased));
-        render::check_collisions(&site.config.root, &all, &mut errors);
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(errors)
-        }
-    }
-
-    /// Whether both plans write the same paths, so that both pass [`Plan::check`] or neither.
-    pub fn same_paths(&self, other: &Plan) -> bool {
-        let paths = |p: &[(Job, String)], q: &[(Job, String)]| {
-            p.len() == q.len() && p.iter().zip(q).all(|(a, b)| a.1 == b.1)
-        };
-        paths(&self.pages, &other.pages)
-            && paths(&self.unreleased, &other.unreleased)
-            && self.copies.len() == other.copies.len()
-            && self
-                .copies
-                .iter()
-                .zip(&other.copies)
-                .all(|(a, b)| a.path == b.path)
-    }
-}
 
 /// Plans, checks, renders and indexes the site into `sink`: every error at once, or what
 /// was made.

@@ -14,8 +14,9 @@ use jiff::Timestamp;
 use crate::config::Config;
 use crate::content::{self, CONTENT_DIR};
 use crate::error::{Diagnostic, Diagnostics};
-use crate::pipeline::Plan;
-use crate::render::{self, Body, OutputFile};
+use crate::output::{Body, OutputFile};
+use crate::plan::Plan;
+use crate::render;
 use crate::site::{Selection, Site};
 use crate::theme::Theme;
 

@@ -33,7 +33,7 @@ use serde::Serialize;
 use crate::SearchReport;
 use crate::content::Section;
 use crate::error::Diagnostic;
-use crate::render::{Body, OutputFile};
+use crate::output::{Body, OutputFile};
 use crate::site::Site;
 
 /// The version of the index's files, which `search.js` checks.

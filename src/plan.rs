@@ -1,0 +1,371 @@
+//! The plan of a site: every file it is made of, with the job that makes it or the file it
+//! is copied from, where it goes, and the user's file it comes from; checked for collisions
+//! before anything is rendered. Made once per site model, for `build`, `check` and `serve`.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use crate::config::Config;
+use crate::error::{Diagnostic, display_path};
+use crate::output::{Body, OutputFile};
+use crate::site::{Site, Term};
+use crate::theme::{Source, Theme};
+use crate::urls::{self, KINDS, Kind};
+
+/// Every file of a site, known before anything is rendered: each page with the job that makes
+/// it, and each file copied as it is. Made once per site model, and checked for collisions
+/// (two files at one path, or a file where another needs a folder) among the files of the
+/// site and those that withheld notes will write once published, every collision naming the
+/// user's files.
+pub struct Plan {
+    /// The pages and generated files, with their paths, in a fixed order.
+    pub pages: Vec<(Job, String)>,
+    /// Files beside notes, loose files of content/ and the theme's static files.
+    pub copies: Vec<OutputFile>,
+    /// The pages that withheld notes will write once published.
+    unreleased: Vec<(Job, String)>,
+}
+
+impl Plan {
+    /// The plan of a site, checked.
+    pub fn new(site: &Site, theme: &Theme) -> Result<Plan, Vec<Diagnostic>> {
+        let plan = Plan::unchecked(site, theme);
+        plan.check(site)?;
+        Ok(plan)
+    }
+
+    /// The plan of a site, to [`Plan::check`] unless it has the paths of a checked plan.
+    pub fn unchecked(site: &Site, theme: &Theme) -> Plan {
+        Plan {
+            pages: plan(site),
+            copies: copies(site, theme),
+            unreleased: unreleased(site),
+        }
+    }
+
+    /// Two files at one path, or a file where another needs a folder, are errors naming
+    /// the files they come from.
+    pub fn check(&self, site: &Site) -> Result<(), Vec<Diagnostic>> {
+        let mut errors = Vec::new();
+        let mut all = planned(site, &self.pages);
+        all.extend(self.copies.iter().cloned());
+        all.extend(planned(site, &self.unreleased));
+        check_collisions(&site.config.root, &all, &mut errors);
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Whether both plans write the same paths, so that both pass [`Plan::check`] or neither.
+    pub fn same_paths(&self, other: &Plan) -> bool {
+        let paths = |p: &[(Job, String)], q: &[(Job, String)]| {
+            p.len() == q.len() && p.iter().zip(q).all(|(a, b)| a.1 == b.1)
+        };
+        paths(&self.pages, &other.pages)
+            && paths(&self.unreleased, &other.unreleased)
+            && self.copies.len() == other.copies.len()
+            && self
+                .copies
+                .iter()
+                .zip(&other.copies)
+                .all(|(a, b)| a.path == b.path)
+    }
+}
+
+/// One generated file of the site. Languages and terms are indices into the site model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Job {
+    /// A briefing's or static page's page.
+    Note(usize),
+    /// Page `page` (from 1) of a language's home (`term` None) or of a term's listing.
+    Listing {
+        lang: usize,
+        term: Option<(Kind, usize)>,
+        page: usize,
+    },
+    /// All projects, funders or tags of a language.
+    TermIndex {
+        lang: usize,
+        kind: Kind,
+    },
+    /// The Atom feed of a language, or of one of its projects.
+    Feed {
+        lang: usize,
+        project: Option<usize>,
+    },
+    Root,
+    NotFound,
+    Robots,
+    Sitemap,
+    /// A redirect from a note's old URL: the `alias`-th of its aliases.
+    Alias {
+        note: usize,
+        alias: usize,
+    },
+    /// A vCard of the site: an index into `site.vcards.cards`.
+    VCard(usize),
+    /// The search page of a language.
+    Search {
+        lang: usize,
+    },
+}
+
+/// Every generated file of the site, with its output path, in a fixed order.
+pub fn plan(site: &Site) -> Vec<(Job, String)> {
+    let r = Layout::new(site);
+    let mut jobs = Vec::new();
+    for i in (0..site.notes.len()).filter(|&i| site.is_published(i)) {
+        jobs.push(Job::Note(i));
+        for a in 0..site.notes[i].aliases.len() {
+            jobs.push(Job::Alias { note: i, alias: a });
+        }
+    }
+    // One vCard per distinct contact and language, shared by the notes naming the contact.
+    jobs.extend((0..site.vcards.cards.len()).map(Job::VCard));
+    for (l, index) in site.languages.values().enumerate() {
+        let pages = |len: usize| len.div_ceil(site.config.per_page).max(1);
+        for page in 1..=pages(index.briefings.len()) {
+            jobs.push(Job::Listing {
+                lang: l,
+                term: None,
+                page,
+            });
+        }
+        jobs.push(Job::Feed {
+            lang: l,
+            project: None,
+        });
+        if site.config.search {
+            jobs.push(Job::Search { lang: l });
+        }
+        for kind in KINDS {
+            jobs.push(Job::TermIndex { lang: l, kind });
+            for (t, term) in index.terms(kind).iter().enumerate() {
+                for page in 1..=pages(term.notes.len()) {
+                    jobs.push(Job::Listing {
+                        lang: l,
+                        term: Some((kind, t)),
+                        page,
+                    });
+                }
+                if kind == Kind::Projects {
+                    jobs.push(Job::Feed {
+                        lang: l,
+                        project: Some(t),
+                    });
+                }
+            }
+        }
+    }
+    jobs.extend([Job::Root, Job::NotFound, Job::Robots, Job::Sitemap]);
+    jobs.into_iter().map(|j| (j, r.path(j))).collect()
+}
+
+/// The pages and redirects that withheld notes (drafts, notes under embargo) will write once
+/// published: checked for collisions with the site now, so that the build that releases them
+/// cannot fail on one.
+fn unreleased(site: &Site) -> Vec<(Job, String)> {
+    let r = Layout::new(site);
+    (0..site.notes.len())
+        .filter(|&i| !site.is_published(i))
+        .flat_map(|i| {
+            let aliases =
+                (0..site.notes[i].aliases.len()).map(move |a| Job::Alias { note: i, alias: a });
+            std::iter::once(Job::Note(i)).chain(aliases)
+        })
+        .map(|j| (j, r.path(j)))
+        .collect()
+}
+
+/// The files copied as they are: files beside notes, loose files of content/, theme statics.
+fn copies(site: &Site, theme: &Theme) -> Vec<OutputFile> {
+    let mut files = Vec::new();
+    for (i, note) in site.notes.iter().enumerate() {
+        if !site.is_published(i) {
+            continue;
+        }
+        for asset in &note.assets {
+            files.push(OutputFile {
+                path: urls::beside(&note.path(), &asset.rel),
+                body: Body::File(asset.source.clone()),
+                from: None,
+            });
+        }
+    }
+    for asset in &site.loose_assets {
+        if site.held_assets.contains(&asset.rel) {
+            continue;
+        }
+        files.push(OutputFile {
+            path: asset.rel.clone(),
+            body: Body::File(asset.source.clone()),
+            from: None,
+        });
+    }
+    for s in &theme.statics {
+        files.push(OutputFile {
+            path: s.rel.clone(),
+            body: match &s.source {
+                Source::BuiltIn(bytes) => Body::Static(bytes),
+                Source::File(p) => Body::File(p.clone()),
+            },
+            from: None,
+        });
+    }
+    files
+}
+
+/// The files a plan will write, without their content: to check them for collisions before
+/// anything is rendered.
+fn planned(site: &Site, plan: &[(Job, String)]) -> Vec<OutputFile> {
+    plan.iter()
+        .map(|(job, path)| OutputFile {
+            path: path.clone(),
+            body: Body::Static(&[]),
+            from: source(site, *job),
+        })
+        .collect()
+}
+
+/// The user's file a job's output comes from, if one: a note, or the first note naming a
+/// vCard's contact.
+pub fn source(site: &Site, job: Job) -> Option<PathBuf> {
+    match job {
+        Job::Note(i) | Job::Alias { note: i, .. } => Some(site.notes[i].source.clone()),
+        Job::VCard(c) => Some(site.notes[site.vcards.cards[c].note].source.clone()),
+        _ => None,
+    }
+}
+
+/// Where every file of the site goes: paths from the site model alone, no theme needed.
+pub struct Layout<'a> {
+    site: &'a Site,
+    config: &'a Config,
+}
+
+impl<'a> Layout<'a> {
+    pub fn new(site: &'a Site) -> Self {
+        Layout {
+            site,
+            config: &site.config,
+        }
+    }
+
+    pub fn lang(&self, l: usize) -> &'a str {
+        &self.config.languages[l].code
+    }
+
+    pub fn term(&self, lang: usize, kind: Kind, t: usize) -> &'a Term {
+        &self.site.languages[lang].terms(kind)[t]
+    }
+
+    /// The folder of a listing: `en/` or `en/projects/<key>/`.
+    pub fn listing_dir(&self, lang: usize, term: Option<(Kind, usize)>) -> String {
+        let code = self.lang(lang);
+        match term {
+            None => urls::home(code),
+            Some((kind, t)) => urls::term(code, kind, &self.term(lang, kind, t).key),
+        }
+    }
+
+    pub fn listing_page_path(
+        &self,
+        lang: usize,
+        term: Option<(Kind, usize)>,
+        page: usize,
+    ) -> String {
+        urls::listing_page(&self.listing_dir(lang, term), page)
+    }
+
+    /// The site path of a job's page (`en/briefings/x/`), as canonical URLs use it.
+    pub fn page_path(&self, job: Job) -> String {
+        match job {
+            Job::Note(i) => self.site.notes[i].path(),
+            Job::Listing { lang, term, page } => self.listing_page_path(lang, term, page),
+            Job::TermIndex { lang, kind } => urls::term_index(self.lang(lang), kind),
+            Job::Feed { lang, project } => {
+                self.listing_dir(lang, project.map(|p| (Kind::Projects, p)))
+            }
+            Job::Root => urls::ROOT.into(),
+            Job::Search { lang } => urls::search(self.lang(lang)),
+            Job::NotFound => urls::NOT_FOUND.into(),
+            Job::Robots => urls::ROBOTS.into(),
+            Job::Sitemap => urls::SITEMAP.into(),
+            Job::Alias { note, .. } => self.site.notes[note].path(),
+            Job::VCard(c) => self.site.vcards.cards[c].path.clone(),
+        }
+    }
+
+    /// The output file of a job.
+    pub fn path(&self, job: Job) -> String {
+        match job {
+            Job::Note(_)
+            | Job::Listing { .. }
+            | Job::TermIndex { .. }
+            | Job::Root
+            | Job::Search { .. } => urls::page_file(&self.page_path(job)),
+            Job::Feed { .. } => urls::feed(&self.page_path(job)),
+            Job::NotFound | Job::Robots | Job::Sitemap | Job::VCard(_) => self.page_path(job),
+            Job::Alias { note, alias } => urls::alias_file(&self.site.notes[note].aliases[alias]),
+        }
+    }
+
+    /// The briefings of a listing: a language's, or a term's.
+    pub fn listing_items(&self, lang: usize, term: Option<(Kind, usize)>) -> &'a [usize] {
+        match term {
+            None => &self.site.languages[lang].briefings,
+            Some((kind, t)) => &self.term(lang, kind, t).notes,
+        }
+    }
+}
+
+/// Two sources that would write the same output file are an error naming both.
+fn check_collisions(root: &std::path::Path, files: &[OutputFile], errors: &mut Vec<Diagnostic>) {
+    let describe = |f: &OutputFile| {
+        let shown = |p: &PathBuf| display_path(p.strip_prefix(root).unwrap_or(p));
+        match (&f.from, &f.body) {
+            (Some(from), _) => format!("{} ({})", shown(from), f.path),
+            (None, Body::File(p)) => shown(p),
+            _ => format!("the generated page {}", f.path),
+        }
+    };
+    let report = |message: String, a: &OutputFile, b: &OutputFile| {
+        let mut d = Diagnostic::error(message)
+            .help("change the alias, slug or file name so that each page and file has its own URL");
+        if let Some(from) = b.from.as_ref().or(a.from.as_ref()) {
+            d = d.file(from.strip_prefix(root).unwrap_or(from));
+        }
+        d
+    };
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for (n, f) in files.iter().enumerate() {
+        if let Some(first) = seen.insert(f.path.as_str(), n) {
+            let message = format!(
+                "two things would be written to /{}: {} and {}",
+                f.path,
+                describe(&files[first]),
+                describe(f)
+            );
+            errors.push(report(message, &files[first], f));
+        }
+    }
+    // A file where another needs a folder: an alias `/robots.txt` is `robots.txt/index.html`.
+    for f in files {
+        let mut end = 0;
+        while let Some(slash) = f.path[end..].find('/') {
+            end += slash;
+            if let Some(&n) = seen.get(&f.path[..end]) {
+                let message = format!(
+                    "/{} is a file of the site, so {} cannot be written inside it",
+                    &f.path[..end],
+                    describe(f)
+                );
+                errors.push(report(message, &files[n], f));
+                break;
+            }
+            end += 1;
+        }
+    }
+}
