@@ -887,11 +887,34 @@ fn survey(output: &Path) -> io::Result<(HashSet<String>, Vec<String>, bool)> {
     Ok((files, others, odd))
 }
 
-/// Creates the folders under `root` that the files at `paths` go into, each once.
+/// Creates the folders under `root` that the files at `paths` go into, each once: a level at
+/// a time, the folders of one level in parallel (a first build makes one per page).
 fn create_parents<'a>(root: &Path, paths: impl Iterator<Item = &'a str>) -> Result<(), Diagnostic> {
+    let mut levels: Vec<HashSet<&str>> = Vec::new();
     for d in parents(paths) {
-        let dir = root.join(d);
-        fs::create_dir_all(&dir).map_err(|e| fail("create", &dir, e))?;
+        let mut at = d;
+        loop {
+            let depth = at.matches('/').count();
+            if levels.len() <= depth {
+                levels.resize_with(depth + 1, HashSet::new);
+            }
+            if !levels[depth].insert(at) {
+                break;
+            }
+            match at.rsplit_once('/') {
+                Some((up, _)) => at = up,
+                None => break,
+            }
+        }
+    }
+    for level in levels {
+        level.par_iter().try_for_each(|d| {
+            let dir = root.join(d);
+            match fs::create_dir(&dir) {
+                Err(e) if e.kind() != io::ErrorKind::AlreadyExists => Err(fail("create", &dir, e)),
+                _ => Ok(()),
+            }
+        })?;
     }
     Ok(())
 }

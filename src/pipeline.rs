@@ -61,20 +61,37 @@ pub fn run(site: &Site, theme: &Theme, sink: &dyn Sink) -> Result<Made, Vec<Diag
     let (rendering, index) = rayon::join(
         || {
             let mut errors = Vec::new();
+            // Each slice is handed to the sink while the next one renders: writing a file
+            // waits on the kernel, rendering keeps the cores busy meanwhile.
+            let mut rendered: Vec<OutputFile> = Vec::new();
             for slice in plan.chunks(SLICE) {
                 let jobs: Vec<Job> = slice.iter().map(|(j, _)| *j).collect();
-                let mut rendered = Vec::with_capacity(jobs.len());
-                for result in render::render_jobs(site, theme, &jobs) {
+                let (next, put) = rayon::join(
+                    || render::render_jobs(site, theme, &jobs),
+                    || {
+                        if rendered.is_empty() || !errors.is_empty() {
+                            Ok(())
+                        } else {
+                            sink.put(&rendered)
+                        }
+                    },
+                );
+                if let Err(e) = put {
+                    errors.push(e);
+                }
+                rendered = Vec::with_capacity(next.len());
+                for result in next {
                     match result {
                         Ok(f) => rendered.push(f),
                         Err(e) => errors.push(e),
                     }
                 }
-                if errors.is_empty()
-                    && let Err(e) = sink.put(&rendered)
-                {
-                    errors.push(e);
-                }
+            }
+            if errors.is_empty()
+                && !rendered.is_empty()
+                && let Err(e) = sink.put(&rendered)
+            {
+                errors.push(e);
             }
             errors
         },
