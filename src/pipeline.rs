@@ -1,7 +1,7 @@
-//! The one run from a site model to its files, shared by `build` (into the staging folder)
-//! and `check` (into nothing): the same plan, the same collision checks, the same rendering
-//! and the same search index, so that whatever stops one stops the other, with the same
-//! message.
+//! The one run from a site model to its files, shared by `build` (into the staging folder),
+//! `check` (into nothing) and `serve` (into memory, ahead of requests): the same plan, the
+//! same collision checks, the same rendering and the same search index, so that whatever
+//! stops one stops the others, with the same message.
 
 use crate::SearchReport;
 use crate::error::Diagnostic;
@@ -15,6 +15,12 @@ use crate::theme::Theme;
 /// Where a run puts the files it makes, a slice at a time, from any thread.
 pub trait Sink: Sync {
     fn put(&self, files: &[OutputFile]) -> Result<(), Diagnostic>;
+
+    /// Whether the files are no longer wanted (a newer site replaced the one being
+    /// rendered): the run stops before its next slice.
+    fn stopped(&self) -> bool {
+        false
+    }
 }
 
 /// Keeps nothing: `check` makes every file to find its errors, and lets it go.
@@ -48,11 +54,31 @@ const SLICE: usize = 1024;
 /// Plans, checks, renders and indexes the site into `sink`: every error at once, or what
 /// was made.
 pub fn run(site: &Site, theme: &Theme, sink: &dyn Sink) -> Result<Made, Vec<Diagnostic>> {
-    let Plan {
-        pages: plan,
-        copies,
-        ..
-    } = Plan::new(site, theme)?;
+    let plan = Plan::new(site, theme)?;
+    let (search, search_files) = render_plan(site, theme, &plan, sink, site.config.search)?;
+    let Plan { pages, copies, .. } = plan;
+    let paths = pages
+        .into_iter()
+        .map(|(_, p)| p)
+        .chain(copies.into_iter().map(|c| c.path))
+        .collect();
+    Ok(Made {
+        paths,
+        search_files,
+        search,
+    })
+}
+
+/// Renders every page of a checked plan into `sink`, then its copied files, and builds the
+/// search index beside them when `with_search` is set: every error at once, or the index's
+/// report and how many files it made.
+pub fn render_plan(
+    site: &Site,
+    theme: &Theme,
+    plan: &Plan,
+    sink: &dyn Sink,
+    with_search: bool,
+) -> Result<(Option<SearchReport>, usize), Vec<Diagnostic>> {
     let mut errors = Vec::new();
 
     // The search index is built from the site model beside the rendering, on the cores
@@ -64,7 +90,10 @@ pub fn run(site: &Site, theme: &Theme, sink: &dyn Sink) -> Result<Made, Vec<Diag
             // Each slice is handed to the sink while the next one renders: writing a file
             // waits on the kernel, rendering keeps the cores busy meanwhile.
             let mut rendered: Vec<OutputFile> = Vec::new();
-            for slice in plan.chunks(SLICE) {
+            for slice in plan.pages.chunks(SLICE) {
+                if sink.stopped() {
+                    return errors;
+                }
                 let jobs: Vec<Job> = slice.iter().map(|(j, _)| *j).collect();
                 let (next, put) = rayon::join(
                     || render::render_jobs(site, theme, &jobs),
@@ -95,7 +124,7 @@ pub fn run(site: &Site, theme: &Theme, sink: &dyn Sink) -> Result<Made, Vec<Diag
             }
             errors
         },
-        || site.config.search.then(|| search::index(site, &put)),
+        || with_search.then(|| search::index(site, &put)),
     );
     errors.extend(rendering);
     let (search, search_files) = match index {
@@ -107,21 +136,13 @@ pub fn run(site: &Site, theme: &Theme, sink: &dyn Sink) -> Result<Made, Vec<Diag
         None => (None, 0),
     };
     if errors.is_empty()
-        && let Err(e) = sink.put(&copies)
+        && let Err(e) = sink.put(&plan.copies)
     {
         errors.push(e);
     }
-    if !errors.is_empty() {
-        return Err(errors);
+    if errors.is_empty() {
+        Ok((search, search_files))
+    } else {
+        Err(errors)
     }
-    let paths = plan
-        .into_iter()
-        .map(|(_, p)| p)
-        .chain(copies.into_iter().map(|c| c.path))
-        .collect();
-    Ok(Made {
-        paths,
-        search_files,
-        search,
-    })
 }

@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::content::{self, CONTENT_DIR};
 use crate::error::{Diagnostic, Diagnostics};
 use crate::output::{Body, OutputFile};
+use crate::pipeline::Sink;
 use crate::plan::Plan;
 use crate::render;
 use crate::site::{Selection, Site};
@@ -119,14 +120,21 @@ impl Loaded {
                 let rendered = render::render_job(&self.site, &self.theme, self.plan.pages[n].0)
                     .map(|f| Arc::new(f.body));
                 if let Err(e) = &rendered {
-                    self.failed
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .push(e.clone());
+                    self.failed(std::slice::from_ref(e));
                 }
                 rendered
             })
             .clone()
+    }
+
+    /// Keeps the errors of pages that failed to render, each once, to show over every page.
+    fn failed(&self, errors: &[Diagnostic]) {
+        let mut failed = self.failed.lock().unwrap_or_else(|e| e.into_inner());
+        for e in errors {
+            if !failed.iter().any(|f| f.to_string() == e.to_string()) {
+                failed.push(e.clone());
+            }
+        }
     }
 
     fn get(&self, path: &str) -> Option<Result<Arc<Body>, Diagnostic>> {
@@ -174,20 +182,41 @@ pub struct Preview {
 /// [`Preview::ahead`].
 pub struct Ahead(Arc<Loaded>);
 
-impl Ahead {
-    /// Renders the pages not yet asked for, one at a time. Returns the errors of pages that
-    /// failed to render, or None when a newer site stopped it first.
-    pub fn run(&self) -> Option<Vec<Diagnostic>> {
-        let loaded = &self.0;
-        let mut errors = Vec::new();
-        for n in 0..loaded.pages.len() {
-            if loaded.stale.load(Ordering::Relaxed) {
-                return None;
-            }
-            if let Err(e) = loaded.page(n) {
-                errors.push(e);
+/// Pages rendered ahead of requests are kept for when they are asked for.
+impl Sink for Loaded {
+    fn put(&self, files: &[OutputFile]) -> Result<(), Diagnostic> {
+        for f in files {
+            if let Some(&Entry::Page(n)) = self.index.get(&f.path) {
+                // A page asked for meanwhile was rendered then, from the same model.
+                let _ = self.pages[n].set(Ok(Arc::new(f.body.clone())));
             }
         }
+        Ok(())
+    }
+
+    fn stopped(&self) -> bool {
+        self.stale.load(Ordering::Relaxed)
+    }
+}
+
+impl Ahead {
+    /// Renders the site through the pipeline `build` and `check` use, on one core, leaving
+    /// the others to requests and to the next change. Returns the errors of pages that
+    /// failed to render, or None when a newer site stopped it first.
+    pub fn run(&self) -> Option<Vec<Diagnostic>> {
+        let loaded = self.0.as_ref();
+        let render = || {
+            crate::pipeline::render_plan(&loaded.site, &loaded.theme, &loaded.plan, loaded, false)
+        };
+        let result = match rayon::ThreadPoolBuilder::new().num_threads(1).build() {
+            Ok(pool) => pool.install(render),
+            Err(_) => render(),
+        };
+        if loaded.stopped() {
+            return None;
+        }
+        let errors = result.err().unwrap_or_default();
+        loaded.failed(&errors);
         Some(errors)
     }
 }
