@@ -33,6 +33,14 @@ pub struct When {
 /// The years a date of a note may fall in: a year outside them is a typing mistake (`0215`).
 const YEARS: std::ops::RangeInclusive<i16> = 1900..=2200;
 
+/// A moment as messages show it, in the site time zone (UTC without one):
+/// `2026-12-02 09:00 +08:00`.
+pub fn local(ts: Timestamp, tz: Option<&TimeZone>) -> String {
+    ts.to_zoned_datetime(tz.cloned().unwrap_or(TimeZone::UTC))
+        .strftime("%Y-%m-%d %H:%M %:z")
+        .to_string()
+}
+
 /// Parses `YYYY-MM-DD` or an RFC 3339 datetime; one without an offset is in `tz`.
 /// The error says what to write instead.
 pub fn parse_when(text: &str, tz: Option<&TimeZone>) -> Result<When, String> {

@@ -195,16 +195,10 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
         files: file_count,
         drafts_withheld,
         embargoed: embargoes.len(),
-        next_release: embargoes.iter().min().map(|t| {
-            let tz = site
-                .config
-                .timezone
-                .clone()
-                .unwrap_or(jiff::tz::TimeZone::UTC);
-            t.to_zoned_datetime(tz)
-                .strftime("%Y-%m-%d %H:%M %:z")
-                .to_string()
-        }),
+        next_release: embargoes
+            .iter()
+            .min()
+            .map(|&t| dates::local(t, site.config.timezone.as_ref())),
         output,
         warnings: site.warnings.into_iter().chain(theme.warnings).collect(),
         search,

@@ -21,6 +21,9 @@ pub struct Rendered {
     pub images_without_alt: Vec<usize>,
     /// The loose files of content/ it links to (paths under content/).
     pub loose_links: Vec<String>,
+    /// Links to what is not published yet, published as their words alone: byte offset in
+    /// the body, and a message saying when they become links.
+    pub held_links: Vec<(usize, String)>,
 }
 
 /// Where a link or image of a note leads.
@@ -32,6 +35,9 @@ pub struct Target {
     pub file: Option<PathBuf>,
     /// The loose file of content/ it names (its path under content/), if any.
     pub loose: Option<String>,
+    /// Set when what it names is not published yet: when it will be (`content/x.md is
+    /// published at …`). A link is then published as its words alone; an image is an error.
+    pub held: Option<String>,
 }
 
 /// A link the resolver could not follow: byte offset in the body, message, help.
@@ -72,6 +78,9 @@ where
         Ok(target)
     };
     let mut events: Vec<Event> = Vec::new();
+    let mut held_links = Vec::new();
+    // Inside a link published as its words alone.
+    let mut unlinked = false;
     let mut ids = HeadingIds::default();
     let mut heading: Option<usize> = None; // index in `events` of an open heading
     let mut first_paragraph = String::new();
@@ -86,26 +95,37 @@ where
                 dest_url,
                 title,
                 id,
-            }) => Event::Start(Tag::Link {
-                link_type,
-                dest_url: rewrite(
+            }) => {
+                let (dest_url, _, held) = rewrite(
                     dest_url,
                     UrlUse::Link,
                     range.start,
                     &mut resolve,
                     &mut errors,
-                )
-                .0,
-                title,
-                id,
-            }),
+                );
+                if let Some(message) = held {
+                    held_links.push((range.start, message));
+                    unlinked = true;
+                    continue;
+                }
+                Event::Start(Tag::Link {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                })
+            }
+            Event::End(TagEnd::Link) if unlinked => {
+                unlinked = false;
+                continue;
+            }
             Event::Start(Tag::Image {
                 link_type,
                 dest_url,
                 title,
                 id,
             }) => {
-                let (dest_url, file) = rewrite(
+                let (dest_url, file, _) = rewrite(
                     dest_url,
                     UrlUse::Image,
                     range.start,
@@ -233,6 +253,7 @@ where
         first_paragraph: teaser(&first_paragraph, paragraph_cut),
         images_without_alt,
         loose_links,
+        held_links,
     })
 }
 
@@ -394,7 +415,7 @@ fn rewrite<'a, F>(
     offset: usize,
     resolve: &mut F,
     errors: &mut Vec<LinkError>,
-) -> (CowStr<'a>, Option<PathBuf>)
+) -> (CowStr<'a>, Option<PathBuf>, Option<String>)
 where
     F: FnMut(&str) -> Result<Target, (String, String)>,
 {
@@ -404,24 +425,48 @@ where
             message: format!("{message}: `{}`", safety::shorten(&dest, 60)),
             help: safety::URL_HELP.to_string(),
         });
-        return (CowStr::from(""), None);
+        return (CowStr::from(""), None, None);
     }
     match resolve(&dest) {
+        // Not published yet: a link keeps its words, an image cannot be shown.
+        Ok(Target {
+            held: Some(when), ..
+        }) => {
+            let shown = safety::shorten(&dest, 60);
+            match usage {
+                UrlUse::Link => (
+                    dest,
+                    None,
+                    Some(format!("the link `{shown}` becomes a link when {when}")),
+                ),
+                UrlUse::Image => {
+                    errors.push(LinkError {
+                        offset,
+                        message: format!(
+                            "the image `{shown}` belongs to a note that is not published yet: it can be shown when {when}"
+                        ),
+                        help: "publish that note first, or put a copy of the image beside this note"
+                            .to_string(),
+                    });
+                    (dest, None, None)
+                }
+            }
+        }
         Ok(Target {
             url: Some(url),
             file,
             ..
-        }) => (CowStr::from(url), file),
+        }) => (CowStr::from(url), file, None),
         Ok(Target {
             url: None, file, ..
-        }) => (dest, file),
+        }) => (dest, file, None),
         Err((message, help)) => {
             errors.push(LinkError {
                 offset,
                 message,
                 help,
             });
-            (dest, None)
+            (dest, None, None)
         }
     }
 }

@@ -326,7 +326,7 @@ impl<'a> Renderer<'a> {
 
     /// The note's embargo, while it lasts.
     fn embargo(&self, i: usize) -> Option<EmbargoView> {
-        let e = self.site.notes[i].embargo.as_ref()?;
+        let e = self.site.embargo(i)?;
         if e.timestamp <= self.site.now {
             return None;
         }

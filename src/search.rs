@@ -63,7 +63,7 @@ pub fn indexed(site: &Site, i: usize) -> bool {
     n.section == Section::Briefings
         && site.is_published(i)
         && !n.draft
-        && n.embargo.as_ref().is_none_or(|e| e.timestamp <= site.now)
+        && site.embargo(i).is_none_or(|e| e.timestamp <= site.now)
 }
 
 /// What building the index made.

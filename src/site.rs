@@ -86,6 +86,8 @@ pub struct Site {
     pub notes: Vec<Arc<Note>>,
     /// Per note: why it is withheld, if it is.
     pub withheld: Vec<Option<Withheld>>,
+    /// Per note: the version whose `embargo:` applies to it (itself, or another version).
+    embargo_from: Vec<Option<usize>>,
     /// Per note: its rendered body (published notes only).
     pub rendered: Vec<Option<Arc<Rendered>>>,
     /// Per note: the published versions of it in the other languages, in site language order.
@@ -133,13 +135,18 @@ impl Site {
             diagnostics,
             failed,
         } = content;
+        // The versions of a note share one embargo, whichever of them gives it.
+        let groups = version_groups(&notes);
+        let (embargo_from, embargo_problems) =
+            shared_embargoes(&config, &notes, &groups, selection.now);
         let withheld: Vec<Option<Withheld>> = notes
             .iter()
-            .map(|n| {
+            .enumerate()
+            .map(|(i, n)| {
                 if n.draft && !selection.drafts {
                     Some(Withheld::Draft)
                 } else {
-                    match &n.embargo {
+                    match embargo_from[i].and_then(|j| notes[j].embargo.as_ref()) {
                         Some(e) if e.timestamp > selection.now && !selection.embargoed => {
                             Some(Withheld::Embargoed(e.timestamp))
                         }
@@ -150,10 +157,10 @@ impl Site {
             .collect();
         let published = |i: usize| withheld[i].is_none();
 
-        let translations = versions(&config, &notes, published);
+        let translations = versions(&config, &notes, &groups, published);
         let anything_withheld = withheld.iter().any(Option::is_some);
         let all_versions = if anything_withheld {
-            versions(&config, &notes, |_| true)
+            versions(&config, &notes, &groups, |_| true)
         } else {
             translations.clone()
         };
@@ -308,6 +315,13 @@ impl Site {
         let (loading_errors, mut warnings): (Vec<Diagnostic>, Vec<Diagnostic>) =
             diagnostics.into_iter().partition(Diagnostic::is_error);
         errors.splice(0..0, loading_errors);
+        for d in embargo_problems {
+            if d.is_error() {
+                errors.push(d);
+            } else {
+                warnings.push(d);
+            }
+        }
         for r in results {
             match r {
                 Ok(r) => rendered.push(r),
@@ -327,6 +341,15 @@ impl Site {
                         .help("describe the image between the brackets, e.g. ![The delegation at the ministry](photo.jpg): screen readers read it aloud"),
                 );
             }
+            for (offset, message) in r.iter().flat_map(|r| &r.held_links) {
+                let (line, column) = line_col(&note.text, note.body_start + offset);
+                warnings.push(
+                    Diagnostic::warning(message.clone())
+                        .file(&note.shown)
+                        .at(&note.text, line, column, 1)
+                        .help("its words are published without the link for now; build again once that note is out, and the link is there"),
+                );
+            }
         }
         if !errors.is_empty() {
             errors.extend(warnings);
@@ -337,6 +360,7 @@ impl Site {
             config,
             notes,
             withheld,
+            embargo_from,
             rendered,
             translations,
             all_versions,
@@ -349,6 +373,11 @@ impl Site {
             link_targets,
             vcards,
         })
+    }
+
+    /// The embargo a note is held back by: its own, or the one another version of it gives.
+    pub fn embargo(&self, i: usize) -> Option<&crate::dates::When> {
+        self.embargo_from[i].and_then(|j| self.notes[j].embargo.as_ref())
     }
 
     pub fn is_published(&self, i: usize) -> bool {
@@ -426,32 +455,110 @@ fn held_assets(
     held
 }
 
-/// Per note: the other versions of it (same translation key) that `include` accepts, in the
-/// order of the site's languages.
+/// The versions of each note (notes with one translation key), in the order of the notes,
+/// each group in that order too.
+fn version_groups(notes: &[Arc<Note>]) -> Vec<Vec<usize>> {
+    let mut groups: IndexMap<&str, Vec<usize>> = IndexMap::new();
+    for (i, n) in notes.iter().enumerate() {
+        groups.entry(&n.translation_key).or_default().push(i);
+    }
+    groups.into_values().collect()
+}
+
+/// Per note: the other versions of it that `include` accepts, in the order of the site's
+/// languages.
 fn versions(
     config: &Config,
     notes: &[Arc<Note>],
+    groups: &[Vec<usize>],
     include: impl Fn(usize) -> bool,
 ) -> Vec<Vec<usize>> {
-    let mut groups: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, n) in notes.iter().enumerate() {
-        if include(i) {
-            groups.entry(&n.translation_key).or_default().push(i);
+    let lang_order = |code: &str| config.languages.iter().position(|l| l.code == code);
+    let mut all = vec![Vec::new(); notes.len()];
+    for group in groups {
+        for &i in group {
+            let mut others: Vec<usize> = group
+                .iter()
+                .copied()
+                .filter(|&j| j != i && include(j))
+                .collect();
+            others.sort_by_key(|&j| lang_order(&notes[j].lang));
+            all[i] = others;
         }
     }
-    let lang_order = |code: &str| config.languages.iter().position(|l| l.code == code);
-    notes
-        .iter()
-        .enumerate()
-        .map(|(i, n)| {
-            let mut others: Vec<usize> = groups
-                .get(n.translation_key.as_str())
-                .map(|g| g.iter().copied().filter(|&j| j != i).collect())
-                .unwrap_or_default();
-            others.sort_by_key(|&j| lang_order(&notes[j].lang));
-            others
-        })
-        .collect()
+    all
+}
+
+/// Per note: the version whose `embargo:` holds it back, if one of its versions gives one.
+/// A press office means one embargo for one release: a version without `embargo:` is held
+/// back with the others (a warning names it), and versions giving different moments are an
+/// error naming both. Embargoes already over are left alone.
+fn shared_embargoes(
+    config: &Config,
+    notes: &[Arc<Note>],
+    groups: &[Vec<usize>],
+    now: Timestamp,
+) -> (Vec<Option<usize>>, Vec<Diagnostic>) {
+    let tz = config.timezone.as_ref();
+    let mut from = vec![None; notes.len()];
+    let mut problems = Vec::new();
+    for group in groups {
+        let mut with = group
+            .iter()
+            .copied()
+            .filter_map(|i| Some((i, notes[i].embargo.as_ref()?)));
+        let Some((first, embargo)) = with.next() else {
+            continue;
+        };
+        for &i in group {
+            from[i] = Some(i)
+                .filter(|&i| notes[i].embargo.is_some())
+                .or(Some(first));
+        }
+        let ahead = group
+            .iter()
+            .filter_map(|&i| notes[i].embargo.as_ref())
+            .any(|e| e.timestamp > now);
+        if !ahead {
+            continue;
+        }
+        let at_embargo = |note: &Note, d: Diagnostic| match note.line_of_key("embargo") {
+            Some(line) => d.at(&note.text, line, 1, 7),
+            None => d,
+        };
+        if let Some((other, differs)) = with.find(|(_, e)| e.timestamp != embargo.timestamp) {
+            let (a, b) = (&notes[first], &notes[other]);
+            problems.push(at_embargo(
+                b,
+                Diagnostic::error(format!(
+                    "the versions of this note give different embargoes: {} until {}, {} until {}",
+                    display_path(&a.shown),
+                    crate::dates::local(embargo.timestamp, tz),
+                    display_path(&b.shown),
+                    crate::dates::local(differs.timestamp, tz),
+                ))
+                .file(&b.shown)
+                .help("one release has one embargo: give every version the same `embargo:`"),
+            ));
+            continue;
+        }
+        for &i in group.iter().filter(|&&i| notes[i].embargo.is_none()) {
+            let note = &notes[i];
+            problems.push(
+                Diagnostic::warning(format!(
+                    "this version has no `embargo:`, but {} has one: it is held back with it until {}",
+                    display_path(&notes[first].shown),
+                    crate::dates::local(embargo.timestamp, tz),
+                ))
+                .file(&note.shown)
+                .help(format!(
+                    "add `embargo: {}` to this file to say so in both",
+                    embargo.rfc3339
+                )),
+            );
+        }
+    }
+    (from, problems)
 }
 
 /// A fingerprint of what links resolve against: every note's file, language, URL, pairing and
@@ -637,19 +744,21 @@ impl<'a> Links<'a> {
             .unwrap_or(target)
     }
 
-    /// The error for a link to withheld note `t`, or to a file of its folder.
-    fn unpublished(&self, dest: &str, t: usize) -> (String, String) {
-        let why = match &self.withheld[t] {
-            Some(Withheld::Embargoed(ts)) => format!(" before its embargo ({ts})"),
-            _ => " (it is a draft)".to_string(),
-        };
-        (
-            format!(
-                "the link `{dest}` points to {}, which is not published{why}",
-                display_path(&self.notes[t].shown),
+    /// A link to withheld note `t`, or to a file of its folder: published as its words
+    /// alone, and when it can lead there, in the site time zone.
+    fn held(&self, t: usize) -> Target {
+        let shown = display_path(&self.notes[t].shown);
+        let when = match &self.withheld[t] {
+            Some(Withheld::Embargoed(ts)) => format!(
+                "{shown} is published at {}",
+                crate::dates::local(*ts, self.config.timezone.as_ref())
             ),
-            "remove the link until that note is published, or publish it first".to_string(),
-        )
+            _ => format!("{shown} is published (it is a draft)"),
+        };
+        Target {
+            held: Some(when),
+            ..Target::default()
+        }
     }
 
     fn resolve(&self, from: usize, dest: &str) -> Result<Target, (String, String)> {
@@ -694,7 +803,7 @@ impl<'a> Links<'a> {
             };
             let t = self.version_for(t, &note.lang);
             if self.withheld[t].is_some() {
-                return Err(self.unpublished(dest, t));
+                return Ok(self.held(t));
             }
             return Ok(Target {
                 url: Some(format!(
@@ -727,7 +836,7 @@ impl<'a> Links<'a> {
             let owner = match owners.iter().copied().find(|&o| self.withheld[o].is_none()) {
                 Some(published) if self.withheld[owner].is_some() => published,
                 Some(_) => owner,
-                None => return Err(self.unpublished(dest, owner)),
+                None => return Ok(self.held(owner)),
             };
             let owner_note = &self.notes[owner];
             let inner = &target[owner_note.bundle.as_deref().map_or(0, |b| b.len() + 1)..];
@@ -737,7 +846,7 @@ impl<'a> Links<'a> {
                     self.config.link(&owner_note.path())
                 )),
                 file,
-                loose: None,
+                ..Target::default()
             });
         }
         if self.loose.contains(target.as_str()) {
@@ -745,6 +854,7 @@ impl<'a> Links<'a> {
                 url: Some(format!("{}{fragment}", self.config.link(&target))),
                 file,
                 loose: Some(target),
+                held: None,
             });
         }
         Err((

@@ -34,28 +34,127 @@ fn mentions(site: &std::path::Path, word: &str) -> Vec<String> {
         .collect()
 }
 
+/// A note linking to a note under embargo, or to a file of it, is published with the link's
+/// words and without the link until the release, and both commands say when it becomes one.
 #[test]
-fn a_link_to_a_file_of_an_embargoed_note_is_a_link_to_the_note() {
+fn a_link_to_an_embargoed_note_is_its_words_until_the_release() {
     let site = site_with_merger();
     write(
         site.path(),
         "content/briefings/teaser.en.md",
-        "---\ntitle: Teaser\ndate: 2016-11-30\n---\n\nRead the [terms](merger/terms.pdf).\n",
+        "---\ntitle: Teaser\ndate: 2016-11-30\n---\n\nRead the [terms](merger/terms.pdf) of the [agreement](merger/index.en.md).\n",
     );
-    let err = build_fails(site.path(), &[]);
+    for command in ["build", "check"] {
+        let out = briefing(site.path(), &[command]);
+        assert!(out.status.success(), "{command}: {}", stderr(&out));
+        // `check` reports on stdout, `build` on stderr.
+        let err = stdout(&out) + &stderr(&out);
+        for link in ["merger/terms.pdf", "merger/index.en.md"] {
+            assert!(
+                err.contains(&format!("warning: the link `{link}` becomes a link when content/briefings/merger/index.en.md is published at 2030-01-01 09:00 +08:00")),
+                "{command}: {err}"
+            );
+        }
+        assert!(
+            err.contains("content/briefings/teaser.en.md:6:10"),
+            "{command}: {err}"
+        );
+    }
+    let html = page(site.path(), "en/briefings/teaser/index.html");
     assert!(
-        err.contains("the link `merger/terms.pdf` points to content/briefings/merger/index.en.md, which is not published before its embargo"),
-        "{err}"
+        text(&html, "main .body").contains("Read the terms of the agreement."),
+        "{}",
+        text(&html, "main")
     );
-    assert!(err.contains("content/briefings/teaser.en.md:6:"), "{err}");
-    assert!(!site.path().join("output").exists());
-    // Once the embargo is over, the link leads to the file beside the note.
+    assert!(attrs(&html, "main .body a[href*=merger]", "href").is_empty());
+    assert_eq!(mentions(site.path(), "merger"), Vec::<String>::new());
+    // Once the embargo is over, the links lead to the note and the file beside it.
     build_ok(site.path(), &["--now", AFTER]);
     let html = page(site.path(), "en/briefings/teaser/index.html");
     assert_eq!(
-        attrs(&html, "main a[href*=terms]", "href"),
-        ["/en/briefings/merger/terms.pdf"]
+        attrs(&html, "main .body a[href*=merger]", "href"),
+        ["/en/briefings/merger/terms.pdf", "/en/briefings/merger/"]
     );
+}
+
+/// One release, one embargo: the versions of a note share the embargo one of them gives.
+#[test]
+fn a_version_without_an_embargo_is_held_back_with_the_others() {
+    let site = fixture("basic");
+    write(
+        site.path(),
+        "content/briefings/joint-statement/index.zh.md",
+        "---\ntitle: 联合声明\ndate: 2016-12-01\nembargo: 2030-01-01T09:00:00+08:00\n---\n\n声明全文。\n",
+    );
+    write(
+        site.path(),
+        "content/briefings/joint-statement/index.en.md",
+        "---\ntitle: Joint statement\ndate: 2016-12-01\n---\n\nThe full statement.\n",
+    );
+    for command in ["build", "check"] {
+        let out = briefing(site.path(), &[command]);
+        assert!(out.status.success(), "{command}: {}", stderr(&out));
+        // `check` reports on stdout, `build` on stderr.
+        let err = stdout(&out) + &stderr(&out);
+        assert!(
+            err.contains("warning: this version has no `embargo:`, but content/briefings/joint-statement/index.zh.md has one: it is held back with it until 2030-01-01 09:00 +08:00"),
+            "{command}: {err}"
+        );
+        assert!(
+            err.contains("--> content/briefings/joint-statement/index.en.md"),
+            "{command}: {err}"
+        );
+    }
+    assert_eq!(
+        mentions(site.path(), "joint-statement"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        mentions(site.path(), "Joint statement"),
+        Vec::<String>::new()
+    );
+    build_ok(site.path(), &["--now", AFTER]);
+    for lang in ["en", "zh"] {
+        assert!(
+            site.path()
+                .join(format!(
+                    "output/{lang}/briefings/joint-statement/index.html"
+                ))
+                .is_file(),
+            "{lang} is published after the release"
+        );
+    }
+}
+
+/// Two versions giving two moments is an error naming both, in the site's time zone.
+#[test]
+fn versions_with_different_embargoes_are_an_error_naming_both() {
+    let site = fixture("basic");
+    write(
+        site.path(),
+        "content/briefings/joint-statement/index.en.md",
+        "---\ntitle: Joint statement\ndate: 2016-12-01\nembargo: 2030-01-01\n---\n\nThe full statement.\n",
+    );
+    write(
+        site.path(),
+        "content/briefings/joint-statement/index.zh.md",
+        "---\ntitle: 联合声明\ndate: 2016-12-01\nembargo: 2030-01-01T09:00\n---\n\n声明全文。\n",
+    );
+    for command in ["build", "check"] {
+        let out = briefing(site.path(), &[command]);
+        assert_eq!(out.status.code(), Some(1), "{command}");
+        // `check` reports on stdout, `build` on stderr.
+        let err = stdout(&out) + &stderr(&out);
+        assert!(
+            err.contains("error: the versions of this note give different embargoes: content/briefings/joint-statement/index.en.md until 2030-01-01 00:00 +08:00, content/briefings/joint-statement/index.zh.md until 2030-01-01 09:00 +08:00"),
+            "{command}: {err}"
+        );
+        assert!(
+            err.contains("--> content/briefings/joint-statement/index.zh.md:4:1"),
+            "{command}: {err}"
+        );
+    }
+    assert!(!site.path().join("output").exists());
 }
 
 #[test]

@@ -454,3 +454,32 @@ fn a_save_that_takes_another_notes_slug_is_an_error() {
         "{err}"
     );
 }
+
+/// In the preview, a version without `embargo:` shows the embargo its other version gives.
+#[test]
+fn a_version_held_back_by_another_shows_its_embargo_banner() {
+    let site = fixture("basic");
+    let root = site.path();
+    write(
+        root,
+        "content/briefings/joint-statement/index.zh.md",
+        "---\ntitle: 联合声明\ndate: 2016-12-01\nembargo: 2030-01-01T09:00:00+08:00\n---\n\n声明全文。\n",
+    );
+    write(
+        root,
+        "content/briefings/joint-statement/index.en.md",
+        "---\ntitle: Joint statement\ndate: 2016-12-01\n---\n\nThe full statement.\n",
+    );
+    let p = Preview::new(options(root));
+    assert!(p.error.is_none(), "{:?}", p.error);
+    let body = p
+        .get("en/briefings/joint-statement/index.html")
+        .unwrap()
+        .unwrap();
+    let html = String::from_utf8(bytes_of(&body, Path::new("/")).unwrap()).unwrap();
+    assert!(html.contains("banner-embargo"), "{html}");
+    assert!(
+        html.contains("EMBARGOED until 09:00 CST, 1 January 2030"),
+        "{html}"
+    );
+}
