@@ -15,6 +15,8 @@ pub struct CheckReport {
     pub diagnostics: Vec<Diagnostic>,
     /// Notes read (drafts and notes under embargo included).
     pub notes: usize,
+    /// The notes a build now would leave out, soonest release first.
+    pub held: Vec<crate::status::Held>,
 }
 
 impl CheckReport {
@@ -59,6 +61,7 @@ impl CheckReport {
                 out.push_str("\n\n");
             }
         }
+        out.push_str(&crate::status::held_text(&self.held));
         let (e, w) = (self.errors(), self.warnings());
         if e == 0 && w == 0 {
             out.push_str(&format!("No problems found in {} notes.\n", self.notes));
@@ -95,6 +98,7 @@ impl CheckReport {
             errors: usize,
             warnings: usize,
             files: Vec<File<'a>>,
+            held: &'a [crate::status::Held],
         }
         let files = self
             .by_file()
@@ -122,6 +126,7 @@ impl CheckReport {
             errors: self.errors(),
             warnings: self.warnings(),
             files,
+            held: &self.held,
         };
         serde_json::to_string_pretty(&report).unwrap_or_default()
     }
@@ -142,6 +147,7 @@ pub fn check(root: &Path, now: Option<&str>) -> CheckReport {
             return CheckReport {
                 diagnostics: e.0,
                 notes: count_notes(root),
+                held: Vec::new(),
             };
         }
     };
@@ -153,8 +159,10 @@ pub fn check(root: &Path, now: Option<&str>) -> CheckReport {
     let content = crate::content::load(&config);
     let notes = content.notes.len() + content.failed.len();
     let mut diagnostics = Vec::new();
+    let mut held = Vec::new();
     match crate::assemble(config, content, &selection) {
         Ok((site, theme)) => {
+            held = crate::status::held_back(&site);
             diagnostics.extend(site.warnings.iter().cloned());
             diagnostics.extend(theme.warnings.iter().cloned());
             if let Err(e) = crate::pipeline::run(&site, &theme, &crate::pipeline::Discard) {
@@ -164,7 +172,11 @@ pub fn check(root: &Path, now: Option<&str>) -> CheckReport {
         }
         Err(e) => diagnostics.extend(e.0),
     }
-    CheckReport { diagnostics, notes }
+    CheckReport {
+        diagnostics,
+        notes,
+        held,
+    }
 }
 
 fn count_notes(root: &Path) -> usize {

@@ -20,6 +20,7 @@ mod scaffold;
 mod search;
 mod serve;
 mod site;
+mod status;
 mod theme;
 mod urls;
 mod vcard;
@@ -36,6 +37,7 @@ pub use preview::{Change, Preview, PreviewOptions, bytes_of};
 pub use safety::{UrlUse, check_url};
 pub use scaffold::{init, new_note};
 pub use serve::{Log, ServeOptions, serve};
+pub use status::{Held, Status, held_text, status};
 
 use std::path::PathBuf;
 
@@ -77,6 +79,8 @@ pub struct BuildReport {
     pub warnings: Vec<Diagnostic>,
     /// How the search index was built, when the site has search.
     pub search: Option<SearchReport>,
+    /// The notes left out, soonest release first.
+    pub held: Vec<Held>,
 }
 
 /// Loads content and theme and builds the site model: every error at once.
@@ -200,6 +204,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
             .min()
             .map(|&t| dates::local(t, site.config.timezone.as_ref())),
         output,
+        held: status::held_back(&site),
         warnings: site.warnings.into_iter().chain(theme.warnings).collect(),
         search,
     })

@@ -76,6 +76,19 @@ enum Command {
         #[arg(long, value_name = "DATETIME")]
         now: Option<String>,
     },
+    /// List what a build now leaves out and when it is released: each draft and each note
+    /// under embargo, per language, soonest release first
+    Status {
+        /// The site folder, holding site.yaml and content/
+        #[arg(long, default_value = ".", value_name = "DIR")]
+        root: PathBuf,
+        /// As if it were this moment, as `build --now` builds, e.g. 2015-10-19T09:00:00+08:00
+        #[arg(long, value_name = "DATETIME")]
+        now: Option<String>,
+        /// `human` (default) or `json` for scripts
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
     /// Create a new briefing: content/briefings/<SLUG>/index.<lang>.md for each language,
     /// with today's date and front matter ready to fill in (as a draft)
     New {
@@ -153,6 +166,18 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
         }
+        Command::Status { root, now, format } => match briefing::status(&root, now.as_deref()) {
+            Ok(status) => {
+                match format {
+                    Format::Human => {
+                        let _ = write!(std::io::stdout(), "{}", status.human());
+                    }
+                    Format::Json => say!("{}", status.json()),
+                }
+                ExitCode::SUCCESS
+            }
+            Err(d) => fail(&d, color),
+        },
         Command::New { slug, lang, root } => {
             match briefing::new_note(&root, &slug, lang.as_deref()) {
                 Ok(files) => {
@@ -232,7 +257,9 @@ fn main() -> ExitCode {
                         .collect();
                     let mut held = String::new();
                     if report.drafts_withheld > 0 {
-                        held.push_str(&format!(", {} drafts left out", report.drafts_withheld));
+                        let n = report.drafts_withheld;
+                        let s = if n == 1 { "" } else { "s" };
+                        held.push_str(&format!(", {n} draft{s} left out"));
                     }
                     if let Some(next) = report.next_release {
                         held.push_str(&format!(
@@ -255,6 +282,7 @@ fn main() -> ExitCode {
                         started.elapsed().as_secs_f64(),
                         display_path(&report.output)
                     );
+                    let _ = write!(std::io::stdout(), "{}", briefing::held_text(&report.held));
                     ExitCode::SUCCESS
                 }
                 Err(diagnostics) => {

@@ -270,7 +270,7 @@ fn drafts_and_embargoed_notes_are_left_out_unless_asked_for() {
     let site = fixture("basic");
     let out = build_ok(site.path(), &["--now", "2020-01-01T00:00:00Z"]);
     assert!(
-        out.contains("1 drafts left out, 1 under embargo (next release 2030-01-01 09:00 +08:00)"),
+        out.contains("1 draft left out, 1 under embargo (next release 2030-01-01 09:00 +08:00)"),
         "{out}"
     );
     let output = site.path().join("output");

@@ -292,3 +292,56 @@ fn a_contact_named_only_in_withheld_notes_gets_no_vcard_until_their_release() {
             .is_file()
     );
 }
+
+/// `status`, and the summaries of `build` and `check`, list what is held back: each note per
+/// language, soonest release first, drafts last, times in the site's time zone.
+#[test]
+fn status_build_and_check_list_what_is_held_back_soonest_first() {
+    let site = site_with_merger();
+    write(
+        site.path(),
+        "content/briefings/joint-statement/index.zh.md",
+        "---\ntitle: 联合声明\ndate: 2016-12-01\nembargo: 2029-06-01T10:00:00+08:00\n---\n\n声明全文。\n",
+    );
+    let list = [
+        "Held back (4):",
+        "  until 2029-06-01 10:00 +08:00 content/briefings/joint-statement/index.zh.md (zh) 联合声明",
+        "  until 2030-01-01 09:00 +08:00 content/briefings/embargoed.en.md (en) Embargoed announcement of a new programme",
+        "  until 2030-01-01 09:00 +08:00 content/briefings/merger/index.en.md (en) Two offices merge",
+        "  draft                         content/briefings/draft-note.en.md (en) Unfinished draft about a workshop",
+    ]
+    .join("\n");
+    let status = briefing(
+        site.path(),
+        &["status", "--now", "2026-12-01T12:00:00+08:00"],
+    );
+    assert!(status.status.success(), "{}", stderr(&status));
+    assert_eq!(
+        stdout(&status),
+        format!("At 2026-12-01 12:00 +08:00:\n{list}\n")
+    );
+    for command in ["build", "check"] {
+        let out = briefing(site.path(), &[command]);
+        assert!(out.status.success(), "{command}: {}", stderr(&out));
+        assert!(stdout(&out).contains(&list), "{command}: {}", stdout(&out));
+    }
+
+    let json = briefing(site.path(), &["status", "--format", "json"]);
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let held = value["held"].as_array().unwrap();
+    assert_eq!(held.len(), 4);
+    assert_eq!(
+        held[0]["file"],
+        "content/briefings/joint-statement/index.zh.md"
+    );
+    assert_eq!(held[0]["reason"], "embargo");
+    assert_eq!(held[0]["release"], "2029-06-01T10:00:00+08:00");
+    assert_eq!(held[3]["reason"], "draft");
+    assert!(held[3]["release"].is_null());
+
+    let after = briefing(site.path(), &["status", "--now", AFTER]);
+    assert_eq!(
+        stdout(&after),
+        "At 2030-01-02 00:00 +08:00:\nHeld back (1):\n  draft                         content/briefings/draft-note.en.md (en) Unfinished draft about a workshop\n"
+    );
+}
