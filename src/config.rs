@@ -23,6 +23,7 @@ struct RawSite {
     theme: Option<String>,
     per_page: Option<usize>,
     timezone: Option<String>,
+    phone_region: Option<String>,
     search: Option<bool>,
     markdown: Option<RawMarkdown>,
     #[serde(default)]
@@ -118,6 +119,8 @@ pub struct Config {
     pub theme: String,
     pub per_page: usize,
     pub timezone: Option<TimeZone>,
+    /// The country of telephone numbers written without `+` and a country code.
+    pub phone_region: Option<phonenumber::country::Id>,
     pub search: bool,
     pub raw_html: RawHtml,
     pub projects: IndexMap<String, Entity>,
@@ -251,6 +254,21 @@ impl Config {
             None => None,
         };
 
+        let phone_region = match &raw.phone_region {
+            Some(code) => match code.trim().to_ascii_uppercase().parse() {
+                Ok(id) => Some(id),
+                Err(_) => {
+                    errors.push(at_key(
+                        &["phone_region"],
+                        format!("unknown region `{code}`"),
+                        "use the two-letter code of a country, such as CN, GB or CH".into(),
+                    ));
+                    None
+                }
+            },
+            None => None,
+        };
+
         let entity = |names: &IndexMap<String, String>, url: &Option<String>| Entity {
             key: None,
             names: names.clone(),
@@ -315,6 +333,7 @@ impl Config {
             theme: raw.theme.unwrap_or_else(|| "default".into()),
             per_page,
             timezone,
+            phone_region,
             search: raw.search.unwrap_or(true),
             raw_html: raw.markdown.and_then(|m| m.raw_html).unwrap_or_default(),
             projects,

@@ -6,6 +6,7 @@
 
 mod check;
 mod config;
+mod contact;
 mod content;
 mod dates;
 mod error;

@@ -74,7 +74,7 @@ struct ContactView<'a> {
     organisation: Option<&'a str>,
     email: Option<&'a str>,
     phone: Option<&'a str>,
-    tel: Option<String>,
+    tel: Option<&'a str>,
     /// Link to the contact's vCard.
     vcard: String,
 }
@@ -603,7 +603,7 @@ impl<'a> Renderer<'a> {
                         point["email"] = json!(email);
                     }
                     if let Some(phone) = &c.phone {
-                        point["telephone"] = json!(phone);
+                        point["telephone"] = json!(phone.shown);
                     }
                     point
                 })
@@ -894,8 +894,8 @@ fn contact_view(c: &Contact, vcard: String) -> ContactView<'_> {
         role: c.role.as_deref(),
         organisation: c.organisation.as_deref(),
         email: c.email.as_deref(),
-        phone: c.phone.as_deref(),
-        tel: c.tel(),
+        phone: c.phone.as_ref().map(|p| p.shown.as_str()),
+        tel: c.phone.as_ref().map(|p| p.tel.as_str()),
         vcard,
     }
 }

@@ -351,6 +351,7 @@ impl Site {
                 );
             }
         }
+        let warnings = fold_repeats(warnings);
         if !errors.is_empty() {
             errors.extend(warnings);
             return Err(errors);
@@ -453,6 +454,25 @@ fn held_assets(
     }
     held.retain(|rel| !linked_by_published.contains(rel));
     held
+}
+
+/// The same warning about many notes (a spokesperson's number on every note naming them) is
+/// given once, at its first note, with how many others have it.
+fn fold_repeats(warnings: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let mut seen: IndexMap<String, (Diagnostic, usize)> = IndexMap::new();
+    for w in warnings {
+        seen.entry(w.message.clone()).or_insert((w, 0)).1 += 1;
+    }
+    seen.into_values()
+        .map(|(mut w, n)| {
+            if n > 1 {
+                let others = n - 1;
+                let s = if others == 1 { "" } else { "s" };
+                w.message = format!("{} (and in {others} other note{s})", w.message);
+            }
+            w
+        })
+        .collect()
 }
 
 /// The versions of each note (notes with one translation key), in the order of the notes,

@@ -54,8 +54,8 @@ pub fn vcard(contact: &Contact, language: &str) -> String {
     if let Some(email) = &contact.email {
         lines.push(format!("EMAIL:{}", text(email.trim())));
     }
-    if let Some(tel) = contact.tel() {
-        lines.push(format!("TEL;VALUE=uri;TYPE=work,voice:{tel}"));
+    if let Some(phone) = &contact.phone {
+        lines.push(format!("TEL;VALUE=uri;TYPE=work,voice:{}", phone.tel));
     }
     lines.push("END:VCARD".to_string());
     let mut out = String::new();
@@ -117,7 +117,7 @@ impl Cards {
                     c.role.as_deref(),
                     c.organisation.as_deref(),
                     c.email.as_deref(),
-                    c.phone.as_deref(),
+                    c.phone.as_ref().map(|p| p.tel.as_str()),
                 );
                 let n = *by_fields.entry(fields).or_insert_with(|| {
                     let text = vcard(c, config.html_lang(&note.lang));
@@ -221,7 +221,7 @@ mod tests {
                 "国际移民组织驻华联络处国际移民组织驻华联络处国际移民组织驻华联络处".into(),
             ),
             email: Some("h.marsh@example.org".into()),
-            phone: Some("+86 10 5979 1234".into()),
+            phone: Some(crate::contact::phone("+86 10 5979 1234", None).unwrap().0),
         };
         let card = vcard(&c, "en");
         assert!(
