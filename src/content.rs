@@ -716,6 +716,20 @@ pub fn parse_note_text(config: &Config, path: &Path, rel: &str, text: String) ->
             };
             let start = ev("start", e.start);
             let end = ev("end", e.end);
+            if let (Some(s), Some(e)) = (&start, &end)
+                && e.timestamp < s.timestamp
+            {
+                errs.push(at(
+                    &["event", "end"],
+                    err(
+                        format!(
+                            "the event ends ({}) before it starts ({})",
+                            e.date, s.date
+                        ),
+                        "check the two dates: `end` is the last day of the event, on or after `start`".into(),
+                    ),
+                ));
+            }
             (
                 Some(Event {
                     start,

@@ -60,6 +60,10 @@ fn parse_any_when(text: &str, tz: Option<&TimeZone>) -> Result<When, String> {
     let text = text.trim();
     let shape =
         "write a date as YYYY-MM-DD (2015-10-16) or a date and time as 2015-10-16T09:00:00+08:00";
+    // A date of the right shape that no calendar has says why: `October has 31 days`.
+    if let Some(why) = impossible(text) {
+        return Err(format!("`{text}` is not a date: {why}"));
+    }
     if text.len() == 10 {
         let date: Date = text
             .parse()
@@ -100,6 +104,37 @@ fn parse_any_when(text: &str, tz: Option<&TimeZone>) -> Result<When, String> {
         .to_zoned_datetime(tz.clone())
         .map_err(|e| format!("`{text}` cannot be placed in the site time zone: {e}"))?;
     Ok(when(&zoned))
+}
+
+/// Why `YYYY-MM-DD…` names no day: a month past 12, or a day past the month's end.
+fn impossible(text: &str) -> Option<String> {
+    let number = |range: std::ops::Range<usize>| -> Option<i16> {
+        let part = text.get(range)?;
+        part.bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| part.parse().ok())?
+    };
+    if text.get(4..5) != Some("-") || text.get(7..8) != Some("-") {
+        return None;
+    }
+    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
+    if !(1..=12).contains(&month) {
+        return Some(format!(
+            "there is no month {month:02}: months go from 01 to 12"
+        ));
+    }
+    let first = Date::new(year, month as i8, 1).ok()?;
+    let days = first.days_in_month();
+    if day < 1 || day > i16::from(days) {
+        let name = EN_MONTHS[month as usize - 1];
+        // February's length depends on the year; the other months' do not.
+        return Some(if month == 2 {
+            format!("February {year} has {days} days")
+        } else {
+            format!("{name} has {days} days")
+        });
+    }
+    None
 }
 
 fn when(zoned: &Zoned) -> When {

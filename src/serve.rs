@@ -92,6 +92,15 @@ async fn run(mut options: ServeOptions, log: Log) -> Result<(), Diagnostics> {
         ))
         .help("run briefing serve in the site's folder, or name it with --root DIR")
     })?;
+    // A folder that is not a site is a mistake to say at once, not a page to serve.
+    if !options.root.join(crate::config::SITE_FILE).is_file() {
+        return Err(Diagnostic::error(format!(
+            "no site.yaml in {}: this folder is not a briefing site",
+            options.root.display()
+        ))
+        .help("run briefing serve in the site's folder, or name it with --root DIR; `briefing init DIR` makes a new site")
+        .into());
+    }
     let listener = bind(&options, &log).await?;
     let addr = listener
         .local_addr()

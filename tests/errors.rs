@@ -90,7 +90,7 @@ fn an_invalid_date_points_at_the_key() {
     assert!(err.contains("error: invalid date"), "{err}");
     assert!(err.contains("content/briefings/a.en.md:4:1"), "{err}");
     assert!(
-        err.contains("`2015-02-30` is not a valid date: write a date as YYYY-MM-DD"),
+        err.contains("`2015-02-30` is not a date: February 2015 has 28 days"),
         "{err}"
     );
     let err = fails_with(
@@ -352,4 +352,57 @@ fn a_template_that_fails_while_rendering_leaves_the_output_as_it_was() {
     assert!(err.contains("the output folder was not changed"), "{err}");
     assert_same_tree(&tree(&output), &before);
     assert!(!site.path().join(".output.briefing/staging").exists());
+}
+
+/// A date of the right shape that no calendar has says why, and an event cannot end before
+/// it starts.
+#[test]
+fn impossible_dates_say_why_and_an_event_ends_after_it_starts() {
+    for (date, why) in [
+        (
+            "2015-10-32",
+            "`2015-10-32` is not a date: October has 31 days",
+        ),
+        (
+            "2015-02-29",
+            "`2015-02-29` is not a date: February 2015 has 28 days",
+        ),
+        (
+            "2015-13-01",
+            "`2015-13-01` is not a date: there is no month 13: months go from 01 to 12",
+        ),
+        (
+            "2015-04-31T09:00:00+08:00",
+            "`2015-04-31T09:00:00+08:00` is not a date: April has 30 days",
+        ),
+    ] {
+        let site = fixture("basic");
+        write(
+            site.path(),
+            "content/briefings/bad.en.md",
+            &format!("---\ntitle: Bad\ndate: {date}\n---\n\nText.\n"),
+        );
+        let err = build_fails(site.path(), &[]);
+        assert!(err.contains(why), "{date}: {err}");
+        assert!(err.contains("content/briefings/bad.en.md:3:1"), "{err}");
+    }
+    let err = build_fails_with_event("2015-10-20", "2015-10-19");
+    assert!(
+        err.contains("error: the event ends (2015-10-19) before it starts (2015-10-20)"),
+        "{err}"
+    );
+}
+
+fn build_fails_with_event(start: &str, end: &str) -> String {
+    let site = fixture("basic");
+    write(
+        site.path(),
+        "content/briefings/bad.en.md",
+        &format!(
+            "---\ntitle: Bad\ndate: 2015-10-01\nevent:\n  start: {start}\n  end: {end}\n---\n\nText.\n"
+        ),
+    );
+    let err = build_fails(site.path(), &[]);
+    assert!(err.contains("content/briefings/bad.en.md:6:3"), "{err}");
+    err
 }

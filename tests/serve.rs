@@ -447,3 +447,14 @@ fn pages_are_served_while_a_rebuild_runs() {
         "a page took {waited} ms while a rebuild of {took} ms ran"
     );
 }
+
+/// `serve` in a folder that is not a site says so and stops, rather than serving an error.
+#[test]
+fn serve_in_a_folder_without_site_yaml_exits_with_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = briefing(dir.path(), &["serve", "--port", "0"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("no site.yaml in"), "{err}");
+    assert!(err.contains("this folder is not a briefing site"), "{err}");
+}
