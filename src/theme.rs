@@ -287,8 +287,36 @@ fn lang_of(kwargs: &Kwargs, state: &State, fallback: &str) -> String {
 }
 
 /// Registers the template functions and filters of this site generator:
-/// `t(key=…)`, `format_date`, `date_range(start=…, end=…)`.
+/// `t(key=…)`, `format_date`, `date_range(start=…, end=…)`, `list`.
 fn register(tera: &mut Tera, strings: Arc<Strings>, default_language: String) {
+    let fallback = default_language.clone();
+    let list_strings = strings.clone();
+    // `["Vienna", "Sofia", "Paris"] | list` → `Vienna, Sofia and Paris` in English, `维也纳、索非亚、巴黎`
+    // in Chinese: the separators are the interface strings `list_separator` and
+    // `list_last_separator` of the page's language.
+    tera.register_filter(
+        "list",
+        move |items: Vec<String>, kwargs: Kwargs, state: &State| -> tera::TeraResult<String> {
+            let lang = lang_of(&kwargs, state, &fallback);
+            let string = |key: &str, default: &str| {
+                list_strings
+                    .get(&lang)
+                    .and_then(|m| m.get(key))
+                    .or_else(|| list_strings.get(&fallback).and_then(|m| m.get(key)))
+                    .cloned()
+                    .unwrap_or_else(|| default.to_string())
+            };
+            let (sep, last) = (
+                string("list_separator", ", "),
+                string("list_last_separator", ", "),
+            );
+            Ok(match items.split_last() {
+                None => String::new(),
+                Some((only, [])) => only.clone(),
+                Some((end, rest)) => format!("{}{last}{end}", rest.join(&sep)),
+            })
+        },
+    );
     let fallback = default_language.clone();
     tera.register_function(
         "t",

@@ -94,7 +94,7 @@ fn an_english_briefing_page_has_english_dates_and_markdown_features() {
     assert_eq!(text(&p, ".dateline"), "Beijing, 16 October 2015");
     assert_eq!(
         texts(&p, ".event dd"),
-        ["19–28 October 2015", "Vienna; Sofia; Paris"]
+        ["19–28 October 2015", "Vienna, Sofia and Paris"]
     );
     assert_eq!(
         text(&p, ".contacts h2"),
