@@ -24,6 +24,9 @@ pub struct Rendered {
     /// Links to what is not published yet, published as their words alone: byte offset in
     /// the body, and a message saying when they become links.
     pub held_links: Vec<(usize, String)>,
+    /// Links and images to site paths (`/en/about/`): byte offset in the body, and the path
+    /// under the site root as written (`en/about/`), to check against the site's files.
+    pub site_links: Vec<(usize, String)>,
 }
 
 /// Where a link or image of a note leads.
@@ -38,6 +41,8 @@ pub struct Target {
     /// Set when what it names is not published yet: when it will be (`content/x.md is
     /// published at …`). A link is then published as its words alone; an image is an error.
     pub held: Option<String>,
+    /// The path under the site root a site path (`/en/about/#team`) names: `en/about/`.
+    pub site_path: Option<String>,
 }
 
 /// A link the resolver could not follow: byte offset in the body, message, help.
@@ -72,9 +77,14 @@ where
     let mut errors = Vec::new();
     // The loose files of content/ the note links to, as the resolver names them.
     let mut loose_links = Vec::new();
+    let mut site_links = Vec::new();
+    let at = std::cell::Cell::new(0);
     let mut resolve = |dest: &str| {
         let target = resolve(dest)?;
         loose_links.extend(target.loose.clone());
+        if let Some(path) = &target.site_path {
+            site_links.push((at.get(), path.clone()));
+        }
         Ok(target)
     };
     let mut events: Vec<Event> = Vec::new();
@@ -89,6 +99,7 @@ where
     let mut depth = 0usize; // nesting of lists, quotes, footnotes, tables
 
     for (event, range) in Parser::new_ext(body, options()).into_offset_iter() {
+        at.set(range.start);
         let event = match event {
             Event::Start(Tag::Link {
                 link_type,
@@ -254,6 +265,7 @@ where
         images_without_alt,
         loose_links,
         held_links,
+        site_links,
     })
 }
 

@@ -44,13 +44,77 @@ impl Plan {
     }
 
     /// Two files at one path, or a file where another needs a folder, are errors naming
-    /// the files they come from.
+    /// the files they come from; so are links to site paths that no file has.
     pub fn check(&self, site: &Site) -> Result<(), Vec<Diagnostic>> {
         let mut errors = Vec::new();
         let mut all = planned(site, &self.pages);
         all.extend(self.copies.iter().cloned());
         all.extend(planned(site, &self.unreleased));
         check_collisions(&site.config.root, &all, &mut errors);
+        let paths: std::collections::HashSet<&str> = (self.pages.iter().map(|(_, p)| p.as_str()))
+            .chain(self.copies.iter().map(|f| f.path.as_str()))
+            .collect();
+        if let Err(e) = self.check_site_links(site, |p| paths.contains(p)) {
+            errors.extend(e);
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Links to site paths (`/en/about/`) that no file of the site has are errors at their
+    /// line, like links to a missing note; `has(path)` says whether the site has a file at a
+    /// path (this plan's pages and copies). A link from a published note to a page a
+    /// withheld note will write is an error too: the page does not exist yet.
+    pub fn check_site_links(
+        &self,
+        site: &Site,
+        has: impl Fn(&str) -> bool,
+    ) -> Result<(), Vec<Diagnostic>> {
+        let unreleased: std::collections::HashSet<&str> =
+            self.unreleased.iter().map(|(_, p)| p.as_str()).collect();
+        let mut errors = Vec::new();
+        for (i, note) in site.notes.iter().enumerate() {
+            let Some(rendered) = &site.rendered[i] else {
+                continue;
+            };
+            for (offset, path) in &rendered.site_links {
+                let candidates = if path.is_empty() || path.ends_with('/') {
+                    vec![urls::page_file(path)]
+                } else {
+                    vec![path.clone(), urls::page_file(&format!("{path}/"))]
+                };
+                let found = |set: &dyn Fn(&str) -> bool| candidates.iter().any(|c| set(c));
+                if found(&has) {
+                    continue;
+                }
+                let later = found(&|p: &str| unreleased.contains(p));
+                // A withheld note may link to another: both are published together.
+                if later && !site.is_published(i) {
+                    continue;
+                }
+                let (line, column) = crate::error::line_col(&note.text, note.body_start + offset);
+                let (message, help) = if later {
+                    (
+                        format!("the link `/{path}` leads to a note that is not published yet"),
+                        "link to the note's file (../other-note.en.md) instead: its words are then published, and the link with the note",
+                    )
+                } else {
+                    (
+                        format!("the link `/{path}` leads to no page or file of this site"),
+                        "check the address; to link to a note, link to its file (../other-note.en.md), which follows the note wherever it goes",
+                    )
+                };
+                errors.push(
+                    Diagnostic::error(message)
+                        .file(&note.shown)
+                        .at(&note.text, line, column, 1)
+                        .help(help),
+                );
+            }
+        }
         if errors.is_empty() {
             Ok(())
         } else {

@@ -88,7 +88,12 @@ impl Loaded {
         let plan = Plan::unchecked(&site, &theme);
         let index = match previous {
             // The same paths in the same order: the same places in the plan.
-            Some(p) if p.plan.same_paths(&plan) => p.index.clone(),
+            Some(p) if p.plan.same_paths(&plan) => {
+                // The same files: only links to site paths may have changed.
+                plan.check_site_links(&site, |path| p.index.contains_key(path))
+                    .map_err(Diagnostics)?;
+                p.index.clone()
+            }
             _ => {
                 plan.check(&site).map_err(Diagnostics)?;
                 let mut index = HashMap::with_capacity(plan.pages.len() + plan.copies.len());

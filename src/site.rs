@@ -783,10 +783,11 @@ impl<'a> Links<'a> {
 
     fn resolve(&self, from: usize, dest: &str) -> Result<Target, (String, String)> {
         if !is_relative_file(dest) {
-            if dest.starts_with('/') && !dest.starts_with("//") && !self.config.base_path.is_empty()
-            {
+            if dest.starts_with('/') && !dest.starts_with("//") {
+                let path = dest[1..].split(['#', '?']).next().unwrap_or("");
                 return Ok(Target {
-                    url: Some(self.config.link(dest)),
+                    url: (!self.config.base_path.is_empty()).then(|| self.config.link(dest)),
+                    site_path: Some(percent_decode(path)),
                     ..Target::default()
                 });
             }
@@ -875,6 +876,7 @@ impl<'a> Links<'a> {
                 file,
                 loose: Some(target),
                 held: None,
+                site_path: None,
             });
         }
         Err((

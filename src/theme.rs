@@ -306,10 +306,16 @@ fn register(tera: &mut Tera, strings: Arc<Strings>, default_language: String) {
                     .cloned()
                     .unwrap_or_else(|| default.to_string())
             };
-            let (sep, last) = (
+            let (mut sep, mut last) = (
                 string("list_separator", ", "),
                 string("list_last_separator", ", "),
             );
+            // Places with commas of their own (`Vienna, Austria`) are set apart by semicolons:
+            // `Vienna, Austria; Sofia, Bulgaria; and Paris, France`.
+            if sep.trim() == "," && items.iter().any(|i| i.contains(',')) {
+                last = format!("; {}", last.trim_start());
+                sep = "; ".to_string();
+            }
             Ok(match items.split_last() {
                 None => String::new(),
                 Some((only, [])) => only.clone(),

@@ -609,3 +609,35 @@ fn a_parallel_build_equals_a_single_threaded_one() {
     }
     assert_eq!(one.len(), many.len());
 }
+
+/// English lists of places read as English: two with "and", places with commas of their own
+/// set apart by semicolons.
+#[test]
+fn english_lists_of_places_read_as_english() {
+    let site = fixture("basic");
+    for (slug, places) in [
+        ("two", "[Paris, Chengdu]"),
+        (
+            "commas",
+            "[\"Vienna, Austria\", \"Sofia, Bulgaria\", \"Paris, France\"]",
+        ),
+    ] {
+        write(
+            site.path(),
+            &format!("content/briefings/{slug}.en.md"),
+            &format!(
+                "---\ntitle: Places\ndate: 2016-01-01\nevent:\n  start: 2016-01-02\n  locations: {places}\n---\n\nText.\n"
+            ),
+        );
+    }
+    build_ok(site.path(), &[]);
+    let places = |slug: &str| {
+        let html = page(site.path(), &format!("en/briefings/{slug}/index.html"));
+        texts(&html, ".event dd").pop().unwrap()
+    };
+    assert_eq!(places("two"), "Paris and Chengdu");
+    assert_eq!(
+        places("commas"),
+        "Vienna, Austria; Sofia, Bulgaria; and Paris, France"
+    );
+}

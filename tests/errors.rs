@@ -406,3 +406,37 @@ fn build_fails_with_event(start: &str, end: &str) -> String {
     assert!(err.contains("content/briefings/bad.en.md:6:3"), "{err}");
     err
 }
+
+/// A link to a site path is checked like a link to a note's file: a path no page or file of
+/// the site has is an error at its line, in check and build alike.
+#[test]
+fn a_link_to_a_site_path_that_no_page_has_is_an_error() {
+    let site = fixture("basic");
+    write(
+        site.path(),
+        "content/briefings/paths.en.md",
+        "---\ntitle: Paths\ndate: 2016-01-01\n---\n\nSee [about](/en/about/), [visa](/en/briefings/visa#outcomes), [the feed](/en/atom.xml) and [home](/).\n\nBut not [nowhere](/en/nowhere/) nor [the announcement](/en/briefings/embargoed/).\n",
+    );
+    for command in ["build", "check"] {
+        let out = briefing(site.path(), &[command]);
+        assert_eq!(out.status.code(), Some(1), "{command}");
+        let report = stdout(&out) + &stderr(&out);
+        assert!(
+            report.contains("error: the link `/en/nowhere/` leads to no page or file of this site"),
+            "{command}: {report}"
+        );
+        assert!(
+            report.contains("content/briefings/paths.en.md:8:9"),
+            "{command}: {report}"
+        );
+        assert!(
+            report.contains("error: the link `/en/briefings/embargoed/` leads to a note that is not published yet"),
+            "{command}: {report}"
+        );
+        assert_eq!(
+            report.matches("error: the link").count(),
+            2,
+            "{command}: {report}"
+        );
+    }
+}

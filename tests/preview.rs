@@ -483,3 +483,24 @@ fn a_version_held_back_by_another_shows_its_embargo_banner() {
         "{html}"
     );
 }
+
+/// A save that adds a link to a site path no page has is the error a build gives, though the
+/// site's files are the same as before.
+#[test]
+fn a_save_that_links_to_a_missing_site_path_is_an_error() {
+    let site = fixture("basic");
+    let root = site.path();
+    let mut p = Preview::new(options(root));
+    assert!(p.error.is_none(), "{:?}", p.error);
+    let visa = root.join("content/briefings/visa.en.md");
+    let good = std::fs::read_to_string(&visa).unwrap();
+    std::fs::write(&visa, format!("{good}\nSee [nowhere](/en/nowhere/).\n")).unwrap();
+    let err = p
+        .rebuild(&p.classify(std::slice::from_ref(&visa)))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("the link `/en/nowhere/` leads to no page or file of this site"),
+        "{err}"
+    );
+}
