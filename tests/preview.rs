@@ -434,21 +434,25 @@ fn a_field_a_theme_starts_showing_updates_every_page_that_shows_it() {
     );
 }
 
-/// A saved note is read again on its own; a new slug that another note has is still the error
-/// a full build gives.
-#[test]
-fn a_save_that_takes_another_notes_slug_is_an_error() {
+/// Saves `edit` of visa.en.md into a preview of the basic fixture: the rebuild's error.
+fn save_of_visa_fails(edit: impl FnOnce(&str) -> String) -> String {
     let site = fixture("basic");
     let root = site.path();
     let mut p = Preview::new(options(root));
     assert!(p.error.is_none(), "{:?}", p.error);
     let visa = root.join("content/briefings/visa.en.md");
     let good = std::fs::read_to_string(&visa).unwrap();
-    std::fs::write(&visa, good.replacen("---\n", "---\nslug: returns\n", 1)).unwrap();
-    let err = p
-        .rebuild(&p.classify(std::slice::from_ref(&visa)))
+    std::fs::write(&visa, edit(&good)).unwrap();
+    p.rebuild(&p.classify(std::slice::from_ref(&visa)))
         .unwrap_err()
-        .to_string();
+        .to_string()
+}
+
+/// A saved note is read again on its own; a new slug that another note has is still the error
+/// a full build gives.
+#[test]
+fn a_save_that_takes_another_notes_slug_is_an_error() {
+    let err = save_of_visa_fails(|good| good.replacen("---\n", "---\nslug: returns\n", 1));
     assert!(
         err.contains("two `en` notes have the slug `returns`"),
         "{err}"
@@ -488,17 +492,7 @@ fn a_version_held_back_by_another_shows_its_embargo_banner() {
 /// site's files are the same as before.
 #[test]
 fn a_save_that_links_to_a_missing_site_path_is_an_error() {
-    let site = fixture("basic");
-    let root = site.path();
-    let mut p = Preview::new(options(root));
-    assert!(p.error.is_none(), "{:?}", p.error);
-    let visa = root.join("content/briefings/visa.en.md");
-    let good = std::fs::read_to_string(&visa).unwrap();
-    std::fs::write(&visa, format!("{good}\nSee [nowhere](/en/nowhere/).\n")).unwrap();
-    let err = p
-        .rebuild(&p.classify(std::slice::from_ref(&visa)))
-        .unwrap_err()
-        .to_string();
+    let err = save_of_visa_fails(|good| format!("{good}\nSee [nowhere](/en/nowhere/).\n"));
     assert!(
         err.contains("the link `/en/nowhere/` leads to no page or file of this site"),
         "{err}"
