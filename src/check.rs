@@ -64,13 +64,13 @@ impl CheckReport {
         out.push_str(&crate::status::held_text(&self.held));
         let (e, w) = (self.errors(), self.warnings());
         if e == 0 && w == 0 {
-            out.push_str(&format!("No problems found in {} notes.\n", self.notes));
+            out.push_str(&format!("No problems found in {}.\n", notes(self.notes)));
         } else {
             out.push_str(&format!(
-                "{e} error{}, {w} warning{} in {} notes.\n",
+                "{e} error{}, {w} warning{} in {}.\n",
                 if e == 1 { "" } else { "s" },
                 if w == 1 { "" } else { "s" },
-                self.notes
+                notes(self.notes)
             ));
         }
         out
@@ -177,6 +177,11 @@ pub fn check(root: &Path, now: Option<&str>) -> CheckReport {
         notes,
         held,
     }
+}
+
+/// `1 note`, `13 notes`.
+fn notes(n: usize) -> String {
+    format!("{n} note{}", if n == 1 { "" } else { "s" })
 }
 
 fn count_notes(root: &Path) -> usize {

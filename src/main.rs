@@ -40,7 +40,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Build the site into the output folder (replaced whole, only if the build succeeds)
+    /// Build the site into the output folder. Only files that changed are written, and only
+    /// once the whole site is built: a failed build leaves the folder exactly as it was
     Build {
         /// The site folder, holding site.yaml and content/
         #[arg(long, default_value = ".", value_name = "DIR")]
@@ -250,11 +251,17 @@ fn main() -> ExitCode {
                     for w in &report.warnings {
                         say_err!("{}\n", w.render(color));
                     }
-                    let per_lang: Vec<String> = report
+                    let mut per_lang: Vec<String> = report
                         .pages
                         .iter()
                         .map(|(lang, n)| format!("{lang} {n}"))
                         .collect();
+                    // The language chooser and the 404 page belong to no language: the parts
+                    // add up to the whole.
+                    let other = report.total_pages - report.pages.values().sum::<usize>();
+                    if other > 0 {
+                        per_lang.push(format!("other {other}"));
+                    }
                     let mut held = String::new();
                     if report.drafts_withheld > 0 {
                         let n = report.drafts_withheld;

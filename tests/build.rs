@@ -10,7 +10,7 @@ fn builds_every_page_and_file_of_the_fixture() {
     let out = build_ok(site.path(), &["--now", "2020-01-01"]);
     // One summary line with the pages per language.
     assert!(
-        out.starts_with("Built 38 pages (en 20, zh 15), 52 files in all"),
+        out.starts_with("Built 38 pages (en 20, zh 15, other 3), 52 files in all"),
         "{out}"
     );
     let files = tree(&site.path().join("output"));

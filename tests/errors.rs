@@ -440,3 +440,25 @@ fn a_link_to_a_site_path_that_no_page_has_is_an_error() {
         );
     }
 }
+
+/// Summary lines speak correctly of one: "1 note", "1 warning".
+#[test]
+fn summaries_count_one_note_as_one_note() {
+    let site = tempfile::tempdir().unwrap();
+    let yaml = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/basic/site.yaml"),
+    )
+    .unwrap();
+    write(site.path(), "site.yaml", &yaml);
+    write(
+        site.path(),
+        "content/briefings/one.en.md",
+        "---\ntitle: One\ndate: 2016-01-01\n---\n\nText.\n",
+    );
+    let out = briefing(site.path(), &["check"]);
+    assert!(
+        stdout(&out).ends_with("0 errors, 1 warning in 1 note.\n"),
+        "{}",
+        stdout(&out)
+    );
+}
