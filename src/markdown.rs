@@ -78,12 +78,12 @@ where
     // The loose files of content/ the note links to, as the resolver names them.
     let mut loose_links = Vec::new();
     let mut site_links = Vec::new();
-    let at = std::cell::Cell::new(0);
-    let mut resolve = |dest: &str| {
+    // Resolves a link or image written at `offset` in the body, noting what it names.
+    let mut resolve = |dest: &str, offset: usize| {
         let target = resolve(dest)?;
         loose_links.extend(target.loose.clone());
         if let Some(path) = &target.site_path {
-            site_links.push((at.get(), path.clone()));
+            site_links.push((offset, path.clone()));
         }
         Ok(target)
     };
@@ -99,7 +99,6 @@ where
     let mut depth = 0usize; // nesting of lists, quotes, footnotes, tables
 
     for (event, range) in Parser::new_ext(body, options()).into_offset_iter() {
-        at.set(range.start);
         let event = match event {
             Event::Start(Tag::Link {
                 link_type,
@@ -429,7 +428,7 @@ fn rewrite<'a, F>(
     errors: &mut Vec<LinkError>,
 ) -> (CowStr<'a>, Option<PathBuf>, Option<String>)
 where
-    F: FnMut(&str) -> Result<Target, (String, String)>,
+    F: FnMut(&str, usize) -> Result<Target, (String, String)>,
 {
     if let Err(message) = safety::check_url(&dest, usage) {
         errors.push(LinkError {
@@ -439,7 +438,7 @@ where
         });
         return (CowStr::from(""), None, None);
     }
-    match resolve(&dest) {
+    match resolve(&dest, offset) {
         // Not published yet: a link keeps its words, an image cannot be shown.
         Ok(Target {
             held: Some(when), ..

@@ -50,11 +50,10 @@ impl Plan {
         let mut all = planned(site, &self.pages);
         all.extend(self.copies.iter().cloned());
         all.extend(planned(site, &self.unreleased));
-        check_collisions(&site.config.root, &all, &mut errors);
-        let paths: std::collections::HashSet<&str> = (self.pages.iter().map(|(_, p)| p.as_str()))
-            .chain(self.copies.iter().map(|f| f.path.as_str()))
-            .collect();
-        if let Err(e) = self.check_site_links(site, |p| paths.contains(p)) {
+        let at = check_collisions(&site.config.root, &all, &mut errors);
+        // The site's files now are the pages and copies, listed before the unreleased pages.
+        let now = self.pages.len() + self.copies.len();
+        if let Err(e) = self.check_site_links(site, |p| at.get(p).is_some_and(|&n| n < now)) {
             errors.extend(e);
         }
         if errors.is_empty() {
@@ -385,8 +384,13 @@ impl<'a> Layout<'a> {
     }
 }
 
-/// Two sources that would write the same output file are an error naming both.
-fn check_collisions(root: &std::path::Path, files: &[OutputFile], errors: &mut Vec<Diagnostic>) {
+/// Two sources that would write the same output file are an error naming both. Returns
+/// where each path stands in `files` (of two that collide, the later).
+fn check_collisions<'f>(
+    root: &std::path::Path,
+    files: &'f [OutputFile],
+    errors: &mut Vec<Diagnostic>,
+) -> HashMap<&'f str, usize> {
     let describe = |f: &OutputFile| {
         let shown = |p: &PathBuf| display_path(p.strip_prefix(root).unwrap_or(p));
         match (&f.from, &f.body) {
@@ -432,4 +436,5 @@ fn check_collisions(root: &std::path::Path, files: &[OutputFile], errors: &mut V
             end += 1;
         }
     }
+    seen
 }

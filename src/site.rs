@@ -531,9 +531,8 @@ fn shared_embargoes(
             continue;
         };
         for &i in group {
-            from[i] = Some(i)
-                .filter(|&i| notes[i].embargo.is_some())
-                .or(Some(first));
+            // Its own embargo, or else the first its versions give.
+            from[i] = Some(if notes[i].embargo.is_some() { i } else { first });
         }
         let ahead = group
             .iter()

@@ -32,13 +32,12 @@ pub fn held_back(site: &Site) -> Vec<Held> {
     let mut held: Vec<(Option<jiff::Timestamp>, Held)> = site
         .notes
         .iter()
-        .zip(&site.withheld)
-        .filter_map(|(note, withheld)| {
-            let (reason, at) = match withheld.as_ref()? {
+        .enumerate()
+        .filter_map(|(i, note)| {
+            let (reason, at) = match site.withheld[i].as_ref()? {
                 Withheld::Draft => ("draft", None),
                 Withheld::Embargoed(ts) => ("embargo", Some(*ts)),
             };
-            let zone = tz.cloned().unwrap_or(jiff::tz::TimeZone::UTC);
             Some((
                 at,
                 Held {
@@ -46,11 +45,8 @@ pub fn held_back(site: &Site) -> Vec<Held> {
                     lang: note.lang.clone(),
                     title: note.title.clone(),
                     reason,
-                    release: at.map(|t| {
-                        t.to_zoned_datetime(zone.clone())
-                            .strftime("%Y-%m-%dT%H:%M:%S%:z")
-                            .to_string()
-                    }),
+                    // The embargo that holds it back, as written in the site time zone.
+                    release: at.and(site.embargo(i)).map(|e| e.rfc3339.clone()),
                     release_shown: at.map(|t| crate::dates::local(t, tz)),
                 },
             ))

@@ -286,6 +286,14 @@ fn lang_of(kwargs: &Kwargs, state: &State, fallback: &str) -> String {
         .unwrap_or_else(|| fallback.to_string())
 }
 
+/// An interface string in `lang`, or else in the default language.
+fn string<'s>(strings: &'s Strings, lang: &str, fallback: &str, key: &str) -> Option<&'s String> {
+    strings
+        .get(lang)
+        .and_then(|m| m.get(key))
+        .or_else(|| strings.get(fallback).and_then(|m| m.get(key)))
+}
+
 /// Registers the template functions and filters of this site generator:
 /// `t(key=…)`, `format_date`, `date_range(start=…, end=…)`, `list`.
 fn register(tera: &mut Tera, strings: Arc<Strings>, default_language: String) {
@@ -298,17 +306,14 @@ fn register(tera: &mut Tera, strings: Arc<Strings>, default_language: String) {
         "list",
         move |items: Vec<String>, kwargs: Kwargs, state: &State| -> tera::TeraResult<String> {
             let lang = lang_of(&kwargs, state, &fallback);
-            let string = |key: &str, default: &str| {
-                list_strings
-                    .get(&lang)
-                    .and_then(|m| m.get(key))
-                    .or_else(|| list_strings.get(&fallback).and_then(|m| m.get(key)))
+            let separator = |key: &str| {
+                string(&list_strings, &lang, &fallback, key)
                     .cloned()
-                    .unwrap_or_else(|| default.to_string())
+                    .unwrap_or_else(|| ", ".to_string())
             };
             let (mut sep, mut last) = (
-                string("list_separator", ", "),
-                string("list_last_separator", ", "),
+                separator("list_separator"),
+                separator("list_last_separator"),
             );
             // Places with commas of their own (`Vienna, Austria`) are set apart by semicolons:
             // `Vienna, Austria; Sofia, Bulgaria; and Paris, France`.
@@ -329,11 +334,7 @@ fn register(tera: &mut Tera, strings: Arc<Strings>, default_language: String) {
         move |kwargs: Kwargs, state: &State| -> tera::TeraResult<Value> {
             let key: String = kwargs.must_get("key")?;
             let lang = lang_of(&kwargs, state, &fallback);
-            let text = strings
-            .get(&lang)
-            .and_then(|m| m.get(&key))
-            .or_else(|| strings.get(&fallback).and_then(|m| m.get(&key)))
-            .ok_or_else(|| {
+            let text = string(&strings, &lang, &fallback, &key).ok_or_else(|| {
                 let also = if lang == fallback {
                     String::new()
                 } else {
