@@ -118,10 +118,8 @@ fn numbers_and_addresses_that_cannot_be_right_are_errors_at_their_line() {
     ];
     for (fields, message, help) in cases {
         let site = site_with_contact(fields);
-        for command in ["build", "check"] {
-            let out = briefing(site.path(), &[command]);
-            assert_eq!(out.status.code(), Some(1), "{command} {fields}");
-            let report = stdout(&out) + &stderr(&out);
+        for (command, code, report) in build_and_check(site.path()) {
+            assert_eq!(code, Some(1), "{command} {fields}");
             assert!(
                 report.contains(&format!("error: the contact Li Wei has an {message}")),
                 "{command}: {report}"

@@ -44,11 +44,8 @@ fn a_link_to_an_embargoed_note_is_its_words_until_the_release() {
         "content/briefings/teaser.en.md",
         "---\ntitle: Teaser\ndate: 2016-11-30\n---\n\nRead the [terms](merger/terms.pdf) of the [agreement](merger/index.en.md).\n",
     );
-    for command in ["build", "check"] {
-        let out = briefing(site.path(), &[command]);
-        assert!(out.status.success(), "{command}: {}", stderr(&out));
-        // `check` reports on stdout, `build` on stderr.
-        let err = stdout(&out) + &stderr(&out);
+    for (command, code, err) in build_and_check(site.path()) {
+        assert_eq!(code, Some(0), "{command}: {err}");
         for link in ["merger/terms.pdf", "merger/index.en.md"] {
             assert!(
                 err.contains(&format!("warning: the link `{link}` becomes a link when content/briefings/merger/index.en.md is published at 2030-01-01 09:00 +08:00")),
@@ -91,11 +88,8 @@ fn a_version_without_an_embargo_is_held_back_with_the_others() {
         "content/briefings/joint-statement/index.en.md",
         "---\ntitle: Joint statement\ndate: 2016-12-01\n---\n\nThe full statement.\n",
     );
-    for command in ["build", "check"] {
-        let out = briefing(site.path(), &[command]);
-        assert!(out.status.success(), "{command}: {}", stderr(&out));
-        // `check` reports on stdout, `build` on stderr.
-        let err = stdout(&out) + &stderr(&out);
+    for (command, code, err) in build_and_check(site.path()) {
+        assert_eq!(code, Some(0), "{command}: {err}");
         assert!(
             err.contains("warning: this version has no `embargo:`, but content/briefings/joint-statement/index.zh.md has one: it is held back with it until 2030-01-01 09:00 +08:00"),
             "{command}: {err}"
@@ -140,11 +134,8 @@ fn versions_with_different_embargoes_are_an_error_naming_both() {
         "content/briefings/joint-statement/index.zh.md",
         "---\ntitle: 联合声明\ndate: 2016-12-01\nembargo: 2030-01-01T09:00\n---\n\n声明全文。\n",
     );
-    for command in ["build", "check"] {
-        let out = briefing(site.path(), &[command]);
-        assert_eq!(out.status.code(), Some(1), "{command}");
-        // `check` reports on stdout, `build` on stderr.
-        let err = stdout(&out) + &stderr(&out);
+    for (command, code, err) in build_and_check(site.path()) {
+        assert_eq!(code, Some(1), "{command}");
         assert!(
             err.contains("error: the versions of this note give different embargoes: content/briefings/joint-statement/index.en.md until 2030-01-01 00:00 +08:00, content/briefings/joint-statement/index.zh.md until 2030-01-01 09:00 +08:00"),
             "{command}: {err}"

@@ -417,10 +417,8 @@ fn a_link_to_a_site_path_that_no_page_has_is_an_error() {
         "content/briefings/paths.en.md",
         "---\ntitle: Paths\ndate: 2016-01-01\n---\n\nSee [about](/en/about/), [visa](/en/briefings/visa#outcomes), [the feed](/en/atom.xml) and [home](/).\n\nBut not [nowhere](/en/nowhere/) nor [the announcement](/en/briefings/embargoed/).\n",
     );
-    for command in ["build", "check"] {
-        let out = briefing(site.path(), &[command]);
-        assert_eq!(out.status.code(), Some(1), "{command}");
-        let report = stdout(&out) + &stderr(&out);
+    for (command, code, report) in build_and_check(site.path()) {
+        assert_eq!(code, Some(1), "{command}");
         assert!(
             report.contains("error: the link `/en/nowhere/` leads to no page or file of this site"),
             "{command}: {report}"

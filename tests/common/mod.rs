@@ -51,6 +51,18 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// Runs `build`, then `check`, over the site in `dir`: per command, its exit code and all it
+/// printed (`check` reports on stdout, `build` on stderr), for tests that both agree.
+pub fn build_and_check(dir: &Path) -> Vec<(&'static str, Option<i32>, String)> {
+    ["build", "check"]
+        .into_iter()
+        .map(|command| {
+            let out = briefing(dir, &[command]);
+            (command, out.status.code(), stdout(&out) + &stderr(&out))
+        })
+        .collect()
+}
+
 /// Builds the site in `dir` (with extra args) and insists it succeeds; returns stdout.
 pub fn build_ok(dir: &Path, extra: &[&str]) -> String {
     let mut args = vec!["build"];
