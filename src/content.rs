@@ -639,7 +639,12 @@ pub fn parse_note_text(config: &Config, path: &Path, rel: &str, text: String) ->
                 .at(&text, line, 1, 3),
         ]
     })?;
-    let raw: RawFront = yaml::parse(front, &text, first_line, &shown_path).map_err(|d| vec![d])?;
+    // Every key's problem is reported at once; the keys that read well are still checked.
+    let yaml::Lenient {
+        value: raw,
+        errors: mut key_errors,
+        bad_keys,
+    } = yaml::parse_each::<RawFront>(front, &text, first_line, &shown_path)?;
     if let Some((offset, c)) = safety::forbidden_char(&text[body_start..]) {
         let (line, column) = line_col(&text, body_start + offset);
         return Err(vec![
@@ -653,8 +658,9 @@ pub fn parse_note_text(config: &Config, path: &Path, rel: &str, text: String) ->
         ]);
     }
 
-    let mut errors = Vec::new();
+    let mut errors = std::mem::take(&mut key_errors);
     let mut warnings = Vec::new();
+    let is_bad = |key: &str| bad_keys.iter().any(|k| k == key);
     // Points at a key of the front matter.
     let at = |path: &[&str], d: Diagnostic| match yaml::key_location(front, path) {
         Some((line, column)) => {
@@ -677,7 +683,7 @@ pub fn parse_note_text(config: &Config, path: &Path, rel: &str, text: String) ->
         }
     }
     let title = raw.title.map(|t| t.0).filter(|t| !t.trim().is_empty());
-    if title.is_none() {
+    if title.is_none() && !is_bad("title") {
         errors.push(at(
             &["title"],
             err(
@@ -742,7 +748,7 @@ pub fn parse_note_text(config: &Config, path: &Path, rel: &str, text: String) ->
         None => (None, Vec::new()),
     };
     errors.extend(event_errors);
-    if raw.date.is_none() {
+    if raw.date.is_none() && !is_bad("date") {
         errors.push(at(
             &["date"],
             err(
@@ -925,6 +931,8 @@ pub fn parse_note_text(config: &Config, path: &Path, rel: &str, text: String) ->
 
     if !errors.is_empty() {
         errors.extend(unreachable);
+        // In the order of the file, as the officer reads it.
+        errors.sort_by_key(|d| d.line);
         return Err(errors);
     }
     let (Some(title), Some(date)) = (title, date) else {

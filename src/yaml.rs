@@ -14,6 +14,13 @@ pub fn parse<T: DeserializeOwned>(
     first_line: usize,
     shown: &Path,
 ) -> Result<T, Diagnostic> {
+    precheck(yaml, source, first_line, shown)?;
+    read(yaml, source, first_line, shown)
+}
+
+/// What is refused before the YAML parser sees the text: tabs, deep nesting (which makes the
+/// parser slow) and control characters.
+fn precheck(yaml: &str, source: &str, first_line: usize, shown: &Path) -> Result<(), Diagnostic> {
     if yaml.contains('\t')
         && let Some((n, line)) = yaml
             .lines()
@@ -45,8 +52,23 @@ pub fn parse<T: DeserializeOwned>(
         .at(source, first_line + line - 1, column, 1)
         .help(safety::CHAR_HELP));
     }
-    let value: T =
-        serde_yaml::from_str(yaml).map_err(|e| from_error(&e, source, first_line, shown))?;
+    Ok(())
+}
+
+/// Reads text that passed [`precheck`] into `T`.
+fn read<T: DeserializeOwned>(
+    yaml: &str,
+    source: &str,
+    first_line: usize,
+    shown: &Path,
+) -> Result<T, Diagnostic> {
+    let value: T = serde_yaml::from_str(yaml).map_err(|e| {
+        // A mistake of typing explains the parser's complaint better than the parser can.
+        typing_mistakes(yaml, source, first_line, shown)
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| from_error(&e, source, first_line, shown))
+    })?;
     // An escape in a quoted value ("\v", "\0") can still make a control character.
     if yaml.contains('\\')
         && let Ok(tree) = serde_yaml::from_str::<serde_yaml::Value>(yaml)
@@ -71,6 +93,244 @@ pub fn parse<T: DeserializeOwned>(
         });
     }
     Ok(value)
+}
+
+/// A YAML mapping read key by key, so that every key's problem is reported at once.
+pub struct Lenient<T> {
+    /// The value read from the keys without problems.
+    pub value: T,
+    /// One error for each key that could not be read.
+    pub errors: Vec<Diagnostic>,
+    /// The top-level keys that had a problem, so that a caller does not also call them missing.
+    pub bad_keys: Vec<String>,
+}
+
+/// Parses a YAML mapping into `T` like [`parse`], but when keys are unknown or have values of
+/// the wrong type, reads the others and reports every bad key rather than the first one.
+/// Errors that leave nothing to read (malformed YAML) are returned as they are.
+pub fn parse_each<T: DeserializeOwned>(
+    yaml: &str,
+    source: &str,
+    first_line: usize,
+    shown: &Path,
+) -> Result<Lenient<T>, Vec<Diagnostic>> {
+    precheck(yaml, source, first_line, shown).map_err(|d| vec![d])?;
+    let first = match read::<T>(yaml, source, first_line, shown) {
+        Ok(value) => {
+            return Ok(Lenient {
+                value,
+                errors: Vec::new(),
+                bad_keys: Vec::new(),
+            });
+        }
+        Err(d) => d,
+    };
+    let typing = typing_mistakes(yaml, source, first_line, shown);
+    if !typing.is_empty() {
+        return Err(typing);
+    }
+    let Ok(serde_yaml::Value::Mapping(map)) = serde_yaml::from_str::<serde_yaml::Value>(yaml)
+    else {
+        return Err(vec![first]);
+    };
+    let mut good = serde_yaml::Mapping::new();
+    let mut errors = Vec::new();
+    let mut bad_keys = Vec::new();
+    for (key, value) in map {
+        let mut one = serde_yaml::Mapping::new();
+        one.insert(key.clone(), value.clone());
+        match serde_yaml::from_value::<T>(serde_yaml::Value::Mapping(one)) {
+            Ok(_) => {
+                good.insert(key, value);
+            }
+            Err(e) => {
+                let name = key.as_str().unwrap_or("?").to_string();
+                // The key's own lines, parsed alone, say exactly where in them the problem is.
+                let exact = key_location(yaml, &[&name]).and_then(|(line, _)| {
+                    let block = key_block(yaml, line);
+                    serde_yaml::from_str::<T>(block)
+                        .err()
+                        .map(|e| from_error(&e, source, first_line + line - 1, shown))
+                });
+                errors.push(exact.unwrap_or_else(|| {
+                    key_error(&e.to_string(), &name, yaml, source, first_line, shown)
+                }));
+                bad_keys.push(name);
+            }
+        }
+    }
+    match serde_yaml::from_value::<T>(serde_yaml::Value::Mapping(good)) {
+        Ok(value) if !errors.is_empty() => Ok(Lenient {
+            value,
+            errors,
+            bad_keys,
+        }),
+        _ => Err(vec![first]),
+    }
+}
+
+/// The lines of the top-level key on 1-based line `line`: that line and the ones below it up
+/// to the next top-level key.
+fn key_block(yaml: &str, line: usize) -> &str {
+    let start: usize = yaml
+        .split_inclusive('\n')
+        .take(line - 1)
+        .map(str::len)
+        .sum();
+    let mut end = start;
+    for (n, l) in yaml[start..].split_inclusive('\n').enumerate() {
+        if n > 0 && !l.trim().is_empty() && !l.starts_with([' ', '-', '#']) {
+            break;
+        }
+        end += l.len();
+    }
+    &yaml[start..end]
+}
+
+/// The error for one top-level key `key` whose value could not be read, pointing at the key
+/// in the text it names (`contcts`, or `lokations` inside `event`) where it can find it.
+fn key_error(
+    raw: &str,
+    key: &str,
+    yaml: &str,
+    source: &str,
+    first_line: usize,
+    shown: &Path,
+) -> Diagnostic {
+    let text = raw.find(" at line ").map_or(raw, |i| &raw[..i]);
+    let (mut message, help) = explain(text);
+    let unknown = text
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split_once('`'))
+        .map(|(name, _)| name);
+    let mut at = key_location(yaml, &[key]);
+    let mut width = key.chars().count();
+    if let Some(inner) = unknown.filter(|u| *u != key) {
+        // Unknown inside the key's value: find it in the lines of the key's block.
+        message = format!("{message} (in `{key}`)");
+        if let Some((line, _)) = at {
+            let found = yaml
+                .lines()
+                .enumerate()
+                .skip(line)
+                .take_while(|(_, l)| l.is_empty() || l.starts_with([' ', '-', '#']))
+                .find_map(|(n, l)| {
+                    let rest = l.trim_start_matches([' ', '-']);
+                    let after = rest.strip_prefix(inner)?;
+                    after
+                        .trim_start()
+                        .starts_with(':')
+                        .then(|| (n + 1, l.len() - rest.len() + 1))
+                });
+            if let Some(found) = found {
+                at = Some(found);
+                width = inner.chars().count();
+            }
+        }
+    } else if unknown.is_none() {
+        message = format!("{message} (in `{key}`)");
+    }
+    let mut d = Diagnostic::error(message).file(shown);
+    if let Some(help) = help {
+        d = d.help(help);
+    }
+    match at {
+        Some((line, column)) => d.at(source, first_line + line - 1, column, width),
+        None => d.at_line(first_line),
+    }
+}
+
+/// Mistakes of typing that the YAML parser reports badly or at the wrong line: a full-width
+/// colon or space typed by a Chinese input method, and a key without its colon. Looked for
+/// only once parsing has failed, so a valid file is never second-guessed.
+fn typing_mistakes(yaml: &str, source: &str, first_line: usize, shown: &Path) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    let at = |n: usize, column: usize, width: usize, d: Diagnostic| {
+        d.file(shown).at(source, first_line + n, column, width)
+    };
+    // Indentation of the last line that held a key, to tell a key line from a continuation.
+    let mut key_indent: Option<usize> = None;
+    for (n, line) in yaml.lines().enumerate() {
+        let body = line.trim_start_matches([' ', '\u{3000}']);
+        if body.is_empty() || body.starts_with('#') {
+            continue;
+        }
+        let lead = &line[..line.len() - body.len()];
+        if let Some(i) = lead.find('\u{3000}') {
+            let column = line[..i].chars().count() + 1;
+            found.push(at(
+                n,
+                column,
+                lead[i..].chars().count(),
+                Diagnostic::error(
+                    "this line is indented with a full-width space `　` (U+3000), which YAML does not read as a space",
+                )
+                .help("delete the indentation and type it again with ordinary spaces: switch the input method to half-width (English) mode, often with Shift+Space"),
+            ));
+            continue;
+        }
+        let indent = lead.len();
+        let item = body.strip_prefix("- ").unwrap_or(body);
+        let key_len = item
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+            .unwrap_or(item.len());
+        let (key, after) = item.split_at(key_len);
+        if !key.is_empty() && after.starts_with('：') {
+            let column = line[..line.len() - after.len()].chars().count() + 1;
+            let value = after['：'.len_utf8()..].trim_start_matches([' ', '\u{3000}']);
+            found.push(at(
+                n,
+                column,
+                1,
+                Diagnostic::error(format!(
+                    "the key `{key}` is followed by a full-width colon `：` (U+FF1A), which YAML does not read as a colon"
+                ))
+                .help(format!(
+                    "type an ordinary colon and a space, in half-width (English) input mode: `{key}: {value}`"
+                )),
+            ));
+            continue;
+        }
+        if !key.is_empty()
+            && let Some(rest) = after.strip_prefix(':')
+            && rest.starts_with('\u{3000}')
+        {
+            let column = line[..line.len() - rest.len()].chars().count() + 1;
+            found.push(at(
+                n,
+                column,
+                1,
+                Diagnostic::error(format!(
+                    "the colon after `{key}` is followed by a full-width space `　` (U+3000), which YAML does not read as a space"
+                ))
+                .help(format!(
+                    "type an ordinary space after the colon: `{key}: {}`",
+                    rest.trim_start_matches('\u{3000}')
+                )),
+            ));
+            continue;
+        }
+        let has_colon = item.contains(": ") || item.ends_with(':');
+        if has_colon && !body.starts_with("- ") {
+            key_indent = Some(indent);
+        } else if !has_colon
+            && !body.starts_with('-')
+            && key_indent == Some(indent)
+            && !key.is_empty()
+            && after.starts_with(' ')
+        {
+            found.push(at(
+                n,
+                indent + 1,
+                key.chars().count(),
+                Diagnostic::error(format!("the key `{key}` has no colon after it")).help(format!(
+                    "write the key, a colon and a space, then the value: `{key}: {}`",
+                    after.trim()
+                )),
+            ));
+        }
+    }
+    found
 }
 
 /// How deeply the values of site.yaml or front matter may nest: far deeper than any real
@@ -247,7 +507,18 @@ fn explain_plain(text: &str) -> (String, Option<String>) {
         };
         let help = expected.map(|e| {
             let keys = e.trim_start_matches("one of ").replace('`', "");
-            format!("check the spelling; valid keys here are: {keys}")
+            let name = key.trim_matches('`');
+            match keys
+                .split(", ")
+                .map(|k| (edit_distance(name, k), k))
+                .filter(|(d, k)| *d <= 2 && *d < k.len())
+                .min()
+            {
+                Some((_, close)) => {
+                    format!("did you mean `{close}`? valid keys here are: {keys}")
+                }
+                None => format!("check the spelling; valid keys here are: {keys}"),
+            }
         });
         return (format!("unknown key {key}"), help);
     }
@@ -265,6 +536,12 @@ fn explain_plain(text: &str) -> (String, Option<String>) {
                 "use {}",
                 expected.trim_start_matches("one of ").replace('`', "")
             )),
+        );
+    }
+    if text.starts_with("expected a single value") {
+        return (
+            text.to_string(),
+            Some("write one value after the colon, without [ ] and without keys on the lines below it".to_string()),
         );
     }
     if text.contains("unexpected end of stream") || text.contains("found unexpected end") {
@@ -307,6 +584,25 @@ fn explain_plain(text: &str) -> (String, Option<String>) {
         );
     }
     (text.to_string(), None)
+}
+
+/// The number of single-character insertions, deletions and substitutions between `a` and
+/// `b` (Levenshtein), to suggest the key a typo meant.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
 }
 
 /// Finds the 1-based line and column of a key path (e.g. ["event", "start"]) in a YAML block.
@@ -372,11 +668,24 @@ mod tests {
 
     #[test]
     fn unknown_field_lists_valid_keys() {
-        let (m, h) = explain("unknown field `contcts`, expected one of `title`, `date`");
-        assert_eq!(m, "unknown key `contcts`");
+        let (m, h) = explain("unknown field `colour`, expected one of `title`, `date`");
+        assert_eq!(m, "unknown key `colour`");
         assert_eq!(
             h.unwrap(),
             "check the spelling; valid keys here are: title, date"
         );
+        let (_, h) = explain("unknown field `contcts`, expected one of `title`, `contacts`");
+        assert_eq!(
+            h.unwrap(),
+            "did you mean `contacts`? valid keys here are: title, contacts"
+        );
+    }
+
+    #[test]
+    fn edit_distances() {
+        assert_eq!(edit_distance("contcts", "contacts"), 1);
+        assert_eq!(edit_distance("datline", "dateline"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 }

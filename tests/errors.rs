@@ -460,3 +460,83 @@ fn summaries_count_one_note_as_one_note() {
         stdout(&out)
     );
 }
+
+#[test]
+fn every_problem_of_one_note_is_reported_together_by_build_and_check() {
+    let site = fixture("basic");
+    write(
+        site.path(),
+        "content/briefings/typos.en.md",
+        "---\ntitle: Study tour\ndatline: Beijing\ndate: 2015-10-32\ncontcts:\n  - name: Li Wei\nevent:\n  start: 2015-10-19\n  lokations: [Vienna]\ncontacts:\n  - name: Zhang\n    emial: zhang@example.org\n---\n\nText.\n",
+    );
+    for (command, code, out) in build_and_check(site.path()) {
+        assert_eq!(code, Some(1), "{command}: {out}");
+        for expected in [
+            "unknown key `datline`",
+            "--> content/briefings/typos.en.md:3:1",
+            "did you mean `dateline`?",
+            "invalid date",
+            "--> content/briefings/typos.en.md:4:1",
+            "October has 31 days",
+            "unknown key `contcts`",
+            "--> content/briefings/typos.en.md:5:1",
+            "did you mean `contacts`?",
+            "unknown key `lokations` (in `event`)",
+            "--> content/briefings/typos.en.md:9:3",
+            "unknown key `emial` (in `contacts[0]`)",
+            "--> content/briefings/typos.en.md:12:5",
+            "did you mean `email`?",
+        ] {
+            assert!(
+                out.contains(expected),
+                "{command}: missing {expected:?} in:\n{out}"
+            );
+        }
+        assert!(
+            out.contains("5 errors") || out.contains("with 5 errors"),
+            "{command}: {out}"
+        );
+    }
+}
+
+#[test]
+fn a_chinese_keyboard_full_width_colon_and_space_are_named() {
+    let err = fails_with(
+        "content/briefings/bad.zh.md",
+        "---\ntitle: 考察\ndateline：北京\ndate: 2015-10-16\ncontacts:\n\u{3000}- name: 李伟\n---\n\n正文。\n"
+            .as_bytes(),
+    );
+    for expected in [
+        "the key `dateline` is followed by a full-width colon `：` (U+FF1A)",
+        "--> content/briefings/bad.zh.md:3:9",
+        "`dateline: 北京`",
+        "this line is indented with a full-width space `　` (U+3000)",
+        "--> content/briefings/bad.zh.md:6:1",
+        "half-width (English) mode",
+    ] {
+        assert!(err.contains(expected), "missing {expected:?} in:\n{err}");
+    }
+    let err = fails_with(
+        "content/briefings/bad.zh.md",
+        "---\ntitle:\u{3000}考察\ndate: 2015-10-16\n---\n\n正文。\n".as_bytes(),
+    );
+    assert!(
+        err.contains("the colon after `title` is followed by a full-width space"),
+        "{err}"
+    );
+    assert!(err.contains("--> content/briefings/bad.zh.md:2:7"), "{err}");
+}
+
+#[test]
+fn a_key_without_its_colon_is_reported_at_its_own_line() {
+    let err = fails_with(
+        "content/briefings/bad.en.md",
+        &note("title: Study tour\ndate 2015-10-16\ntags: [a]\n"),
+    );
+    assert!(
+        err.contains("the key `date` has no colon after it"),
+        "{err}"
+    );
+    assert!(err.contains("--> content/briefings/bad.en.md:3:1"), "{err}");
+    assert!(err.contains("`date: 2015-10-16`"), "{err}");
+}
