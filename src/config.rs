@@ -30,6 +30,36 @@ struct RawSite {
     projects: IndexMap<String, RawProject>,
     #[serde(default)]
     funders: IndexMap<String, RawFunder>,
+    #[serde(default)]
+    contacts: IndexMap<String, RawSiteContact>,
+}
+
+/// A text written once for every language, or once per language (`en: …`, `zh: …`).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Localised {
+    One(String),
+    Each(IndexMap<String, String>),
+}
+
+impl Localised {
+    fn into_map(self) -> IndexMap<String, String> {
+        match self {
+            Localised::One(text) => IndexMap::from([(String::new(), text)]),
+            Localised::Each(map) => map,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSiteContact {
+    name: Localised,
+    role: Option<Localised>,
+    #[serde(alias = "organization")]
+    organisation: Option<Localised>,
+    email: Option<String>,
+    phone: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -102,6 +132,43 @@ impl Entity {
     }
 }
 
+/// A spokesperson kept once in site.yaml under `contacts:` and named by key from notes, so
+/// that a number is corrected in one place.
+#[derive(Debug, Clone)]
+pub struct SiteContact {
+    /// The name per language code; the key `""` holds a name written once for all languages.
+    pub name: IndexMap<String, String>,
+    pub role: IndexMap<String, String>,
+    pub organisation: IndexMap<String, String>,
+    /// Checked, without `mailto:`.
+    pub email: Option<String>,
+    /// Checked, in international form.
+    pub phone: Option<crate::contact::Phone>,
+    /// A doubt about the number (a form the numbering plan lacks), reported as a warning.
+    pub phone_doubt: Option<Diagnostic>,
+}
+
+impl SiteContact {
+    /// The contact as a note in `lang` shows it: each text in `lang`, or in the default
+    /// language, or the one text written for all.
+    pub fn in_language(&self, lang: &str, default: &str) -> crate::content::Contact {
+        let pick = |m: &IndexMap<String, String>| {
+            m.get(lang)
+                .or_else(|| m.get(""))
+                .or_else(|| m.get(default))
+                .or_else(|| m.values().next())
+                .cloned()
+        };
+        crate::content::Contact {
+            name: pick(&self.name).unwrap_or_default(),
+            role: pick(&self.role),
+            organisation: pick(&self.organisation),
+            email: self.email.clone(),
+            phone: self.phone.clone(),
+        }
+    }
+}
+
 /// The checked site settings.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -125,6 +192,8 @@ pub struct Config {
     pub raw_html: RawHtml,
     pub projects: IndexMap<String, Entity>,
     pub funders: IndexMap<String, Entity>,
+    /// The contacts notes can name by key (`contacts: [li-wei]`).
+    pub contacts: IndexMap<String, SiteContact>,
 }
 
 impl Config {
@@ -320,6 +389,64 @@ impl Config {
             }
         }
 
+        let mut contacts = IndexMap::new();
+        for (key, c) in raw.contacts {
+            let name = c.name.into_map();
+            if name.values().all(|n| n.trim().is_empty()) {
+                errors.push(at_key(
+                    &["contacts", &key, "name"],
+                    format!("the contact `{key}` has no name"),
+                    "write the name, or one per language: name: { en: Li Wei, zh: 李伟 }".into(),
+                ));
+            }
+            let email = c.email.as_deref().map(str::trim).and_then(|email| {
+                crate::contact::email(email)
+                    .map_err(|(why, help)| {
+                        errors.push(at_key(
+                            &["contacts", &key, "email"],
+                            format!("the contact `{key}` has an invalid email: `{email}`: {why}"),
+                            help,
+                        ))
+                    })
+                    .ok()
+            });
+            let mut phone_doubt = None;
+            let phone = c.phone.as_deref().map(str::trim).and_then(|phone| {
+                let (number, doubt) = crate::contact::phone(phone, phone_region)
+                    .map_err(|(why, help)| {
+                        errors.push(at_key(
+                            &["contacts", &key, "phone"],
+                            format!("the contact `{key}` has an invalid phone: `{phone}`: {why}"),
+                            help,
+                        ))
+                    })
+                    .ok()?;
+                phone_doubt = doubt.map(|doubt| {
+                    let d = Diagnostic::warning(format!(
+                        "the phone of the contact `{key}`, `{phone}`, {doubt}"
+                    ))
+                    .file(shown)
+                    .help("check the number with the person; it is published as it is");
+                    match yaml::key_location(source, &["contacts", &key, "phone"]) {
+                        Some((line, column)) => d.at(source, line, column, "phone".len()),
+                        None => d,
+                    }
+                });
+                Some(number)
+            });
+            contacts.insert(
+                key,
+                SiteContact {
+                    name,
+                    role: c.role.map(Localised::into_map).unwrap_or_default(),
+                    organisation: c.organisation.map(Localised::into_map).unwrap_or_default(),
+                    email,
+                    phone,
+                    phone_doubt,
+                },
+            );
+        }
+
         if !errors.is_empty() {
             return Err(Diagnostics(errors));
         }
@@ -338,6 +465,7 @@ impl Config {
             raw_html: raw.markdown.and_then(|m| m.raw_html).unwrap_or_default(),
             projects,
             funders,
+            contacts,
         })
     }
 

@@ -336,6 +336,13 @@ pub fn load_reusing(config: &Config, unchanged: &HashMap<&str, &Note>) -> Conten
     notes.sort_by(|a, b| a.content_rel.cmp(&b.content_rel));
     let notes: Vec<Arc<Note>> = notes.into_iter().map(Arc::new).collect();
     check_pairs(&notes, &mut errors);
+    // A doubtful number of site.yaml's contacts, once for the site rather than once a note.
+    errors.extend(
+        config
+            .contacts
+            .values()
+            .filter_map(|c| c.phone_doubt.clone()),
+    );
     errors.extend(warnings);
     Content {
         notes,
@@ -492,7 +499,7 @@ struct RawFront {
     funder: Option<serde_yaml::Value>,
     event: Option<RawEvent>,
     #[serde(default)]
-    contacts: Vec<RawContact>,
+    contacts: Vec<RawContactEntry>,
     #[serde(default)]
     tags: Vec<Text>,
     embargo: Option<Text>,
@@ -521,6 +528,36 @@ struct RawContact {
     organisation: Option<Text>,
     email: Option<Text>,
     phone: Option<Text>,
+}
+
+/// One entry of `contacts:`: the key of a contact of site.yaml, or a contact written out.
+enum RawContactEntry {
+    Key(String),
+    Inline(RawContact),
+}
+
+impl<'de> Deserialize<'de> for RawContactEntry {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Entry;
+        impl<'de> serde::de::Visitor<'de> for Entry {
+            type Value = RawContactEntry;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("the key of a contact of site.yaml, or a contact with name:")
+            }
+            fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<Self::Value, E> {
+                Ok(RawContactEntry::Key(key.trim().to_string()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Self::Value, A::Error> {
+                // Read in place, so that an unknown key inside is reported at its own line.
+                RawContact::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(RawContactEntry::Inline)
+            }
+        }
+        d.deserialize_any(Entry)
+    }
 }
 
 /// The note's language and form, read from its file name.
@@ -836,7 +873,47 @@ pub fn parse_note_text(config: &Config, path: &Path, rel: &str, text: String) ->
 
     let mut contacts = Vec::new();
     let mut unreachable = Vec::new();
-    for (i, c) in raw.contacts.into_iter().enumerate() {
+    for (i, entry) in raw.contacts.into_iter().enumerate() {
+        let c = match entry {
+            RawContactEntry::Inline(c) => c,
+            RawContactEntry::Key(key) => {
+                match config.contacts.get(&key) {
+                    Some(known) => {
+                        contacts.push(known.in_language(&names.lang, &config.default_language))
+                    }
+                    None => {
+                        let known: Vec<&str> = config.contacts.keys().map(String::as_str).collect();
+                        let help = if known.is_empty() {
+                            "site.yaml has no contacts yet: add this one under `contacts:` there, or write it here with name:, email: and phone:".to_string()
+                        } else {
+                            let close = yaml::closest(&key, &known)
+                                .map_or(String::new(), |k| format!("did you mean `{k}`? "));
+                            format!("{close}the contacts of site.yaml are: {}", known.join(", "))
+                        };
+                        let d = err(format!("unknown contact `{key}`"), help);
+                        // Point at the line that names it, in a list or as an item.
+                        let front = &text[..body_start];
+                        let line = front.lines().position(|l| {
+                            let l = l.trim_start();
+                            l.strip_prefix("- ").is_some_and(|v| v.trim() == key)
+                                || (l.starts_with("contacts:") && l.contains(key.as_str()))
+                        });
+                        errors.push(match line {
+                            Some(n) => {
+                                let column = front
+                                    .lines()
+                                    .nth(n)
+                                    .and_then(|l| l.find(key.as_str()))
+                                    .map_or(1, |c| c + 1);
+                                d.at(&text, n + 1, column, key.chars().count())
+                            }
+                            None => at(&["contacts"], d),
+                        });
+                    }
+                }
+                continue;
+            }
+        };
         let Some(name) = c.name.map(|n| n.0).filter(|n| !n.trim().is_empty()) else {
             errors.push(at(
                 &["contacts"],
@@ -997,7 +1074,10 @@ fn limited_fields(raw: &RawFront) -> Vec<(&'static str, &str, usize)> {
     if let Some(e) = &raw.event {
         fields.extend(each("event", &e.locations, 200));
     }
-    for c in &raw.contacts {
+    for c in raw.contacts.iter().filter_map(|c| match c {
+        RawContactEntry::Inline(c) => Some(c),
+        RawContactEntry::Key(_) => None,
+    }) {
         for v in [&c.name, &c.role, &c.organisation, &c.email, &c.phone] {
             fields.extend(one("contacts", v, 500));
         }

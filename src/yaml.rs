@@ -508,13 +508,8 @@ fn explain_plain(text: &str) -> (String, Option<String>) {
         let help = expected.map(|e| {
             let keys = e.trim_start_matches("one of ").replace('`', "");
             let name = key.trim_matches('`');
-            match keys
-                .split(", ")
-                .map(|k| (edit_distance(name, k), k))
-                .filter(|(d, k)| *d <= 2 && *d < k.len())
-                .min()
-            {
-                Some((_, close)) => {
+            match closest(name, &keys.split(", ").collect::<Vec<_>>()) {
+                Some(close) => {
                     format!("did you mean `{close}`? valid keys here are: {keys}")
                 }
                 None => format!("check the spelling; valid keys here are: {keys}"),
@@ -536,6 +531,15 @@ fn explain_plain(text: &str) -> (String, Option<String>) {
                 "use {}",
                 expected.trim_start_matches("one of ").replace('`', "")
             )),
+        );
+    }
+    if text.starts_with("data did not match any variant of untagged enum Localised") {
+        return (
+            "wrong type of value: expected a text, or one text per language".to_string(),
+            Some(
+                "write the text once, or one line per language: name: { en: Li Wei, zh: 李伟 }"
+                    .to_string(),
+            ),
         );
     }
     if text.starts_with("expected a single value") {
@@ -584,6 +588,16 @@ fn explain_plain(text: &str) -> (String, Option<String>) {
         );
     }
     (text.to_string(), None)
+}
+
+/// The one of `candidates` that `name` is a typo of: at most two letters apart.
+pub fn closest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|k| (edit_distance(name, k), *k))
+        .filter(|(d, k)| *d <= 2 && *d < k.len())
+        .min()
+        .map(|(_, k)| k)
 }
 
 /// The number of single-character insertions, deletions and substitutions between `a` and

@@ -164,3 +164,109 @@ fn a_number_the_numbering_plan_does_not_know_is_published_with_one_warning() {
     let (links, _) = contact(site.path());
     assert_eq!(links, ["tel:+8614272038580"]);
 }
+
+/// The basic fixture with `li-wei` kept in site.yaml, and a note pair naming it by key.
+fn site_with_registry(phone: &str) -> tempfile::TempDir {
+    let site = fixture("basic");
+    let yaml = std::fs::read_to_string(site.path().join("site.yaml")).unwrap();
+    write(
+        site.path(),
+        "site.yaml",
+        &format!(
+            "{yaml}phone_region: CN\ncontacts:\n  li-wei:\n    name: {{ en: Li Wei, zh: 李伟 }}\n    role:\n      en: Spokesperson\n      zh: 发言人\n    organisation: Liaison Office\n    email: li.wei@example.org\n    phone: \"{phone}\"\n"
+        ),
+    );
+    for (lang, title) in [("en", "Registry"), ("zh", "登记")] {
+        write(
+            site.path(),
+            &format!("content/briefings/registry.{lang}.md"),
+            &format!(
+                "---\ntitle: {title}\ndate: 2016-01-01\ncontacts:\n  - li-wei\n  - name: Zhang Min\n    email: zhang.min@example.org\n---\n\nText.\n"
+            ),
+        );
+    }
+    site
+}
+
+#[test]
+fn a_contact_kept_in_site_yaml_is_named_by_key_and_corrected_in_one_place() {
+    let site = site_with_registry("010 5979 9695");
+    build_ok(site.path(), &[]);
+    let en = page(site.path(), "en/briefings/registry/index.html");
+    let zh = page(site.path(), "zh/briefings/registry/index.html");
+    let en_text = text(&en, ".contacts");
+    let zh_text = text(&zh, ".contacts");
+    for expected in [
+        "Li Wei",
+        "Spokesperson",
+        "Liaison Office",
+        "+86 10 5979 9695",
+        "Zhang Min",
+    ] {
+        assert!(en_text.contains(expected), "{expected}: {en_text}");
+    }
+    for expected in [
+        "李伟",
+        "发言人",
+        "Liaison Office",
+        "+86 10 5979 9695",
+        "Zhang Min",
+    ] {
+        assert!(zh_text.contains(expected), "{expected}: {zh_text}");
+    }
+    assert!(!zh_text.contains("Spokesperson"), "{zh_text}");
+    assert!(
+        attrs(&en, ".contacts a", "href").contains(&"tel:+861059799695".to_string()),
+        "{en_text}"
+    );
+
+    // The number corrected once in site.yaml is corrected on every page.
+    let yaml = std::fs::read_to_string(site.path().join("site.yaml")).unwrap();
+    write(
+        site.path(),
+        "site.yaml",
+        &yaml.replace("010 5979 9695", "+86 10 5979 9612"),
+    );
+    build_ok(site.path(), &[]);
+    for lang in ["en", "zh"] {
+        let html = page(
+            site.path(),
+            &format!("{lang}/briefings/registry/index.html"),
+        );
+        assert!(
+            text(&html, ".contacts").contains("+86 10 5979 9612"),
+            "{lang}"
+        );
+    }
+}
+
+#[test]
+fn an_unknown_contact_key_or_a_bad_number_in_site_yaml_is_an_error() {
+    let site = site_with_registry("010 5979 9695");
+    write(
+        site.path(),
+        "content/briefings/registry.en.md",
+        "---\ntitle: Registry\ndate: 2016-01-01\ncontacts: [li-wie]\n---\n\nText.\n",
+    );
+    for (command, code, out) in build_and_check(site.path()) {
+        assert_eq!(code, Some(1), "{command}: {out}");
+        assert!(out.contains("unknown contact `li-wie`"), "{command}: {out}");
+        assert!(
+            out.contains("--> content/briefings/registry.en.md:4:12"),
+            "{command}: {out}"
+        );
+        assert!(out.contains("did you mean `li-wei`?"), "{command}: {out}");
+    }
+
+    let site = site_with_registry("5979 96OO");
+    for (command, code, out) in build_and_check(site.path()) {
+        assert_eq!(code, Some(1), "{command}: {out}");
+        assert!(
+            out.contains(
+                "the contact `li-wei` has an invalid phone: `5979 96OO`: it has the letter `O`"
+            ),
+            "{command}: {out}"
+        );
+        assert!(out.contains("--> site.yaml:"), "{command}: {out}");
+    }
+}
