@@ -198,17 +198,29 @@ fn translations(site: &Site, out: &mut Vec<Diagnostic>) {
         if note.section != Section::Briefings {
             continue;
         }
+        // The languages the versions say the note is meant for, if any says.
+        let meant: Option<Vec<&str>> = std::iter::once(i)
+            .chain(site.all_versions[i].iter().copied())
+            .filter_map(|j| site.notes[j].languages.as_ref())
+            .fold(None, |all: Option<Vec<&str>>, list| {
+                let mut all = all.unwrap_or_default();
+                all.extend(list.iter().map(String::as_str));
+                Some(all)
+            });
         for lang in &site.config.languages {
             let has_version = site.all_versions[i]
                 .iter()
                 .any(|&j| site.notes[j].lang == lang.code);
-            if lang.code != note.lang && !has_version {
+            let wanted = meant
+                .as_ref()
+                .is_none_or(|m| m.contains(&lang.code.as_str()));
+            if lang.code != note.lang && !has_version && wanted {
                 out.push(
                     Diagnostic::warning(format!("this briefing has no `{}` version", lang.code))
                         .file(&note.shown)
                         .help(format!(
-                            "add a translation beside it (…{}.md), or ignore this if the note is for one language only",
-                            lang.code
+                            "add a translation beside it (…{}.md); a note meant for one language only says so in its front matter: languages: [{}]",
+                            lang.code, note.lang
                         )),
                 );
             }

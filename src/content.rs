@@ -110,6 +110,9 @@ pub struct Note {
     pub embargo: Option<When>,
     pub draft: bool,
     pub aliases: Vec<String>,
+    /// The languages the note is meant for (`languages: [en]`), when it says; a note for one
+    /// language is then not missing its translation.
+    pub languages: Option<Vec<String>>,
     /// The full text of the file, for error snippets.
     pub text: String,
     /// Byte offset of the Markdown body in `text`.
@@ -508,6 +511,7 @@ struct RawFront {
     translation_key: Option<Text>,
     #[serde(default)]
     aliases: Vec<Text>,
+    languages: Option<Vec<Text>>,
 }
 
 #[derive(Deserialize)]
@@ -971,6 +975,14 @@ pub fn parse_note_text(config: &Config, path: &Path, rel: &str, text: String) ->
             }
             Some(number)
         });
+        if crate::scaffold::is_placeholder(&name, phone.as_ref().map(|p| p.tel.as_str())) {
+            let d = Diagnostic::warning(format!(
+                "the contact {name} is still the example that `briefing new` wrote"
+            ))
+            .file(shown_path.clone())
+            .help("write the real contact's name, email and phone, or delete the contact");
+            warnings.push(place("name", &name, d));
+        }
         contacts.push(Contact {
             name,
             role: c.role.map(|t| t.0),
@@ -979,6 +991,35 @@ pub fn parse_note_text(config: &Config, path: &Path, rel: &str, text: String) ->
             phone,
         });
     }
+
+    let languages = raw.languages.map(|list| {
+        let list: Vec<String> = list.into_iter().map(|l| l.0.trim().to_string()).collect();
+        let known: Vec<&str> = config.languages.iter().map(|l| l.code.as_str()).collect();
+        for code in &list {
+            if !known.contains(&code.as_str()) {
+                errors.push(at(
+                    &["languages"],
+                    err(
+                        format!("`{code}` is not a language of this site"),
+                        format!("list some of the site's languages: {}", known.join(", ")),
+                    ),
+                ));
+            }
+        }
+        if !list.contains(&names.lang) {
+            errors.push(at(
+                &["languages"],
+                err(
+                    format!(
+                        "this note is in `{}`, which its `languages:` does not list",
+                        names.lang
+                    ),
+                    format!("add `{}` to the list, or rename the file", names.lang),
+                ),
+            ));
+        }
+        list
+    });
 
     let mut aliases = Vec::new();
     for a in raw.aliases {
@@ -1039,6 +1080,7 @@ pub fn parse_note_text(config: &Config, path: &Path, rel: &str, text: String) ->
         embargo,
         draft: raw.draft.unwrap_or(false),
         aliases,
+        languages,
         text: text.clone(),
         body_start,
         assets: Vec::new(),

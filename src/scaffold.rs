@@ -28,6 +28,17 @@ fn write_new(path: &Path, text: &str) -> Result<(), Diagnostic> {
         .map_err(|e| Diagnostic::error(format!("cannot write {}: {e}", display_path(path))))
 }
 
+/// The contact names and the number that a new note starts with.
+const PLACEHOLDER_NAMES: [&str; 2] = ["Name Surname", "姓名"];
+const PLACEHOLDER_PHONE: &str = "+86 10 0000 0000";
+const PLACEHOLDER_TEL: &str = "tel:+861000000000";
+
+/// Whether a contact (its name and `tel:` URI) is still the example of a new note, which
+/// `check --strict` must not let through.
+pub fn is_placeholder(name: &str, tel: Option<&str>) -> bool {
+    PLACEHOLDER_NAMES.contains(&name.trim()) || tel == Some(PLACEHOLDER_TEL)
+}
+
 /// The front matter and first lines of a new note in `lang`.
 fn note_template(config: &Config, lang: &str, date: Date) -> String {
     let zh = lang == "zh" || lang.starts_with("zh-");
@@ -45,7 +56,7 @@ fn note_template(config: &Config, lang: &str, date: Date) -> String {
             "简报标题",
             "标题下的一句话导语",
             "北京",
-            "姓名",
+            PLACEHOLDER_NAMES[1],
             "传播官员",
             "北京",
             "北京——在此撰写第一段：何人、何事、何时、何地。\n\n正文的其余部分。\n",
@@ -55,7 +66,7 @@ fn note_template(config: &Config, lang: &str, date: Date) -> String {
             "Headline of the briefing",
             "One sentence under the headline",
             "Beijing",
-            "Name Surname",
+            PLACEHOLDER_NAMES[0],
             "Communications Officer",
             "Beijing",
             "BEIJING – Write the first paragraph here: who, what, when and where.\n\nThe rest of the text.\n",
@@ -81,7 +92,7 @@ fn note_template(config: &Config, lang: &str, date: Date) -> String {
         format!("  - name: \"{name}\""),
         format!("    role: \"{role}\""),
         "    email: press@example.org".to_string(),
-        "    phone: \"+86 10 0000 0000\"".to_string(),
+        format!("    phone: \"{PLACEHOLDER_PHONE}\""),
         "tags: []".to_string(),
         "draft: true".to_string(),
         format!("# embargo: {date}T09:00:00+08:00   # not published before this moment"),
@@ -220,11 +231,8 @@ pub fn init(dir: &Path) -> Result<usize, Diagnostics> {
         .join("briefings")
         .join(format!("{}-first-briefing", date.strftime("%Y-%m")));
     for lang in ["en", "zh"] {
-        let text = note_template(&config, lang, date).replace("draft: true\n", "");
-        let text = text.replace(
-            "# It is a draft: `briefing build` leaves it out until you delete the line draft: true.\n",
-            "",
-        );
+        // A draft, like any new note: nothing of the example reaches the public by mistake.
+        let text = note_template(&config, lang, date);
         write_new(&folder.join(format!("index.{lang}.md")), &text)?;
         count += 1;
     }

@@ -451,6 +451,32 @@ fn check_warns_of_missing_and_stale_translations_and_fails_on_them_only_when_str
     }
     let out = briefing(site.path(), &["check", "--strict"]);
     assert_eq!(out.status.code(), Some(1));
+
+    // A note meant for one language says so, and is no longer missing its translation.
+    let solo = site.path().join("content/briefings/solo.en.md");
+    let text = std::fs::read_to_string(&solo).unwrap();
+    std::fs::write(&solo, text.replacen("---\n", "---\nlanguages: [en]\n", 1)).unwrap();
+    let report = stdout(&briefing(site.path(), &["check"]));
+    assert!(!report.contains("has no `zh` version"), "{report}");
+    assert!(report.contains("0 errors, 2 warnings"), "{report}");
+    std::fs::write(
+        &solo,
+        text.replacen("---\n", "---\nlanguages: [zh, fr]\n", 1),
+    )
+    .unwrap();
+    let out = briefing(site.path(), &["check"]);
+    let report = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    for expected in [
+        "error: `fr` is not a language of this site",
+        "error: this note is in `en`, which its `languages:` does not list",
+        "--> content/briefings/solo.en.md:2:1",
+    ] {
+        assert!(
+            report.contains(expected),
+            "missing {expected:?} in:\n{report}"
+        );
+    }
 }
 
 #[test]
@@ -590,8 +616,50 @@ fn init_writes_a_site_that_builds_with_no_repository_around() {
     let out = briefing(&site, &["build"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).starts_with("Built "));
+    // The example note is a draft: nothing of it is published until the officer says so.
+    assert!(
+        stdout(&out).contains("2 drafts left out"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!site.join("output/en/briefings").exists());
+    // Its placeholder contact is what --strict stops.
+    let out = briefing(&site, &["check", "--strict"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let report = stdout(&out);
+    for expected in [
+        "warning: the contact Name Surname is still the example that `briefing new` wrote",
+        "warning: the contact 姓名 is still the example that `briefing new` wrote",
+        "0 errors, 2 warnings",
+    ] {
+        assert!(
+            report.contains(expected),
+            "missing {expected:?} in:\n{report}"
+        );
+    }
+    let folder = std::fs::read_dir(site.join("content/briefings"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    for (lang, name) in [("en", "Name Surname"), ("zh", "姓名")] {
+        let path = folder.join(format!("index.{lang}.md"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        let text = text
+            .replace(name, "Li Wei")
+            .replace("+86 10 0000 0000", "+86 10 5979 9695")
+            .replace("draft: true\n", "");
+        std::fs::write(&path, text).unwrap();
+    }
     let out = briefing(&site, &["check", "--strict"]);
     assert!(out.status.success(), "{}", stdout(&out));
+    let out = briefing(&site, &["build"]);
+    assert!(
+        stdout(&out).contains("(en 8, zh 8, other 2)"),
+        "{}",
+        stdout(&out)
+    );
     // It refuses a folder that is not empty.
     let out = briefing(dir.path(), &["init", "press"]);
     assert_eq!(out.status.code(), Some(1));
