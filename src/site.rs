@@ -315,7 +315,10 @@ impl Site {
         let (loading_errors, mut warnings): (Vec<Diagnostic>, Vec<Diagnostic>) =
             diagnostics.into_iter().partition(Diagnostic::is_error);
         errors.splice(0..0, loading_errors);
-        for d in embargo_problems {
+        for d in embargo_problems
+            .into_iter()
+            .chain(event_differences(&notes, &groups))
+        {
             if d.is_error() {
                 errors.push(d);
             } else {
@@ -578,6 +581,50 @@ fn shared_embargoes(
         }
     }
     (from, problems)
+}
+
+/// Versions of a note whose events start or end on different days: one of them is
+/// probably wrong, and a journalist would find out which. A warning on each later version
+/// that differs from the first, naming both files and both days.
+fn event_differences(notes: &[Arc<Note>], groups: &[Vec<usize>]) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    for group in groups.iter().filter(|g| g.len() > 1) {
+        let mut events = group
+            .iter()
+            .filter_map(|&i| Some((i, notes[i].event.as_ref()?)));
+        let Some((first, event)) = events.next() else {
+            continue;
+        };
+        for (i, other) in events {
+            for (key, mine, theirs) in [
+                ("start", &other.start, &event.start),
+                ("end", &other.end, &event.end),
+            ] {
+                let (Some(mine), Some(theirs)) = (mine, theirs) else {
+                    continue;
+                };
+                if mine.date == theirs.date {
+                    continue;
+                }
+                let note = &notes[i];
+                let d = Diagnostic::warning(format!(
+                    "the event of this version {} on {}, but {} says {}",
+                    if key == "start" { "starts" } else { "ends" },
+                    mine.date,
+                    display_path(&notes[first].shown),
+                    theirs.date,
+                ))
+                .file(&note.shown)
+                .help("correct the version that is wrong: every version of a note describes the same event");
+                let front = &note.text[..note.body_start];
+                problems.push(match crate::yaml::key_location(front, &["event", key]) {
+                    Some((line, column)) => d.at(&note.text, line, column, key.len()),
+                    None => d,
+                });
+            }
+        }
+    }
+    problems
 }
 
 /// A fingerprint of what links resolve against: every note's file, language, URL, pairing and

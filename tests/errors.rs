@@ -540,3 +540,27 @@ fn a_key_without_its_colon_is_reported_at_its_own_line() {
     assert!(err.contains("--> content/briefings/bad.en.md:3:1"), "{err}");
     assert!(err.contains("`date: 2015-10-16`"), "{err}");
 }
+
+#[test]
+fn versions_of_a_note_with_different_event_dates_get_a_warning() {
+    let site = fixture("basic");
+    let zh = site.path().join("content/briefings/study-tour/index.zh.md");
+    let text = std::fs::read_to_string(&zh).unwrap();
+    std::fs::write(
+        &zh,
+        text.replace("  start: 2015-10-19", "  start: 2015-10-20"),
+    )
+    .unwrap();
+    for (command, code, out) in build_and_check(site.path()) {
+        assert_eq!(code, Some(0), "{command}: {out}");
+        for expected in [
+            "warning: the event of this version starts on 2015-10-20, but content/briefings/study-tour/index.en.md says 2015-10-19",
+            "--> content/briefings/study-tour/index.zh.md:8:3",
+        ] {
+            assert!(
+                out.contains(expected),
+                "{command}: missing {expected:?} in:\n{out}"
+            );
+        }
+    }
+}
