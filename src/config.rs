@@ -25,6 +25,8 @@ struct RawSite {
     timezone: Option<String>,
     phone_region: Option<String>,
     search: Option<bool>,
+    logo: Option<String>,
+    favicon: Option<String>,
     markdown: Option<RawMarkdown>,
     #[serde(default)]
     projects: IndexMap<String, RawProject>,
@@ -132,6 +134,30 @@ impl Entity {
     }
 }
 
+/// A file of the site that site.yaml names (`logo: images/logo.svg`): a path under content/
+/// or of the theme's static files, as published; and where site.yaml names it, for errors.
+#[derive(Debug, Clone)]
+pub struct SiteFile {
+    pub path: String,
+    line: usize,
+    column: usize,
+    source_line: String,
+}
+
+impl SiteFile {
+    /// An error about this file, at its line of site.yaml.
+    pub fn error(&self, message: String, help: String) -> Diagnostic {
+        let mut d = Diagnostic::error(message).file(SITE_FILE).help(help).at(
+            &self.source_line,
+            1,
+            self.column,
+            self.path.chars().count(),
+        );
+        d.line = Some(self.line);
+        d
+    }
+}
+
 /// A spokesperson kept once in site.yaml under `contacts:` and named by key from notes, so
 /// that a number is corrected in one place.
 #[derive(Debug, Clone)]
@@ -194,6 +220,10 @@ pub struct Config {
     pub funders: IndexMap<String, Entity>,
     /// The contacts notes can name by key (`contacts: [li-wei]`).
     pub contacts: IndexMap<String, SiteContact>,
+    /// The logo the masthead shows, if site.yaml sets one.
+    pub logo: Option<SiteFile>,
+    /// The icon browsers show in tabs, if site.yaml sets one (else the theme's).
+    pub favicon: Option<SiteFile>,
 }
 
 impl Config {
@@ -447,6 +477,37 @@ impl Config {
             );
         }
 
+        let mut site_file = |key: &str, value: &Option<String>| {
+            let value = value.as_deref()?.trim();
+            let path = value.trim_start_matches('/');
+            let image = path.rsplit_once('.').is_some_and(|(_, ext)| {
+                ["svg", "png", "ico", "jpg", "jpeg", "webp", "gif"]
+                    .contains(&ext.to_ascii_lowercase().as_str())
+            });
+            let bad_segment = path
+                .split('/')
+                .any(|s| s.is_empty() || s == "." || s == ".." || s.contains('\\'));
+            if bad_segment || !image {
+                errors.push(at_key(
+                    &[key],
+                    format!("`{value}` cannot be the {key}"),
+                    format!("write the path of an image (SVG, PNG, ICO, JPEG, WebP or GIF) under content/, e.g. {key}: pages/{key}.svg for content/pages/{key}.svg"),
+                ));
+                return None;
+            }
+            let (line, _) = yaml::key_location(source, &[key])?;
+            let source_line = source.lines().nth(line - 1)?.to_string();
+            let column = source_line.find(path).map_or(1, |c| c + 1);
+            Some(SiteFile {
+                path: path.to_string(),
+                line,
+                column,
+                source_line,
+            })
+        };
+        let logo = site_file("logo", &raw.logo);
+        let favicon = site_file("favicon", &raw.favicon);
+
         if !errors.is_empty() {
             return Err(Diagnostics(errors));
         }
@@ -466,6 +527,8 @@ impl Config {
             projects,
             funders,
             contacts,
+            logo,
+            favicon,
         })
     }
 

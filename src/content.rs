@@ -113,6 +113,11 @@ pub struct Note {
     /// The languages the note is meant for (`languages: [en]`), when it says; a note for one
     /// language is then not missing its translation.
     pub languages: Option<Vec<String>>,
+    /// A static page's short label in the site navigation (default: its title).
+    pub nav_label: Option<String>,
+    /// A static page's place in the site navigation: lower first; pages without one follow,
+    /// by slug.
+    pub nav_order: Option<i64>,
     /// The full text of the file, for error snippets.
     pub text: String,
     /// Byte offset of the Markdown body in `text`.
@@ -512,6 +517,8 @@ struct RawFront {
     #[serde(default)]
     aliases: Vec<Text>,
     languages: Option<Vec<Text>>,
+    nav_label: Option<Text>,
+    nav_order: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -1021,6 +1028,22 @@ pub fn parse_note_text(config: &Config, path: &Path, rel: &str, text: String) ->
         list
     });
 
+    let nav_keys = [
+        ("nav_label", raw.nav_label.is_some()),
+        ("nav_order", raw.nav_order.is_some()),
+    ];
+    if section != Section::Pages {
+        for (key, _) in nav_keys.into_iter().filter(|(_, set)| *set) {
+            errors.push(at(
+                &[key],
+                err(
+                    format!("`{key}` is for static pages, which are in the site navigation; a briefing is not"),
+                    "delete the line, or move the file to content/pages/ if it is a static page".into(),
+                ),
+            ));
+        }
+    }
+
     let mut aliases = Vec::new();
     for a in raw.aliases {
         if let Some(problem) = a.0.split('/').find_map(safety::portable_name_problem) {
@@ -1081,6 +1104,8 @@ pub fn parse_note_text(config: &Config, path: &Path, rel: &str, text: String) ->
         draft: raw.draft.unwrap_or(false),
         aliases,
         languages,
+        nav_label: nonempty(raw.nav_label),
+        nav_order: raw.nav_order,
         text: text.clone(),
         body_start,
         assets: Vec::new(),
@@ -1107,6 +1132,7 @@ fn limited_fields(raw: &RawFront) -> Vec<(&'static str, &str, usize)> {
         one("summary", &raw.summary, 5_000),
         one("slug", &raw.slug, 100),
         one("translation_key", &raw.translation_key, 200),
+        one("nav_label", &raw.nav_label, 100),
     ]
     .into_iter()
     .flatten()

@@ -56,6 +56,21 @@ impl Plan {
         if let Err(e) = self.check_site_links(site, |p| at.get(p).is_some_and(|&n| n < now)) {
             errors.extend(e);
         }
+        // The images site.yaml names must be files the site publishes.
+        let config = &site.config;
+        for (key, file) in [("logo", &config.logo), ("favicon", &config.favicon)] {
+            if let Some(file) = file
+                && at.get(file.path.as_str()).is_none_or(|&n| n >= now)
+            {
+                errors.push(file.error(
+                    format!("the {key} `{}` is not a file of the site", file.path),
+                    format!(
+                        "put the image at content/{}, or name one that is there: files under content/briefings/ and content/pages/ are published at the same path (`pages/{key}.svg`), and so are those of the theme's static/ folder",
+                        file.path
+                    ),
+                ));
+            }
+        }
         if errors.is_empty() {
             Ok(())
         } else {

@@ -85,6 +85,8 @@ struct DownloadView<'a> {
     name: &'a str,
     /// Relative link: the file is copied next to the page.
     link: String,
+    /// Absolute URL, for print.
+    url: String,
     /// `PDF`, `JPG`, …
     kind: String,
     /// `350 KB`, `1.2 MB`
@@ -154,6 +156,8 @@ struct NoteLink<'a> {
     draft: bool,
     /// Under embargo (only `serve` lists such notes).
     embargoed: bool,
+    /// A static page's label in the navigation: its `nav_label`, or its title.
+    nav_label: &'a str,
 }
 
 /// A link to the same page in another language, or to that language's home when there is none.
@@ -321,6 +325,7 @@ impl<'a> Renderer<'a> {
             project: n.project.as_ref().map(|p| p.name(&n.lang)),
             draft: n.draft,
             embargoed: self.embargo(i).is_some(),
+            nav_label: n.nav_label.as_deref().unwrap_or(&n.title),
         }
     }
 
@@ -389,6 +394,7 @@ impl<'a> Renderer<'a> {
                 .map(|a| DownloadView {
                     name: a.rel.rsplit('/').next().unwrap_or(&a.rel),
                     link: urls::file_link(&a.rel),
+                    url: self.config.absolute(&urls::beside(&n.path(), &a.rel)),
                     kind: a
                         .rel
                         .rsplit_once('.')

@@ -192,7 +192,7 @@ impl Site {
             });
             index
                 .pages
-                .sort_by(|&a, &b| notes[a].slug.cmp(&notes[b].slug));
+                .sort_by_key(|&i| (notes[i].nav_order.unwrap_or(i64::MAX), &notes[i].slug));
             for (p, &i) in index.briefings.iter().enumerate() {
                 position[i] = Some(p);
             }

@@ -41,6 +41,8 @@ pub const SITEMAP: &str = "sitemap.xml";
 pub const ROOT: &str = "";
 pub const STYLESHEET: &str = "style.css";
 pub const SEARCH_SCRIPT: &str = "search.js";
+/// The theme's icon for browser tabs, used unless site.yaml names another.
+pub const FAVICON: &str = "favicon.svg";
 /// The folder of a language's vCards.
 pub const CONTACTS_DIR: &str = "contacts";
 
@@ -129,8 +131,12 @@ impl Config {
 
     /// A site path as an absolute URL: `https://host.example/press/en/briefings/x/`.
     pub fn absolute(&self, path: &str) -> String {
-        let origin_len = self.base_url.len() - self.base_path.len();
-        format!("{}{}", &self.base_url[..origin_len], self.link(path))
+        format!("{}{}", self.origin(), self.link(path))
+    }
+
+    /// The base URL without its path: `https://host.example`.
+    pub fn origin(&self) -> &str {
+        &self.base_url[..self.base_url.len() - self.base_path.len()]
     }
 }
 
@@ -168,6 +174,14 @@ pub struct SiteUrls {
     pub feed: String,
     pub stylesheet: String,
     pub search_script: String,
+    /// The masthead's logo, when site.yaml sets one.
+    pub logo: Option<String>,
+    /// The icon of browser tabs: site.yaml's, or the theme's.
+    pub favicon: String,
+    /// The base URL without its path, for print styles that write a link's full address
+    /// (`https://host.example`); only when it has no character a CSS string would need to
+    /// escape, which no real host has.
+    pub origin: Option<String>,
 }
 
 impl SiteUrls {
@@ -182,6 +196,14 @@ impl SiteUrls {
             feed: config.link(&feed(&home(lang))),
             stylesheet: config.link(STYLESHEET),
             search_script: config.link(SEARCH_SCRIPT),
+            logo: config.logo.as_ref().map(|f| config.link(&f.path)),
+            favicon: config.link(config.favicon.as_ref().map_or(FAVICON, |f| &f.path)),
+            origin: Some(config.origin())
+                .filter(|o| {
+                    o.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "-._~:/[]%@".contains(c))
+                })
+                .map(str::to_string),
         }
     }
 }

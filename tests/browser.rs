@@ -648,3 +648,144 @@ async fn no_page_runs_a_script_written_in_a_note() {
         "the hook did not see an allowed script run"
     );
 }
+
+/// The basic fixture with what makes a masthead crowded: a logo, a second static page with
+/// a long title and no short label, and a note with a file to download and a site link.
+fn crowded_site() -> tempfile::TempDir {
+    let site = fixture("basic");
+    let yaml = std::fs::read_to_string(site.path().join("site.yaml")).unwrap();
+    write(
+        site.path(),
+        "site.yaml",
+        &format!("{yaml}logo: pages/logo.svg\n"),
+    );
+    std::fs::copy(
+        repo().join("content/pages/logo.svg"),
+        site.path().join("content/pages/logo.svg"),
+    )
+    .unwrap();
+    for (lang, title) in [
+        ("en", "Media accreditation and press registration"),
+        ("zh", "媒体注册与新闻采访证申请须知"),
+    ] {
+        write(
+            site.path(),
+            &format!("content/pages/accreditation.{lang}.md"),
+            &format!("---\ntitle: {title}\ndate: 2015-09-01\n---\n\nText.\n"),
+        );
+    }
+    write(
+        site.path(),
+        "content/briefings/study-tour/programme.pdf",
+        "%PDF-1.4 programme",
+    );
+    let note = site.path().join("content/briefings/study-tour/index.en.md");
+    let text = std::fs::read_to_string(&note).unwrap();
+    std::fs::write(
+        &note,
+        format!("{text}\nRead [about the press service](/en/about/).\n"),
+    )
+    .unwrap();
+    site
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Chromium and chromedriver: run by .ci/run"]
+async fn pages_read_right_at_phone_laptop_and_desktop_widths_in_both_languages() {
+    let site = crowded_site();
+    build_ok(site.path(), &[]);
+    let host = StaticHost::start(&site.path().join("output"));
+    let browser = Browser::start().await;
+    let c = browser.client();
+    let mut problems = Vec::new();
+    for (width, height) in [(320, 640), (390, 844), (1366, 768), (1920, 1080)] {
+        c.set_window_size(width, height).await.unwrap();
+        for path in [
+            "/en/",
+            "/zh/",
+            "/en/briefings/study-tour/",
+            "/zh/briefings/study-tour/",
+            "/zh/about/",
+        ] {
+            browser.open(host.port, path).await;
+            browser
+                .until(
+                    "the page and its images",
+                    "return document.readyState === 'complete'",
+                )
+                .await;
+            let found = c
+                .execute(
+                    "const out = [];
+                     // Every navigation item on one line: none breaks inside a word.
+                     for (const a of document.querySelectorAll('.site-nav a, .switcher a')) {
+                       const lines = new Set([...a.getClientRects()].map(r => Math.round(r.top)));
+                       if (lines.size !== 1) out.push('the item ' + a.textContent.trim() + ' breaks over ' + lines.size + ' lines');
+                     }
+                     if (document.documentElement.scrollWidth > window.innerWidth)
+                       out.push('the page is ' + document.documentElement.scrollWidth + ' px wide');
+                     const logo = document.querySelector('.site-title img.logo');
+                     if (!logo || !logo.complete || logo.naturalWidth === 0) out.push('no logo shown');
+                     const icon = document.querySelector('link[rel=icon]');
+                     if (!icon) out.push('no favicon');
+                     if (document.documentElement.lang.startsWith('zh')) {
+                       const font = getComputedStyle(document.body).fontFamily;
+                       if (!font.startsWith('\"PingFang SC\"')) out.push('Chinese text starts with the font ' + font);
+                     }
+                     return out;",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            for p in found.as_array().unwrap() {
+                problems.push(format!("{path} at {width} px: {}", p.as_str().unwrap()));
+            }
+        }
+    }
+    // The favicon is a file the host serves.
+    let icon = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             fetch(document.querySelector('link[rel=icon]').href).then(r => done(r.status));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    browser.close().await;
+    assert_eq!(icon, json!(200));
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Chromium, chromedriver and pdftotext: run by .ci/run"]
+async fn a_printed_briefing_writes_out_its_downloads_links_and_own_address() {
+    let site = crowded_site();
+    build_ok(site.path(), &[]);
+    let host = StaticHost::start(&site.path().join("output"));
+    let browser = Browser::start().await;
+    browser.open(host.port, "/en/briefings/study-tour/").await;
+    let pdf = browser
+        .client()
+        .print(fantoccini::wd::PrintConfiguration::default())
+        .await
+        .unwrap();
+    browser.close().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("briefing.pdf");
+    std::fs::write(&file, &pdf).unwrap();
+    let text = Command::new("pdftotext")
+        .args(["-raw"])
+        .arg(&file)
+        .arg("-")
+        .output()
+        .expect("pdftotext");
+    // Long addresses may break over lines on paper.
+    let text = String::from_utf8_lossy(&text.stdout).replace('\n', "");
+    for expected in [
+        "programme.pdf https://press.example.org/en/briefings/study-tour/programme.pdf",
+        "about the press service (https://press.example.org/en/about/)",
+        "Online: https://press.example.org/en/briefings/study-tour/",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+}

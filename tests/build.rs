@@ -10,7 +10,7 @@ fn builds_every_page_and_file_of_the_fixture() {
     let out = build_ok(site.path(), &["--now", "2020-01-01"]);
     // One summary line with the pages per language.
     assert!(
-        out.starts_with("Built 38 pages (en 20, zh 15, other 3), 52 files in all"),
+        out.starts_with("Built 38 pages (en 20, zh 15, other 3), 53 files in all"),
         "{out}"
     );
     let files = tree(&site.path().join("output"));
@@ -18,6 +18,7 @@ fn builds_every_page_and_file_of_the_fixture() {
         "index.html",
         "style.css",
         "search.js",
+        "favicon.svg",
         ".briefing-output",
         "en/index.html",
         "en/page/2/index.html",
@@ -40,7 +41,7 @@ fn builds_every_page_and_file_of_the_fixture() {
             "missing {expected}"
         );
     }
-    assert_eq!(files.len(), 53, "{:#?}", files.keys().collect::<Vec<_>>());
+    assert_eq!(files.len(), 54, "{:#?}", files.keys().collect::<Vec<_>>());
 }
 
 #[test]
@@ -640,4 +641,130 @@ fn english_lists_of_places_read_as_english() {
         places("commas"),
         "Vienna, Austria; Sofia, Bulgaria; and Paris, France"
     );
+}
+
+#[test]
+fn static_pages_have_a_short_navigation_label_and_an_order() {
+    let site = fixture("basic");
+    for (lang, title, label) in [
+        (
+            "en",
+            "Media accreditation and registration",
+            "Accreditation",
+        ),
+        ("zh", "媒体注册与采访证申请须知", "媒体注册"),
+    ] {
+        write(
+            site.path(),
+            &format!("content/pages/accreditation.{lang}.md"),
+            &format!(
+                "---\ntitle: {title}\nnav_label: {label}\nnav_order: 1\ndate: 2015-09-01\n---\n\nText.\n"
+            ),
+        );
+    }
+    build_ok(site.path(), &[]);
+    let en = page(site.path(), "en/index.html");
+    assert_eq!(
+        texts(&en, ".site-nav a"),
+        [
+            "Briefings",
+            "Projects",
+            "Tags",
+            "Accreditation",
+            "About the press service"
+        ]
+    );
+    let zh = page(site.path(), "zh/briefings/visa/index.html");
+    assert_eq!(
+        texts(&zh, ".site-nav a"),
+        ["新闻简报", "项目", "标签", "媒体注册", "关于新闻服务"]
+    );
+    // The page itself keeps its full title.
+    let accreditation = page(site.path(), "zh/accreditation/index.html");
+    assert_eq!(text(&accreditation, "h1"), "媒体注册与采访证申请须知");
+
+    write(
+        site.path(),
+        "content/briefings/visa.en.md",
+        "---\ntitle: Visa\nnav_order: 2\ndate: 2016-03-10\n---\n\nText.\n",
+    );
+    let err = build_fails(site.path(), &[]);
+    assert!(
+        err.contains(
+            "`nav_order` is for static pages, which are in the site navigation; a briefing is not"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("--> content/briefings/visa.en.md:3:1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_site_shows_its_logo_and_favicon_and_refuses_one_it_does_not_have() {
+    let site = fixture("basic");
+    build_ok(site.path(), &[]);
+    // The theme's icon, and no logo, unless site.yaml names them.
+    let home = page(site.path(), "en/index.html");
+    assert_eq!(attrs(&home, "link[rel=icon]", "href"), ["/favicon.svg"]);
+    assert!(site.path().join("output/favicon.svg").is_file());
+    assert!(attrs(&home, ".site-title img", "src").is_empty());
+
+    let yaml = std::fs::read_to_string(site.path().join("site.yaml")).unwrap();
+    write(
+        site.path(),
+        "site.yaml",
+        &format!("{yaml}logo: pages/emblem.svg\nfavicon: /pages/icon.png\n"),
+    );
+    write(
+        site.path(),
+        "content/pages/emblem.svg",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 8 8\"><rect width=\"8\" height=\"8\"/></svg>",
+    );
+    for (command, code, out) in build_and_check(site.path()) {
+        assert_eq!(code, Some(1), "{command}: {out}");
+        assert!(
+            out.contains("error: the favicon `pages/icon.png` is not a file of the site"),
+            "{command}: {out}"
+        );
+        assert!(out.contains("--> site.yaml:"), "{command}: {out}");
+        assert!(
+            out.contains("put the image at content/pages/icon.png"),
+            "{command}: {out}"
+        );
+    }
+    std::fs::write(
+        site.path().join("content/pages/icon.png"),
+        b"\x89PNG\r\n\x1a\n",
+    )
+    .unwrap();
+    build_ok(site.path(), &[]);
+    for path in [
+        "en/index.html",
+        "zh/briefings/visa/index.html",
+        "index.html",
+    ] {
+        let html = page(site.path(), path);
+        assert_eq!(
+            attrs(&html, "link[rel=icon]", "href"),
+            ["/pages/icon.png"],
+            "{path}"
+        );
+    }
+    let zh = page(site.path(), "zh/index.html");
+    assert_eq!(
+        attrs(&zh, ".site-title img.logo", "src"),
+        ["/pages/emblem.svg"]
+    );
+    assert_eq!(attrs(&zh, ".site-title img.logo", "alt"), [""]);
+
+    let yaml = std::fs::read_to_string(site.path().join("site.yaml")).unwrap();
+    write(
+        site.path(),
+        "site.yaml",
+        &yaml.replace("pages/emblem.svg", "../secret.txt"),
+    );
+    let err = build_fails(site.path(), &[]);
+    assert!(err.contains("`../secret.txt` cannot be the logo"), "{err}");
 }
