@@ -119,6 +119,21 @@ impl Browser {
         }
     }
 
+    /// Prints the open page as the browser's print dialog would, closes the browser, and
+    /// returns the PDF file (in a folder removed when the first value is dropped).
+    async fn print_and_close(self) -> (tempfile::TempDir, PathBuf) {
+        let pdf = self
+            .client()
+            .print(fantoccini::wd::PrintConfiguration::default())
+            .await
+            .unwrap();
+        self.close().await;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("briefing.pdf");
+        std::fs::write(&file, &pdf).unwrap();
+        (dir, file)
+    }
+
     async fn close(mut self) {
         if let Some(c) = self.client.take() {
             let _ = c.close().await;
@@ -284,18 +299,10 @@ async fn an_open_page_follows_edits_and_shows_then_drops_the_error_overlay() {
 async fn a_briefing_prints_on_one_or_two_a4_pages_with_its_contacts_and_no_navigation() {
     let server = Server::start(repo(), &[]);
     let browser = Browser::start().await;
-    let c = browser.client();
     browser
         .open(server.port, "/en/briefings/2016-09-labour-migration-data/")
         .await;
-    let pdf = c
-        .print(fantoccini::wd::PrintConfiguration::default())
-        .await
-        .unwrap();
-    browser.close().await;
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("briefing.pdf");
-    std::fs::write(&file, &pdf).unwrap();
+    let (_dir, file) = browser.print_and_close().await;
     let info = Command::new("pdfinfo")
         .arg(&file)
         .output()
@@ -764,15 +771,7 @@ async fn a_printed_briefing_writes_out_its_downloads_links_and_own_address() {
     let host = StaticHost::start(&site.path().join("output"));
     let browser = Browser::start().await;
     browser.open(host.port, "/en/briefings/study-tour/").await;
-    let pdf = browser
-        .client()
-        .print(fantoccini::wd::PrintConfiguration::default())
-        .await
-        .unwrap();
-    browser.close().await;
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("briefing.pdf");
-    std::fs::write(&file, &pdf).unwrap();
+    let (_dir, file) = browser.print_and_close().await;
     let text = Command::new("pdftotext")
         .args(["-raw"])
         .arg(&file)
