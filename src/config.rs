@@ -34,7 +34,31 @@ struct RawSite {
     funders: IndexMap<String, RawFunder>,
     #[serde(default)]
     contacts: IndexMap<String, RawSiteContact>,
+    #[serde(default)]
+    deploy: IndexMap<String, serde_yaml::Value>,
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTarget {
+    url: String,
+    endpoint: Option<String>,
+    region: Option<String>,
+}
+
+/// Keys that would hold a secret: refused with where secrets go instead.
+const SECRET_KEYS: [&str; 10] = [
+    "password",
+    "passphrase",
+    "secret",
+    "secret_key",
+    "secret_access_key",
+    "access_key",
+    "access_key_id",
+    "token",
+    "private_key",
+    "key",
+];
 
 /// A text written once for every language, or once per language (`en: …`, `zh: …`).
 #[derive(Deserialize)]
@@ -158,6 +182,108 @@ impl SiteFile {
     }
 }
 
+/// Where `briefing deploy` publishes the site: a named target of site.yaml's `deploy:`.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub name: String,
+    /// As written: `file:///srv/www/press`, `sftp://…`, `s3://…`.
+    pub url: String,
+    pub kind: TargetKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetKind {
+    /// A folder: a mounted share or a local web root.
+    Folder { path: PathBuf },
+    /// A host with SSH.
+    Sftp {
+        user: Option<String>,
+        host: String,
+        port: Option<u16>,
+        path: String,
+    },
+    /// An S3-compatible object store.
+    S3 {
+        bucket: String,
+        prefix: String,
+        endpoint: Option<String>,
+        region: Option<String>,
+    },
+}
+
+/// Reads a target's URL, or says what is wrong with it.
+fn target_kind(
+    url: &str,
+    endpoint: Option<String>,
+    region: Option<String>,
+) -> Result<TargetKind, String> {
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or("a target's url starts with file://, sftp:// or s3://")?;
+    match scheme {
+        "file" => {
+            let path = rest.strip_prefix("localhost").unwrap_or(rest);
+            if !path.starts_with('/') {
+                return Err("a folder target is an absolute path: file:///srv/www/press".into());
+            }
+            let path = percent_encoding::percent_decode_str(path)
+                .decode_utf8()
+                .map_err(|_| "the path is not valid UTF-8 once decoded")?;
+            Ok(TargetKind::Folder {
+                path: PathBuf::from(path.as_ref()),
+            })
+        }
+        "sftp" => {
+            let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+            let (user, hostport) = match authority.rsplit_once('@') {
+                Some((user, hostport)) => {
+                    if user.contains(':') {
+                        return Err("a password cannot be written in site.yaml: use an SSH key (from the SSH agent, ~/.ssh, or the file BRIEFING_SSH_KEY names)".into());
+                    }
+                    (Some(user.to_string()), hostport)
+                }
+                None => (None, authority),
+            };
+            let (host, port) = match hostport.rsplit_once(':') {
+                Some((host, port)) if !host.ends_with(']') || port.parse::<u16>().is_ok() => (
+                    host,
+                    Some(
+                        port.parse::<u16>()
+                            .map_err(|_| format!("`{port}` is not a port number"))?,
+                    ),
+                ),
+                _ => (hostport, None),
+            };
+            if host.is_empty() {
+                return Err(
+                    "the host is missing: sftp://press@host.example.org/var/www/press".into(),
+                );
+            }
+            Ok(TargetKind::Sftp {
+                user,
+                host: host.to_string(),
+                port,
+                path: format!("/{path}"),
+            })
+        }
+        "s3" => {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            if bucket.is_empty() {
+                return Err("the bucket is missing: s3://press-site/www".into());
+            }
+            Ok(TargetKind::S3 {
+                bucket: bucket.to_string(),
+                prefix: prefix.trim_matches('/').to_string(),
+                endpoint,
+                region,
+            })
+        }
+        other => Err(format!(
+            "`{other}://` is not a kind of target briefing knows: use file://, sftp:// or s3://"
+        )),
+    }
+}
+
 /// A spokesperson kept once in site.yaml under `contacts:` and named by key from notes, so
 /// that a number is corrected in one place.
 #[derive(Debug, Clone)]
@@ -224,6 +350,8 @@ pub struct Config {
     pub logo: Option<SiteFile>,
     /// The icon browsers show in tabs, if site.yaml sets one (else the theme's).
     pub favicon: Option<SiteFile>,
+    /// Where `briefing deploy` publishes, in site.yaml's order: the first is the default.
+    pub deploy: Vec<Target>,
 }
 
 impl Config {
@@ -477,6 +605,55 @@ impl Config {
             );
         }
 
+        let mut deploy = Vec::new();
+        for (name, value) in &raw.deploy {
+            if let serde_yaml::Value::Mapping(m) = value
+                && let Some(key) = m
+                    .keys()
+                    .filter_map(|k| k.as_str())
+                    .find(|k| SECRET_KEYS.contains(&k.to_ascii_lowercase().as_str()))
+            {
+                errors.push(at_key(
+                    &["deploy", name, key],
+                    format!("`{key}` looks like a secret, and site.yaml is no place for one"),
+                    "delete the line: SSH keys come from the SSH agent, ~/.ssh or the file BRIEFING_SSH_KEY names; S3 keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".into(),
+                ));
+                continue;
+            }
+            let raw_target: RawTarget = match serde_yaml::from_value(value.clone()) {
+                Ok(t) => t,
+                Err(e) => {
+                    let text = e.to_string();
+                    let text = text.find(" at line ").map_or(text.as_str(), |i| &text[..i]);
+                    errors.push(at_key(
+                        &["deploy", name],
+                        format!("the deploy target `{name}`: {text}"),
+                        "a target has `url:` (file://, sftp:// or s3://) and, for S3, `endpoint:` and `region:`".into(),
+                    ));
+                    continue;
+                }
+            };
+            match target_kind(
+                raw_target.url.trim(),
+                raw_target.endpoint,
+                raw_target.region,
+            ) {
+                Ok(kind) => deploy.push(Target {
+                    name: name.clone(),
+                    url: raw_target.url.trim().to_string(),
+                    kind,
+                }),
+                Err(help) => errors.push(at_key(
+                    &["deploy", name, "url"],
+                    format!(
+                        "the deploy target `{name}` has an address briefing cannot use: `{}`",
+                        raw_target.url
+                    ),
+                    help,
+                )),
+            }
+        }
+
         let mut site_file = |key: &str, value: &Option<String>| {
             let value = value.as_deref()?.trim();
             let path = value.trim_start_matches('/');
@@ -529,6 +706,7 @@ impl Config {
             contacts,
             logo,
             favicon,
+            deploy,
         })
     }
 

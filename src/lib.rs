@@ -9,6 +9,7 @@ mod config;
 mod contact;
 mod content;
 mod dates;
+mod deploy;
 mod error;
 mod markdown;
 mod output;
@@ -31,10 +32,12 @@ mod yaml;
 pub use check::{CheckReport, check};
 pub use config::{Config, RawHtml};
 pub use content::parse_note_text;
+pub use deploy::{DeployOptions, DeployReport, Progress, deploy};
 pub use error::{Diagnostic, Diagnostics, display_path};
 pub use markdown::{Target, render as render_markdown};
 pub use output::left_part_way;
 pub use preview::{Change, Preview, PreviewOptions, bytes_of};
+pub use render::human_size;
 pub use safety::{UrlUse, check_url};
 pub use scaffold::{init, new_note};
 pub use serve::{Log, ServeOptions, serve};
@@ -82,6 +85,9 @@ pub struct BuildReport {
     pub search: Option<SearchReport>,
     /// The notes left out, soonest release first.
     pub held: Vec<Held>,
+    /// The stage of each file written (the search index's aside: they list pages, and go
+    /// live with the listings).
+    pub stages: std::collections::HashMap<String, plan::Stage>,
 }
 
 /// Loads content and theme and builds the site model: every error at once.
@@ -163,7 +169,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
     };
     staging.commit()?;
 
-    let files: Vec<&str> = made.paths.iter().map(String::as_str).collect();
+    let files: Vec<&str> = made.paths.iter().map(|(p, _)| p.as_str()).collect();
     let file_count = files.len() + made.search_files;
     let search = made.search;
     let mut pages: IndexMap<String, usize> = site
@@ -208,5 +214,6 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
         held: status::held_back(&site),
         warnings: site.warnings.into_iter().chain(theme.warnings).collect(),
         search,
+        stages: made.paths.iter().cloned().collect(),
     })
 }

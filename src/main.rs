@@ -108,6 +108,31 @@ enum Command {
         /// The folder of the new site
         dir: PathBuf,
     },
+    /// Build the site as `build` does, then publish it to a target of site.yaml's `deploy:`:
+    /// only new and changed files are sent, files before the pages that link to them; only
+    /// files deploy itself published are deleted. A failed build deploys nothing
+    Deploy {
+        /// The target's name in site.yaml [default: its first target]
+        target: Option<String>,
+        /// The site folder, holding site.yaml and content/
+        #[arg(long, default_value = ".", value_name = "DIR")]
+        root: PathBuf,
+        /// Where to build the site [default: <root>/output]
+        #[arg(long, value_name = "DIR")]
+        output: Option<PathBuf>,
+        /// Build and compare, print what would be sent and deleted, change nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Stop without changing anything if more files than this would be deleted
+        #[arg(long, default_value_t = 100, value_name = "N")]
+        max_deletes: usize,
+        /// Delete more than --max-deletes files if the deploy needs to
+        #[arg(long)]
+        yes: bool,
+        /// Decide embargoes as if it were this moment, as `build --now` does
+        #[arg(long, value_name = "DATETIME")]
+        now: Option<String>,
+    },
     /// Preview the site: serve it from memory, rebuild on every change and reload the browser.
     /// Drafts and notes under embargo are shown, with a banner; nothing is written to disk
     Serve {
@@ -227,6 +252,87 @@ fn main() -> ExitCode {
                     for d in &diagnostics.0 {
                         say_err!("{}\n", d.render(color));
                     }
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Deploy {
+            target,
+            root,
+            output,
+            dry_run,
+            max_deletes,
+            yes,
+            now,
+        } => {
+            let options = briefing::DeployOptions {
+                root,
+                output,
+                target,
+                dry_run,
+                max_deletes,
+                yes,
+                now,
+            };
+            let bar = std::sync::OnceLock::<indicatif::ProgressBar>::new();
+            let progress = |p: briefing::Progress| match p {
+                briefing::Progress::Sent { done, total } => {
+                    // A bar only where someone watches, and only for more than a moment's work.
+                    if total < 200 || !std::io::stderr().is_terminal() {
+                        return;
+                    }
+                    let bar = bar.get_or_init(|| {
+                        indicatif::ProgressBar::new(total as u64).with_message("sending")
+                    });
+                    bar.set_position(done as u64);
+                }
+            };
+            let result = briefing::deploy(&options, &progress);
+            if let Some(bar) = bar.get() {
+                bar.finish_and_clear();
+            }
+            match result {
+                Ok(report) => {
+                    for w in &report.build.warnings {
+                        say_err!("{}\n", w.render(color));
+                    }
+                    if report.dry_run {
+                        for (path, size) in &report.sent {
+                            say!("would send   {path} ({})", briefing::human_size(*size));
+                        }
+                        for path in &report.deleted {
+                            say!("would delete {path}");
+                        }
+                    }
+                    let verb = if report.dry_run {
+                        "Would deploy"
+                    } else {
+                        "Deployed"
+                    };
+                    say!(
+                        "{verb} to {} ({}): {} sent, {} deleted, {} unchanged, {} in {:.2} s",
+                        report.target,
+                        report.url,
+                        report.sent.len(),
+                        report.deleted.len(),
+                        report.unchanged,
+                        briefing::human_size(report.bytes()),
+                        report.took.as_secs_f64()
+                    );
+                    let _ = write!(
+                        std::io::stdout(),
+                        "{}",
+                        briefing::held_text(&report.build.held)
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(diagnostics) => {
+                    for d in &diagnostics.0 {
+                        say_err!("{}\n", d.render(color));
+                    }
+                    say_err!(
+                        "Nothing more was deployed: run deploy again once the problem is solved; it sends only what is missing."
+                    );
                     ExitCode::FAILURE
                 }
             }

@@ -6,7 +6,7 @@
 use crate::SearchReport;
 use crate::error::Diagnostic;
 use crate::output::OutputFile;
-use crate::plan::{Job, Plan};
+use crate::plan::{Job, Plan, Stage};
 use crate::render;
 use crate::search;
 use crate::site::Site;
@@ -40,8 +40,9 @@ impl Sink for crate::output::Staging {
 
 /// What a run made.
 pub struct Made {
-    /// Every page and file of the site (the search index's files aside), by path.
-    pub paths: Vec<String>,
+    /// Every page and file of the site (the search index's files aside), by path, with the
+    /// stage in which it may go live on a web host.
+    pub paths: Vec<(String, Stage)>,
     /// The search index's files.
     pub search_files: usize,
     pub search: Option<SearchReport>,
@@ -59,8 +60,8 @@ pub fn run(site: &Site, theme: &Theme, sink: &dyn Sink) -> Result<Made, Vec<Diag
     let Plan { pages, copies, .. } = plan;
     let paths = pages
         .into_iter()
-        .map(|(_, p)| p)
-        .chain(copies.into_iter().map(|c| c.path))
+        .map(|(job, p)| (p, job.stage()))
+        .chain(copies.into_iter().map(|c| (c.path, Stage::Asset)))
         .collect();
     Ok(Made {
         paths,

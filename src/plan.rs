@@ -190,6 +190,32 @@ pub enum Job {
     },
 }
 
+/// When a file may go live on a web host, so that a visitor never follows a link to a file
+/// that is not there yet: the files pages show or offer first, then the pages, then what
+/// lists and links to pages (listings, feeds, the sitemap, the search index).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Stage {
+    Asset,
+    Page,
+    Listing,
+}
+
+impl Job {
+    /// The stage of the file this job makes.
+    pub fn stage(&self) -> Stage {
+        match self {
+            Job::VCard(_) => Stage::Asset,
+            Job::Note(_) | Job::Alias { .. } | Job::NotFound | Job::Robots => Stage::Page,
+            Job::Listing { .. }
+            | Job::TermIndex { .. }
+            | Job::Feed { .. }
+            | Job::Root
+            | Job::Sitemap
+            | Job::Search { .. } => Stage::Listing,
+        }
+    }
+}
+
 /// Every generated file of the site, with its output path, in a fixed order.
 pub fn plan(site: &Site) -> Vec<(Job, String)> {
     let r = Layout::new(site);

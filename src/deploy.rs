@@ -1,0 +1,464 @@
+//! `briefing deploy`: the built site onto a web host, through one storage library (Apache
+//! OpenDAL) for every kind of target. The build is the same as `build`'s; only files whose
+//! content differs from what the target holds are sent, in an order that never shows a
+//! visitor a link to a file not there yet; only files deploy itself published are deleted.
+//!
+//! What the target holds is read from a manifest deploy keeps there (path → SHA-256 of the
+//! content). It is written three times, so that a deploy stopped at any moment is finished by
+//! the next one: before anything is sent it marks the files about to be sent as deploy's own;
+//! after the sending it records the new content and the files still to delete; after the
+//! deletions it records the site as it is.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use opendal::{ErrorKind, Operator};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::config::{Config, SITE_FILE, Target, TargetKind};
+use crate::error::{Diagnostic, Diagnostics, display_path};
+use crate::plan::Stage;
+use crate::{BuildOptions, BuildReport};
+
+/// The manifest's name at the root of the target.
+pub const MANIFEST: &str = ".briefing-deploy.json";
+
+/// How a file is named while it is being sent, where the target can rename: a visitor never
+/// gets half a file.
+const UPLOADING: &str = ".briefing-upload";
+
+/// Files sent at once.
+const CONCURRENCY: usize = 16;
+
+pub struct DeployOptions {
+    pub root: PathBuf,
+    pub output: Option<PathBuf>,
+    /// The target's name in site.yaml; the first target when none is given.
+    pub target: Option<String>,
+    pub dry_run: bool,
+    /// More deletions than this stop the deploy unless `yes`.
+    pub max_deletes: usize,
+    pub yes: bool,
+    pub now: Option<String>,
+}
+
+/// What a deploy did, or would do with `--dry-run`.
+pub struct DeployReport {
+    pub target: String,
+    pub url: String,
+    pub build: BuildReport,
+    /// The files sent (or to send), in the order sent, with their sizes.
+    pub sent: Vec<(String, u64)>,
+    /// The files deleted (or to delete).
+    pub deleted: Vec<String>,
+    pub unchanged: usize,
+    pub dry_run: bool,
+    pub took: Duration,
+}
+
+impl DeployReport {
+    /// The bytes sent.
+    pub fn bytes(&self) -> u64 {
+        self.sent.iter().map(|(_, n)| n).sum()
+    }
+}
+
+#[derive(Serialize, Deserialize, Default)]
+struct Manifest {
+    /// Which shape of manifest this is.
+    format: u32,
+    /// Every file deploy published, by path, with the SHA-256 of its content; an empty hash
+    /// marks a file being sent.
+    files: BTreeMap<String, String>,
+    /// Files whose upload under a temporary name may have been cut off.
+    #[serde(default)]
+    uploading: Vec<String>,
+}
+
+/// A file of the built site.
+struct Local {
+    path: String,
+    hash: String,
+    size: u64,
+    stage: Stage,
+}
+
+/// Builds the site and publishes it to a target of site.yaml.
+pub fn deploy(
+    options: &DeployOptions,
+    progress: &dyn Fn(Progress),
+) -> Result<DeployReport, Diagnostics> {
+    let started = Instant::now();
+    let config = Config::load(&options.root)?;
+    let target = choose_target(&config, options.target.as_deref())?;
+    let op = operator(&target)?;
+
+    let build = crate::build(&BuildOptions {
+        root: options.root.clone(),
+        output: options.output.clone(),
+        base_url: None,
+        drafts: false,
+        now: options.now.clone(),
+    })?;
+    let local = local_files(&build.output, &build.stages).map_err(Diagnostics::from)?;
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            Diagnostics::from(Diagnostic::error(format!("cannot start deploying: {e}")))
+        })?;
+    let fail = |what: &str, e: opendal::Error| Diagnostics::from(failure(&target, what, &e));
+    runtime.block_on(async {
+        let old = read_manifest(&op, &target).await?;
+        let mut send: Vec<&Local> = local
+            .iter()
+            .filter(|f| old.files.get(&f.path) != Some(&f.hash))
+            .collect();
+        send.sort_by_key(|f| f.stage);
+        let keep: HashMap<&str, &Local> = local.iter().map(|f| (f.path.as_str(), f)).collect();
+        let deleted: Vec<String> = old
+            .files
+            .keys()
+            .filter(|p| !keep.contains_key(p.as_str()))
+            .cloned()
+            .collect();
+        let mut report = DeployReport {
+            target: target.name.clone(),
+            url: target.url.clone(),
+            sent: send.iter().map(|f| (f.path.clone(), f.size)).collect(),
+            unchanged: local.len() - send.len(),
+            deleted,
+            build,
+            dry_run: options.dry_run,
+            took: Duration::ZERO,
+        };
+        if report.deleted.len() > options.max_deletes && !options.yes {
+            return Err(Diagnostic::error(format!(
+                "this deploy would delete {} files from `{}`, more than --max-deletes {}",
+                report.deleted.len(),
+                target.name,
+                options.max_deletes
+            ))
+            .help("look at the list with --dry-run; if it is right, run again with --yes (or a higher --max-deletes)")
+            .into());
+        }
+        if options.dry_run {
+            report.took = started.elapsed();
+            return Ok(report);
+        }
+
+        let rename = op.info().capability().rename;
+        // 1. The files about to be sent become deploy's own before a byte of them lands.
+        let mut manifest = Manifest {
+            format: 1,
+            files: old.files.clone(),
+            uploading: if rename {
+                send.iter().map(|f| f.path.clone()).collect()
+            } else {
+                Vec::new()
+            },
+        };
+        for f in &send {
+            manifest.files.entry(f.path.clone()).or_default();
+        }
+        if !send.is_empty() {
+            write_manifest(&op, &manifest).await.map_err(|e| fail("write its manifest", e))?;
+        }
+        // What an earlier, cut-off deploy left under a temporary name and this one will not
+        // send again.
+        for path in old.uploading.iter().filter(|p| !manifest.uploading.contains(p)) {
+            let _ = op.delete(&uploading_name(path)).await;
+        }
+
+        // 2. Send, stage by stage: a stage starts once the one before it is in place.
+        let total = send.len();
+        let mut done = 0;
+        for stage in [Stage::Asset, Stage::Page, Stage::Listing] {
+            let batch: Vec<&&Local> = send.iter().filter(|f| f.stage == stage).collect();
+            let mut sending = futures_util::stream::iter(batch.into_iter().map(|f| {
+                let op = &op;
+                let output = &report.build.output;
+                async move { (f, put(op, output, f, rename).await) }
+            }))
+            .buffer_unordered(CONCURRENCY);
+            use futures_util::StreamExt as _;
+            while let Some((f, result)) = sending.next().await {
+                result.map_err(|e| fail(&format!("send {}", f.path), e))?;
+                done += 1;
+                progress(Progress::Sent { done, total });
+            }
+        }
+
+        // 3. The new content, and the files still to delete, are recorded; then deleted.
+        manifest.files = local.iter().map(|f| (f.path.clone(), f.hash.clone())).collect();
+        manifest.uploading.clear();
+        for path in &report.deleted {
+            manifest.files.insert(path.clone(), old.files[path].clone());
+        }
+        if !send.is_empty() || !report.deleted.is_empty() || !old.uploading.is_empty() {
+            write_manifest(&op, &manifest).await.map_err(|e| fail("write its manifest", e))?;
+        }
+        for path in &report.deleted {
+            match op.delete(path).await {
+                Ok(()) => {}
+                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                Err(e) => return Err(fail(&format!("delete {path}"), e)),
+            }
+        }
+        if !report.deleted.is_empty() {
+            for path in &report.deleted {
+                manifest.files.remove(path);
+            }
+            write_manifest(&op, &manifest).await.map_err(|e| fail("write its manifest", e))?;
+        }
+        report.took = started.elapsed();
+        Ok(report)
+    })
+}
+
+/// How far a deploy is, for a progress bar.
+pub enum Progress {
+    Sent { done: usize, total: usize },
+}
+
+/// The target named, or the first of site.yaml.
+fn choose_target(config: &Config, name: Option<&str>) -> Result<Target, Diagnostic> {
+    let names: Vec<&str> = config.deploy.iter().map(|t| t.name.as_str()).collect();
+    if config.deploy.is_empty() {
+        return Err(Diagnostic::error(format!("{SITE_FILE} names no place to deploy to"))
+            .file(SITE_FILE)
+            .help("add a target, e.g.\ndeploy:\n  production:\n    url: sftp://press@host.example.org/var/www/press\nor a folder: url: file:///srv/www/press"));
+    }
+    match name {
+        None => Ok(config.deploy[0].clone()),
+        Some(name) => config
+            .deploy
+            .iter()
+            .find(|t| t.name == name)
+            .cloned()
+            .ok_or_else(|| {
+                let close = crate::yaml::closest(name, &names)
+                    .map_or(String::new(), |c| format!("did you mean `{c}`? "));
+                Diagnostic::error(format!("{SITE_FILE} has no deploy target `{name}`"))
+                    .file(SITE_FILE)
+                    .help(format!("{close}its targets are: {}", names.join(", ")))
+            }),
+    }
+}
+
+/// The storage of a target.
+fn operator(target: &Target) -> Result<Operator, Diagnostic> {
+    let built = match &target.kind {
+        TargetKind::Folder { path } => {
+            if !path.is_dir() {
+                return Err(Diagnostic::error(format!(
+                    "the folder of the deploy target `{}` does not exist: {}",
+                    target.name,
+                    display_path(path)
+                ))
+                .help("create it (and mount the share, if it is one), or correct the url in site.yaml"));
+            }
+            Operator::new(opendal::services::Fs::default().root(&path.to_string_lossy()))
+        }
+        TargetKind::Sftp { .. } | TargetKind::S3 { .. } => {
+            return Err(Diagnostic::error(format!(
+                "deploying to `{}` ({}) is not supported by this version of briefing: only folder targets (file://) are",
+                target.name, target.url
+            ))
+            .help("deploy to a folder, or copy the output folder to the host with rsync -a --delete output/ host:/var/www/press/"));
+        }
+    };
+    built.map_err(|e| failure(target, "open it", &e))
+}
+
+/// An error of the target, in words: which target, what failed, what to do.
+fn failure(target: &Target, what: &str, e: &opendal::Error) -> Diagnostic {
+    let help = match e.kind() {
+        ErrorKind::PermissionDenied => {
+            "check that this user may write to the target (its folder's permissions, or the account's rights)"
+        }
+        ErrorKind::NotFound => {
+            "check the target's url in site.yaml: the place it names does not exist"
+        }
+        _ => {
+            "check that the target is reachable and has room; run deploy again to finish: it sends only what is missing"
+        }
+    };
+    Diagnostic::error(format!(
+        "deploying to `{}` ({}) failed: could not {what}: {}",
+        target.name,
+        target.url,
+        e.kind()
+    ))
+    .help(format!("{help} ({e})"))
+}
+
+/// Every file of the output folder but its marker, with its content's hash.
+fn local_files(output: &Path, stages: &HashMap<String, Stage>) -> Result<Vec<Local>, Diagnostic> {
+    let mut paths = Vec::new();
+    for entry in walkdir::WalkDir::new(output).sort_by_file_name() {
+        let entry = entry.map_err(|e| {
+            Diagnostic::error(format!("cannot read the built site: {e}"))
+                .help("build again, then deploy")
+        })?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let rel = entry.path().strip_prefix(output).unwrap_or(entry.path());
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        if rel == crate::output::MARKER {
+            continue;
+        }
+        paths.push(rel);
+    }
+    paths
+        .into_par_iter()
+        .map(|path| {
+            let bytes = std::fs::read(output.join(&path)).map_err(|e| {
+                Diagnostic::error(format!("cannot read {path} of the built site: {e}"))
+                    .help("build again, then deploy")
+            })?;
+            let hash = Sha256::digest(&bytes)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            // The search index's files list pages: they go live with the listings.
+            let stage = stages.get(&path).copied().unwrap_or(Stage::Listing);
+            Ok(Local {
+                size: bytes.len() as u64,
+                path,
+                hash,
+                stage,
+            })
+        })
+        .collect()
+}
+
+async fn read_manifest(op: &Operator, target: &Target) -> Result<Manifest, Diagnostics> {
+    match op.read(MANIFEST).await {
+        Ok(buffer) => serde_json::from_slice(&buffer.to_vec()).map_err(|e| {
+            Diagnostic::error(format!(
+                "the record of what `{}` holds ({MANIFEST} on the target) cannot be read: {e}",
+                target.name
+            ))
+            .help(format!(
+                "if nothing else changed it, delete {MANIFEST} on the target and deploy again: everything is sent once more, and files deploy published before are no longer deleted by it"
+            ))
+            .into()
+        }),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(Manifest::default()),
+        Err(e) => Err(failure(target, "read what it holds", &e).into()),
+    }
+}
+
+async fn write_manifest(op: &Operator, manifest: &Manifest) -> Result<(), opendal::Error> {
+    let json = serde_json::to_vec_pretty(manifest).unwrap_or_default();
+    let rename = op.info().capability().rename;
+    put_bytes(op, MANIFEST, json, "application/json", "no-cache", rename).await
+}
+
+fn uploading_name(path: &str) -> String {
+    match path.rsplit_once('/') {
+        Some((dir, name)) => format!("{dir}/.{name}{UPLOADING}"),
+        None => format!(".{path}{UPLOADING}"),
+    }
+}
+
+/// Sends one file of the built site.
+async fn put(
+    op: &Operator,
+    output: &Path,
+    file: &Local,
+    rename: bool,
+) -> Result<(), opendal::Error> {
+    let bytes = tokio::fs::read(output.join(&file.path))
+        .await
+        .map_err(|e| {
+            opendal::Error::new(ErrorKind::Unexpected, "cannot read the built file").set_source(e)
+        })?;
+    let content_type = content_type(&file.path);
+    put_bytes(
+        op,
+        &file.path,
+        bytes,
+        &content_type,
+        cache_control(&file.path),
+        rename,
+    )
+    .await
+}
+
+/// Writes `path` on the target: under a temporary name, then renamed, where the target can.
+async fn put_bytes(
+    op: &Operator,
+    path: &str,
+    bytes: Vec<u8>,
+    content_type: &str,
+    cache_control: &str,
+    rename: bool,
+) -> Result<(), opendal::Error> {
+    let to = if rename {
+        uploading_name(path)
+    } else {
+        path.to_string()
+    };
+    op.write_with(&to, bytes)
+        .content_type(content_type)
+        .cache_control(cache_control)
+        .await?;
+    if rename {
+        op.rename(&to, path).await?;
+    }
+    Ok(())
+}
+
+/// The media type a web host should serve a file with.
+fn content_type(path: &str) -> String {
+    let mime = mime_guess::from_path(path).first_or_octet_stream();
+    match mime.type_() {
+        mime_guess::mime::TEXT => format!("{mime}; charset=utf-8"),
+        _ if mime.subtype() == mime_guess::mime::JAVASCRIPT || mime.subtype() == "json" => {
+            format!("{mime}; charset=utf-8")
+        }
+        _ => mime.to_string(),
+    }
+}
+
+/// How long browsers and caches may keep a file: pages, feeds and indexes are checked again
+/// at every visit, since an edit must show at once; the other files for an hour, since their
+/// names do not change when they do.
+fn cache_control(path: &str) -> &'static str {
+    let revalidate = [".html", ".xml", ".json", ".vcf", ".txt"];
+    if revalidate.iter().any(|ext| path.ends_with(ext)) {
+        "no-cache"
+    } else {
+        "public, max-age=3600"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn types_and_caching_follow_the_kind_of_file() {
+        assert_eq!(content_type("en/index.html"), "text/html; charset=utf-8");
+        assert_eq!(content_type("style.css"), "text/css; charset=utf-8");
+        assert_eq!(content_type("a/b.pdf"), "application/pdf");
+        assert_eq!(cache_control("en/index.html"), "no-cache");
+        assert_eq!(cache_control("en/atom.xml"), "no-cache");
+        assert_eq!(
+            cache_control("en/briefings/x/map.png"),
+            "public, max-age=3600"
+        );
+        assert_eq!(
+            uploading_name("en/index.html"),
+            "en/.index.html.briefing-upload"
+        );
+        assert_eq!(uploading_name("style.css"), ".style.css.briefing-upload");
+    }
+}

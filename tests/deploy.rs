@@ -1,0 +1,300 @@
+//! `briefing deploy` to a folder target: the target ends equal to the built site, only what
+//! changed is sent, only what deploy published is deleted, and a deploy cut off half-way is
+//! finished by the next one.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// The basic fixture with a folder target `share` (an empty folder), and that folder.
+fn site_with_share() -> (tempfile::TempDir, tempfile::TempDir) {
+    let site = fixture("basic");
+    let share = tempfile::tempdir().unwrap();
+    let yaml = std::fs::read_to_string(site.path().join("site.yaml")).unwrap();
+    write(
+        site.path(),
+        "site.yaml",
+        &format!(
+            "{yaml}deploy:\n  share:\n    url: file://{}\n  other:\n    url: file:///nonexistent/briefing-target\n",
+            share.path().display()
+        ),
+    );
+    (site, share)
+}
+
+/// The files of a target as a visitor gets them: without deploy's record of them.
+fn published(share: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = tree(share);
+    files.remove(Path::new(".briefing-deploy.json"));
+    files
+}
+
+/// The built site, as deploy must publish it.
+fn built(site: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = tree(&site.join("output"));
+    files.remove(Path::new(".briefing-output"));
+    files
+}
+
+fn deploy(site: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let mut all = vec!["deploy"];
+    all.extend_from_slice(args);
+    let out = briefing(site, &all);
+    (out.status.code(), stdout(&out) + &stderr(&out))
+}
+
+/// The summary line's counts: (sent, deleted, unchanged).
+fn counts(out: &str) -> (usize, usize, usize) {
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("Deployed to") || l.starts_with("Would deploy to"))
+        .unwrap_or_else(|| panic!("no summary line in:\n{out}"));
+    let number = |word: &str| -> usize {
+        let before = line.split(&format!(" {word}")).next().unwrap();
+        before.rsplit([' ', ',']).next().unwrap().parse().unwrap()
+    };
+    (number("sent"), number("deleted"), number("unchanged"))
+}
+
+#[test]
+fn a_first_deploy_publishes_the_built_site_byte_for_byte_and_a_second_sends_nothing() {
+    let (site, share) = site_with_share();
+    let (code, out) = deploy(site.path(), &[]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains(&format!(
+            "Deployed to share (file://{}): ",
+            share.path().display()
+        )),
+        "{out}"
+    );
+    let files = built(site.path());
+    assert_same_tree(&published(share.path()), &files);
+    assert_eq!(counts(&out), (files.len(), 0, 0), "{out}");
+    // Nothing under a temporary name is left.
+    assert!(
+        !tree(share.path())
+            .keys()
+            .any(|p| p.to_string_lossy().contains(".briefing-upload"))
+    );
+
+    let (code, out) = deploy(site.path(), &[]);
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(counts(&out), (0, 0, files.len()), "{out}");
+}
+
+#[test]
+fn an_edit_sends_only_the_files_that_changed_and_a_removed_note_is_deleted() {
+    let (site, share) = site_with_share();
+    assert_eq!(deploy(site.path(), &[]).0, Some(0));
+    // A file the site never published, put on the host by someone else.
+    write(share.path(), "en/briefings/their-own.txt", "not the site's");
+    let before = built(site.path());
+
+    let note = site.path().join("content/briefings/visa.en.md");
+    let text = std::fs::read_to_string(&note).unwrap();
+    std::fs::write(
+        &note,
+        text.replace("Both sides agreed", "Both sides fully agreed"),
+    )
+    .unwrap();
+    let (code, out) = deploy(site.path(), &["--dry-run"]);
+    assert_eq!(code, Some(0), "{out}");
+    let after = built(site.path());
+    let changed: Vec<String> = after
+        .iter()
+        .filter(|(p, bytes)| before.get(*p) != Some(*bytes))
+        .map(|(p, _)| p.to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        changed.contains(&"en/briefings/visa/index.html".to_string()),
+        "{changed:?}"
+    );
+    let would: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("would send   "))
+        .map(|l| l.rsplit_once(" (").unwrap().0)
+        .collect();
+    let mut sorted = would.clone();
+    sorted.sort();
+    assert_eq!(sorted, changed, "{out}");
+    // The dry run changed nothing on the target.
+    assert_ne!(
+        published(share.path())[Path::new("en/briefings/visa/index.html")],
+        after[Path::new("en/briefings/visa/index.html")]
+    );
+
+    let (code, out) = deploy(site.path(), &[]);
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(counts(&out).0, changed.len(), "{out}");
+
+    // A note removed: its pages go, the host's own file stays.
+    std::fs::remove_file(site.path().join("content/briefings/advisory.en.md")).unwrap();
+    let (code, out) = deploy(site.path(), &[]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(counts(&out).1 >= 1, "{out}");
+    let mut expected = built(site.path());
+    expected.insert(
+        PathBuf::from("en/briefings/their-own.txt"),
+        b"not the site's".to_vec(),
+    );
+    assert_same_tree(&published(share.path()), &expected);
+    assert!(
+        !share
+            .path()
+            .join("en/briefings/advisory/index.html")
+            .exists()
+    );
+}
+
+#[test]
+fn pages_go_live_after_the_files_they_show_and_listings_after_the_pages() {
+    let (site, _share) = site_with_share();
+    let (_, out) = deploy(site.path(), &["--dry-run"]);
+    let order: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("would send   "))
+        .map(|l| l.rsplit_once(" (").unwrap().0)
+        .collect();
+    let place = |path: &str| {
+        order
+            .iter()
+            .position(|p| *p == path)
+            .unwrap_or_else(|| panic!("{path} not sent: {order:?}"))
+    };
+    let page = place("en/briefings/study-tour/index.html");
+    assert!(place("en/briefings/study-tour/map.svg") < page);
+    assert!(place("style.css") < page);
+    assert!(page < place("en/index.html"));
+    assert!(page < place("en/atom.xml"));
+    assert!(page < place("sitemap.xml"));
+}
+
+#[test]
+fn many_deletions_wait_for_yes_and_a_failed_build_deploys_nothing() {
+    let (site, share) = site_with_share();
+    assert_eq!(deploy(site.path(), &[]).0, Some(0));
+    let live = published(share.path());
+
+    std::fs::remove_file(site.path().join("content/briefings/advisory.en.md")).unwrap();
+    std::fs::remove_dir_all(site.path().join("content/briefings/study-tour")).unwrap();
+    let (code, out) = deploy(site.path(), &["--max-deletes", "2"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("more than --max-deletes 2"), "{out}");
+    assert!(out.contains("run again with --yes"), "{out}");
+    assert_same_tree(&published(share.path()), &live);
+    let (code, out) = deploy(site.path(), &["--max-deletes", "2", "--yes"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert_same_tree(&published(share.path()), &built(site.path()));
+
+    let live = published(share.path());
+    write(
+        site.path(),
+        "content/briefings/broken.en.md",
+        "---\ntitle: Broken\ndate: 2016-02-30\n---\n\nText.\n",
+    );
+    let (code, out) = deploy(site.path(), &[]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("February 2016 has 29 days"), "{out}");
+    assert!(out.contains("Nothing more was deployed"), "{out}");
+    assert_same_tree(&published(share.path()), &live);
+}
+
+#[test]
+fn targets_are_named_checked_and_never_hold_a_secret() {
+    let (site, share) = site_with_share();
+    let (code, out) = deploy(site.path(), &["shar"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("site.yaml has no deploy target `shar`"),
+        "{out}"
+    );
+    assert!(out.contains("did you mean `share`?"), "{out}");
+    let (code, out) = deploy(site.path(), &["other"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains(
+            "the folder of the deploy target `other` does not exist: /nonexistent/briefing-target"
+        ),
+        "{out}"
+    );
+    assert!(tree(share.path()).is_empty());
+
+    let yaml = std::fs::read_to_string(site.path().join("site.yaml")).unwrap();
+    write(
+        site.path(),
+        "site.yaml",
+        &format!(
+            "{yaml}  bucket:\n    url: s3://press/www\n    secret_access_key: abc\n  host:\n    url: sftp://press:hunter2@host.example.org/var/www\n  odd:\n    url: ftp://host.example.org/www\n"
+        ),
+    );
+    for (command, args) in [("deploy", vec!["deploy"]), ("check", vec!["check"])] {
+        let out = briefing(site.path(), &args);
+        let out = stdout(&out) + &stderr(&out);
+        for expected in [
+            "`secret_access_key` looks like a secret, and site.yaml is no place for one",
+            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+            "a password cannot be written in site.yaml",
+            "`ftp://` is not a kind of target briefing knows",
+        ] {
+            assert!(
+                out.contains(expected),
+                "{command}: missing {expected:?} in:\n{out}"
+            );
+        }
+    }
+    assert!(tree(share.path()).is_empty());
+
+    let site = fixture("basic");
+    let (code, out) = deploy(site.path(), &[]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("site.yaml names no place to deploy to"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_deploy_killed_half_way_is_finished_by_the_next_one() {
+    let (site, share) = site_with_share();
+    write_notes(site.path(), 300, "");
+    // Built once, so that the deploy starts sending at once.
+    build_ok(site.path(), &[]);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_briefing"))
+        .arg("deploy")
+        .current_dir(site.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Killed once some pages are on the target, before all are.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let sent = walkdir::WalkDir::new(share.path()).into_iter().count();
+        if sent > 100 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the deploy sent nothing");
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let _ = child.kill();
+    let finished = child.wait().unwrap().success();
+    // The kill came before the end: the target is not yet the site.
+    assert!(!finished, "the deploy finished before it was killed");
+    assert_ne!(published(share.path()), built(site.path()));
+    let (code, out) = deploy(site.path(), &[]);
+    assert_eq!(code, Some(0), "{out}");
+    assert_same_tree(&published(share.path()), &built(site.path()));
+    assert!(
+        !tree(share.path())
+            .keys()
+            .any(|p| p.to_string_lossy().contains(".briefing-upload"))
+    );
+}
