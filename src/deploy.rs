@@ -30,8 +30,15 @@ pub const MANIFEST: &str = ".briefing-deploy.json";
 /// gets half a file.
 const UPLOADING: &str = ".briefing-upload";
 
-/// Files sent at once.
-const CONCURRENCY: usize = 16;
+/// Files sent at once: to a folder, enough to keep the disk busy; over SSH, where each is
+/// sent on a connection of its own, fewer than the connections an SSH server lets start at
+/// once (OpenSSH's MaxStartups: 10).
+fn concurrency(target: &Target) -> usize {
+    match target.kind {
+        TargetKind::Sftp { .. } => 4,
+        _ => 16,
+    }
+}
 
 pub struct DeployOptions {
     pub root: PathBuf,
@@ -184,7 +191,7 @@ pub fn deploy(
                 let output = &report.build.output;
                 async move { (f, put(op, output, f, rename).await) }
             }))
-            .buffer_unordered(CONCURRENCY);
+            .buffer_unordered(concurrency(&target));
             use futures_util::StreamExt as _;
             while let Some((f, result)) = sending.next().await {
                 result.map_err(|e| fail(&format!("send {}", f.path), e))?;
@@ -264,12 +271,36 @@ fn operator(target: &Target) -> Result<Operator, Diagnostic> {
             }
             Operator::new(opendal::services::Fs::default().root(&path.to_string_lossy()))
         }
-        TargetKind::Sftp { .. } | TargetKind::S3 { .. } => {
+        TargetKind::Sftp {
+            user,
+            host,
+            port,
+            path,
+        } => {
+            // The system's ssh does the connecting: the SSH agent, ~/.ssh and ~/.ssh/config
+            // work as they do for `ssh` itself, and an unknown host key is refused.
+            let endpoint = match port {
+                Some(port) => format!("ssh://{host}:{port}"),
+                None => format!("ssh://{host}"),
+            };
+            let mut builder = opendal::services::Sftp::default()
+                .endpoint(&endpoint)
+                .root(path)
+                .known_hosts_strategy("strict");
+            if let Some(user) = user {
+                builder = builder.user(user);
+            }
+            if let Some(key) = std::env::var_os("BRIEFING_SSH_KEY") {
+                builder = builder.key(&key.to_string_lossy());
+            }
+            Operator::new(builder)
+        }
+        TargetKind::S3 { .. } => {
             return Err(Diagnostic::error(format!(
-                "deploying to `{}` ({}) is not supported by this version of briefing: only folder targets (file://) are",
+                "deploying to `{}` ({}) is not supported by this version of briefing: folder (file://) and SFTP (sftp://) targets are",
                 target.name, target.url
             ))
-            .help("deploy to a folder, or copy the output folder to the host with rsync -a --delete output/ host:/var/www/press/"));
+            .help("deploy to a folder or over SFTP, or copy the output folder to the bucket with your storage provider's tool"));
         }
     };
     built.map_err(|e| failure(target, "open it", &e))
@@ -277,6 +308,57 @@ fn operator(target: &Target) -> Result<Operator, Diagnostic> {
 
 /// An error of the target, in words: which target, what failed, what to do.
 fn failure(target: &Target, what: &str, e: &opendal::Error) -> Diagnostic {
+    let text = format!("{e:?}");
+    let said = |words: &[&str]| words.iter().any(|w| text.contains(w));
+    let ssh_host = match &target.kind {
+        TargetKind::Sftp { host, port, .. } => Some(match port {
+            Some(port) => format!("-p {port} {host}"),
+            None => host.clone(),
+        }),
+        _ => None,
+    };
+    if let Some(host) = &ssh_host {
+        let problem = if said(&[
+            "Host key verification failed",
+            "REMOTE HOST IDENTIFICATION HAS CHANGED",
+            "No ED25519 host key is known",
+            "host key is known",
+        ]) {
+            Some((
+                "the host's key is not in ~/.ssh/known_hosts, or it changed",
+                format!(
+                    "ask the host's administrator for its key fingerprint, compare it with the one `ssh-keyscan {host} | ssh-keygen -lf -` shows, and only if they match add the key: ssh-keyscan {host} >> ~/.ssh/known_hosts"
+                ),
+            ))
+        } else if said(&["Permission denied", "Too many authentication failures"]) {
+            Some((
+                "the host did not accept any of the SSH keys offered",
+                "check the user in the target's url, and that the host has your public key in ~/.ssh/authorized_keys; a key is taken from the SSH agent, from ~/.ssh, or from the file BRIEFING_SSH_KEY names".to_string(),
+            ))
+        } else if said(&[
+            "Could not resolve hostname",
+            "Connection refused",
+            "Connection timed out",
+            "No route to host",
+            "Network is unreachable",
+        ]) {
+            Some((
+                "the host cannot be reached",
+                format!(
+                    "check the host name and port in the target's url and your network connection: `ssh {host}` should connect"
+                ),
+            ))
+        } else {
+            None
+        };
+        if let Some((why, help)) = problem {
+            return Diagnostic::error(format!(
+                "deploying to `{}` ({}) failed: could not {what}: {why}",
+                target.name, target.url
+            ))
+            .help(help);
+        }
+    }
     let help = match e.kind() {
         ErrorKind::PermissionDenied => {
             "check that this user may write to the target (its folder's permissions, or the account's rights)"

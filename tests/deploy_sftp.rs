@@ -1,0 +1,301 @@
+//! `briefing deploy` over SFTP, against a real OpenSSH server that each test starts on a free
+//! port with a throwaway host key and user key. The client is the system's ssh, given a
+//! configuration of the test's own (its known hosts file) so that the user's ~/.ssh is never
+//! read or changed. `.ci/run` installs Debian's openssh-server; plain `cargo test` lists these
+//! as ignored.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// An sshd serving this machine's files to the current user, with its keys and the ssh
+/// configuration a client needs, stopped when dropped.
+struct Sshd {
+    child: Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Sshd {
+    fn start() -> Sshd {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        for key in ["host_key", "user_key", "stranger_key"] {
+            let status = Command::new("ssh-keygen")
+                .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+                .arg(d.join(key))
+                .status()
+                .expect("ssh-keygen (openssh-client)");
+            assert!(status.success());
+        }
+        std::fs::copy(d.join("user_key.pub"), d.join("authorized_keys")).unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        std::fs::write(
+            d.join("sshd_config"),
+            format!(
+                "Port {port}\nListenAddress 127.0.0.1\nHostKey {d}/host_key\nPidFile {d}/sshd.pid\n\
+                 AuthorizedKeysFile {d}/authorized_keys\nPubkeyAuthentication yes\n\
+                 PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n\
+                 StrictModes no\nPermitRootLogin yes\nSubsystem sftp internal-sftp\n",
+                d = d.display()
+            ),
+        )
+        .unwrap();
+        // sshd wants its privilege separation folder, as its Debian service would make it.
+        let _ = std::fs::create_dir_all("/run/sshd");
+        let sshd = std::env::var("BRIEFING_SSHD").unwrap_or_else(|_| "/usr/sbin/sshd".into());
+        let child = Command::new(&sshd)
+            .args(["-D", "-e", "-f"])
+            .arg(d.join("sshd_config"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start {sshd}: {e} (run .ci/run, or install openssh-server)")
+            });
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "sshd did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // The client's side: a known hosts file with this server's key, and an `ssh` first
+        // on the PATH that runs the system's ssh with a configuration naming that file.
+        let host_key = std::fs::read_to_string(d.join("host_key.pub")).unwrap();
+        let mut fields = host_key.split_whitespace();
+        let (kind, key) = (fields.next().unwrap(), fields.next().unwrap());
+        std::fs::write(
+            d.join("known_hosts"),
+            format!("[127.0.0.1]:{port} {kind} {key}\n"),
+        )
+        .unwrap();
+        std::fs::write(d.join("no_hosts"), "").unwrap();
+        std::fs::create_dir(d.join("bin")).unwrap();
+        let wrapper = d.join("bin/ssh");
+        std::fs::write(
+            &wrapper,
+            format!(
+                "#!/bin/sh\nexec /usr/bin/ssh -F {d}/ssh_config \"$@\"\n",
+                d = d.display()
+            ),
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let sshd = Sshd { child, port, dir };
+        sshd.trust(true);
+        sshd
+    }
+
+    /// Whether the client knows the server's host key.
+    fn trust(&self, known: bool) {
+        let d = self.dir.path();
+        let hosts = if known { "known_hosts" } else { "no_hosts" };
+        std::fs::write(
+            d.join("ssh_config"),
+            format!(
+                "Host *\n  UserKnownHostsFile {d}/{hosts}\n  GlobalKnownHostsFile /dev/null\n  IdentitiesOnly yes\n  BatchMode yes\n",
+                d = d.display()
+            ),
+        )
+        .unwrap();
+    }
+
+    /// Runs briefing in `site` as a user of this server would, with `key` as BRIEFING_SSH_KEY.
+    fn briefing(&self, site: &Path, key: &str, args: &[&str]) -> Output {
+        let path = format!(
+            "{}:{}",
+            self.dir.path().join("bin").display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        Command::new(env!("CARGO_BIN_EXE_briefing"))
+            .args(args)
+            .current_dir(site)
+            .env("PATH", path)
+            .env("BRIEFING_SSH_KEY", self.dir.path().join(key))
+            .env_remove("SSH_AUTH_SOCK")
+            .output()
+            .unwrap()
+    }
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        // The SSH connections a killed deploy left open (their sessions on the server end
+        // with them).
+        let _ = Command::new("pkill")
+            .arg("-f")
+            .arg(self.dir.path().join("ssh_config"))
+            .status();
+    }
+}
+
+/// The basic fixture with an SFTP target `host` on the server, writing into `www`.
+fn site_for(sshd: &Sshd, www: &Path) -> tempfile::TempDir {
+    let site = fixture("basic");
+    let user = std::env::var("USER").unwrap_or_else(|_| "root".into());
+    let yaml = std::fs::read_to_string(site.path().join("site.yaml")).unwrap();
+    write(
+        site.path(),
+        "site.yaml",
+        &format!(
+            "{yaml}deploy:\n  host:\n    url: sftp://{user}@127.0.0.1:{}{}\n",
+            sshd.port,
+            www.display()
+        ),
+    );
+    site
+}
+
+fn published(www: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = tree(www);
+    files.remove(Path::new(".briefing-deploy.json"));
+    files
+}
+
+fn built(site: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = tree(&site.join("output"));
+    files.remove(Path::new(".briefing-output"));
+    files
+}
+
+fn said(out: &Output) -> String {
+    stdout(out) + &stderr(out)
+}
+
+#[test]
+#[ignore = "needs openssh-server: run by .ci/run"]
+fn a_site_deployed_over_sftp_equals_the_build_and_follows_edits() {
+    let sshd = Sshd::start();
+    let www = tempfile::tempdir().unwrap();
+    let site = site_for(&sshd, www.path());
+    let out = sshd.briefing(site.path(), "user_key", &["deploy"]);
+    assert!(out.status.success(), "{}", said(&out));
+    assert!(
+        said(&out).contains("Deployed to host (sftp://"),
+        "{}",
+        said(&out)
+    );
+    assert_same_tree(&published(www.path()), &built(site.path()));
+
+    // A file of the host's own, an edit and a removed note.
+    write(www.path(), "en/their-own.txt", "not the site's");
+    let note = site.path().join("content/briefings/visa.en.md");
+    let text = std::fs::read_to_string(&note).unwrap();
+    std::fs::write(
+        &note,
+        text.replace("Both sides agreed", "Both sides fully agreed"),
+    )
+    .unwrap();
+    std::fs::remove_file(site.path().join("content/briefings/advisory.en.md")).unwrap();
+    let before = published(www.path());
+    let out = sshd.briefing(site.path(), "user_key", &["deploy"]);
+    assert!(out.status.success(), "{}", said(&out));
+    let mut expected = built(site.path());
+    expected.insert(
+        PathBuf::from("en/their-own.txt"),
+        b"not the site's".to_vec(),
+    );
+    assert_same_tree(&published(www.path()), &expected);
+    let changed = expected
+        .iter()
+        .filter(|(p, b)| before.get(*p) != Some(*b))
+        .count();
+    assert!(
+        said(&out).contains(&format!(": {changed} sent, ")),
+        "{changed} changed: {}",
+        said(&out)
+    );
+    assert!(
+        !tree(www.path())
+            .keys()
+            .any(|p| p.to_string_lossy().contains(".briefing-upload"))
+    );
+}
+
+#[test]
+#[ignore = "needs openssh-server: run by .ci/run"]
+fn a_wrong_key_or_an_unknown_host_key_fails_clearly_and_changes_nothing() {
+    let sshd = Sshd::start();
+    let www = tempfile::tempdir().unwrap();
+    let site = site_for(&sshd, www.path());
+
+    let out = sshd.briefing(site.path(), "stranger_key", &["deploy"]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    let text = said(&out);
+    assert!(text.contains("deploying to `host` (sftp://"), "{text}");
+    assert!(
+        text.contains("the host did not accept any of the SSH keys offered"),
+        "{text}"
+    );
+    assert!(text.contains("BRIEFING_SSH_KEY"), "{text}");
+    assert!(tree(www.path()).is_empty());
+
+    sshd.trust(false);
+    let out = sshd.briefing(site.path(), "user_key", &["deploy"]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    let text = said(&out);
+    assert!(
+        text.contains("the host's key is not in ~/.ssh/known_hosts, or it changed"),
+        "{text}"
+    );
+    assert!(text.contains("ssh-keyscan -p "), "{text}");
+    assert!(tree(www.path()).is_empty());
+}
+
+#[test]
+#[ignore = "needs openssh-server: run by .ci/run"]
+fn a_deploy_over_sftp_killed_half_way_is_finished_by_the_next_one() {
+    let sshd = Sshd::start();
+    let www = tempfile::tempdir().unwrap();
+    let site = site_for(&sshd, www.path());
+    write_notes(site.path(), 200, "");
+    build_ok(site.path(), &[]);
+    let path = format!(
+        "{}:{}",
+        sshd.dir.path().join("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_briefing"))
+        .arg("deploy")
+        .current_dir(site.path())
+        .env("PATH", path)
+        .env("BRIEFING_SSH_KEY", sshd.dir.path().join("user_key"))
+        .env_remove("SSH_AUTH_SOCK")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(sshd.dir.path().join("deploy.log")).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while walkdir::WalkDir::new(www.path()).into_iter().count() < 100 {
+        assert!(Instant::now() < deadline, "the deploy sent nothing");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the deploy ended before it was killed: {}",
+            std::fs::read_to_string(sshd.dir.path().join("deploy.log")).unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_ne!(published(www.path()), built(site.path()));
+    let out = sshd.briefing(site.path(), "user_key", &["deploy"]);
+    assert!(out.status.success(), "{}", said(&out));
+    assert_same_tree(&published(www.path()), &built(site.path()));
+    assert!(
+        !tree(www.path())
+            .keys()
+            .any(|p| p.to_string_lossy().contains(".briefing-upload"))
+    );
+}
