@@ -71,6 +71,188 @@ impl DeployReport {
     pub fn bytes(&self) -> u64 {
         self.sent.iter().map(|(_, n)| n).sum()
     }
+
+    /// The line that ends a deploy: `Deployed to share (file:///srv/www): 12 sent, …`.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} to {} ({}): {} sent, {} deleted, {} unchanged, {} in {:.2} s",
+            if self.dry_run {
+                "Would deploy"
+            } else {
+                "Deployed"
+            },
+            self.target,
+            self.url,
+            self.sent.len(),
+            self.deleted.len(),
+            self.unchanged,
+            crate::render::human_size(self.bytes()),
+            self.took.as_secs_f64()
+        )
+    }
+}
+
+/// The first wait after a failed deploy under `--watch`; each failure doubles it, up to
+/// [`RETRY_MAX`].
+const RETRY_FIRST: Duration = Duration::from_secs(5);
+const RETRY_MAX: Duration = Duration::from_secs(300);
+
+/// `deploy --watch`: deploys now, then again the moment the next embargo ends (and, with
+/// `on_change`, whenever the site's files change), logging each release; a failed deploy is
+/// tried again with a growing wait. Runs until the process is stopped; returns only when it
+/// cannot watch the site.
+pub fn watch(options: &DeployOptions, on_change: bool, log: &crate::Log) -> Diagnostics {
+    let config = match Config::load(&options.root) {
+        Ok(c) => c,
+        Err(d) => return d,
+    };
+    let tz = config.timezone.clone().unwrap_or(jiff::tz::TimeZone::UTC);
+    let changes = match watch_site(&options.root) {
+        Ok(c) => c,
+        Err(d) => return d.into(),
+    };
+    // What the last deploy held back: what the target does not show yet.
+    let mut live_held: Vec<crate::Held> = Vec::new();
+    let mut retry = RETRY_FIRST;
+    loop {
+        let mut pending = match deploy(options, &|_| {}) {
+            Ok(report) => {
+                log(report.summary());
+                let now = jiff::Timestamp::now().to_zoned_datetime(tz.clone());
+                for line in released(&live_held, &report.build.held) {
+                    log(format!(
+                        "Released {line} at {}",
+                        now.strftime("%H:%M:%S %:z")
+                    ));
+                }
+                live_held = report.build.held;
+                retry = RETRY_FIRST;
+                live_held.clone()
+            }
+            Err(diagnostics) => {
+                for d in &diagnostics.0 {
+                    log(d.render(false));
+                }
+                log(format!("Trying again in {} s.", retry.as_secs()));
+                std::thread::sleep(retry);
+                retry = (retry * 2).min(RETRY_MAX);
+                continue;
+            }
+        };
+        // Until the next release, or a change worth a deploy.
+        loop {
+            let next = pending
+                .iter()
+                .filter_map(|h| h.release.as_deref()?.parse::<jiff::Timestamp>().ok())
+                .min();
+            if let Some(next) = next {
+                let shown = next
+                    .to_zoned_datetime(tz.clone())
+                    .strftime("%Y-%m-%d %H:%M:%S %:z");
+                log(format!("Next release at {shown}."));
+            }
+            // A moment after the release: the build then sees it as past.
+            let wait = next.map(|t| {
+                let left = t.duration_since(jiff::Timestamp::now());
+                Duration::try_from(left).unwrap_or_default() + Duration::from_millis(100)
+            });
+            let woke = match wait {
+                Some(wait) => changes.recv_timeout(wait),
+                None => changes
+                    .recv()
+                    .map_err(|_| std::sync::mpsc::RecvTimeoutError::Disconnected),
+            };
+            match woke {
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => break,
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    return Diagnostic::error("watching the site for changes stopped")
+                        .help("start deploy --watch again")
+                        .into();
+                }
+                Ok(()) => {
+                    while changes.try_recv().is_ok() {}
+                    if on_change {
+                        break;
+                    }
+                    // An edit may set or move an embargo: what is held now decides the wait.
+                    if let Ok(status) = crate::status(&options.root, None) {
+                        pending = status.held;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The notes that were held back under embargo and no longer are, one line a note with the
+/// languages released: `2016-05 workshop (en, zh)`.
+fn released(before: &[crate::Held], now: &[crate::Held]) -> Vec<String> {
+    // (the versions' file without its language, the first version's title, the languages)
+    let mut notes: Vec<(&str, &str, Vec<&str>)> = Vec::new();
+    for h in before.iter().filter(|h| h.release.is_some()) {
+        if now.iter().any(|n| n.file == h.file) {
+            continue;
+        }
+        let key = h
+            .file
+            .strip_suffix(&format!(".{}.md", h.lang))
+            .unwrap_or(&h.file);
+        match notes.iter_mut().find(|(k, _, _)| *k == key) {
+            Some((_, _, langs)) => langs.push(&h.lang),
+            None => notes.push((key, &h.title, vec![&h.lang])),
+        }
+    }
+    notes
+        .into_iter()
+        .map(|(_, title, langs)| format!("{title} ({})", langs.join(", ")))
+        .collect()
+}
+
+/// A message for each change to the site's files (site.yaml, content/, themes/): the output
+/// folder, which deploy itself writes, is not watched.
+fn watch_site(root: &Path) -> Result<std::sync::mpsc::Receiver<()>, Diagnostic> {
+    use notify::{EventKind, RecursiveMode};
+    let (events, rx) = std::sync::mpsc::channel();
+    let (tx, changes) = std::sync::mpsc::channel();
+    let fail =
+        |e: notify::Error| Diagnostic::error(format!("cannot watch the site for changes: {e}"));
+    // Events name absolute paths.
+    let root = &root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let mut debouncer =
+        notify_debouncer_full::new_debouncer(Duration::from_millis(200), None, events)
+            .map_err(fail)?;
+    debouncer
+        .watch(root, RecursiveMode::NonRecursive)
+        .map_err(fail)?;
+    for dir in [crate::content::CONTENT_DIR, "themes"] {
+        if root.join(dir).is_dir() {
+            debouncer
+                .watch(root.join(dir), RecursiveMode::Recursive)
+                .map_err(fail)?;
+        }
+    }
+    let root = root.to_path_buf();
+    std::thread::spawn(move || {
+        let _debouncer = debouncer;
+        let site_file = |p: &Path| {
+            p == root.join(SITE_FILE)
+                || p.starts_with(root.join(crate::content::CONTENT_DIR))
+                || p.starts_with(root.join("themes"))
+        };
+        while let Ok(result) = rx.recv() {
+            let Ok(found) = result else { continue };
+            let changed = found.iter().any(|e| {
+                matches!(
+                    e.event.kind,
+                    EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_)
+                ) && e.event.paths.iter().any(|p| site_file(p))
+            });
+            if changed && tx.send(()).is_err() {
+                return;
+            }
+        }
+    });
+    Ok(changes)
 }
 
 #[derive(Serialize, Deserialize, Default)]

@@ -130,8 +130,15 @@ enum Command {
         #[arg(long)]
         yes: bool,
         /// Decide embargoes as if it were this moment, as `build --now` does
-        #[arg(long, value_name = "DATETIME")]
+        #[arg(long, value_name = "DATETIME", conflicts_with = "watch")]
         now: Option<String>,
+        /// Stay running: deploy now, then again the moment each embargo ends, logging each
+        /// release; a failed deploy is tried again. Stop with Ctrl-C
+        #[arg(long)]
+        watch: bool,
+        /// With --watch: deploy also whenever site.yaml, content/ or themes/ change
+        #[arg(long, requires = "watch")]
+        on_change: bool,
     },
     /// Preview the site: serve it from memory, rebuild on every change and reload the browser.
     /// Drafts and notes under embargo are shown, with a banner; nothing is written to disk
@@ -264,6 +271,8 @@ fn main() -> ExitCode {
             max_deletes,
             yes,
             now,
+            watch,
+            on_change,
         } => {
             let options = briefing::DeployOptions {
                 root,
@@ -274,6 +283,14 @@ fn main() -> ExitCode {
                 yes,
                 now,
             };
+            if watch {
+                let log: briefing::Log = std::sync::Arc::new(|line: String| {
+                    let time = jiff::ZonedDateTime::now().strftime("%H:%M:%S").to_string();
+                    let _ = writeln!(std::io::stdout(), "{time} {line}");
+                });
+                let diagnostics = briefing::deploy_watch(&options, on_change, &log);
+                return fail(&diagnostics, color);
+            }
             let bar = std::sync::OnceLock::<indicatif::ProgressBar>::new();
             let progress = |p: briefing::Progress| match p {
                 briefing::Progress::Sent { done, total } => {
@@ -304,21 +321,7 @@ fn main() -> ExitCode {
                             say!("would delete {path}");
                         }
                     }
-                    let verb = if report.dry_run {
-                        "Would deploy"
-                    } else {
-                        "Deployed"
-                    };
-                    say!(
-                        "{verb} to {} ({}): {} sent, {} deleted, {} unchanged, {} in {:.2} s",
-                        report.target,
-                        report.url,
-                        report.sent.len(),
-                        report.deleted.len(),
-                        report.unchanged,
-                        briefing::human_size(report.bytes()),
-                        report.took.as_secs_f64()
-                    );
+                    say!("{}", report.summary());
                     let _ = write!(
                         std::io::stdout(),
                         "{}",

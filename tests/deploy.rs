@@ -298,3 +298,78 @@ fn a_deploy_killed_half_way_is_finished_by_the_next_one() {
             .any(|p| p.to_string_lossy().contains(".briefing-upload"))
     );
 }
+
+/// Polls until `done` holds, for at most `limit`; returns how long it took.
+fn within(limit: Duration, mut done: impl FnMut() -> bool) -> Option<Duration> {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if done() {
+            return Some(started.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    None
+}
+
+#[test]
+fn under_watch_an_embargo_is_live_within_seconds_of_its_end_and_edits_follow() {
+    let (site, share) = site_with_share();
+    // Four seconds ahead, on a whole second.
+    let release = jiff::Timestamp::from_second(jiff::Timestamp::now().as_second() + 4).unwrap();
+    for (lang, title) in [("en", "Release on the minute"), ("zh", "准时发布")] {
+        write(
+            site.path(),
+            &format!("content/briefings/on-time/index.{lang}.md"),
+            &format!("---\ntitle: {title}\ndate: 2016-05-01\nembargo: {release}\n---\n\nText.\n"),
+        );
+    }
+    let log = site.path().join("watch.log");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_briefing"))
+        .args(["deploy", "--watch", "--on-change"])
+        .current_dir(site.path())
+        .stdout(std::fs::File::create(&log).unwrap())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let page = share.path().join("en/briefings/on-time/index.html");
+    let first = within(Duration::from_secs(30), || {
+        share.path().join("en/index.html").exists()
+    });
+    assert!(first.is_some(), "no first deploy");
+    assert!(!page.exists(), "published before its embargo");
+    let live = within(Duration::from_secs(30), || page.exists());
+    let late = jiff::Timestamp::now().duration_since(release);
+    assert!(live.is_some(), "never published");
+    assert!(
+        late < jiff::SignedDuration::from_secs(5),
+        "live {late:?} after the embargo ended"
+    );
+    assert!(
+        share
+            .path()
+            .join("zh/briefings/on-time/index.html")
+            .exists()
+    );
+
+    // An edit goes live by itself with --on-change.
+    let note = site.path().join("content/briefings/visa.en.md");
+    let text = std::fs::read_to_string(&note).unwrap();
+    std::fs::write(
+        &note,
+        text.replace("Both sides agreed", "Both sides readily agreed"),
+    )
+    .unwrap();
+    let visa = share.path().join("en/briefings/visa/index.html");
+    let edited = within(Duration::from_secs(30), || {
+        std::fs::read_to_string(&visa).is_ok_and(|html| html.contains("readily agreed"))
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(edited.is_some(), "the edit was not deployed:\n{log}");
+    assert!(
+        log.contains("Released Release on the minute (en, zh) at "),
+        "{log}"
+    );
+    assert!(log.contains("Next release at "), "{log}");
+}
