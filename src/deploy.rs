@@ -409,6 +409,124 @@ pub fn deploy(
     })
 }
 
+/// What a target holds, compared with the site as a deploy would publish it now.
+#[derive(Debug, Serialize)]
+pub struct Live {
+    pub target: String,
+    pub url: String,
+    /// The files deploy has published there (as its record says).
+    pub files: usize,
+    /// The files a deploy would send: new or changed since the last deploy.
+    pub to_send: Vec<String>,
+    /// The files a deploy would delete.
+    pub to_delete: Vec<String>,
+}
+
+impl Live {
+    pub fn human(&self) -> String {
+        let mut out = format!(
+            "Live on {} ({}): {} files deployed.\n",
+            self.target, self.url, self.files
+        );
+        if self.to_send.is_empty() && self.to_delete.is_empty() {
+            out.push_str("It is the site as it is now: a deploy would change nothing.\n");
+            return out;
+        }
+        out.push_str(&format!(
+            "A deploy now would send {} and delete {}:\n",
+            self.to_send.len(),
+            self.to_delete.len()
+        ));
+        for path in &self.to_send {
+            out.push_str(&format!("  send   {path}\n"));
+        }
+        for path in &self.to_delete {
+            out.push_str(&format!("  delete {path}\n"));
+        }
+        out
+    }
+}
+
+/// Collects the SHA-256 of every file a run makes, writing nothing.
+#[derive(Default)]
+struct Hashes(std::sync::Mutex<HashMap<String, String>>);
+
+impl crate::pipeline::Sink for Hashes {
+    fn put(&self, files: &[crate::output::OutputFile]) -> Result<(), Diagnostic> {
+        let hashed: Vec<(String, String)> = files
+            .par_iter()
+            .map(|f| {
+                let bytes = match &f.body {
+                    crate::output::Body::Bytes(b) => std::borrow::Cow::Borrowed(b.as_slice()),
+                    crate::output::Body::Static(b) => std::borrow::Cow::Borrowed(*b),
+                    crate::output::Body::File(p) => {
+                        std::borrow::Cow::Owned(std::fs::read(p).map_err(|e| {
+                            Diagnostic::error(format!("cannot read {}: {e}", display_path(p)))
+                        })?)
+                    }
+                };
+                Ok((f.path.clone(), sha256(&bytes)))
+            })
+            .collect::<Result<_, Diagnostic>>()?;
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(hashed);
+        Ok(())
+    }
+}
+
+/// What the target holds and how it differs from the site now, made by the same pipeline as
+/// a build (into hashes, not files): `briefing status TARGET`.
+pub fn live(root: &Path, target: Option<&str>, now: Option<&str>) -> Result<Live, Diagnostics> {
+    let config = Config::load(root)?;
+    let target = choose_target(&config, target)?;
+    let op = operator(&target)?;
+    let selection = crate::site::Selection {
+        now: crate::parse_now(&config, now)?,
+        drafts: false,
+        embargoed: false,
+    };
+    let (site, theme) = crate::load_site(config, &selection)?;
+    let hashes = Hashes::default();
+    crate::pipeline::run(&site, &theme, &hashes).map_err(Diagnostics)?;
+    let site_files = hashes.0.into_inner().unwrap_or_else(|e| e.into_inner());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            Diagnostics::from(Diagnostic::error(format!("cannot read the target: {e}")))
+        })?;
+    let manifest = runtime.block_on(read_manifest(&op, &target))?;
+    let mut to_send: Vec<String> = site_files
+        .iter()
+        .filter(|(p, h)| manifest.files.get(*p) != Some(*h))
+        .map(|(p, _)| p.clone())
+        .collect();
+    to_send.sort();
+    let to_delete = manifest
+        .files
+        .keys()
+        .filter(|p| !site_files.contains_key(*p))
+        .cloned()
+        .collect();
+    Ok(Live {
+        target: target.name,
+        url: target.url,
+        files: manifest.files.values().filter(|h| !h.is_empty()).count(),
+        to_send,
+        to_delete,
+    })
+}
+
+/// The SHA-256 of some bytes, in hexadecimal.
+fn sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// How far a deploy is, for a progress bar.
 pub enum Progress {
     Sent { done: usize, total: usize },
@@ -586,10 +704,7 @@ fn local_files(output: &Path, stages: &HashMap<String, Stage>) -> Result<Vec<Loc
                 Diagnostic::error(format!("cannot read {path} of the built site: {e}"))
                     .help("build again, then deploy")
             })?;
-            let hash = Sha256::digest(&bytes)
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
+            let hash = sha256(&bytes);
             // The search index's files list pages: they go live with the listings.
             let stage = stages.get(&path).copied().unwrap_or(Stage::Listing);
             Ok(Local {

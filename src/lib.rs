@@ -32,7 +32,9 @@ mod yaml;
 pub use check::{CheckReport, check};
 pub use config::{Config, RawHtml};
 pub use content::parse_note_text;
-pub use deploy::{DeployOptions, DeployReport, Progress, deploy, watch as deploy_watch};
+pub use deploy::{
+    DeployOptions, DeployReport, Live, Progress, deploy, live, watch as deploy_watch,
+};
 pub use error::{Diagnostic, Diagnostics, display_path};
 pub use markdown::{Target, render as render_markdown};
 pub use output::left_part_way;

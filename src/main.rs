@@ -80,6 +80,9 @@ enum Command {
     /// List what a build now leaves out and when it is released: each draft and each note
     /// under embargo, per language, soonest release first
     Status {
+        /// A target of site.yaml's `deploy:`: also say what is live there and what a deploy
+        /// now would send and delete
+        target: Option<String>,
         /// The site folder, holding site.yaml and content/
         #[arg(long, default_value = ".", value_name = "DIR")]
         root: PathBuf,
@@ -199,18 +202,46 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
         }
-        Command::Status { root, now, format } => match briefing::status(&root, now.as_deref()) {
-            Ok(status) => {
-                match format {
-                    Format::Human => {
-                        let _ = write!(std::io::stdout(), "{}", status.human());
+        Command::Status {
+            target,
+            root,
+            now,
+            format,
+        } => {
+            let status = match briefing::status(&root, now.as_deref()) {
+                Ok(status) => status,
+                Err(d) => return fail(&d, color),
+            };
+            let live = match target {
+                Some(target) => match briefing::live(&root, Some(&target), now.as_deref()) {
+                    Ok(live) => Some(live),
+                    Err(d) => return fail(&d, color),
+                },
+                None => None,
+            };
+            match format {
+                Format::Human => {
+                    let _ = write!(std::io::stdout(), "{}", status.human());
+                    if let Some(live) = &live {
+                        let _ = write!(std::io::stdout(), "{}", live.human());
                     }
-                    Format::Json => say!("{}", status.json()),
                 }
-                ExitCode::SUCCESS
+                Format::Json => {
+                    let mut json = serde_json::to_value(&status).unwrap_or_default();
+                    if let (Some(live), Some(object)) = (&live, json.as_object_mut()) {
+                        object.insert(
+                            "live".into(),
+                            serde_json::to_value(live).unwrap_or_default(),
+                        );
+                    }
+                    say!(
+                        "{}",
+                        serde_json::to_string_pretty(&json).unwrap_or_default()
+                    );
+                }
             }
-            Err(d) => fail(&d, color),
-        },
+            ExitCode::SUCCESS
+        }
         Command::New { slug, lang, root } => {
             match briefing::new_note(&root, &slug, lang.as_deref()) {
                 Ok(files) => {

@@ -373,3 +373,74 @@ fn under_watch_an_embargo_is_live_within_seconds_of_its_end_and_edits_follow() {
     );
     assert!(log.contains("Next release at "), "{log}");
 }
+
+#[test]
+fn status_with_a_target_says_what_is_live_and_what_a_deploy_would_change() {
+    let (site, share) = site_with_share();
+    assert_eq!(deploy(site.path(), &[]).0, Some(0));
+    let files = built(site.path()).len();
+    let out = briefing(site.path(), &["status", "share"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!(
+            "Live on share (file://{}): {files} files deployed.",
+            share.path().display()
+        )),
+        "{text}"
+    );
+    assert!(text.contains("a deploy would change nothing"), "{text}");
+    // The held list is still there.
+    assert!(text.contains("Held back (2):"), "{text}");
+
+    let note = site.path().join("content/briefings/visa.en.md");
+    let body = std::fs::read_to_string(&note).unwrap();
+    std::fs::write(
+        &note,
+        body.replace("Both sides agreed", "Both sides fully agreed"),
+    )
+    .unwrap();
+    std::fs::remove_file(site.path().join("content/briefings/advisory.en.md")).unwrap();
+    let output = tree(&site.path().join("output"));
+    let target = tree(share.path());
+    let text = stdout(&briefing(site.path(), &["status", "share"]));
+    assert!(text.contains("A deploy now would send "), "{text}");
+    assert!(
+        text.contains("  send   en/briefings/visa/index.html\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  delete en/briefings/advisory/index.html\n"),
+        "{text}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&stdout(&briefing(
+        site.path(),
+        &["status", "share", "--format", "json"],
+    )))
+    .unwrap();
+    assert_eq!(json["live"]["target"], "share");
+    assert!(
+        json["live"]["to_send"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("en/briefings/visa/index.html"))
+    );
+    assert!(json["held"].is_array());
+    // status writes nothing, here or there.
+    assert_eq!(tree(&site.path().join("output")), output);
+    assert_eq!(tree(share.path()), target);
+    // What it said is what a deploy then does.
+    let (_, out) = deploy(site.path(), &["--dry-run"]);
+    let would: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("would send   "))
+        .map(|l| l.rsplit_once(" (").unwrap().0)
+        .collect();
+    let said: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("  send   "))
+        .collect();
+    let mut would_sorted = would.clone();
+    would_sorted.sort();
+    assert_eq!(said, would_sorted);
+}
