@@ -559,6 +559,8 @@ fn choose_target(config: &Config, name: Option<&str>) -> Result<Target, Diagnost
 
 /// The storage of a target.
 fn operator(target: &Target) -> Result<Operator, Diagnostic> {
+    // The HTTP client S3 requests go through (once a process).
+    opendal::install_default();
     let built = match &target.kind {
         TargetKind::Folder { path } => {
             if !path.is_dir() {
@@ -595,12 +597,34 @@ fn operator(target: &Target) -> Result<Operator, Diagnostic> {
             }
             Operator::new(builder)
         }
-        TargetKind::S3 { .. } => {
-            return Err(Diagnostic::error(format!(
-                "deploying to `{}` ({}) is not supported by this version of briefing: folder (file://) and SFTP (sftp://) targets are",
-                target.name, target.url
-            ))
-            .help("deploy to a folder or over SFTP, or copy the output folder to the bucket with your storage provider's tool"));
+        TargetKind::S3 {
+            bucket,
+            prefix,
+            endpoint,
+            region,
+        } => {
+            // Keys come from the environment (and the AWS configuration files), never from
+            // site.yaml.
+            if std::env::var_os("AWS_ACCESS_KEY_ID").is_none()
+                && std::env::var_os("AWS_PROFILE").is_none()
+                && !Path::new(&std::env::var_os("HOME").unwrap_or_default())
+                    .join(".aws/credentials")
+                    .is_file()
+            {
+                return Err(Diagnostic::error(format!(
+                    "no keys for the deploy target `{}` ({})",
+                    target.name, target.url
+                ))
+                .help("set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to the bucket's access key (or AWS_PROFILE to a profile of ~/.aws/credentials)"));
+            }
+            let mut builder = opendal::services::S3::default()
+                .bucket(bucket)
+                .root(&format!("/{prefix}"))
+                .region(region.as_deref().unwrap_or("us-east-1"));
+            if let Some(endpoint) = endpoint {
+                builder = builder.endpoint(endpoint);
+            }
+            Operator::new(builder)
         }
     };
     built.map_err(|e| failure(target, "open it", &e))
@@ -658,6 +682,20 @@ fn failure(target: &Target, what: &str, e: &opendal::Error) -> Diagnostic {
             ))
             .help(help);
         }
+    }
+    if matches!(target.kind, TargetKind::S3 { .. })
+        && said(&[
+            "InvalidAccessKeyId",
+            "SignatureDoesNotMatch",
+            "AccessDenied",
+            "403",
+        ])
+    {
+        return Diagnostic::error(format!(
+            "deploying to `{}` ({}) failed: could not {what}: the store refused the keys",
+            target.name, target.url
+        ))
+        .help("check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: they must be a key of this store with the right to write to the bucket");
     }
     let help = match e.kind() {
         ErrorKind::PermissionDenied => {

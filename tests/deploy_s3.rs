@@ -1,0 +1,234 @@
+//! `briefing deploy` to an S3-compatible store: a real S3-protocol server (s3s-fs, which
+//! checks each request's signature as a store does) started by each test on a free port.
+//! `.ci/run` installs it; plain `cargo test` lists these as ignored.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const KEY: &str = "AKIDBRIEFINGTEST";
+const SECRET: &str = "briefing-test-secret";
+
+/// An S3 server storing its buckets under a temporary folder, stopped when dropped.
+struct Store {
+    child: Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Store {
+    fn start() -> Store {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("press")).unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let binary = std::env::var("BRIEFING_S3S_FS")
+            .unwrap_or_else(|_| format!("{}/.ci/tools/bin/s3s-fs", env!("CARGO_MANIFEST_DIR")));
+        let child = Command::new(&binary)
+            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--access-key", KEY, "--secret-key", SECRET])
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {binary}: {e} (run .ci/run)"));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "the S3 server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Store { child, port, dir }
+    }
+
+    /// The objects under the prefix `www` of the bucket `press`, as the server stores them.
+    fn objects(&self) -> BTreeMap<PathBuf, Vec<u8>> {
+        let www = self.dir.path().join("press/www");
+        if !www.exists() {
+            return BTreeMap::new();
+        }
+        let mut files = tree(&www);
+        files.remove(Path::new(".briefing-deploy.json"));
+        files
+    }
+
+    /// The same objects through the S3 protocol, for what only it tells (their headers).
+    fn operator(&self) -> opendal::Operator {
+        opendal::install_default();
+        opendal::Operator::new(
+            opendal::services::S3::default()
+                .bucket("press")
+                .root("/www")
+                .region("us-east-1")
+                .endpoint(&format!("http://127.0.0.1:{}", self.port))
+                .access_key_id(KEY)
+                .secret_access_key(SECRET),
+        )
+        .unwrap()
+    }
+
+    fn briefing(&self, site: &Path, secret: Option<&str>, args: &[&str]) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_briefing"));
+        cmd.args(args)
+            .current_dir(site)
+            .env_remove("AWS_PROFILE")
+            .env("HOME", self.dir.path());
+        match secret {
+            Some(secret) => cmd
+                .env("AWS_ACCESS_KEY_ID", KEY)
+                .env("AWS_SECRET_ACCESS_KEY", secret),
+            None => cmd
+                .env_remove("AWS_ACCESS_KEY_ID")
+                .env_remove("AWS_SECRET_ACCESS_KEY"),
+        };
+        cmd.output().unwrap()
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn site_for(store: &Store) -> tempfile::TempDir {
+    let site = fixture("basic");
+    let yaml = std::fs::read_to_string(site.path().join("site.yaml")).unwrap();
+    write(
+        site.path(),
+        "site.yaml",
+        &format!(
+            "{yaml}deploy:\n  bucket:\n    url: s3://press/www\n    endpoint: http://127.0.0.1:{}\n    region: us-east-1\n",
+            store.port
+        ),
+    );
+    site
+}
+
+fn built(site: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = tree(&site.join("output"));
+    files.remove(Path::new(".briefing-output"));
+    files
+}
+
+fn said(out: &Output) -> String {
+    stdout(out) + &stderr(out)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs s3s-fs: run by .ci/run"]
+async fn a_site_deployed_to_s3_equals_the_build_with_its_headers_and_follows_edits() {
+    let store = Store::start();
+    let site = site_for(&store);
+    let out = store.briefing(site.path(), Some(SECRET), &["deploy"]);
+    assert!(out.status.success(), "{}", said(&out));
+    assert!(
+        said(&out).contains("Deployed to bucket (s3://press/www): "),
+        "{}",
+        said(&out)
+    );
+    assert_same_tree(&store.objects(), &built(site.path()));
+    let op = store.operator();
+    let page = op.stat("en/briefings/visa/index.html").await.unwrap();
+    assert_eq!(page.content_type(), Some("text/html; charset=utf-8"));
+    assert_eq!(page.cache_control(), Some("no-cache"));
+    let map = op.stat("en/briefings/study-tour/map.svg").await.unwrap();
+    assert_eq!(map.content_type(), Some("image/svg+xml"));
+    assert_eq!(map.cache_control(), Some("public, max-age=3600"));
+
+    // An object of someone else's, an edit and a removed note.
+    op.write("their-own.txt", "not the site's").await.unwrap();
+    let note = site.path().join("content/briefings/visa.en.md");
+    let text = std::fs::read_to_string(&note).unwrap();
+    std::fs::write(
+        &note,
+        text.replace("Both sides agreed", "Both sides fully agreed"),
+    )
+    .unwrap();
+    std::fs::remove_file(site.path().join("content/briefings/advisory.en.md")).unwrap();
+    let before = store.objects();
+    let out = store.briefing(site.path(), Some(SECRET), &["deploy"]);
+    assert!(out.status.success(), "{}", said(&out));
+    let mut expected = built(site.path());
+    expected.insert(PathBuf::from("their-own.txt"), b"not the site's".to_vec());
+    assert_same_tree(&store.objects(), &expected);
+    let changed = expected
+        .iter()
+        .filter(|(p, b)| before.get(*p) != Some(*b))
+        .count();
+    assert!(
+        said(&out).contains(&format!(": {changed} sent, ")),
+        "{changed} changed: {}",
+        said(&out)
+    );
+}
+
+#[test]
+#[ignore = "needs s3s-fs: run by .ci/run"]
+fn wrong_or_missing_keys_fail_clearly_and_change_nothing() {
+    let store = Store::start();
+    let site = site_for(&store);
+    let out = store.briefing(site.path(), Some("not-the-secret"), &["deploy"]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    let text = said(&out);
+    assert!(
+        text.contains("deploying to `bucket` (s3://press/www) failed"),
+        "{text}"
+    );
+    assert!(text.contains("the store refused the keys"), "{text}");
+    assert!(text.contains("AWS_SECRET_ACCESS_KEY"), "{text}");
+    assert!(store.objects().is_empty());
+
+    let out = store.briefing(site.path(), None, &["deploy"]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    assert!(
+        said(&out).contains("no keys for the deploy target `bucket`"),
+        "{}",
+        said(&out)
+    );
+    assert!(store.objects().is_empty());
+}
+
+#[test]
+#[ignore = "needs s3s-fs: run by .ci/run"]
+fn a_deploy_to_s3_killed_half_way_is_finished_by_the_next_one() {
+    let store = Store::start();
+    let site = site_for(&store);
+    write_notes(site.path(), 300, "");
+    build_ok(site.path(), &[]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_briefing"))
+        .arg("deploy")
+        .current_dir(site.path())
+        .env("HOME", store.dir.path())
+        .env("AWS_ACCESS_KEY_ID", KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let www = store.dir.path().join("press/www");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while walkdir::WalkDir::new(&www).into_iter().count() < 100 {
+        assert!(Instant::now() < deadline, "the deploy sent nothing");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the deploy ended before it was killed"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_ne!(store.objects(), built(site.path()));
+    let out = store.briefing(site.path(), Some(SECRET), &["deploy"]);
+    assert!(out.status.success(), "{}", said(&out));
+    assert_same_tree(&store.objects(), &built(site.path()));
+}
