@@ -232,3 +232,45 @@ fn a_deploy_to_s3_killed_half_way_is_finished_by_the_next_one() {
     assert!(out.status.success(), "{}", said(&out));
     assert_same_tree(&store.objects(), &built(site.path()));
 }
+
+#[test]
+#[ignore = "needs s3s-fs: run by .ci/run"]
+fn under_watch_an_embargo_is_live_in_the_store_within_seconds_of_its_end() {
+    let store = Store::start();
+    let site = site_for(&store);
+    let release = jiff::Timestamp::from_second(jiff::Timestamp::now().as_second() + 4).unwrap();
+    write(
+        site.path(),
+        "content/briefings/on-time.en.md",
+        &format!("---\ntitle: On time\ndate: 2016-05-01\nembargo: {release}\n---\n\nText.\n"),
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_briefing"))
+        .args(["deploy", "--watch"])
+        .current_dir(site.path())
+        .env("HOME", store.dir.path())
+        .env("AWS_ACCESS_KEY_ID", KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let www = store.dir.path().join("press/www");
+    let page = www.join("en/briefings/on-time/index.html");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !www.join("en/index.html").exists() {
+        assert!(Instant::now() < deadline, "no first deploy");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!page.exists(), "published before its embargo");
+    while !page.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let late = jiff::Timestamp::now().duration_since(release);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(page.exists(), "never published");
+    assert!(
+        late < jiff::SignedDuration::from_secs(5),
+        "live {late:?} after the embargo ended"
+    );
+}

@@ -299,3 +299,50 @@ fn a_deploy_over_sftp_killed_half_way_is_finished_by_the_next_one() {
             .any(|p| p.to_string_lossy().contains(".briefing-upload"))
     );
 }
+
+#[test]
+#[ignore = "needs openssh-server: run by .ci/run"]
+fn under_watch_an_embargo_is_live_over_sftp_within_seconds_of_its_end() {
+    let sshd = Sshd::start();
+    let www = tempfile::tempdir().unwrap();
+    let site = site_for(&sshd, www.path());
+    let release = jiff::Timestamp::from_second(jiff::Timestamp::now().as_second() + 4).unwrap();
+    write(
+        site.path(),
+        "content/briefings/on-time.en.md",
+        &format!("---\ntitle: On time\ndate: 2016-05-01\nembargo: {release}\n---\n\nText.\n"),
+    );
+    let path = format!(
+        "{}:{}",
+        sshd.dir.path().join("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_briefing"))
+        .args(["deploy", "--watch"])
+        .current_dir(site.path())
+        .env("PATH", path)
+        .env("BRIEFING_SSH_KEY", sshd.dir.path().join("user_key"))
+        .env_remove("SSH_AUTH_SOCK")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let page = www.path().join("en/briefings/on-time/index.html");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !www.path().join("en/index.html").exists() {
+        assert!(Instant::now() < deadline, "no first deploy");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!page.exists(), "published before its embargo");
+    while !page.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let late = jiff::Timestamp::now().duration_since(release);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(page.exists(), "never published");
+    assert!(
+        late < jiff::SignedDuration::from_secs(5),
+        "live {late:?} after the embargo ended"
+    );
+}
