@@ -267,6 +267,34 @@ struct Manifest {
     uploading: Vec<String>,
 }
 
+impl Manifest {
+    /// What a deploy changes on the target this record describes: of the site's files
+    /// (`file` gives each one's path and hash), those whose content the target lacks, and
+    /// the files deploy published that the site no longer has. `deploy` and `status TARGET`
+    /// both decide by it.
+    fn differences<'a, T>(
+        &self,
+        site: &'a [T],
+        file: impl Fn(&T) -> (&str, &str),
+    ) -> (Vec<&'a T>, Vec<String>) {
+        let send = site
+            .iter()
+            .filter(|f| {
+                let (path, hash) = file(f);
+                self.files.get(path).map(String::as_str) != Some(hash)
+            })
+            .collect();
+        let kept: std::collections::HashSet<&str> = site.iter().map(|f| file(f).0).collect();
+        let delete = self
+            .files
+            .keys()
+            .filter(|p| !kept.contains(p.as_str()))
+            .cloned()
+            .collect();
+        (send, delete)
+    }
+}
+
 /// A file of the built site.
 struct Local {
     path: String,
@@ -303,18 +331,8 @@ pub fn deploy(
     let fail = |what: &str, e: opendal::Error| Diagnostics::from(failure(&target, what, &e));
     runtime.block_on(async {
         let old = read_manifest(&op, &target).await?;
-        let mut send: Vec<&Local> = local
-            .iter()
-            .filter(|f| old.files.get(&f.path) != Some(&f.hash))
-            .collect();
+        let (mut send, deleted) = old.differences(&local, |f| (&f.path, &f.hash));
         send.sort_by_key(|f| f.stage);
-        let keep: HashMap<&str, &Local> = local.iter().map(|f| (f.path.as_str(), f)).collect();
-        let deleted: Vec<String> = old
-            .files
-            .keys()
-            .filter(|p| !keep.contains_key(p.as_str()))
-            .cloned()
-            .collect();
         let mut report = DeployReport {
             target: target.name.clone(),
             url: target.url.clone(),
@@ -490,7 +508,13 @@ pub fn live(root: &Path, target: Option<&str>, now: Option<&str>) -> Result<Live
     let (site, theme) = crate::load_site(config, &selection)?;
     let hashes = Hashes::default();
     crate::pipeline::run(&site, &theme, &hashes).map_err(Diagnostics)?;
-    let site_files = hashes.0.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut site_files: Vec<(String, String)> = hashes
+        .0
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .collect();
+    site_files.sort();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -498,18 +522,8 @@ pub fn live(root: &Path, target: Option<&str>, now: Option<&str>) -> Result<Live
             Diagnostics::from(Diagnostic::error(format!("cannot read the target: {e}")))
         })?;
     let manifest = runtime.block_on(read_manifest(&op, &target))?;
-    let mut to_send: Vec<String> = site_files
-        .iter()
-        .filter(|(p, h)| manifest.files.get(*p) != Some(*h))
-        .map(|(p, _)| p.clone())
-        .collect();
-    to_send.sort();
-    let to_delete = manifest
-        .files
-        .keys()
-        .filter(|p| !site_files.contains_key(*p))
-        .cloned()
-        .collect();
+    let (send, to_delete) = manifest.differences(&site_files, |(p, h)| (p, h));
+    let to_send = send.into_iter().map(|(p, _)| p.clone()).collect();
     Ok(Live {
         target: target.name,
         url: target.url,
@@ -797,7 +811,7 @@ async fn put(
         .map_err(|e| {
             opendal::Error::new(ErrorKind::Unexpected, "cannot read the built file").set_source(e)
         })?;
-    let content_type = content_type(&file.path);
+    let content_type = crate::output::content_type(&file.path);
     put_bytes(
         op,
         &file.path,
@@ -833,18 +847,6 @@ async fn put_bytes(
     Ok(())
 }
 
-/// The media type a web host should serve a file with.
-fn content_type(path: &str) -> String {
-    let mime = mime_guess::from_path(path).first_or_octet_stream();
-    match mime.type_() {
-        mime_guess::mime::TEXT => format!("{mime}; charset=utf-8"),
-        _ if mime.subtype() == mime_guess::mime::JAVASCRIPT || mime.subtype() == "json" => {
-            format!("{mime}; charset=utf-8")
-        }
-        _ => mime.to_string(),
-    }
-}
-
 /// How long browsers and caches may keep a file: pages, feeds and indexes are checked again
 /// at every visit, since an edit must show at once; the other files for an hour, since their
 /// names do not change when they do.
@@ -863,6 +865,7 @@ mod tests {
 
     #[test]
     fn types_and_caching_follow_the_kind_of_file() {
+        use crate::output::content_type;
         assert_eq!(content_type("en/index.html"), "text/html; charset=utf-8");
         assert_eq!(content_type("style.css"), "text/css; charset=utf-8");
         assert_eq!(content_type("a/b.pdf"), "application/pdf");

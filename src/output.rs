@@ -585,6 +585,17 @@ fn holder(lock: &Path) -> Option<u32> {
     None
 }
 
+/// The media type a file of the site is served with, by `serve` and on a deploy target:
+/// text in UTF-8, as every file briefing writes is.
+pub fn content_type(path: &str) -> String {
+    let mime = mime_guess::from_path(path).first_or_octet_stream();
+    if mime.type_() == "text" || mime.essence_str() == "application/xml" {
+        format!("{}; charset=utf-8", mime.essence_str())
+    } else {
+        mime.essence_str().to_string()
+    }
+}
+
 /// Whether a failed build left the output folder part old, part new (a file could be
 /// neither moved in nor put back); the next build finishes the change.
 pub fn left_part_way(diagnostics: &Diagnostics) -> bool {

@@ -527,8 +527,8 @@ async fn page(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
             b"<!DOCTYPE html><title>Build failed</title><body></body>".to_vec(),
         ),
     };
-    let mime = mime_guess::from_path(&key).first_or_octet_stream();
-    let is_html = mime.essence_str() == "text/html";
+    let content_type = crate::output::content_type(&key);
+    let is_html = content_type.starts_with("text/html");
     let body = if is_html {
         inject(&bytes, error.as_ref())
     } else {
@@ -536,11 +536,6 @@ async fn page(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
     };
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
-    let content_type = if mime.type_() == "text" || mime.essence_str() == "application/xml" {
-        format!("{}; charset=utf-8", mime.essence_str())
-    } else {
-        mime.essence_str().to_string()
-    };
     if let Ok(v) = HeaderValue::from_str(&content_type) {
         headers.insert(header::CONTENT_TYPE, v);
     }
