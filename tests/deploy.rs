@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -24,20 +23,6 @@ fn site_with_share() -> (tempfile::TempDir, tempfile::TempDir) {
         ),
     );
     (site, share)
-}
-
-/// The files of a target as a visitor gets them: without deploy's record of them.
-fn published(share: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut files = tree(share);
-    files.remove(Path::new(".briefing-deploy.json"));
-    files
-}
-
-/// The built site, as deploy must publish it.
-fn built(site: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut files = tree(&site.join("output"));
-    files.remove(Path::new(".briefing-output"));
-    files
 }
 
 fn deploy(site: &Path, args: &[&str]) -> (Option<i32>, String) {

@@ -51,13 +51,7 @@ impl Store {
 
     /// The objects under the prefix `www` of the bucket `press`, as the server stores them.
     fn objects(&self) -> BTreeMap<PathBuf, Vec<u8>> {
-        let www = self.dir.path().join("press/www");
-        if !www.exists() {
-            return BTreeMap::new();
-        }
-        let mut files = tree(&www);
-        files.remove(Path::new(".briefing-deploy.json"));
-        files
+        published(&self.dir.path().join("press/www"))
     }
 
     /// The same objects through the S3 protocol, for what only it tells (their headers).
@@ -112,16 +106,6 @@ fn site_for(store: &Store) -> tempfile::TempDir {
         ),
     );
     site
-}
-
-fn built(site: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut files = tree(&site.join("output"));
-    files.remove(Path::new(".briefing-output"));
-    files
-}
-
-fn said(out: &Output) -> String {
-    stdout(out) + &stderr(out)
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -156,22 +155,6 @@ fn site_for(sshd: &Sshd, www: &Path) -> tempfile::TempDir {
         ),
     );
     site
-}
-
-fn published(www: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut files = tree(www);
-    files.remove(Path::new(".briefing-deploy.json"));
-    files
-}
-
-fn built(site: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut files = tree(&site.join("output"));
-    files.remove(Path::new(".briefing-output"));
-    files
-}
-
-fn said(out: &Output) -> String {
-    stdout(out) + &stderr(out)
 }
 
 #[test]

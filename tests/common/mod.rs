@@ -284,3 +284,27 @@ pub fn write_payload_notes(site: &Path) {
     );
     std::fs::write(site.join("site.yaml"), yaml).unwrap();
 }
+
+/// The built site of `site` as deploy must publish it: its output folder without the marker
+/// briefing keeps there.
+pub fn built(site: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = tree(&site.join("output"));
+    files.remove(Path::new(".briefing-output"));
+    files
+}
+
+/// The files deploy put in the folder `dir` of a target, as a visitor gets them: without
+/// deploy's record of them; nothing if deploy never wrote there.
+pub fn published(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    if !dir.exists() {
+        return BTreeMap::new();
+    }
+    let mut files = tree(dir);
+    files.remove(Path::new(".briefing-deploy.json"));
+    files
+}
+
+/// What a command wrote, standard output then standard error.
+pub fn said(out: &Output) -> String {
+    stdout(out) + &stderr(out)
+}
