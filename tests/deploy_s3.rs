@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use common::deploying::*;
 use common::*;
 
 const KEY: &str = "AKIDBRIEFINGTEST";
@@ -69,12 +70,20 @@ impl Store {
         .unwrap()
     }
 
-    fn briefing(&self, site: &Path, secret: Option<&str>, args: &[&str]) -> Output {
+    /// `briefing` with these arguments in `site`, with the store's keys.
+    fn command(&self, site: &Path, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_briefing"));
         cmd.args(args)
             .current_dir(site)
             .env_remove("AWS_PROFILE")
-            .env("HOME", self.dir.path());
+            .env("HOME", self.dir.path())
+            .env("AWS_ACCESS_KEY_ID", KEY)
+            .env("AWS_SECRET_ACCESS_KEY", SECRET);
+        cmd
+    }
+
+    fn briefing(&self, site: &Path, secret: Option<&str>, args: &[&str]) -> Output {
+        let mut cmd = self.command(site, args);
         match secret {
             Some(secret) => cmd
                 .env("AWS_ACCESS_KEY_ID", KEY)
@@ -189,28 +198,11 @@ fn a_deploy_to_s3_killed_half_way_is_finished_by_the_next_one() {
     let site = site_for(&store);
     write_notes(site.path(), 300, "");
     build_ok(site.path(), &[]);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_briefing"))
-        .arg("deploy")
-        .current_dir(site.path())
-        .env("HOME", store.dir.path())
-        .env("AWS_ACCESS_KEY_ID", KEY)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let www = store.dir.path().join("press/www");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while walkdir::WalkDir::new(&www).into_iter().count() < 100 {
-        assert!(Instant::now() < deadline, "the deploy sent nothing");
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the deploy ended before it was killed"
-        );
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
+    kill_half_way(
+        store.command(site.path(), &["deploy"]),
+        &store.dir.path().join("press/www"),
+        100,
+    );
     assert_ne!(store.objects(), built(site.path()));
     let out = store.briefing(site.path(), Some(SECRET), &["deploy"]);
     assert!(out.status.success(), "{}", said(&out));
@@ -222,39 +214,14 @@ fn a_deploy_to_s3_killed_half_way_is_finished_by_the_next_one() {
 fn under_watch_an_embargo_is_live_in_the_store_within_seconds_of_its_end() {
     let store = Store::start();
     let site = site_for(&store);
-    let release = jiff::Timestamp::from_second(jiff::Timestamp::now().as_second() + 4).unwrap();
-    write(
-        site.path(),
-        "content/briefings/on-time.en.md",
-        &format!("---\ntitle: On time\ndate: 2016-05-01\nembargo: {release}\n---\n\nText.\n"),
-    );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_briefing"))
-        .args(["deploy", "--watch"])
-        .current_dir(site.path())
-        .env("HOME", store.dir.path())
-        .env("AWS_ACCESS_KEY_ID", KEY)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let release = embargoed(site.path(), "on-time", "On time", None);
+    let mut watch = store.command(site.path(), &["deploy", "--watch"]);
+    watch.stdout(Stdio::null()).stderr(Stdio::null());
     let www = store.dir.path().join("press/www");
-    let page = www.join("en/briefings/on-time/index.html");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !www.join("en/index.html").exists() {
-        assert!(Instant::now() < deadline, "no first deploy");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert!(!page.exists(), "published before its embargo");
-    while !page.exists() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let late = jiff::Timestamp::now().duration_since(release);
-    let _ = child.kill();
-    let _ = child.wait();
-    assert!(page.exists(), "never published");
-    assert!(
-        late < jiff::SignedDuration::from_secs(5),
-        "live {late:?} after the embargo ended"
+    released_on_time(
+        watch,
+        &www.join("en/index.html"),
+        &www.join("en/briefings/on-time/index.html"),
+        release,
     );
 }

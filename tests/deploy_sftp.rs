@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use common::deploying::*;
 use common::*;
 
 /// An sshd serving this machine's files to the current user, with its keys and the ssh
@@ -110,20 +111,24 @@ impl Sshd {
     }
 
     /// Runs briefing in `site` as a user of this server would, with `key` as BRIEFING_SSH_KEY.
-    fn briefing(&self, site: &Path, key: &str, args: &[&str]) -> Output {
+    /// `briefing` with these arguments in `site`, connecting with the user key `key`.
+    fn command(&self, site: &Path, key: &str, args: &[&str]) -> Command {
         let path = format!(
             "{}:{}",
             self.dir.path().join("bin").display(),
             std::env::var("PATH").unwrap_or_default()
         );
-        Command::new(env!("CARGO_BIN_EXE_briefing"))
-            .args(args)
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_briefing"));
+        cmd.args(args)
             .current_dir(site)
             .env("PATH", path)
             .env("BRIEFING_SSH_KEY", self.dir.path().join(key))
-            .env_remove("SSH_AUTH_SOCK")
-            .output()
-            .unwrap()
+            .env_remove("SSH_AUTH_SOCK");
+        cmd
+    }
+
+    fn briefing(&self, site: &Path, key: &str, args: &[&str]) -> Output {
+        self.command(site, key, args).output().unwrap()
     }
 }
 
@@ -245,33 +250,11 @@ fn a_deploy_over_sftp_killed_half_way_is_finished_by_the_next_one() {
     let site = site_for(&sshd, www.path());
     write_notes(site.path(), 200, "");
     build_ok(site.path(), &[]);
-    let path = format!(
-        "{}:{}",
-        sshd.dir.path().join("bin").display(),
-        std::env::var("PATH").unwrap_or_default()
+    kill_half_way(
+        sshd.command(site.path(), "user_key", &["deploy"]),
+        www.path(),
+        100,
     );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_briefing"))
-        .arg("deploy")
-        .current_dir(site.path())
-        .env("PATH", path)
-        .env("BRIEFING_SSH_KEY", sshd.dir.path().join("user_key"))
-        .env_remove("SSH_AUTH_SOCK")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(sshd.dir.path().join("deploy.log")).unwrap())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while walkdir::WalkDir::new(www.path()).into_iter().count() < 100 {
-        assert!(Instant::now() < deadline, "the deploy sent nothing");
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the deploy ended before it was killed: {}",
-            std::fs::read_to_string(sshd.dir.path().join("deploy.log")).unwrap()
-        );
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
     assert_ne!(published(www.path()), built(site.path()));
     let out = sshd.briefing(site.path(), "user_key", &["deploy"]);
     assert!(out.status.success(), "{}", said(&out));
@@ -289,43 +272,13 @@ fn under_watch_an_embargo_is_live_over_sftp_within_seconds_of_its_end() {
     let sshd = Sshd::start();
     let www = tempfile::tempdir().unwrap();
     let site = site_for(&sshd, www.path());
-    let release = jiff::Timestamp::from_second(jiff::Timestamp::now().as_second() + 4).unwrap();
-    write(
-        site.path(),
-        "content/briefings/on-time.en.md",
-        &format!("---\ntitle: On time\ndate: 2016-05-01\nembargo: {release}\n---\n\nText.\n"),
-    );
-    let path = format!(
-        "{}:{}",
-        sshd.dir.path().join("bin").display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_briefing"))
-        .args(["deploy", "--watch"])
-        .current_dir(site.path())
-        .env("PATH", path)
-        .env("BRIEFING_SSH_KEY", sshd.dir.path().join("user_key"))
-        .env_remove("SSH_AUTH_SOCK")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let page = www.path().join("en/briefings/on-time/index.html");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !www.path().join("en/index.html").exists() {
-        assert!(Instant::now() < deadline, "no first deploy");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert!(!page.exists(), "published before its embargo");
-    while !page.exists() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let late = jiff::Timestamp::now().duration_since(release);
-    let _ = child.kill();
-    let _ = child.wait();
-    assert!(page.exists(), "never published");
-    assert!(
-        late < jiff::SignedDuration::from_secs(5),
-        "live {late:?} after the embargo ended"
+    let release = embargoed(site.path(), "on-time", "On time", None);
+    let mut watch = sshd.command(site.path(), "user_key", &["deploy", "--watch"]);
+    watch.stdout(Stdio::null()).stderr(Stdio::null());
+    released_on_time(
+        watch,
+        &www.path().join("en/index.html"),
+        &www.path().join("en/briefings/on-time/index.html"),
+        release,
     );
 }

@@ -2,6 +2,7 @@
 //! `briefing` binary, and parsed HTML.
 #![allow(dead_code)]
 
+pub mod deploying;
 pub mod server;
 
 use std::collections::BTreeMap;

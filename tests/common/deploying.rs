@@ -1,0 +1,100 @@
+//! What the deploy tests do to every kind of target (a folder, SFTP, S3): a deploy cut off
+//! half-way, and an embargo released under `deploy --watch`.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A `briefing` process in the background, stopped when dropped: a failing test leaves none
+/// running.
+pub struct Running(pub Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Runs `deploy` and kills it once the target's folder (as its server stores it) holds more
+/// than `entries` files and folders; asserts that it was still running then, so that the
+/// target is left half-done.
+pub fn kill_half_way(mut deploy: Command, stored: &Path, entries: usize) {
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let mut child = Running(
+        deploy
+            .stdout(Stdio::null())
+            .stderr(log.reopen().unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while walkdir::WalkDir::new(stored).into_iter().count() <= entries {
+        assert!(Instant::now() < deadline, "the deploy sent nothing");
+        assert!(
+            child.0.try_wait().unwrap().is_none(),
+            "the deploy ended before it was killed: {}",
+            std::fs::read_to_string(log.path()).unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    drop(child);
+}
+
+/// Writes an English note (and a Chinese one, if `zh_title` is given) under embargo until
+/// four seconds from now, on a whole second; returns that moment.
+pub fn embargoed(site: &Path, slug: &str, title: &str, zh_title: Option<&str>) -> jiff::Timestamp {
+    let release = jiff::Timestamp::from_second(jiff::Timestamp::now().as_second() + 4).unwrap();
+    for (lang, title) in [("en", Some(title)), ("zh", zh_title)] {
+        if let Some(title) = title {
+            super::write(
+                site,
+                &format!("content/briefings/{slug}/index.{lang}.md"),
+                &format!(
+                    "---\ntitle: {title}\ndate: 2016-05-01\nembargo: {release}\n---\n\nText.\n"
+                ),
+            );
+        }
+    }
+    release
+}
+
+/// Polls until `done` holds, for at most `limit`; whether it did.
+pub fn within(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+/// Starts `watch` (a `deploy --watch`) and asserts what a press officer relies on: its
+/// first deploy publishes the site (`home`, as the server stores it) without the page under
+/// embargo (`page`), and the page is live less than 5 s after `release`. Returns the watch,
+/// still running.
+pub fn released_on_time(
+    mut watch: Command,
+    home: &Path,
+    page: &Path,
+    release: jiff::Timestamp,
+) -> Running {
+    let child = Running(watch.spawn().unwrap());
+    assert!(
+        within(Duration::from_secs(30), || home.exists()),
+        "no first deploy"
+    );
+    assert!(!page.exists(), "published before its embargo");
+    assert!(
+        within(Duration::from_secs(30), || page.exists()),
+        "never published"
+    );
+    let late = jiff::Timestamp::now().duration_since(release);
+    assert!(
+        late < jiff::SignedDuration::from_secs(5),
+        "live {late:?} after the embargo ended"
+    );
+    child
+}
