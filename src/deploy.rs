@@ -107,10 +107,11 @@ pub fn watch(options: &DeployOptions, on_change: bool, log: &crate::Log) -> Diag
         Err(d) => return d,
     };
     let tz = config.timezone.clone().unwrap_or(jiff::tz::TimeZone::UTC);
-    let changes = match watch_site(&options.root) {
-        Ok(c) => c,
-        Err(d) => return d.into(),
-    };
+    let changes =
+        match crate::changes::watch(&options.root, Duration::from_millis(200), log.clone()) {
+            Ok(c) => c,
+            Err(d) => return d.into(),
+        };
     // What the last deploy held back: what the target does not show yet.
     let mut live_held: Vec<crate::Held> = Vec::new();
     let mut retry = RETRY_FIRST;
@@ -172,7 +173,7 @@ pub fn watch(options: &DeployOptions, on_change: bool, log: &crate::Log) -> Diag
                         .help("start deploy --watch again")
                         .into();
                 }
-                Ok(()) => {
+                Ok(_) => {
                     while changes.try_recv().is_ok() {}
                     if on_change {
                         break;
@@ -209,53 +210,6 @@ fn released(before: &[crate::Held], now: &[crate::Held]) -> Vec<String> {
         .into_iter()
         .map(|(_, title, langs)| format!("{title} ({})", langs.join(", ")))
         .collect()
-}
-
-/// A message for each change to the site's files (site.yaml, content/, themes/): the output
-/// folder, which deploy itself writes, is not watched.
-fn watch_site(root: &Path) -> Result<std::sync::mpsc::Receiver<()>, Diagnostic> {
-    use notify::{EventKind, RecursiveMode};
-    let (events, rx) = std::sync::mpsc::channel();
-    let (tx, changes) = std::sync::mpsc::channel();
-    let fail =
-        |e: notify::Error| Diagnostic::error(format!("cannot watch the site for changes: {e}"));
-    // Events name absolute paths.
-    let root = &root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-    let mut debouncer =
-        notify_debouncer_full::new_debouncer(Duration::from_millis(200), None, events)
-            .map_err(fail)?;
-    debouncer
-        .watch(root, RecursiveMode::NonRecursive)
-        .map_err(fail)?;
-    for dir in [crate::content::CONTENT_DIR, "themes"] {
-        if root.join(dir).is_dir() {
-            debouncer
-                .watch(root.join(dir), RecursiveMode::Recursive)
-                .map_err(fail)?;
-        }
-    }
-    let root = root.to_path_buf();
-    std::thread::spawn(move || {
-        let _debouncer = debouncer;
-        let site_file = |p: &Path| {
-            p == root.join(SITE_FILE)
-                || p.starts_with(root.join(crate::content::CONTENT_DIR))
-                || p.starts_with(root.join("themes"))
-        };
-        while let Ok(result) = rx.recv() {
-            let Ok(found) = result else { continue };
-            let changed = found.iter().any(|e| {
-                matches!(
-                    e.event.kind,
-                    EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_)
-                ) && e.event.paths.iter().any(|p| site_file(p))
-            });
-            if changed && tx.send(()).is_err() {
-                return;
-            }
-        }
-    });
-    Ok(changes)
 }
 
 #[derive(Serialize, Deserialize, Default)]

@@ -4,6 +4,7 @@
 //! [`config`] (site.yaml) → [`content`] (files → notes) → [`markdown`] → [`site`] (the model)
 //! → [`render`] (templates → output files) → [`output`] (written atomically to disk).
 
+mod changes;
 mod check;
 mod config;
 mod contact;

@@ -4,7 +4,6 @@
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
-use std::sync::mpsc;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -14,10 +13,9 @@ use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use notify::{EventKind, RecursiveMode};
+
 use tokio::sync::broadcast;
 
-use crate::content::CONTENT_DIR;
 use crate::error::{Diagnostic, Diagnostics};
 use crate::preview::{Change, Preview, PreviewOptions, Rebuilt, bytes_of};
 
@@ -180,67 +178,9 @@ async fn run(mut options: ServeOptions, log: Log) -> Result<(), Diagnostics> {
 /// Watches content/, themes/ and site.yaml; rebuilds and tells the browsers after each change.
 /// The watcher lives in its own thread for as long as the server runs.
 fn watch(root: &std::path::Path, shared: Arc<Shared>, log: Log) -> Result<(), Diagnostics> {
-    let (tx, rx) = mpsc::channel();
-    let mut debouncer =
-        notify_debouncer_full::new_debouncer(DEBOUNCE, Some(Duration::from_millis(2)), tx)
-            .map_err(|e| Diagnostic::error(format!("cannot watch the site for changes: {e}")))?;
-    let fail =
-        |e: notify::Error| Diagnostic::error(format!("cannot watch the site for changes: {e}"));
-    // The root itself only for site.yaml and for content/ or themes/ appearing.
-    debouncer
-        .watch(root, RecursiveMode::NonRecursive)
-        .map_err(fail)?;
-    let mut watched = Vec::new();
-    for dir in [CONTENT_DIR, "themes"] {
-        if root.join(dir).is_dir() {
-            debouncer
-                .watch(root.join(dir), RecursiveMode::Recursive)
-                .map_err(fail)?;
-            watched.push(root.join(dir));
-        }
-    }
-    let root = root.to_path_buf();
+    let changes = crate::changes::watch(root, DEBOUNCE, log.clone())?;
     std::thread::spawn(move || {
-        while let Ok(result) = rx.recv() {
-            // content/ or themes/ created after the start: watch it too.
-            for dir in [CONTENT_DIR, "themes"] {
-                let dir = root.join(dir);
-                if !watched.contains(&dir)
-                    && dir.is_dir()
-                    && debouncer.watch(&dir, RecursiveMode::Recursive).is_ok()
-                {
-                    watched.push(dir);
-                }
-            }
-            let mut paths: Vec<PathBuf> = Vec::new();
-            let mut collect = |r: notify_debouncer_full::DebounceEventResult| match r {
-                // Reading a file is an event too (the rebuild reads them): only writes count.
-                Ok(events) => paths.extend(
-                    events
-                        .into_iter()
-                        .filter(|e| {
-                            matches!(
-                                e.event.kind,
-                                EventKind::Create(_)
-                                    | EventKind::Modify(_)
-                                    | EventKind::Remove(_)
-                                    | EventKind::Any
-                            )
-                        })
-                        .flat_map(|e| e.event.paths),
-                ),
-                Err(errors) => {
-                    for e in errors {
-                        log(format!("Watching failed: {e}"));
-                    }
-                }
-            };
-            collect(result);
-            while let Ok(more) = rx.try_recv() {
-                collect(more);
-            }
-            paths.sort();
-            paths.dedup();
+        for paths in changes {
             // Worked out under a read lock, so pages are served while it runs; put in place
             // under a write lock held only for the swap.
             let prepared = {
