@@ -693,22 +693,38 @@ fn failure(target: &Target, what: &str, e: &opendal::Error) -> Diagnostic {
         ))
         .help("check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: they must be a key of this store with the right to write to the bucket");
     }
-    let help = match e.kind() {
-        ErrorKind::PermissionDenied => {
-            "check that this user may write to the target (its folder's permissions, or the account's rights)"
-        }
-        ErrorKind::NotFound => {
-            "check the target's url in site.yaml: the place it names does not exist"
-        }
-        _ => {
-            "check that the target is reachable and has room; run deploy again to finish: it sends only what is missing"
-        }
+    let (why, help) = if e.kind() == ErrorKind::PermissionDenied || said(&["Read-only file system"])
+    {
+        (
+            "this user may not write there".to_string(),
+            "check the folder's permissions (and that the share is mounted for writing), or the account's rights on the host or bucket",
+        )
+    } else if said(&[
+        "Connection refused",
+        "dns error",
+        "Name or service not known",
+        "timed out",
+        "No route to host",
+        "Network is unreachable",
+    ]) {
+        (
+            "the host cannot be reached".to_string(),
+            "check the host (or the endpoint) in the target's url and your network connection, then run deploy again: it sends only what is missing",
+        )
+    } else if e.kind() == ErrorKind::NotFound {
+        (
+            "the place it names does not exist".to_string(),
+            "check the target's url in site.yaml",
+        )
+    } else {
+        (
+            e.kind().to_string(),
+            "check that the target is reachable and has room; run deploy again to finish: it sends only what is missing",
+        )
     };
     Diagnostic::error(format!(
-        "deploying to `{}` ({}) failed: could not {what}: {}",
-        target.name,
-        target.url,
-        e.kind()
+        "deploying to `{}` ({}) failed: could not {what}: {why}",
+        target.name, target.url
     ))
     .help(format!("{help} ({e})"))
 }

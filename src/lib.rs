@@ -43,6 +43,7 @@ pub use preview::{Change, Preview, PreviewOptions, bytes_of};
 pub use render::human_size;
 pub use safety::{UrlUse, check_url};
 pub use scaffold::{init, new_note};
+pub use search::query::{Answer, answer as search};
 pub use serve::{Log, ServeOptions, serve};
 pub use status::{Held, Status, held_text, status};
 

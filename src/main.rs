@@ -143,6 +143,27 @@ enum Command {
         #[arg(long, requires = "watch")]
         on_change: bool,
     },
+    /// Search the built site as its readers do, with its search page's rules: the briefings a
+    /// query finds, best first (run `build` first)
+    Search {
+        /// What a reader types, e.g. "trafficking 2015" or 边境管理
+        query: String,
+        /// The language whose briefings to search [default: the site's default language]
+        #[arg(long, value_name = "LANG")]
+        lang: Option<String>,
+        /// How many results to list
+        #[arg(long, default_value_t = 10, value_name = "N")]
+        limit: usize,
+        /// The site folder, holding site.yaml and content/
+        #[arg(long, default_value = ".", value_name = "DIR")]
+        root: PathBuf,
+        /// The built site [default: <root>/output]
+        #[arg(long, value_name = "DIR")]
+        output: Option<PathBuf>,
+        /// `human` (default) or `json` for scripts
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
     /// Preview the site: serve it from memory, rebuild on every change and reload the browser.
     /// Drafts and notes under embargo are shown, with a banner; nothing is written to disk
     Serve {
@@ -242,6 +263,28 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+        Command::Search {
+            query,
+            lang,
+            limit,
+            root,
+            output,
+            format,
+        } => match briefing::search(&root, output.as_deref(), lang.as_deref(), &query, limit) {
+            Ok(answer) => {
+                match format {
+                    Format::Human => {
+                        let _ = write!(std::io::stdout(), "{}", answer.human());
+                    }
+                    Format::Json => say!(
+                        "{}",
+                        serde_json::to_string_pretty(&answer).unwrap_or_default()
+                    ),
+                }
+                ExitCode::SUCCESS
+            }
+            Err(d) => fail(&d, color),
+        },
         Command::New { slug, lang, root } => {
             match briefing::new_note(&root, &slug, lang.as_deref()) {
                 Ok(files) => {

@@ -494,3 +494,32 @@ fn under_watch_a_failed_deploy_is_tried_again_until_the_target_is_back() {
     assert_same_tree(&published(&mount), &built(site.path()));
     assert!(said().contains("Deployed to share"), "{}", said());
 }
+
+#[test]
+#[ignore = "needs a mount namespace (unshare -rm) for a read-only disk: run by .ci/run"]
+fn a_target_that_may_not_be_written_to_is_named() {
+    let (site, share) = site_with_share();
+    let run = std::process::Command::new("unshare")
+        .args([
+            "-rm",
+            "sh",
+            "-c",
+            r#"mount -t tmpfs -o ro,size=1m tmpfs "$1" && exec "$2" deploy"#,
+            "sh",
+        ])
+        .arg(share.path())
+        .arg(env!("CARGO_BIN_EXE_briefing"))
+        .current_dir(site.path())
+        .output()
+        .unwrap();
+    let text = said(&run);
+    assert_eq!(run.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(&format!(
+            "error: deploying to `share` (file://{}) failed: could not write its manifest: this user may not write there",
+            share.path().display()
+        )),
+        "{text}"
+    );
+    assert!(text.contains("mounted for writing"), "{text}");
+}

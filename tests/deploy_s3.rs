@@ -167,8 +167,8 @@ async fn a_site_deployed_to_s3_equals_the_build_with_its_headers_and_follows_edi
 
 #[test]
 #[ignore = "needs s3s-fs: run by .ci/run"]
-fn wrong_or_missing_keys_fail_clearly_and_change_nothing() {
-    let store = Store::start();
+fn wrong_or_missing_keys_or_a_store_down_fail_clearly_and_change_nothing() {
+    let mut store = Store::start();
     let site = site_for(&store);
     let out = store.briefing(site.path(), Some("not-the-secret"), &["deploy"]);
     assert_eq!(out.status.code(), Some(1), "{}", said(&out));
@@ -188,6 +188,19 @@ fn wrong_or_missing_keys_fail_clearly_and_change_nothing() {
         "{}",
         said(&out)
     );
+    assert!(store.objects().is_empty());
+
+    // The store down.
+    let _ = store.child.kill();
+    let _ = store.child.wait();
+    let out = store.briefing(site.path(), Some(SECRET), &["deploy"]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    let text = said(&out);
+    assert!(
+        text.contains("deploying to `bucket` (s3://press/www) failed: could not read what it holds: the host cannot be reached"),
+        "{text}"
+    );
+    assert!(text.contains("the endpoint"), "{text}");
     assert!(store.objects().is_empty());
 }
 

@@ -214,8 +214,8 @@ fn a_site_deployed_over_sftp_equals_the_build_and_follows_edits() {
 
 #[test]
 #[ignore = "needs openssh-server: run by .ci/run"]
-fn a_wrong_key_or_an_unknown_host_key_fails_clearly_and_changes_nothing() {
-    let sshd = Sshd::start();
+fn a_wrong_key_an_unknown_host_key_or_a_host_down_fails_clearly_and_changes_nothing() {
+    let mut sshd = Sshd::start();
     let www = tempfile::tempdir().unwrap();
     let site = site_for(&sshd, www.path());
 
@@ -239,6 +239,17 @@ fn a_wrong_key_or_an_unknown_host_key_fails_clearly_and_changes_nothing() {
         "{text}"
     );
     assert!(text.contains("ssh-keyscan -p "), "{text}");
+    assert!(tree(www.path()).is_empty());
+
+    // The host down.
+    sshd.trust(true);
+    let _ = sshd.child.kill();
+    let _ = sshd.child.wait();
+    let out = sshd.briefing(site.path(), "user_key", &["deploy"]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    let text = said(&out);
+    assert!(text.contains("the host cannot be reached"), "{text}");
+    assert!(text.contains("should connect"), "{text}");
     assert!(tree(www.path()).is_empty());
 }
 

@@ -14,7 +14,8 @@
   var list = root.querySelector(".search-results");
   var more = root.querySelector(".search-more");
   var PER_SCREEN = 10;
-  var VERSION = 1;
+  var VERSION = 2;
+  var BEGINS = 0.5;
   var K1 = 1.2;
   var B = 0.75;
 
@@ -50,6 +51,8 @@
     var total = 0;
     m.lengths.forEach(function (n) { total += n; });
     m.average = m.pages ? total / m.pages : 1;
+    // English words find their other forms (src/search/query.rs stems English only).
+    m.stem = /^en([-_]|$)/.test(m.language) ? stemEnglish : null;
     return m;
   });
 
@@ -70,8 +73,19 @@
 
   // The query's words, as src/search.rs `words` splits text; a run of Chinese or Japanese
   // stays whole, to be split with the index's own words.
+  // src/search.rs `lower`: full-width forms of ASCII as ASCII, a typographic apostrophe plain.
+  function lower(text) {
+    return Array.from(text).map(function (c) {
+      var cp = c.codePointAt(0);
+      if (cp >= 0xff01 && cp <= 0xff5e) return String.fromCodePoint(cp - 0xfee0);
+      if (cp === 0x3000) return " ";
+      if (cp === 0x2019) return "'";
+      return c;
+    }).join("").toLowerCase();
+  }
+
   function split(query) {
-    var chars = Array.from(query.toLowerCase());
+    var chars = Array.from(lower(query));
     var out = [];
     var run = "";
     var cjk = false;
@@ -81,7 +95,7 @@
       cjk = false;
     }
     for (var i = 0; i < chars.length; i++) {
-      var c = chars[i] === "\u2019" ? "'" : chars[i];
+      var c = chars[i];
       var next = chars[i + 1];
       if (isCjk(c.codePointAt(0))) {
         if (!cjk) { flush(); cjk = true; }
@@ -113,87 +127,247 @@
     return load("words-" + bucket(word, m.buckets) + ".json");
   }
 
-  // The groups of words a query word finds: the group with the word itself; a group whose
-  // stem the word extends by up to three letters (traffickers: traffick); and groups with a
-  // word it begins (a word still being typed: from three letters on, whose bucket holds all
-  // the words they begin, or from one Chinese or Japanese character), each counting less.
-  function find(word, entries) {
-    var found = [];
-    var length = Array.from(word).length;
-    var begins = length >= 3 || isCjk(word.codePointAt(0));
-    entries.forEach(function (entry) {
-      var stem = entry[2];
-      var weight = entry[0].indexOf(word) >= 0 ? 1
-        : stem && stem.length >= 3 && word.indexOf(stem) === 0 && length - stem.length <= 3 ? 0.8
-        : begins && entry[0].some(function (w) { return w.indexOf(word) === 0; }) ? 0.6
-        : 0;
-      if (weight) found.push({ words: entry[0], postings: entry[1], weight: weight });
-    });
-    return found;
+  // The Snowball English (Porter2) stemmer, as the build's rust-stemmers has it (the tests
+  // compare the two): a lowercase word's stem.
+  function stemEnglish(word) {
+    var VOWEL = /[aeiouy]/;
+    var s, m, st, b, i, p1, p2, yFound = false;
+
+    // Longest suffix of s matched by re (an alternation anchored with $); sets m and st (the rest of s).
+    function suffix(re) {
+      m = re.exec(s);
+      if (m) st = s.slice(0, m.index);
+      return m ? m[0] : null;
+    }
+    function isV(c) { return c !== '' && VOWEL.test(c); }
+    // shortv: (non-vowel-or-wxY)(vowel)(non-vowel) at the end, or (vowel)(non-vowel) as the whole word.
+    function shortv(t) {
+      var n = t.length;
+      if (n >= 3) return !/[aeiouywxY]/.test(t.charAt(n - 1)) && isV(t.charAt(n - 2)) && !isV(t.charAt(n - 3));
+      return n === 2 && !isV(t.charAt(1)) && isV(t.charAt(0));
+    }
+    // gopast vowel, gopast non-vowel, starting at index i
+    function region(i) {
+      while (i < s.length && !isV(s.charAt(i))) i++;
+      for (i++; i < s.length; i++) if (!isV(s.charAt(i))) return i + 1;
+      return s.length;
+    }
+
+    // exception1: whole-word exceptions
+    var EXC1 = {
+      skis: 'ski', skies: 'sky', dying: 'die', lying: 'lie', tying: 'tie',
+      idly: 'idl', gently: 'gentl', ugly: 'ugli', early: 'earli', only: 'onli',
+      singly: 'singl', sky: 'sky', news: 'news', howe: 'howe', atlas: 'atlas',
+      cosmos: 'cosmos', bias: 'bias', andes: 'andes'
+    };
+
+    // Step 2 / Step 3 replacements
+    var STEP2 = {
+      tional: 'tion', enci: 'ence', anci: 'ance', abli: 'able', entli: 'ent',
+      izer: 'ize', ization: 'ize', ational: 'ate', ation: 'ate', ator: 'ate',
+      alism: 'al', aliti: 'al', alli: 'al', fulness: 'ful', ousli: 'ous',
+      ousness: 'ous', iveness: 'ive', iviti: 'ive', biliti: 'ble', bli: 'ble',
+      fulli: 'ful', lessli: 'less'
+    };
+    var STEP3 = {
+      tional: 'tion', ational: 'ate', alize: 'al', icate: 'ic', iciti: 'ic', ical: 'ic', ful: '', ness: ''
+    };
+
+    if (EXC1.hasOwnProperty(word)) return EXC1[word];
+    if (word.length < 3) return word;
+
+    // prelude: drop a leading apostrophe, mark consonantal y as Y
+    s = word.charAt(0) === "'" ? word.slice(1) : word;
+    if (s.charAt(0) === 'y') { s = 'Y' + s.slice(1); yFound = true; }
+    for (i = 1; i < s.length; i++) {
+      if (s.charAt(i) === 'y' && isV(s.charAt(i - 1))) {
+        s = s.slice(0, i) + 'Y' + s.slice(i + 1);
+        yFound = true;
+      }
+    }
+
+    // mark_regions: R1 starts at p1, R2 at p2
+    m = /^(?:gener|commun|arsen)/.exec(s);
+    p1 = m ? m[0].length : region(0);
+    p2 = region(p1);
+
+    // Step 1a
+    if (suffix(/(?:'s'|'s|')$/)) s = st;
+    switch (suffix(/(?:sses|ied|ies|ss|us|s)$/)) {
+      case 'sses': s = st + 'ss'; break;
+      case 'ied': case 'ies': s = st + (st.length > 1 ? 'i' : 'ie'); break;
+      case 's': if (VOWEL.test(st.slice(0, -1))) s = st; break;
+    }
+
+    // exception2: stop after Step 1a for these words
+    if (!/^(?:succeed|proceed|exceed|canning|inning|earring|herring|outing)$/.test(s)) {
+
+      // Step 1b
+      switch (suffix(/(?:eedly|ingly|edly|eed|ing|ed)$/)) {
+        case 'eed': case 'eedly':
+          if (st.length >= p1) s = st + 'ee';
+          break;
+        case 'ed': case 'edly': case 'ing': case 'ingly':
+          if (!VOWEL.test(st)) break;
+          s = st;
+          if (/(?:at|bl|iz)$/.test(s)) s += 'e';
+          else if (/(?:bb|dd|ff|gg|mm|nn|pp|rr|tt)$/.test(s)) s = s.slice(0, -1);
+          else if (s.length === p1 && shortv(s)) s += 'e';
+          break;
+      }
+
+      // Step 1c
+      if (s.length > 2 && /[^aeiouy][yY]$/.test(s)) s = s.slice(0, -1) + 'i';
+
+      // Step 2
+      if (suffix(/(?:ational|tional|ization|iveness|fulness|ousness|lessli|biliti|enci|anci|abli|entli|izer|ation|ator|alism|aliti|alli|ousli|iviti|fulli|bli|ogi|li)$/) && st.length >= p1) {
+        if (m[0] === 'ogi') { if (/l$/.test(st)) s = st + 'og'; }
+        else if (m[0] === 'li') { if (/[cdeghkmnrt]$/.test(st)) s = st; }
+        else s = st + STEP2[m[0]];
+      }
+
+      // Step 3
+      if (suffix(/(?:ational|tional|alize|icate|iciti|ative|ical|ness|ful)$/) && st.length >= p1) {
+        if (m[0] !== 'ative') s = st + STEP3[m[0]];
+        else if (st.length >= p2) s = st;
+      }
+
+      // Step 4
+      if (suffix(/(?:ement|ment|ance|ence|able|ible|ant|ent|ism|ate|iti|ous|ive|ize|ion|al|er|ic)$/) && st.length >= p2) {
+        if (m[0] !== 'ion' || /[st]$/.test(st)) s = st;
+      }
+
+      // Step 5
+      b = s.length - 1;
+      if (s.charAt(b) === 'e') {
+        if (b >= p2 || (b >= p1 && !shortv(s.slice(0, b)))) s = s.slice(0, b);
+      } else if (s.charAt(b) === 'l') {
+        if (b >= p2 && s.charAt(b - 1) === 'l') s = s.slice(0, b);
+      }
+    }
+
+    // postlude: Y back to y
+    if (yFound) s = s.replace(/Y/g, 'y');
+    return s;
   }
 
-  // A run of Chinese or Japanese, split into the index's words, the longest first.
-  function splitRun(run, m) {
+  // A group of a words-<b>.json file, its ids made whole again (the file holds each as the
+  // difference from the one before).
+  function group(entry) {
+    if (!entry.postings) {
+      var id = 0;
+      entry.postings = [];
+      for (var i = 0; i < entry[1].length; i += 2) {
+        id += entry[1][i];
+        entry.postings.push(id, entry[1][i + 1]);
+      }
+      id = 0;
+      entry.titles = new Set(entry[3].map(function (gap) { id += gap; return id; }));
+    }
+    return entry;
+  }
+
+  // What the briefings that any of `groups` holds score (the best of the groups), and those
+  // with one in their title; null without a group. src/search/query.rs `any_of`.
+  function anyOf(groups, m) {
+    if (!groups.length) return null;
+    var part = { scores: new Map(), titles: new Set() };
+    groups.forEach(function (g) {
+      var e = group(g.entry);
+      var df = e[1].length / 2;
+      var idf = Math.log(1 + (m.pages - df + 0.5) / (df + 0.5));
+      for (var i = 0; i < e.postings.length; i += 2) {
+        var id = e.postings[i];
+        var count = e.postings[i + 1];
+        var norm = K1 * (1 - B + B * m.lengths[id] / m.average);
+        var s = g.weight * idf * count * (K1 + 1) / (count + norm);
+        if (!(part.scores.get(id) >= s)) part.scores.set(id, s);
+      }
+      e.titles.forEach(function (id) { part.titles.add(id); });
+    });
+    return part;
+  }
+
+  function both(a, b) {
+    var scores = new Map();
+    a.scores.forEach(function (s, id) { if (b.scores.has(id)) scores.set(id, s + b.scores.get(id)); });
+    var titles = new Set();
+    a.titles.forEach(function (id) { if (b.titles.has(id)) titles.add(id); });
+    return { scores: scores, titles: titles };
+  }
+
+  // A word: the group it is in and the group of its stem; only a word the index does not
+  // hold, typed last, finds the words it begins. src/search/query.rs `search`.
+  function wordPart(word, last, m, marked) {
+    var stem = m.stem ? m.stem(word) : null;
+    return words(word, m).then(function (entries) {
+      var groups = entries.filter(function (e) {
+        return e[0].indexOf(word) >= 0 || (stem !== null && e[2] !== "" && e[2] === stem);
+      }).map(function (e) { return { entry: e, weight: 1 }; });
+      if (!groups.length && last && Array.from(word).length >= 3) {
+        groups = entries.filter(function (e) {
+          return e[0].some(function (w) { return w.indexOf(word) === 0; });
+        }).map(function (e) { return { entry: e, weight: BEGINS }; });
+      }
+      groups.forEach(function (g) { marked.push.apply(marked, g.entry[0]); });
+      return anyOf(groups, m);
+    });
+  }
+
+  // A run of Chinese or Japanese: one character finds the groups it begins; more, the
+  // briefings with every pair of neighbouring characters. src/search/query.rs `run_part`.
+  function runPart(run, m, marked) {
     var chars = Array.from(run);
-    var terms = [];
-    function step(i) {
-      if (i >= chars.length) return Promise.resolve(terms);
-      var rest = chars.slice(i).join("");
-      return words(chars[i], m).then(function (entries) {
-        var best = "";
-        entries.forEach(function (entry) {
-          entry[0].forEach(function (w) {
-            if (w.length > best.length && rest.indexOf(w) === 0) best = w;
-          });
-        });
-        if (!best) {
-          terms.push(rest);
-          return terms;
-        }
-        terms.push(best);
-        return step(i + Array.from(best).length);
+    if (chars.length === 1) {
+      return words(run, m).then(function (entries) {
+        var part = anyOf(entries.filter(function (e) {
+          return e[0].some(function (w) { return w.indexOf(run) === 0; });
+        }).map(function (e) { return { entry: e, weight: 1 }; }), m);
+        if (part) marked.push(run);
+        return part;
       });
     }
-    return step(0);
+    var pairs = [];
+    for (var i = 0; i + 1 < chars.length; i++) pairs.push(chars[i] + chars[i + 1]);
+    return Promise.all(pairs.map(function (pair) {
+      return words(pair, m).then(function (entries) {
+        return anyOf(entries.filter(function (e) { return e[0].indexOf(pair) >= 0; })
+          .map(function (e) { return { entry: e, weight: 1 }; }), m);
+      });
+    })).then(function (parts) {
+      if (parts.some(function (p) { return p === null; })) return null;
+      marked.push(run);
+      return parts.reduce(both);
+    });
   }
 
-  // Briefing ids by score, best first, and the words of the index that matched.
+  // Briefing ids, best first: every part of the query in the title first, then by score,
+  // then the newest; with the words to mark and the parts of the query left out.
   function rank(query, m) {
-    return Promise.all(split(query).map(function (w) {
-      return w.cjk ? splitRun(w.text, m) : [w.text];
-    })).then(function (lists) {
-      var terms = [].concat.apply([], lists);
-      return Promise.all(terms.map(function (t) {
-        return words(t, m).then(function (entries) { return find(t, entries); });
-      }));
-    }).then(function (termGroups) {
-      var scores = null;
-      var marked = [];
-      termGroups.forEach(function (groups) {
-        var term = new Map();
-        groups.forEach(function (g) {
-          marked.push.apply(marked, g.words);
-          var df = g.postings.length / 2;
-          var idf = Math.log(1 + (m.pages - df + 0.5) / (df + 0.5));
-          for (var i = 0; i < g.postings.length; i += 2) {
-            var id = g.postings[i];
-            var count = g.postings[i + 1];
-            var norm = K1 * (1 - B + B * m.lengths[id] / m.average);
-            var s = g.weight * idf * count * (K1 + 1) / (count + norm);
-            if (!(term.get(id) >= s)) term.set(id, s);
-          }
-        });
-        if (scores === null) {
-          scores = term;
-        } else {
-          var both = new Map();
-          scores.forEach(function (s, id) { if (term.has(id)) both.set(id, s + term.get(id)); });
-          scores = both;
-        }
+    var tokens = split(query);
+    var marked = [];
+    return Promise.all(tokens.map(function (t, n) {
+      return t.cjk ? runPart(t.text, m, marked) : wordPart(t.text, n === tokens.length - 1, m, marked);
+    })).then(function (parts) {
+      var known = parts.filter(function (p) { return p !== null; });
+      var ignored = known.length ? tokens.filter(function (t, n) { return parts[n] === null; })
+        .map(function (t) { return t.text; }) : [];
+      if (!known.length) return { ids: [], marked: [], ignored: [] };
+      var scores = known[0].scores;
+      known.slice(1).forEach(function (p) {
+        var next = new Map();
+        scores.forEach(function (s, id) { if (p.scores.has(id)) next.set(id, s + p.scores.get(id)); });
+        scores = next;
       });
-      var ids = Array.from((scores || new Map()).keys());
-      ids.sort(function (a, b) { return scores.get(b) - scores.get(a) || b - a; });
-      return { ids: ids, marked: marked };
+      var headline = new Map();
+      scores.forEach(function (s, id) {
+        headline.set(id, known.every(function (p) { return p.titles.has(id); }) ? 1 : 0);
+      });
+      var ids = Array.from(scores.keys());
+      ids.sort(function (a, b) {
+        return headline.get(b) - headline.get(a) || scores.get(b) - scores.get(a) || b - a;
+      });
+      return { ids: ids, marked: marked, ignored: ignored };
     });
   }
 
@@ -309,7 +483,8 @@
         shown = { ids: result.ids, marked: result.marked, count: 0 };
         var n = result.ids.length;
         status.textContent = say(n === 0 ? "none" : n === 1 ? "found-one" : "found",
-          { count: n, query: query });
+          { count: n, query: query }) +
+          (result.ignored.length ? " " + say("ignored", { words: result.ignored.join(" ") }) : "");
         return showMore(m, search);
       });
     }).then(function () {

@@ -1,19 +1,27 @@
 //! The search index: the words of every published briefing, per language, in small JSON files
-//! under `<lang>/search/` that the theme's `search.js` fetches as a query needs them.
+//! under `<lang>/search/` that the theme's `search.js` fetches as a query needs them; the
+//! same files answer `briefing search` ([`query`]), by the same rules.
 //!
-//! Words are runs of letters, marks and digits, lowercased. Chinese and Japanese text is split
-//! into words by ICU4X's dictionary segmenter (`icu_segmenter`). In a language with a Snowball
-//! stemmer (`rust-stemmers`), words with one stem form a group, so `trafficking` also finds
-//! `traffickers`. Each group lists the briefings it occurs in with a weighted count (a word of
-//! the title counts five times); the search page ranks with BM25.
+//! Words are runs of letters, marks and digits, lowercased, with full-width letters and digits
+//! read as their usual forms (`２０１５` is `2015`). Chinese and Japanese text, written without
+//! spaces, is indexed as overlapping pairs of characters (`边境管理`: `边境`, `境管`, `管理`), as
+//! Lucene's CJK analysers do, so that any text of two characters or more that a note contains
+//! is found, however a dictionary would have cut it into words; the last character of a run
+//! is indexed alone too, so that a single character is found wherever it is. In a language
+//! with a Snowball stemmer (`rust-stemmers`), words with one stem form a group, so
+//! `trafficking` also finds `traffickers`. Each group lists the briefings it occurs in with a
+//! weighted count (a word of the title counts five times) and the briefings with it in their
+//! title; the year of each briefing is one of its words.
 //!
 //! The files, for a language with `N` indexed briefings:
 //! - `meta.json`: `{version, language, stamp, pages, buckets, chunk, lengths}`; `lengths`
 //!   holds the weighted word count of each briefing, by id; `stamp` is a hash of the other
 //!   files, added to their addresses (`words-3.json?v=<stamp>`).
 //! - `words-<b>.json` for `b < buckets`: the groups with a word in bucket `b` (see [`bucket`]),
-//!   each `[[word, …], [id, count, id, count, …], stem]` (the stem empty in a language
-//!   without a stemmer, and for Chinese).
+//!   each `[[word, …], [id, count, id, count, …], stem, [id, …]]`: its words, the briefings
+//!   with their counts, the stem (empty in a language without a stemmer, and for Chinese),
+//!   and the briefings with it in their title. Ids in both lists are written as the
+//!   difference from the id before them, which keeps the files small.
 //! - `pages-<k>.json`: briefings `k·chunk` to `k·chunk + chunk − 1`, each
 //!   `{url, title, date, datetime, text}`, for the results and their excerpts.
 //!
@@ -21,14 +29,14 @@
 //! Since the output folder keeps files whose bytes are unchanged, an edit that changes a few
 //! words rewrites `meta.json`, the briefing's `pages-<k>.json` and the buckets of those words.
 
+pub mod query;
+
 use std::collections::HashMap;
 use std::time::Instant;
 
-use icu_segmenter::WordSegmenter;
-use icu_segmenter::options::WordBreakInvariantOptions;
 use rayon::prelude::*;
 use rust_stemmers::{Algorithm, Stemmer};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::SearchReport;
 use crate::content::Section;
@@ -37,7 +45,7 @@ use crate::output::{Body, OutputFile};
 use crate::site::Site;
 
 /// The version of the index's files, which `search.js` checks.
-pub const INDEX_VERSION: u32 = 1;
+pub const INDEX_VERSION: u32 = 2;
 
 /// Briefings per `pages-<k>.json` file.
 const CHUNK: usize = 10;
@@ -153,7 +161,8 @@ impl<'a> Outbox<'a> {
 /// What one briefing adds to the index: its words with their weighted counts, and the sum of
 /// those counts.
 struct Doc {
-    words: Vec<(String, u32)>,
+    /// (word, weighted count, whether it is in the title)
+    words: Vec<(String, u32, bool)>,
     length: u32,
 }
 
@@ -164,32 +173,67 @@ struct Group {
     stem: String,
     /// (id, weighted count), by id.
     postings: Vec<u32>,
+    /// The ids of the briefings with a word of the group in their title, in order.
+    titles: Vec<u32>,
 }
 
-/// A group as `words-<b>.json` holds it: `[[word, …], [id, count, …], stem]`.
-#[derive(Serialize, Clone)]
-struct Entry<'a>(&'a [String], &'a [u32], &'a str);
+/// A group as `words-<b>.json` holds it: `[[word, …], [id, count, …], stem, [id, …]]`,
+/// each id the difference from the one before it.
+#[derive(Serialize, Deserialize, Clone, Debug)]
+pub struct Entry(pub Vec<String>, pub Vec<u32>, pub String, pub Vec<u32>);
 
-#[derive(Serialize)]
-struct Meta<'a> {
-    version: u32,
-    language: &'a str,
+impl Entry {
+    fn of(group: &Group) -> Entry {
+        let mut postings = group.postings.clone();
+        let mut last = 0;
+        for pair in postings.chunks_mut(2) {
+            (pair[0], last) = (pair[0] - last, pair[0]);
+        }
+        let mut titles = group.titles.clone();
+        let mut last = 0;
+        for id in &mut titles {
+            (*id, last) = (*id - last, *id);
+        }
+        Entry(group.words.clone(), postings, group.stem.clone(), titles)
+    }
+
+    /// The group's (id, count) pairs, ids as they are.
+    pub fn postings(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
+        self.1.chunks(2).scan(0, |id, pair| {
+            *id += pair[0];
+            Some((*id, pair.get(1).copied().unwrap_or(0)))
+        })
+    }
+
+    /// The ids of the briefings with the group in their title.
+    pub fn titles(&self) -> impl Iterator<Item = u32> + '_ {
+        self.3.iter().scan(0, |id, gap| {
+            *id += gap;
+            Some(*id)
+        })
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct Meta {
+    pub version: u32,
+    pub language: String,
     /// A hash of the other files, which `search.js` adds to their addresses so that a browser
     /// never mixes files of two builds from its cache.
-    stamp: String,
-    pages: usize,
-    buckets: usize,
-    chunk: usize,
-    lengths: Vec<u32>,
+    pub stamp: String,
+    pub pages: usize,
+    pub buckets: usize,
+    pub chunk: usize,
+    pub lengths: Vec<u32>,
 }
 
-#[derive(Serialize)]
-struct PageRecord {
-    url: String,
-    title: String,
-    date: String,
-    datetime: String,
-    text: String,
+#[derive(Serialize, Deserialize)]
+pub struct PageRecord {
+    pub url: String,
+    pub title: String,
+    pub date: String,
+    pub datetime: String,
+    pub text: String,
 }
 
 /// The groups of a language's index, as the words of its briefings join them.
@@ -202,12 +246,16 @@ struct Grouping {
 
 impl Grouping {
     /// Counts `count` for `word` in briefing `id`; ids come in increasing order.
-    fn add(&mut self, word: String, id: u32, count: u32) {
+    fn add(&mut self, word: String, id: u32, count: u32, in_title: bool) {
         let g = self.group_of(word);
-        let postings = &mut self.groups[g].postings;
+        let group = &mut self.groups[g];
+        let postings = &mut group.postings;
         match postings.len() {
             n if n >= 2 && postings[n - 2] == id => postings[n - 1] += count,
             _ => postings.extend([id, count]),
+        }
+        if in_title && group.titles.last() != Some(&id) {
+            group.titles.push(id);
         }
     }
 
@@ -229,6 +277,7 @@ impl Grouping {
                     words: Vec::new(),
                     stem,
                     postings: Vec::new(),
+                    titles: Vec::new(),
                 });
                 self.groups.len() - 1
             }
@@ -261,8 +310,8 @@ fn language_index(site: &Site, lang: &str, write: &Writer) -> Result<(usize, usi
         for d in docs {
             let id = lengths.len() as u32;
             lengths.push(d.length);
-            for (word, count) in d.words {
-                grouping.add(word, id, count);
+            for (word, count, in_title) in d.words {
+                grouping.add(word, id, count, in_title);
             }
         }
     }
@@ -291,8 +340,9 @@ fn language_index(site: &Site, lang: &str, write: &Writer) -> Result<(usize, usi
         let mut seen: Vec<usize> = g.words.iter().map(|w| bucket(w, buckets)).collect();
         seen.sort_unstable();
         seen.dedup();
+        let entry = Entry::of(g);
         for b in seen {
-            contents[b].push(Entry(&g.words, &g.postings, &g.stem));
+            contents[b].push(entry.clone());
         }
     }
 
@@ -313,7 +363,7 @@ fn language_index(site: &Site, lang: &str, write: &Writer) -> Result<(usize, usi
         format!("{dir}meta.json"),
         &Meta {
             version: INDEX_VERSION,
-            language: lang,
+            language: lang.to_string(),
             stamp,
             pages: notes.len(),
             buckets,
@@ -342,19 +392,23 @@ fn doc(site: &Site, i: usize) -> Doc {
     if let Some(r) = &site.rendered[i] {
         fields.push((&r.text, BODY));
     }
+    // The year, as a reader adds it to a query: `trafficking 2015`.
+    let year = n.date.date.year().to_string();
+    fields.push((&year, LABEL));
     let lowered: Vec<(String, u32)> = fields.into_iter().map(|(t, w)| (lower(t), w)).collect();
-    let mut counts: HashMap<&str, u32> = HashMap::new();
+    let mut counts: HashMap<String, (u32, bool)> = HashMap::new();
     let mut length = 0;
-    for (text, weight) in &lowered {
+    for (field, (text, weight)) in lowered.iter().enumerate() {
         words(text, |w| {
-            *counts.entry(w).or_default() += weight;
+            let c = counts.entry(w.to_string()).or_default();
+            c.0 += weight;
+            // The title is the first field.
+            c.1 |= field == 0;
             length += weight;
         });
     }
-    let mut words: Vec<(String, u32)> = counts
-        .into_iter()
-        .map(|(w, c)| (w.to_string(), c))
-        .collect();
+    let mut words: Vec<(String, u32, bool)> =
+        counts.into_iter().map(|(w, (c, t))| (w, c, t)).collect();
     words.sort_unstable();
     Doc { words, length }
 }
@@ -427,33 +481,40 @@ fn is_mark(c: char) -> bool {
 
 /// `text` as [`words`] reads it: lowercased, with typographic apostrophes plain.
 pub fn lower(text: &str) -> String {
-    let lower = text.to_lowercase();
-    if lower.contains('\u{2019}') {
-        lower.replace('\u{2019}', "'")
-    } else {
-        lower
-    }
+    text.chars()
+        .map(|c| match c as u32 {
+            // Full-width forms of ASCII (a Chinese keyboard's `２０１５`, `ＩＯＭ`).
+            0xFF01..=0xFF5E => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            0x3000 => ' ',
+            0x2019 => '\'',
+            _ => c,
+        })
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 /// Calls `each` with every word of `text` (made by [`lower`]): runs of letters, marks and
-/// digits, an apostrophe between two letters kept (`iom's`), and in runs of Chinese or
-/// Japanese, the words of the dictionary segmenter. `search.js` splits a query the same way,
-/// and splits Chinese with the words of the index.
+/// digits, an apostrophe between two letters kept (`iom's`); in runs of Chinese or Japanese,
+/// every pair of neighbouring characters and the run's last character alone. `search.js`
+/// splits a query the same way.
 pub fn words<'a>(text: &'a str, mut each: impl FnMut(&'a str)) {
-    let segmenter = WordSegmenter::new_dictionary(WordBreakInvariantOptions::default());
-    let mut emit = |run: &'a str, cjk: bool| {
+    runs(text, |run, cjk| {
         if cjk {
-            let mut last = 0;
-            for b in segmenter.segment_str(run) {
-                if b > last {
-                    each(&run[last..b]);
-                }
-                last = b;
+            let mut bounds: Vec<usize> = run.char_indices().map(|(i, _)| i).collect();
+            bounds.push(run.len());
+            for pair in bounds.windows(3) {
+                each(&run[pair[0]..pair[2]]);
             }
+            each(&run[bounds[bounds.len() - 2]..]);
         } else {
             each(run);
         }
-    };
+    });
+}
+
+/// Calls `each` with every run of `text` (made by [`lower`]) and whether it is Chinese or
+/// Japanese: runs of letters, marks and digits, an apostrophe between two letters kept.
+pub fn runs<'a>(text: &'a str, mut each: impl FnMut(&'a str, bool)) {
     // The current run: where it starts, and whether it is Chinese or Japanese.
     let mut run: Option<(usize, bool)> = None;
     let mut chars = text.char_indices().peekable();
@@ -475,13 +536,13 @@ pub fn words<'a>(text: &'a str, mut each: impl FnMut(&'a str)) {
         };
         if !goes_on {
             if let Some((start, cjk)) = run {
-                emit(&text[start..i], cjk);
+                each(&text[start..i], cjk);
             }
             run = class.map(|cjk| (i, cjk));
         }
     }
     if let Some((start, cjk)) = run {
-        emit(&text[start..], cjk);
+        each(&text[start..], cjk);
     }
 }
 
@@ -527,9 +588,18 @@ mod tests {
     }
 
     #[test]
-    fn chinese_is_split_into_words() {
-        assert_eq!(all("打击人口贩运"), ["打击", "人口", "贩运"]);
-        assert_eq!(all("IOM在北京"), ["iom", "在", "北京"]);
+    fn chinese_is_indexed_as_pairs_of_characters_and_the_last_alone() {
+        assert_eq!(
+            all("打击人口贩运"),
+            ["打击", "击人", "人口", "口贩", "贩运", "运"]
+        );
+        assert_eq!(all("IOM在北京"), ["iom", "在北", "北京", "京"]);
+        assert_eq!(all("量，"), ["量"]);
+    }
+
+    #[test]
+    fn full_width_letters_and_digits_are_their_usual_forms() {
+        assert_eq!(all("２０１５年ＩＯＭ"), ["2015", "年", "iom"]);
     }
 
     #[test]

@@ -1,0 +1,364 @@
+//! A query against a language's index files, by the rules the theme's `search.js` follows
+//! (they are tested to agree): what `briefing search` answers.
+//!
+//! - A query is split as the briefings were ([`runs`]): words, and runs of Chinese or
+//!   Japanese.
+//! - A word finds the group it is in, and in English the group of its stem (`universities`
+//!   finds `university`). Only a word the index does not hold finds the words it begins (a word
+//!   still being typed: `traffick`), from three letters on.
+//! - A run of two characters or more finds the briefings that hold each of its pairs of
+//!   characters; one character finds every briefing with it.
+//! - A briefing must hold every part of the query the index knows; a part it does not know
+//!   is left out, and said to be, as long as another part is known.
+//! - Ranking: briefings with every part in their title first, then by BM25 (a title's word
+//!   counts five times), then the newest first.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use super::{Entry, INDEX_VERSION, Meta, PageRecord, bucket, lower, runs, stemmer};
+
+const K1: f64 = 1.2;
+const B: f64 = 0.75;
+/// How much a group a word only begins counts, against the word itself.
+const BEGINS: f64 = 0.5;
+
+/// A language's index, read from the folder it was built into, bucket by bucket as queries
+/// need them.
+pub struct Index {
+    dir: PathBuf,
+    pub meta: Meta,
+    average: f64,
+    buckets: HashMap<usize, Vec<Entry>>,
+}
+
+/// What a query found.
+#[derive(Debug, Default)]
+pub struct Found {
+    /// The briefings' ids, best first.
+    pub ids: Vec<u32>,
+    /// The words of the index (or the Chinese text) to mark in excerpts.
+    pub marked: Vec<String>,
+    /// The parts of the query the index does not know, left out.
+    pub ignored: Vec<String>,
+}
+
+/// What one part of a query matched: each briefing's score, and the briefings with the part
+/// in their title.
+struct Part {
+    scores: HashMap<u32, f64>,
+    titles: HashSet<u32>,
+}
+
+impl Index {
+    pub fn open(dir: &Path) -> Result<Index, String> {
+        let meta: Meta = read(&dir.join("meta.json"))?;
+        if meta.version != INDEX_VERSION {
+            return Err(format!(
+                "the index in {} is of another version of briefing: build again",
+                dir.display()
+            ));
+        }
+        let total: u64 = meta.lengths.iter().map(|&l| u64::from(l)).sum();
+        let average = if meta.pages == 0 {
+            1.0
+        } else {
+            total as f64 / meta.pages as f64
+        };
+        Ok(Index {
+            dir: dir.to_path_buf(),
+            meta,
+            average,
+            buckets: HashMap::new(),
+        })
+    }
+
+    /// The groups in the bucket of `word`.
+    fn entries(&mut self, word: &str) -> Result<&[Entry], String> {
+        let b = bucket(word, self.meta.buckets);
+        if !self.buckets.contains_key(&b) {
+            let entries = read(&self.dir.join(format!("words-{b}.json")))?;
+            self.buckets.insert(b, entries);
+        }
+        Ok(&self.buckets[&b])
+    }
+
+    /// What the results show of briefing `id`.
+    pub fn page(&self, id: u32) -> Result<PageRecord, String> {
+        let chunk = self.meta.chunk.max(1);
+        let k = id as usize / chunk;
+        let mut records: Vec<PageRecord> = read(&self.dir.join(format!("pages-{k}.json")))?;
+        let at = id as usize % chunk;
+        if at >= records.len() {
+            return Err(format!(
+                "briefing {id} is not in pages-{k}.json: build again"
+            ));
+        }
+        Ok(records.swap_remove(at))
+    }
+
+    /// The briefings that `query` finds, best first.
+    pub fn search(&mut self, query: &str) -> Result<Found, String> {
+        let lowered = lower(query);
+        let mut tokens: Vec<(String, bool)> = Vec::new();
+        runs(&lowered, |run, cjk| tokens.push((run.to_string(), cjk)));
+        // English only, as `search.js` carries the English stemmer only.
+        let stemmer = (self.meta.language.split(['-', '_']).next() == Some("en"))
+            .then(|| stemmer(&self.meta.language))
+            .flatten();
+        let mut found = Found::default();
+        let mut parts: Vec<Part> = Vec::new();
+        let last = tokens.len().saturating_sub(1);
+        for (n, (token, cjk)) in tokens.iter().enumerate() {
+            let part = if *cjk {
+                self.run_part(token, &mut found.marked)?
+            } else {
+                let stem = stemmer.as_ref().map(|s| s.stem(token).into_owned());
+                let groups: Vec<(Entry, f64)> = {
+                    let entries = self.entries(token)?;
+                    let own: Vec<(Entry, f64)> = entries
+                        .iter()
+                        .filter(|e| {
+                            e.0.contains(token)
+                                || stem.as_deref().is_some_and(|s| !e.2.is_empty() && e.2 == s)
+                        })
+                        .map(|e| (e.clone(), 1.0))
+                        .collect();
+                    if own.is_empty() && n == last && token.chars().count() >= 3 {
+                        entries
+                            .iter()
+                            .filter(|e| e.0.iter().any(|w| w.starts_with(token.as_str())))
+                            .map(|e| (e.clone(), BEGINS))
+                            .collect()
+                    } else {
+                        own
+                    }
+                };
+                for (e, _) in &groups {
+                    found.marked.extend(e.0.iter().cloned());
+                }
+                self.any_of(&groups)
+            };
+            match part {
+                Some(part) => parts.push(part),
+                None => found.ignored.push(token.clone()),
+            }
+        }
+        if parts.is_empty() {
+            found.ignored.clear();
+            return Ok(found);
+        }
+        let mut scores = parts[0].scores.clone();
+        for part in &parts[1..] {
+            scores.retain(|id, _| part.scores.contains_key(id));
+            for (id, s) in scores.iter_mut() {
+                *s += part.scores[id];
+            }
+        }
+        let mut ranked: Vec<(bool, f64, u32)> = scores
+            .into_iter()
+            .map(|(id, s)| (parts.iter().all(|p| p.titles.contains(&id)), s, id))
+            .collect();
+        ranked.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.total_cmp(&a.1)).then(b.2.cmp(&a.2)));
+        found.ids = ranked.into_iter().map(|(_, _, id)| id).collect();
+        found.marked.sort();
+        found.marked.dedup();
+        Ok(found)
+    }
+
+    /// A run of Chinese or Japanese: one character finds the groups it begins; more find
+    /// the briefings with every pair of neighbouring characters.
+    fn run_part(&mut self, run: &str, marked: &mut Vec<String>) -> Result<Option<Part>, String> {
+        let chars: Vec<char> = run.chars().collect();
+        if chars.len() == 1 {
+            let groups: Vec<(Entry, f64)> = self
+                .entries(run)?
+                .iter()
+                .filter(|e| e.0.iter().any(|w| w.starts_with(run)))
+                .map(|e| (e.clone(), 1.0))
+                .collect();
+            let part = self.any_of(&groups);
+            if part.is_some() {
+                marked.push(run.to_string());
+            }
+            return Ok(part);
+        }
+        let mut whole: Option<Part> = None;
+        for pair in chars.windows(2) {
+            let pair: String = pair.iter().collect();
+            let groups: Vec<(Entry, f64)> = self
+                .entries(&pair)?
+                .iter()
+                .filter(|e| e.0.contains(&pair))
+                .map(|e| (e.clone(), 1.0))
+                .collect();
+            let Some(part) = self.any_of(&groups) else {
+                return Ok(None);
+            };
+            whole = Some(match whole {
+                None => part,
+                Some(mut so_far) => {
+                    so_far.scores.retain(|id, _| part.scores.contains_key(id));
+                    for (id, s) in so_far.scores.iter_mut() {
+                        *s += part.scores[id];
+                    }
+                    so_far.titles.retain(|id| part.titles.contains(id));
+                    so_far
+                }
+            });
+        }
+        marked.push(run.to_string());
+        Ok(whole)
+    }
+
+    /// The briefings any of `groups` finds, each scored by the best of them; none when there
+    /// is no group.
+    fn any_of(&self, groups: &[(Entry, f64)]) -> Option<Part> {
+        if groups.is_empty() {
+            return None;
+        }
+        let pages = self.meta.pages as f64;
+        let mut part = Part {
+            scores: HashMap::new(),
+            titles: HashSet::new(),
+        };
+        for (entry, weight) in groups {
+            let df = (entry.1.len() / 2) as f64;
+            let idf = (1.0 + (pages - df + 0.5) / (df + 0.5)).ln();
+            for (id, count) in entry.postings() {
+                let length = self.meta.lengths.get(id as usize).copied().unwrap_or(1);
+                let norm = K1 * (1.0 - B + B * f64::from(length) / self.average);
+                let count = f64::from(count);
+                let s = weight * idf * count * (K1 + 1.0) / (count + norm);
+                let best = part.scores.entry(id).or_insert(0.0);
+                if s > *best {
+                    *best = s;
+                }
+            }
+            part.titles.extend(entry.titles());
+        }
+        Some(part)
+    }
+}
+
+fn read<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, String> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        format!(
+            "cannot read the search index file {}: {e}; build the site first",
+            path.display()
+        )
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}; build again", path.display()))
+}
+
+/// `briefing search`: what a reader of the built site finds for a query.
+#[derive(Debug, serde::Serialize)]
+pub struct Answer {
+    pub query: String,
+    pub language: String,
+    /// How many briefings the query finds.
+    pub total: usize,
+    /// The parts of the query left out, as no briefing has them.
+    pub ignored: Vec<String>,
+    /// The first results, best first.
+    pub results: Vec<Hit>,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct Hit {
+    pub title: String,
+    pub url: String,
+    pub date: String,
+}
+
+impl Answer {
+    pub fn human(&self) -> String {
+        let mut out = match self.total {
+            0 => format!(
+                "No briefing found for “{}” ({}).\n",
+                self.query, self.language
+            ),
+            1 => format!(
+                "1 briefing found for “{}” ({}):\n",
+                self.query, self.language
+            ),
+            n => format!(
+                "{n} briefings found for “{}” ({}):\n",
+                self.query, self.language
+            ),
+        };
+        for (n, hit) in self.results.iter().enumerate() {
+            out += &format!(
+                "{:>4}. {}  {}\n      {}\n",
+                n + 1,
+                hit.date,
+                hit.title,
+                hit.url
+            );
+        }
+        if self.results.len() < self.total {
+            out += &format!("      … and {} more\n", self.total - self.results.len());
+        }
+        if !self.ignored.is_empty() {
+            out += &format!(
+                "Left out of the query, as no briefing has it: {}\n",
+                self.ignored.join(", ")
+            );
+        }
+        out
+    }
+}
+
+/// Answers `query` from the index a build wrote for language `lang` (the site's default
+/// language when none is given), with its first `limit` results.
+pub fn answer(
+    root: &Path,
+    output: Option<&Path>,
+    lang: Option<&str>,
+    query: &str,
+    limit: usize,
+) -> Result<Answer, crate::error::Diagnostics> {
+    use crate::error::Diagnostic;
+    let config = crate::config::Config::load(root)?;
+    let lang = lang.unwrap_or(&config.default_language).to_string();
+    if !config.languages.iter().any(|l| l.code == lang) {
+        let codes: Vec<&str> = config.languages.iter().map(|l| l.code.as_str()).collect();
+        return Err(
+            Diagnostic::error(format!("the site has no language `{lang}`"))
+                .help(format!("use one of: {}", codes.join(", ")))
+                .into(),
+        );
+    }
+    if !config.search {
+        return Err(Diagnostic::error(
+            "the site has no search index (`search: false` in site.yaml)",
+        )
+        .help("set `search: true` in site.yaml, or remove the line, and build again")
+        .into());
+    }
+    let output = output.map_or_else(|| root.join("output"), Path::to_path_buf);
+    let dir = output.join(crate::urls::search(&lang));
+    let fail = |e: String| Diagnostic::error(e).help("run `briefing build` first");
+    let mut index = Index::open(&dir).map_err(fail)?;
+    let found = index.search(query).map_err(fail)?;
+    let results = found
+        .ids
+        .iter()
+        .take(limit)
+        .map(|&id| {
+            index.page(id).map(|p| Hit {
+                title: p.title,
+                url: p.url,
+                date: p.datetime,
+            })
+        })
+        .collect::<Result<_, _>>()
+        .map_err(fail)?;
+    Ok(Answer {
+        query: query.to_string(),
+        language: lang,
+        total: found.ids.len(),
+        ignored: found.ignored,
+        results,
+    })
+}
