@@ -95,12 +95,12 @@ fn main() {
                 let first = m.first.as_secs_f64() / plain.first.as_secs_f64();
                 let edit = m.median.as_secs_f64() / plain.median.as_secs_f64();
                 println!(
-                    "{n:>6} {:>7} with search a first build takes {first:.1}× one without (indexing {:.2} s): {}; a rebuild after an edit {edit:.1}× (indexing {:.2} s): {} (target: at most 2×)",
+                    "{n:>6} {:>7} with search a first build takes {first:.1}× one without (indexing {:.2} s): {}; a rebuild after an edit {edit:.1}× (indexing {:.2} s): {} (target: at most 1.5×)",
                     "",
                     m.first_index.unwrap_or_default().as_secs_f64(),
-                    verdict(first <= 2.0),
+                    verdict(first <= 1.5),
                     m.index.unwrap_or_default().as_secs_f64(),
-                    verdict(edit <= 2.0),
+                    verdict(edit <= 1.5),
                 );
             }
             if !search {

@@ -31,7 +31,7 @@
 
 pub mod query;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -240,8 +240,8 @@ pub struct PageRecord {
 struct Grouping {
     stemmer: Option<Stemmer>,
     groups: Vec<Group>,
-    by_word: HashMap<String, usize>,
-    by_stem: HashMap<String, usize>,
+    by_word: FxHashMap<String, usize>,
+    by_stem: FxHashMap<String, usize>,
 }
 
 impl Grouping {
@@ -300,8 +300,8 @@ fn language_index(site: &Site, lang: &str, write: &Writer) -> Result<(usize, usi
     let mut grouping = Grouping {
         stemmer: stemmer(lang),
         groups: Vec::new(),
-        by_word: HashMap::new(),
-        by_stem: HashMap::new(),
+        by_word: FxHashMap::default(),
+        by_stem: FxHashMap::default(),
     };
     let mut lengths: Vec<u32> = Vec::with_capacity(notes.len());
     // Read in batches, so that only a batch's words are held apart from the groups.
@@ -396,11 +396,11 @@ fn doc(site: &Site, i: usize) -> Doc {
     let year = n.date.date.year().to_string();
     fields.push((&year, LABEL));
     let lowered: Vec<(String, u32)> = fields.into_iter().map(|(t, w)| (lower(t), w)).collect();
-    let mut counts: HashMap<String, (u32, bool)> = HashMap::new();
+    let mut counts: FxHashMap<&str, (u32, bool)> = FxHashMap::default();
     let mut length = 0;
     for (field, (text, weight)) in lowered.iter().enumerate() {
         words(text, |w| {
-            let c = counts.entry(w.to_string()).or_default();
+            let c = counts.entry(w).or_default();
             c.0 += weight;
             // The title is the first field.
             c.1 |= field == 0;
@@ -408,7 +408,7 @@ fn doc(site: &Site, i: usize) -> Doc {
         });
     }
     let mut words: Vec<(String, u32, bool)> =
-        counts.into_iter().map(|(w, (c, t))| (w, c, t)).collect();
+        counts.into_iter().map(|(w, (c, t))| (w.to_string(), c, t)).collect();
     words.sort_unstable();
     Doc { words, length }
 }
@@ -481,6 +481,10 @@ fn is_mark(c: char) -> bool {
 
 /// `text` as [`words`] reads it: lowercased, with typographic apostrophes plain.
 pub fn lower(text: &str) -> String {
+    let folded = |c: char| matches!(c as u32, 0xFF01..=0xFF5E | 0x3000 | 0x2019);
+    if !text.chars().any(folded) {
+        return text.to_lowercase();
+    }
     text.chars()
         .map(|c| match c as u32 {
             // Full-width forms of ASCII (a Chinese keyboard's `２０１５`, `ＩＯＭ`).
