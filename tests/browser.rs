@@ -478,6 +478,11 @@ async fn search_finds_briefings_in_chinese_and_english_but_nothing_under_embargo
         Some("中欧举行签证便利化政策对话"),
         "{found:?}"
     );
+    // Full-width digits find the year, and the excerpt marks it beside Chinese text.
+    let found = search(&browser, host.port, "zh", "２０１５").await;
+    assert!(!found.is_empty());
+    let (_, marks) = result_details(&browser, 0).await;
+    assert!(marks.iter().any(|m| m == "2015"), "{marks:?}");
     let found = search(&browser, host.port, "en", "visa facilitation").await;
     assert!(
         found.first().is_some_and(|t| t.contains("visa")),

@@ -237,7 +237,7 @@ fn search_says_what_to_do_without_an_index() {
     let out = briefing(site.path(), &["search", "visa"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        said(&out).contains("run `briefing build` first"),
+        said(&out).contains("run `briefing build`, then search again"),
         "{}",
         said(&out)
     );

@@ -55,7 +55,7 @@ impl Index {
         let meta: Meta = read(&dir.join("meta.json"))?;
         if meta.version != INDEX_VERSION {
             return Err(format!(
-                "the index in {} is of another version of briefing: build again",
+                "the search index in {} was built by another version of briefing",
                 dir.display()
             ));
         }
@@ -242,13 +242,14 @@ impl Index {
 }
 
 fn read<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, String> {
-    let bytes = std::fs::read(path).map_err(|e| {
+    let bytes = std::fs::read(path)
+        .map_err(|e| format!("cannot read the search index file {}: {e}", path.display()))?;
+    serde_json::from_slice(&bytes).map_err(|e| {
         format!(
-            "cannot read the search index file {}: {e}; build the site first",
+            "the search index file {} cannot be read: {e}",
             path.display()
         )
-    })?;
-    serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}; build again", path.display()))
+    })
 }
 
 /// `briefing search`: what a reader of the built site finds for a query.
@@ -338,7 +339,7 @@ pub fn answer(
     }
     let output = output.map_or_else(|| root.join("output"), Path::to_path_buf);
     let dir = output.join(crate::urls::search(&lang));
-    let fail = |e: String| Diagnostic::error(e).help("run `briefing build` first");
+    let fail = |e: String| Diagnostic::error(e).help("run `briefing build`, then search again");
     let mut index = Index::open(&dir).map_err(fail)?;
     let found = index.search(query).map_err(fail)?;
     let results = found

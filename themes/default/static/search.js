@@ -371,6 +371,11 @@
     });
   }
 
+  // Whether a character (or none) ends a word beside it: 2015 is a word in 2015年.
+  function apart(c) {
+    return c === undefined || !isWordChar(c) || isCjk(c.codePointAt(0));
+  }
+
   // Where the marked words are in `text`: [start, end] pairs in order, not overlapping.
   function spans(text, marked) {
     var lower = text.toLowerCase();
@@ -380,8 +385,7 @@
       var cjk = isCjk(w.codePointAt(0));
       for (var at = lower.indexOf(w); at >= 0; at = lower.indexOf(w, at + 1)) {
         var end = at + w.length;
-        if (cjk || ((at === 0 || !isWordChar(lower[at - 1])) &&
-            (end >= lower.length || !isWordChar(lower[end])))) {
+        if (cjk || (apart(lower[at - 1]) && apart(lower[end]))) {
           found.push([at, end]);
         }
       }
