@@ -161,18 +161,21 @@ fn axe_source() -> String {
 }
 
 /// The serious and critical accessibility violations axe-core finds on the open page.
-async fn axe_violations(browser: &Browser, axe: &str) -> Vec<String> {
+/// What axe-core finds on the open page: its serious and critical violations, or with `every`
+/// its violations of any impact.
+async fn axe_violations(browser: &Browser, axe: &str, every: bool) -> Vec<String> {
     browser.client().execute(axe, vec![]).await.unwrap();
     let found = browser
         .client()
         .execute_async(
             "const done = arguments[arguments.length - 1];
+             const every = arguments[0];
              axe.run(document, { resultTypes: ['violations'] }).then(r => done(
                r.violations
-                 .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                 .filter(v => every || v.impact === 'serious' || v.impact === 'critical')
                  .map(v => v.id + ' (' + v.impact + '): ' + v.help + ' at '
                    + v.nodes.map(n => n.target.join(' ')).join(', '))));",
-            vec![],
+            vec![json!(every)],
         )
         .await
         .unwrap();
@@ -207,7 +210,7 @@ async fn key_pages_have_no_serious_accessibility_violations() {
             .goto(&format!("{base}{path}"))
             .await
             .unwrap();
-        for v in axe_violations(&browser, &axe).await {
+        for v in axe_violations(&browser, &axe, false).await {
             report.push(format!("{path}: {v}"));
         }
     }
@@ -469,8 +472,19 @@ async fn search_finds_briefings_in_chinese_and_english_but_nothing_under_embargo
     );
     let (date, marks) = result_details(&browser, 0).await;
     assert!(date.contains('年') && date.ends_with('日'), "{date}");
-    let violations = axe_violations(&browser, &axe_source()).await;
+    // With its results shown, the search page has no accessibility violation of any impact,
+    // in either language; its header box shows the query.
+    let violations = axe_violations(&browser, &axe_source(), true).await;
     assert!(violations.is_empty(), "{violations:?}");
+    let header = browser
+        .client()
+        .execute(
+            "return document.querySelector('.search-box input').value;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(header, json!("人口贩运"));
     assert!(marks.iter().any(|m| m == "人口贩运"), "{marks:?}");
     let found = search(&browser, host.port, "zh", "签证便利化").await;
     assert_eq!(
@@ -488,6 +502,8 @@ async fn search_finds_briefings_in_chinese_and_english_but_nothing_under_embargo
         found.first().is_some_and(|t| t.contains("visa")),
         "{found:?}"
     );
+    let violations = axe_violations(&browser, &axe_source(), true).await;
+    assert!(violations.is_empty(), "{violations:?}");
     let (date, marks) = result_details(&browser, 0).await;
     assert!(date.ends_with(" 2016") || date.ends_with(" 2015"), "{date}");
     assert!(
@@ -516,9 +532,37 @@ async fn search_finds_briefings_in_chinese_and_english_but_nothing_under_embargo
         .await
         .unwrap();
     assert_eq!(sorted(results(&browser, "trafficking").await), whole);
-    // English pages are searched in English only.
+    // English pages are searched in English only, and say what the Chinese index has, with
+    // a link to those results.
     let found = search(&browser, host.port, "en", "人口贩运").await;
     assert!(found.is_empty(), "{found:?}");
+    browser
+        .until(
+            "the other language's results",
+            "return !document.querySelector('.search-elsewhere').hidden;",
+        )
+        .await;
+    let link = browser
+        .client()
+        .execute(
+            "const a = document.querySelector('.search-elsewhere a');
+             return [a.textContent, a.getAttribute('href'), a.hreflang];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let zh_count = search(&browser, host.port, "zh", "人口贩运").await.len();
+    assert_eq!(
+        link,
+        json!([
+            format!("{zh_count} results in 中文"),
+            format!(
+                "http://127.0.0.1:{}/zh/search/?q=%E4%BA%BA%E5%8F%A3%E8%B4%A9%E8%BF%90",
+                host.port
+            ),
+            "zh-Hans"
+        ])
+    );
 
     let site = fixture("basic");
     with_search(site.path());
@@ -560,6 +604,31 @@ async fn search_finds_briefings_in_chinese_and_english_but_nothing_under_embargo
                 ),
             )
             .await;
+        // Screen readers hear how many are shown; the focus stays on the button while there
+        // are more, then moves to the last result.
+        browser
+            .until(
+                "the announcement",
+                &format!(
+                    "return document.querySelector('.search-announce').textContent === 'Showing {shown} of 23 results';"
+                ),
+            )
+            .await;
+        let focused = browser
+            .client()
+            .execute(
+                "const a = document.activeElement;
+                 return a.classList.contains('search-more') ? 'more' : a.textContent.trim();",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let expected = if shown == 20 {
+            "more"
+        } else {
+            "Quokka count 0"
+        };
+        assert_eq!(focused, json!(expected));
     }
     let hidden = browser
         .client()
@@ -619,6 +688,7 @@ async fn the_search_page_finds_what_briefing_search_finds_in_the_same_order() {
         ("en", "IOM zzyzx"),
         ("en", "ＩＯＭ"),
         ("zh", "人口贩运"),
+        ("zh", "人口販運"),
         ("zh", "日内瓦"),
         ("zh", "劳动力流动"),
         ("zh", "签证"),

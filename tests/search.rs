@@ -196,7 +196,7 @@ fn exact_words_and_the_headline_rank_first() {
 }
 
 #[test]
-fn the_year_and_full_width_text_are_searchable_and_an_unknown_word_is_left_out() {
+fn the_year_full_width_and_traditional_text_are_searchable_and_an_unknown_word_is_left_out() {
     let site = site_of(&[
         (
             "a",
@@ -220,6 +220,9 @@ fn the_year_and_full_width_text_are_searchable_and_an_unknown_word_is_left_out()
         ["Beta"]
     );
     assert_eq!(found(site.path(), "zh", "２０１５"), ["甲"]);
+    // Traditional characters find the simplified text.
+    assert_eq!(found(site.path(), "zh", "人口販運"), ["甲"]);
+    assert_eq!(found(site.path(), "zh", "打擊"), ["甲"]);
     let (titles, ignored) = search(site.path(), "en", "trafficking zzyzx");
     assert_eq!(titles.len(), 2);
     assert_eq!(ignored, ["zzyzx"]);

@@ -22,6 +22,8 @@
 //!   with their counts, the stem (empty in a language without a stemmer, and for Chinese),
 //!   and the briefings with it in their title. Ids in both lists are written as the
 //!   difference from the id before them, which keeps the files small.
+//! - `t2s.json`: `{traditional: simplified}` for the Chinese characters the index holds (from
+//!   OpenCC's table), so that 人口販運 finds 人口贩运; only when the index holds Chinese.
 //! - `pages-<k>.json`: briefings `k·chunk` to `k·chunk + chunk − 1`, each
 //!   `{url, title, date, datetime, text}`, for the results and their excerpts.
 //!
@@ -226,6 +228,10 @@ pub struct Meta {
     pub buckets: usize,
     pub chunk: usize,
     pub lengths: Vec<u32>,
+    /// Whether `t2s.json` is there: the traditional forms of the Chinese characters the
+    /// index holds, for queries typed in traditional characters.
+    #[serde(default)]
+    pub t2s: bool,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -347,9 +353,21 @@ fn language_index(site: &Site, lang: &str, write: &Writer) -> Result<(usize, usi
         }
     }
 
+    // Traditional characters a query may be typed in, for the characters the index holds.
+    let held: std::collections::HashSet<char> = groups
+        .iter()
+        .flat_map(|g| g.words.iter())
+        .filter(|w| is_cjk_word(w))
+        .flat_map(|w| w.chars())
+        .collect();
+    let t2s = simplified_of(&held);
+
     // The index files are beside the search page.
     let dir = crate::urls::search(lang);
     let mut out = Outbox::new(write);
+    if !t2s.is_empty() {
+        out.push(format!("{dir}t2s.json"), &t2s)?;
+    }
     for (b, entries) in contents.iter().enumerate() {
         out.push(format!("{dir}words-{b}.json"), entries)?;
     }
@@ -370,6 +388,7 @@ fn language_index(site: &Site, lang: &str, write: &Writer) -> Result<(usize, usi
             buckets,
             chunk: CHUNK,
             lengths,
+            t2s: !t2s.is_empty(),
         },
     )?;
     out.flush()?;
@@ -431,6 +450,42 @@ fn record(site: &Site, i: usize) -> PageRecord {
         datetime: n.date.date.to_string(),
         text,
     }
+}
+
+/// OpenCC's table of traditional Chinese characters and their simplified forms
+/// (`data/dictionary/TSCharacters.txt` of OpenCC 1.4.1, Apache-2.0).
+const TS_CHARACTERS: &str = include_str!("TSCharacters.txt");
+
+/// Each traditional character whose simplified form is one of `held`, with that form: `販`
+/// → `贩`. Ordered, so that the file it goes into has the same bytes at every build.
+fn simplified_of(
+    held: &std::collections::HashSet<char>,
+) -> std::collections::BTreeMap<String, String> {
+    TS_CHARACTERS
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|line| {
+            let (key, values) = line.split_once('\t')?;
+            let mut key_chars = key.chars();
+            let traditional = key_chars.next()?;
+            // The first of the simplified forms is the usual one.
+            let simplified = values.split(' ').next()?.chars().next()?;
+            (key_chars.next().is_none() && traditional != simplified && held.contains(&simplified))
+                .then(|| (traditional.to_string(), simplified.to_string()))
+        })
+        .collect()
+}
+
+/// `text` with each traditional character of `t2s` in its simplified form.
+pub fn simplify(text: &str, t2s: &std::collections::HashMap<String, String>) -> String {
+    let mut buf = [0u8; 4];
+    text.chars()
+        .map(|c| {
+            t2s.get(&*c.encode_utf8(&mut buf))
+                .and_then(|s| s.chars().next())
+                .unwrap_or(c)
+        })
+        .collect()
 }
 
 /// The Snowball stemmer of a language code, if there is one.

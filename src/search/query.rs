@@ -7,7 +7,8 @@
 //!   finds `university`). Only a word the index does not hold finds the words it begins (a word
 //!   still being typed: `traffick`), from three letters on.
 //! - A run of two characters or more finds the briefings that hold each of its pairs of
-//!   characters; one character finds every briefing with it.
+//!   characters; one character finds every briefing with it. Traditional characters are read
+//!   as their simplified forms (`t2s.json`).
 //! - A briefing must hold every part of the query the index knows; a part it does not know
 //!   is left out, and said to be, as long as another part is known.
 //! - Ranking: briefings with every part in their title first, then by BM25 (a title's word
@@ -99,7 +100,12 @@ impl Index {
 
     /// The briefings that `query` finds, best first.
     pub fn search(&mut self, query: &str) -> Result<Found, String> {
-        let lowered = lower(query);
+        let mut lowered = lower(query);
+        // Typed in traditional characters: as the simplified text of the briefings.
+        if self.meta.t2s && lowered.chars().any(super::is_cjk) {
+            let t2s: HashMap<String, String> = read(&self.dir.join("t2s.json"))?;
+            lowered = super::simplify(&lowered, &t2s);
+        }
         let mut tokens: Vec<(String, bool)> = Vec::new();
         runs(&lowered, |run, cjk| tokens.push((run.to_string(), cjk)));
         // English only, as `search.js` carries the English stemmer only.

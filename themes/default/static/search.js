@@ -13,6 +13,9 @@
   var status = root.querySelector(".search-status");
   var list = root.querySelector(".search-results");
   var more = root.querySelector(".search-more");
+  var announce = root.querySelector(".search-announce");
+  // The header's search box, which shows the query being searched.
+  var header = document.querySelector(".search-box input[name=q]");
   var PER_SCREEN = 10;
   var VERSION = 2;
   var BEGINS = 0.5;
@@ -27,34 +30,47 @@
     return text;
   }
 
-  // Files other than meta.json are asked for with the stamp of the build that wrote it, so a
-  // cache never hands over a file of another build.
-  var files = {};
-  var stamp = "";
-  function load(name) {
-    if (!files[name]) {
-      var url = base + name + (stamp ? "?v=" + encodeURIComponent(stamp) : "");
-      // meta.json is always checked with the server: it names the build.
-      var options = stamp ? {} : { cache: "no-cache" };
-      files[name] = fetch(url, options).then(function (response) {
-        if (!response.ok) throw new Error(name + ": " + response.status);
-        return response.json();
-      });
-      files[name].catch(function () { delete files[name]; });
+  // A language's index, at `base`: its meta.json, with `load` for its other files. They are
+  // asked for with the stamp of the build that wrote meta.json, so a cache never hands over a
+  // file of another build.
+  function open(base) {
+    var files = {};
+    var stamp = "";
+    function load(name) {
+      if (!files[name]) {
+        var url = base + name + (stamp ? "?v=" + encodeURIComponent(stamp) : "");
+        // meta.json is always checked with the server: it names the build.
+        var options = stamp ? {} : { cache: "no-cache" };
+        files[name] = fetch(url, options).then(function (response) {
+          if (!response.ok) throw new Error(name + ": " + response.status);
+          return response.json();
+        });
+        files[name].catch(function () { delete files[name]; });
+      }
+      return files[name];
     }
-    return files[name];
+    return load("meta.json").then(function (m) {
+      if (m.version !== VERSION) throw new Error("index version " + m.version);
+      stamp = m.stamp;
+      var total = 0;
+      m.lengths.forEach(function (n) { total += n; });
+      m.average = m.pages ? total / m.pages : 1;
+      // English words find their other forms (src/search/query.rs stems English only).
+      m.stem = /^en([-_]|$)/.test(m.language) ? stemEnglish : null;
+      m.load = load;
+      return m;
+    });
   }
 
-  var meta = load("meta.json").then(function (m) {
-    if (m.version !== VERSION) throw new Error("index version " + m.version);
-    stamp = m.stamp;
-    var total = 0;
-    m.lengths.forEach(function (n) { total += n; });
-    m.average = m.pages ? total / m.pages : 1;
-    // English words find their other forms (src/search/query.rs stems English only).
-    m.stem = /^en([-_]|$)/.test(m.language) ? stemEnglish : null;
-    return m;
+  var meta = open(base);
+  // The site's other languages, whose indexes are asked when a query finds little here.
+  var others = Array.from(root.querySelectorAll(".search-other")).map(function (el) {
+    return { name: el.getAttribute("data-name"), lang: el.getAttribute("data-html-lang"),
+      page: el.getAttribute("data-index"), meta: null };
   });
+  var elsewhere = root.querySelector(".search-elsewhere");
+  // Fewer results than this here, and the other languages are asked.
+  var FEW = 3;
 
   // The same classes of characters as the build: src/search.rs `is_cjk`, `is_word_char`.
   function isCjk(cp) {
@@ -124,7 +140,7 @@
   }
 
   function words(word, m) {
-    return load("words-" + bucket(word, m.buckets) + ".json");
+    return m.load("words-" + bucket(word, m.buckets) + ".json");
   }
 
   // The Snowball English (Porter2) stemmer, as the build's rust-stemmers has it (the tests
@@ -344,6 +360,18 @@
   // Briefing ids, best first: every part of the query in the title first, then by score,
   // then the newest; with the words to mark and the parts of the query left out.
   function rank(query, m) {
+    // Typed in traditional characters: as the simplified text of the briefings.
+    if (m.t2s && Array.from(query).some(function (c) { return isCjk(c.codePointAt(0)); })) {
+      return m.load("t2s.json").then(function (t2s) {
+        return ranked(Array.from(query).map(function (c) {
+          return Object.prototype.hasOwnProperty.call(t2s, c) ? t2s[c] : c;
+        }).join(""), m);
+      });
+    }
+    return ranked(query, m);
+  }
+
+  function ranked(query, m) {
     var tokens = split(query);
     var marked = [];
     return Promise.all(tokens.map(function (t, n) {
@@ -447,30 +475,48 @@
   var current = 0;
   var shown = null;
 
+  // "More results" stays enabled while it loads (a disabled button would lose the focus of
+  // the reader who pressed it); a second press meanwhile does nothing.
+  var loading = false;
+
   function showMore(m, search) {
-    if (!shown || more.disabled) return Promise.resolve();
-    more.disabled = true;
+    if (!shown || loading) return Promise.resolve();
+    loading = true;
+    more.setAttribute("aria-busy", "true");
     var ids = shown.ids.slice(shown.count, shown.count + PER_SCREEN);
     var chunks = ids.map(function (id) { return Math.floor(id / m.chunk); });
-    return Promise.all(chunks.map(function (k) { return load("pages-" + k + ".json"); }))
+    return Promise.all(chunks.map(function (k) { return m.load("pages-" + k + ".json"); }))
       .then(function (pages) {
         if (search !== current) return;
         ids.forEach(function (id, n) {
           list.appendChild(item(pages[n][id % m.chunk], shown.marked));
         });
+        var first = shown.count === 0;
         shown.count += ids.length;
         more.hidden = shown.count >= shown.ids.length;
+        if (!first) {
+          announce.textContent = say("shown", { shown: shown.count, count: shown.ids.length });
+          // The button goes once every result is shown: the focus moves to the last result.
+          if (more.hidden) list.lastElementChild.querySelector("a").focus();
+        }
       })
-      .finally(function () { more.disabled = false; });
+      .finally(function () {
+        loading = false;
+        more.removeAttribute("aria-busy");
+      });
   }
 
   function run(query) {
     var search = ++current;
     query = query.trim();
     list.textContent = "";
+    announce.textContent = "";
+    elsewhere.textContent = "";
+    elsewhere.hidden = true;
     more.hidden = true;
-    more.disabled = false;
+    loading = false;
     shown = null;
+    if (header && header.value !== query) header.value = query;
     var url = new URL(location.href);
     if (query) url.searchParams.set("q", query); else url.searchParams.delete("q");
     history.replaceState(null, "", url);
@@ -489,6 +535,7 @@
         status.textContent = say(n === 0 ? "none" : n === 1 ? "found-one" : "found",
           { count: n, query: query }) +
           (result.ignored.length ? " " + say("ignored", { words: result.ignored.join(" ") }) : "");
+        if (n < FEW) lookElsewhere(query, search);
         return showMore(m, search);
       });
     }).then(function () {
@@ -497,6 +544,31 @@
       if (search !== current) return;
       status.textContent = say("failed");
       root.setAttribute("data-state", "failed");
+    });
+  }
+
+  // Says, with a link, how many results the query has in the other languages: "3 results in
+  // English". A language whose index cannot be read is passed over.
+  function lookElsewhere(query, search) {
+    others.forEach(function (other) {
+      if (!other.meta) other.meta = open(other.page);
+      other.meta.then(function (m) {
+        return rank(query, m);
+      }).then(function (result) {
+        var n = result.ids.length;
+        if (search !== current || n === 0) return;
+        var url = new URL(other.page, location.href);
+        url.searchParams.set("q", query);
+        var a = document.createElement("a");
+        a.href = url.href;
+        a.hreflang = other.lang;
+        a.textContent = say(n === 1 ? "elsewhere-one" : "elsewhere", { count: n, language: other.name });
+        var line = document.createElement("span");
+        line.appendChild(a);
+        if (elsewhere.childNodes.length) elsewhere.appendChild(document.createTextNode(" · "));
+        elsewhere.appendChild(line);
+        elsewhere.hidden = false;
+      }, function () { other.meta = null; });
     });
   }
 
