@@ -532,6 +532,88 @@ async fn search_finds_briefings_in_chinese_and_english_but_nothing_under_embargo
         .await
         .unwrap();
     assert_eq!(sorted(results(&browser, "trafficking").await), whole);
+    // Filters and order, kept in the address: a shared search opens as it was.
+    let base = format!("http://127.0.0.1:{}/en/search/", host.port);
+    browser
+        .client()
+        .goto(&format!("{base}?q=trafficking&year=2016&sort=date"))
+        .await
+        .unwrap();
+    let filtered = results(&browser, "trafficking").await;
+    assert!(
+        !filtered.is_empty() && filtered.len() < whole.len(),
+        "{filtered:?}"
+    );
+    let dates = |browser: &Browser| {
+        let c = browser.client().clone();
+        async move {
+            let v = c
+                .execute(
+                    "return [...document.querySelectorAll('.search-results time')].map(t => t.dateTime);",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            v.as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d.as_str().unwrap().to_string())
+                .collect::<Vec<String>>()
+        }
+    };
+    let shown = dates(&browser).await;
+    assert!(shown.iter().all(|d| d.starts_with("2016-")), "{shown:?}");
+    let mut newest_first = shown.clone();
+    newest_first.sort_by(|a, b| b.cmp(a));
+    assert_eq!(shown, newest_first);
+    // Each filter offers its values with their counts for this query; choosing one keeps it
+    // in the address and shows as many results as its count said.
+    browser
+        .until(
+            "the filters",
+            "return !document.querySelector('.search-filters').hidden;",
+        )
+        .await;
+    let chosen = browser
+        .client()
+        .execute(
+            "const select = document.querySelector('.search-filters select[name=project]');
+             const option = [...select.options].find(o => o.value);
+             select.value = option.value;
+             select.dispatchEvent(new Event('change', { bubbles: true }));
+             return [option.value, option.textContent];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let (key, label) = (
+        chosen[0].as_str().unwrap().to_string(),
+        chosen[1].as_str().unwrap().to_string(),
+    );
+    let count: usize = label
+        .rsplit_once('(')
+        .and_then(|(_, n)| n.trim_end_matches(')').parse().ok())
+        .unwrap_or_else(|| panic!("{label}"));
+    browser
+        .until(
+            "the project's results",
+            &format!(
+                "return document.querySelectorAll('.search-results li').length === {};",
+                count.min(10)
+            ),
+        )
+        .await;
+    let address = browser.client().current_url().await.unwrap();
+    assert!(
+        address
+            .query()
+            .unwrap_or("")
+            .contains(&format!("project={key}")),
+        "{address}"
+    );
+    let violations = axe_violations(&browser, &axe_source(), true).await;
+    assert!(violations.is_empty(), "{violations:?}");
+
     // English pages are searched in English only, and say what the Chinese index has, with
     // a link to those results.
     let found = search(&browser, host.port, "en", "人口贩运").await;

@@ -24,6 +24,9 @@
 //!   difference from the id before them, which keeps the files small.
 //! - `t2s.json`: `{traditional: simplified}` for the Chinese characters the index holds (from
 //!   OpenCC's table), so that 人口販運 finds 人口贩运; only when the index holds Chinese.
+//! - `filters.json`: `{years, filters: [{name, values: [[key, name], …], of}]}`: the year of
+//!   each briefing, and for the project, the funder and the tag, the values (their keys, for
+//!   the page's address, and names) and each briefing's values, by id.
 //! - `pages-<k>.json`: briefings `k·chunk` to `k·chunk + chunk − 1`, each
 //!   `{url, title, date, datetime, text}`, for the results and their excerpts.
 //!
@@ -373,6 +376,7 @@ fn language_index(site: &Site, lang: &str, write: &Writer) -> Result<(usize, usi
     }
     drop(contents);
     drop(groups);
+    out.push(format!("{dir}filters.json"), &filters(site, lang, &notes))?;
     for (k, chunk) in notes.chunks(CHUNK).enumerate() {
         let records: Vec<PageRecord> = chunk.iter().map(|&i| record(site, i)).collect();
         out.push(format!("{dir}pages-{k}.json"), &records)?;
@@ -393,6 +397,67 @@ fn language_index(site: &Site, lang: &str, write: &Writer) -> Result<(usize, usi
     )?;
     out.flush()?;
     Ok((out.count, notes.len()))
+}
+
+/// `filters.json`: what the search page filters and counts results by.
+#[derive(Serialize)]
+struct Filters {
+    /// The year of each briefing, by id.
+    years: Vec<i16>,
+    filters: Vec<Filter>,
+}
+
+/// One way to filter: the project, the funder or the tag.
+#[derive(Serialize)]
+struct Filter {
+    name: &'static str,
+    /// Each value: its key (for the page's address) and its name in the language.
+    values: Vec<(String, String)>,
+    /// The values of each briefing, by id: indexes into `values`.
+    of: Vec<Vec<u32>>,
+}
+
+/// The filters of the briefings `notes` (ids in order) of language `lang`.
+fn filters(site: &Site, lang: &str, notes: &[usize]) -> Filters {
+    let id_of: FxHashMap<usize, usize> = notes.iter().enumerate().map(|(id, &i)| (i, id)).collect();
+    let index = site.languages.get(lang);
+    let kinds: [(&'static str, &[crate::site::Term]); 3] = match index {
+        Some(index) => [
+            ("project", &index.projects),
+            ("funder", &index.funders),
+            ("tag", &index.tags),
+        ],
+        None => [("project", &[]), ("funder", &[]), ("tag", &[])],
+    };
+    let filters = kinds
+        .into_iter()
+        .map(|(name, terms)| {
+            let mut values = Vec::new();
+            let mut of = vec![Vec::new(); notes.len()];
+            for term in terms {
+                let ids: Vec<usize> = term
+                    .notes
+                    .iter()
+                    .filter_map(|i| id_of.get(i).copied())
+                    .collect();
+                if ids.is_empty() {
+                    continue;
+                }
+                for id in ids {
+                    of[id].push(values.len() as u32);
+                }
+                values.push((term.key.clone(), term.name.clone()));
+            }
+            Filter { name, values, of }
+        })
+        .collect();
+    Filters {
+        years: notes
+            .iter()
+            .map(|&i| site.notes[i].date.date.year())
+            .collect(),
+        filters,
+    }
 }
 
 /// The words of briefing `i`, each field weighted.

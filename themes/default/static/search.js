@@ -506,6 +506,16 @@
       });
   }
 
+  // The filters and order chosen, as the page's address keeps them (?project=…&sort=date).
+  var FILTERS = ["project", "funder", "tag", "year"];
+  var chosen = {};
+  var asked = new URLSearchParams(location.search);
+  FILTERS.concat(["sort"]).forEach(function (k) { chosen[k] = asked.get(k) || ""; });
+  var filtersBox = root.querySelector(".search-filters");
+  // The last query and all it found; filters.json once loaded.
+  var found = null;
+  var filterData = null;
+
   function run(query) {
     var search = ++current;
     query = query.trim();
@@ -516,12 +526,14 @@
     more.hidden = true;
     loading = false;
     shown = null;
+    found = null;
     if (header && header.value !== query) header.value = query;
     var url = new URL(location.href);
     if (query) url.searchParams.set("q", query); else url.searchParams.delete("q");
     history.replaceState(null, "", url);
     if (!query) {
       status.textContent = "";
+      filtersBox.hidden = true;
       root.setAttribute("data-state", "idle");
       return;
     }
@@ -530,13 +542,22 @@
     meta.then(function (m) {
       return rank(query, m).then(function (result) {
         if (search !== current) return;
-        shown = { ids: result.ids, marked: result.marked, count: 0 };
-        var n = result.ids.length;
-        status.textContent = say(n === 0 ? "none" : n === 1 ? "found-one" : "found",
-          { count: n, query: query }) +
-          (result.ignored.length ? " " + say("ignored", { words: result.ignored.join(" ") }) : "");
-        if (n < FEW) lookElsewhere(query, search);
-        return showMore(m, search);
+        found = { query: query, result: result };
+        if (result.ids.length < FEW) lookElsewhere(query, search);
+        var filters = m.load("filters.json");
+        var filtering = FILTERS.some(function (k) { return chosen[k]; });
+        if (!filtering) {
+          // The results first; the filters when their file is in.
+          filters.then(function (f) {
+            if (search === current) controls(f);
+          }, function () {});
+          return present(m, search);
+        }
+        return filters.then(function (f) {
+          if (search !== current) return;
+          controls(f);
+          return present(m, search);
+        });
       });
     }).then(function () {
       if (search === current) root.setAttribute("data-state", "done");
@@ -546,6 +567,107 @@
       root.setAttribute("data-state", "failed");
     });
   }
+
+  // Whether briefing `id` passes every chosen filter but `except`.
+  function passes(id, except) {
+    var f = filterData;
+    if (!f) return true;
+    if (except !== "year" && chosen.year && String(f.years[id]) !== chosen.year) return false;
+    return f.filters.every(function (filter) {
+      var want = chosen[filter.name];
+      if (!want || filter.name === except) return true;
+      return filter.of[id].some(function (v) { return filter.values[v][0] === want; });
+    });
+  }
+
+  // The values of briefing `id` for a filter: [key, name] pairs.
+  function valuesOf(name, id) {
+    var f = filterData;
+    if (name === "year") return [[String(f.years[id]), String(f.years[id])]];
+    var filter = f.filters.filter(function (x) { return x.name === name; })[0];
+    return filter ? filter.of[id].map(function (v) { return filter.values[v]; }) : [];
+  }
+
+  // Shows the last query's results through the chosen filters, in the chosen order.
+  function present(m, search) {
+    var ids = found.result.ids.filter(function (id) { return passes(id, null); });
+    if (chosen.sort === "date") ids.sort(function (a, b) { return b - a; });
+    list.textContent = "";
+    announce.textContent = "";
+    more.hidden = true;
+    shown = { ids: ids, marked: found.result.marked, count: 0 };
+    var n = ids.length;
+    var ignored = found.result.ignored;
+    status.textContent = say(n === 0 ? "none" : n === 1 ? "found-one" : "found",
+      { count: n, query: found.query }) +
+      (ignored.length ? " " + say("ignored", { words: ignored.join(" ") }) : "");
+    return showMore(m, search);
+  }
+
+  // A choice of each filter, with the count of results for each value (the other filters
+  // applied), and of the order.
+  function controls(f) {
+    filterData = f;
+    filtersBox.textContent = "";
+    FILTERS.forEach(function (name) {
+      var counts = new Map();
+      var names = new Map();
+      var total = 0;
+      found.result.ids.forEach(function (id) {
+        if (!passes(id, name)) return;
+        total++;
+        valuesOf(name, id).forEach(function (v) {
+          counts.set(v[0], (counts.get(v[0]) || 0) + 1);
+          names.set(v[0], v[1]);
+        });
+      });
+      var keys = Array.from(counts.keys());
+      if (name === "year") keys.sort(function (a, b) { return b - a; });
+      if (!keys.length && !chosen[name]) return;
+      var options = [["", say("all", { count: total })]].concat(keys.map(function (k) {
+        return [k, names.get(k) + " (" + counts.get(k) + ")"];
+      }));
+      if (chosen[name] && !counts.has(chosen[name])) options.push([chosen[name], chosen[name] + " (0)"]);
+      filtersBox.appendChild(choice(name, say("filter-" + name), options));
+    });
+    filtersBox.appendChild(choice("sort", say("sort"), [
+      ["", say("sort-relevance")], ["date", say("sort-date")]
+    ]));
+    filtersBox.hidden = false;
+  }
+
+  function choice(name, label, options) {
+    var wrap = document.createElement("label");
+    wrap.appendChild(document.createTextNode(label + " "));
+    var select = document.createElement("select");
+    select.name = name;
+    options.forEach(function (o) {
+      var option = document.createElement("option");
+      option.value = o[0];
+      option.textContent = o[1];
+      option.selected = chosen[name] === o[0];
+      select.appendChild(option);
+    });
+    wrap.appendChild(select);
+    return wrap;
+  }
+
+  filtersBox.addEventListener("change", function (event) {
+    var name = event.target.name;
+    if (!found || !(name in chosen)) return;
+    chosen[name] = event.target.value;
+    var url = new URL(location.href);
+    if (chosen[name]) url.searchParams.set(name, chosen[name]); else url.searchParams.delete(name);
+    history.replaceState(null, "", url);
+    var search = current;
+    meta.then(function (m) {
+      controls(filterData);
+      // The choice just made keeps the focus.
+      var again = filtersBox.querySelector("select[name=" + name + "]");
+      if (again) again.focus();
+      return present(m, search);
+    });
+  });
 
   // Says, with a link, how many results the query has in the other languages: "3 results in
   // English". A language whose index cannot be read is passed over.
