@@ -7,8 +7,9 @@
 //!   finds `university`). Only a word the index does not hold finds the words it begins (a word
 //!   still being typed: `traffick`), from three letters on.
 //! - A run of two characters or more finds the briefings that hold each of its pairs of
-//!   characters; one character finds every briefing with it. Traditional characters are read
-//!   as their simplified forms (`t2s.json`).
+//!   characters; one character finds every briefing with it. A query whose Chinese finds
+//!   nothing as typed is read again with traditional characters in their simplified forms
+//!   (`t2s.json`).
 //! - A briefing must hold every part of the query the index knows; a part it does not know
 //!   is left out, and said to be, as long as another part is known.
 //! - Ranking: briefings with every part in their title first, then by BM25 (a title's word
@@ -17,7 +18,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use super::{Entry, INDEX_VERSION, Meta, PageRecord, bucket, lower, runs, stemmer};
+use super::{Entry, INDEX_VERSION, Meta, PageRecord, bucket, lower, prefix_buckets, runs, stemmer};
 
 const K1: f64 = 1.2;
 const B: f64 = 0.75;
@@ -31,6 +32,8 @@ pub struct Index {
     pub meta: Meta,
     average: f64,
     buckets: HashMap<usize, Vec<Entry>>,
+    /// The files read so far, as a browser fetches them: `meta.json`, `words-3.json`, …
+    pub fetched: Vec<String>,
 }
 
 /// What a query found.
@@ -71,24 +74,37 @@ impl Index {
             meta,
             average,
             buckets: HashMap::new(),
+            fetched: vec!["meta.json".to_string()],
         })
     }
 
     /// The groups in the bucket of `word`.
     fn entries(&mut self, word: &str) -> Result<&[Entry], String> {
         let b = bucket(word, self.meta.buckets);
-        if !self.buckets.contains_key(&b) {
-            let entries = read(&self.dir.join(format!("words-{b}.json")))?;
-            self.buckets.insert(b, entries);
-        }
+        self.load(b)?;
         Ok(&self.buckets[&b])
     }
 
+    /// Reads bucket `b`, once.
+    fn load(&mut self, b: usize) -> Result<(), String> {
+        if !self.buckets.contains_key(&b) {
+            let name = format!("words-{b}.json");
+            let entries = read(&self.dir.join(&name))?;
+            self.fetched.push(name);
+            self.buckets.insert(b, entries);
+        }
+        Ok(())
+    }
+
     /// What the results show of briefing `id`.
-    pub fn page(&self, id: u32) -> Result<PageRecord, String> {
+    pub fn page(&mut self, id: u32) -> Result<PageRecord, String> {
         let chunk = self.meta.chunk.max(1);
         let k = id as usize / chunk;
-        let mut records: Vec<PageRecord> = read(&self.dir.join(format!("pages-{k}.json")))?;
+        let name = format!("pages-{k}.json");
+        let mut records: Vec<PageRecord> = read(&self.dir.join(&name))?;
+        if !self.fetched.contains(&name) {
+            self.fetched.push(name);
+        }
         let at = id as usize % chunk;
         if at >= records.len() {
             return Err(format!(
@@ -100,14 +116,28 @@ impl Index {
 
     /// The briefings that `query` finds, best first.
     pub fn search(&mut self, query: &str) -> Result<Found, String> {
-        let mut lowered = lower(query);
-        // Typed in traditional characters: as the simplified text of the briefings.
-        if self.meta.t2s && lowered.chars().any(super::is_cjk) {
-            let t2s: HashMap<String, String> = read(&self.dir.join("t2s.json"))?;
-            lowered = super::simplify(&lowered, &t2s);
+        let lowered = lower(query);
+        let found = self.search_text(&lowered)?;
+        // Typed in traditional characters, which the briefings do not hold: as their
+        // simplified text.
+        let unknown_chinese =
+            found.ids.is_empty() || found.ignored.iter().any(|w| w.chars().any(super::is_cjk));
+        if !(self.meta.t2s && unknown_chinese && lowered.chars().any(super::is_cjk)) {
+            return Ok(found);
         }
+        let t2s: HashMap<String, String> = read(&self.dir.join("t2s.json"))?;
+        self.fetched.push("t2s.json".to_string());
+        let simplified = super::simplify(&lowered, &t2s);
+        if simplified == lowered {
+            return Ok(found);
+        }
+        self.search_text(&simplified)
+    }
+
+    /// The briefings that `lowered` (a query made by [`lower`]) finds, best first.
+    fn search_text(&mut self, lowered: &str) -> Result<Found, String> {
         let mut tokens: Vec<(String, bool)> = Vec::new();
-        runs(&lowered, |run, cjk| tokens.push((run.to_string(), cjk)));
+        runs(lowered, |run, cjk| tokens.push((run.to_string(), cjk)));
         // English only, as `search.js` carries the English stemmer only.
         let stemmer = (self.meta.language.split(['-', '_']).next() == Some("en"))
             .then(|| stemmer(&self.meta.language))
@@ -177,12 +207,16 @@ impl Index {
     fn run_part(&mut self, run: &str, marked: &mut Vec<String>) -> Result<Option<Part>, String> {
         let chars: Vec<char> = run.chars().collect();
         if chars.len() == 1 {
-            let groups: Vec<(Entry, f64)> = self
-                .entries(run)?
-                .iter()
-                .filter(|e| e.0.iter().any(|w| w.starts_with(run)))
-                .map(|e| (e.clone(), 1.0))
-                .collect();
+            let mut groups: Vec<(Entry, f64)> = Vec::new();
+            for b in prefix_buckets(chars[0], self.meta.buckets) {
+                self.load(b)?;
+                groups.extend(
+                    self.buckets[&b]
+                        .iter()
+                        .filter(|e| e.0.iter().any(|w| w.starts_with(run)))
+                        .map(|e| (e.clone(), 1.0)),
+                );
+            }
             let part = self.any_of(&groups);
             if part.is_some() {
                 marked.push(run.to_string());
@@ -269,6 +303,8 @@ pub struct Answer {
     pub ignored: Vec<String>,
     /// The first results, best first.
     pub results: Vec<Hit>,
+    /// The index files a browser fetches to show these results (in the index's folder).
+    pub fetched: Vec<String>,
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -367,5 +403,6 @@ pub fn answer(
         total: found.ids.len(),
         ignored: found.ignored,
         results,
+        fetched: index.fetched,
     })
 }

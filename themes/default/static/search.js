@@ -17,7 +17,7 @@
   // The header's search box, which shows the query being searched.
   var header = document.querySelector(".search-box input[name=q]");
   var PER_SCREEN = 10;
-  var VERSION = 2;
+  var VERSION = 3;
   var BEGINS = 0.5;
   var K1 = 1.2;
   var B = 0.75;
@@ -130,13 +130,26 @@
   }
 
   // src/search.rs `bucket`.
+  var SPREAD = 8;
   function bucket(word, buckets) {
     var chars = Array.from(word);
     var h = chars[0].codePointAt(0);
-    if (!isCjk(h)) {
+    if (isCjk(h)) {
+      h = (Math.imul(h, 31) + (chars.length > 1 ? chars[1].codePointAt(0) % SPREAD : 0)) >>> 0;
+    } else {
       chars.slice(1, 3).forEach(function (c) { h = (Math.imul(h, 31) + c.codePointAt(0)) >>> 0; });
     }
     return h % buckets;
+  }
+
+  // src/search.rs `prefix_buckets`: the buckets of every word a Chinese character begins.
+  function prefixBuckets(c, buckets) {
+    var all = [];
+    for (var s = 0; s < SPREAD; s++) {
+      var b = ((Math.imul(c.codePointAt(0), 31) + s) >>> 0) % buckets;
+      if (all.indexOf(b) < 0) all.push(b);
+    }
+    return all;
   }
 
   function words(word, m) {
@@ -335,10 +348,16 @@
   function runPart(run, m, marked) {
     var chars = Array.from(run);
     if (chars.length === 1) {
-      return words(run, m).then(function (entries) {
-        var part = anyOf(entries.filter(function (e) {
-          return e[0].some(function (w) { return w.indexOf(run) === 0; });
-        }).map(function (e) { return { entry: e, weight: 1 }; }), m);
+      return Promise.all(prefixBuckets(run, m.buckets).map(function (b) {
+        return m.load("words-" + b + ".json");
+      })).then(function (files) {
+        var groups = [];
+        files.forEach(function (entries) {
+          entries.forEach(function (e) {
+            if (e[0].some(function (w) { return w.indexOf(run) === 0; })) groups.push({ entry: e, weight: 1 });
+          });
+        });
+        var part = anyOf(groups, m);
         if (part) marked.push(run);
         return part;
       });
@@ -360,15 +379,21 @@
   // Briefing ids, best first: every part of the query in the title first, then by score,
   // then the newest; with the words to mark and the parts of the query left out.
   function rank(query, m) {
-    // Typed in traditional characters: as the simplified text of the briefings.
-    if (m.t2s && Array.from(query).some(function (c) { return isCjk(c.codePointAt(0)); })) {
-      return m.load("t2s.json").then(function (t2s) {
-        return ranked(Array.from(query).map(function (c) {
-          return Object.prototype.hasOwnProperty.call(t2s, c) ? t2s[c] : c;
-        }).join(""), m);
-      });
+    function chinese(text) {
+      return Array.from(text).some(function (c) { return isCjk(c.codePointAt(0)); });
     }
-    return ranked(query, m);
+    return ranked(query, m).then(function (found) {
+      // Typed in traditional characters, which the briefings do not hold: as their
+      // simplified text. src/search/query.rs `search`.
+      var unknown = !found.ids.length || found.ignored.some(chinese);
+      if (!(m.t2s && unknown && chinese(query))) return found;
+      return m.load("t2s.json").then(function (t2s) {
+        var simplified = Array.from(lower(query)).map(function (c) {
+          return Object.prototype.hasOwnProperty.call(t2s, c) ? t2s[c] : c;
+        }).join("");
+        return simplified === lower(query) ? found : ranked(simplified, m);
+      });
+    });
   }
 
   function ranked(query, m) {
