@@ -54,6 +54,19 @@ struct Part {
     titles: HashSet<u32>,
 }
 
+impl Part {
+    /// The briefings both parts find, with the sum of their scores, and those with both in
+    /// their title.
+    fn and(mut self, other: Part) -> Part {
+        self.scores.retain(|id, _| other.scores.contains_key(id));
+        for (id, s) in self.scores.iter_mut() {
+            *s += other.scores[id];
+        }
+        self.titles.retain(|id| other.titles.contains(id));
+        self
+    }
+}
+
 impl Index {
     pub fn open(dir: &Path) -> Result<Index, String> {
         let meta: Meta = read(&dir.join("meta.json"))?;
@@ -184,16 +197,11 @@ impl Index {
             found.ignored.clear();
             return Ok(found);
         }
-        let mut scores = parts[0].scores.clone();
-        for part in &parts[1..] {
-            scores.retain(|id, _| part.scores.contains_key(id));
-            for (id, s) in scores.iter_mut() {
-                *s += part.scores[id];
-            }
-        }
-        let mut ranked: Vec<(bool, f64, u32)> = scores
+        let whole = parts.into_iter().reduce(Part::and).expect("a known part");
+        let mut ranked: Vec<(bool, f64, u32)> = whole
+            .scores
             .into_iter()
-            .map(|(id, s)| (parts.iter().all(|p| p.titles.contains(&id)), s, id))
+            .map(|(id, s)| (whole.titles.contains(&id), s, id))
             .collect();
         ranked.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.total_cmp(&a.1)).then(b.2.cmp(&a.2)));
         found.ids = ranked.into_iter().map(|(_, _, id)| id).collect();
@@ -237,14 +245,7 @@ impl Index {
             };
             whole = Some(match whole {
                 None => part,
-                Some(mut so_far) => {
-                    so_far.scores.retain(|id, _| part.scores.contains_key(id));
-                    for (id, s) in so_far.scores.iter_mut() {
-                        *s += part.scores[id];
-                    }
-                    so_far.titles.retain(|id| part.titles.contains(id));
-                    so_far
-                }
+                Some(so_far) => so_far.and(part),
             });
         }
         marked.push(run.to_string());

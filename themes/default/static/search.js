@@ -406,16 +406,10 @@
       var ignored = known.length ? tokens.filter(function (t, n) { return parts[n] === null; })
         .map(function (t) { return t.text; }) : [];
       if (!known.length) return { ids: [], marked: [], ignored: [] };
-      var scores = known[0].scores;
-      known.slice(1).forEach(function (p) {
-        var next = new Map();
-        scores.forEach(function (s, id) { if (p.scores.has(id)) next.set(id, s + p.scores.get(id)); });
-        scores = next;
-      });
+      var whole = known.reduce(both);
+      var scores = whole.scores;
       var headline = new Map();
-      scores.forEach(function (s, id) {
-        headline.set(id, known.every(function (p) { return p.titles.has(id); }) ? 1 : 0);
-      });
+      scores.forEach(function (s, id) { headline.set(id, whole.titles.has(id) ? 1 : 0); });
       var ids = Array.from(scores.keys());
       ids.sort(function (a, b) {
         return headline.get(b) - headline.get(a) || scores.get(b) - scores.get(a) || b - a;
