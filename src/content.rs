@@ -123,6 +123,10 @@ pub struct Note {
     /// Byte offset of the Markdown body in `text`.
     pub body_start: usize,
     pub assets: Vec<BundleAsset>,
+    /// The files of the note's folder its page offers under "Downloads", in this order, when
+    /// it says (`downloads: [programme.pdf, delegation.jpg]`); otherwise every file of the
+    /// folder but the images shown in its text.
+    pub downloads: Option<Vec<String>>,
     /// What links to this note and its files resolve against, as a number: made on first use,
     /// once `assets` is set.
     link_key: std::sync::OnceLock<u64>,
@@ -158,6 +162,15 @@ impl Note {
             }
             h.finish()
         })
+    }
+
+    /// The site path of a file of the note's folder, published once for all its versions:
+    /// `briefings/x/photo.jpg`.
+    pub fn asset_path(&self, asset: &BundleAsset) -> String {
+        match &self.bundle {
+            Some(b) => crate::urls::content_file(&format!("{b}/{}", asset.rel)),
+            None => crate::urls::content_file(&asset.rel),
+        }
     }
 
     /// The site path of the note's page: `en/briefings/<slug>/`.
@@ -519,6 +532,7 @@ struct RawFront {
     languages: Option<Vec<Text>>,
     nav_label: Option<Text>,
     nav_order: Option<i64>,
+    downloads: Option<Vec<Text>>,
 }
 
 #[derive(Deserialize)]
@@ -1106,6 +1120,9 @@ pub fn parse_note_text(config: &Config, path: &Path, rel: &str, text: String) ->
         languages,
         nav_label: nonempty(raw.nav_label),
         nav_order: raw.nav_order,
+        downloads: raw
+            .downloads
+            .map(|list| list.into_iter().map(|t| t.0).collect()),
         text: text.clone(),
         body_start,
         assets: Vec::new(),

@@ -27,6 +27,8 @@ pub struct Rendered {
     /// Links and images to site paths (`/en/about/`): byte offset in the body, and the path
     /// under the site root as written (`en/about/`), to check against the site's files.
     pub site_links: Vec<(usize, String)>,
+    /// The files of content/ shown as images in the text (paths under content/), in order.
+    pub images: Vec<String>,
 }
 
 /// Where a link or image of a note leads.
@@ -43,6 +45,8 @@ pub struct Target {
     pub held: Option<String>,
     /// The path under the site root a site path (`/en/about/#team`) names: `en/about/`.
     pub site_path: Option<String>,
+    /// The file of content/ it names, beside a note or loose (its path under content/).
+    pub content: Option<String>,
 }
 
 /// A link the resolver could not follow: byte offset in the body, message, help.
@@ -66,21 +70,22 @@ pub fn options() -> Options {
 /// Images get their width and height from the file, and `loading="lazy"`.
 pub fn render<F>(body: &str, raw_html: RawHtml, mut resolve: F) -> Result<Rendered, Vec<LinkError>>
 where
-    F: FnMut(&str) -> Result<Target, (String, String)>,
+    F: FnMut(&str, UrlUse) -> Result<Target, (String, String)>,
 {
     let mut images_without_alt = Vec::new();
     let mut has_raw_html = false;
     // Whether the first paragraph was longer than what was kept of it.
     let mut paragraph_cut = false;
-    // An open image: its index in `events`, its file, and where it starts in the body.
-    let mut image: Option<(usize, Option<PathBuf>, usize)> = None;
+    // An open image: its index in `events`, where it leads, and where it starts in the body.
+    let mut image: Option<(usize, Option<Target>, usize)> = None;
+    let mut images = Vec::new();
     let mut errors = Vec::new();
     // The loose files of content/ the note links to, as the resolver names them.
     let mut loose_links = Vec::new();
     let mut site_links = Vec::new();
     // Resolves a link or image written at `offset` in the body, noting what it names.
-    let mut resolve = |dest: &str, offset: usize| {
-        let target = resolve(dest)?;
+    let mut resolve = |dest: &str, offset: usize, usage: UrlUse| {
+        let target = resolve(dest, usage)?;
         loose_links.extend(target.loose.clone());
         if let Some(path) = &target.site_path {
             site_links.push((offset, path.clone()));
@@ -135,14 +140,15 @@ where
                 title,
                 id,
             }) => {
-                let (dest_url, file, _) = rewrite(
+                let (dest_url, target, _) = rewrite(
                     dest_url,
                     UrlUse::Image,
                     range.start,
                     &mut resolve,
                     &mut errors,
                 );
-                image = Some((events.len(), file, range.start));
+                images.extend(target.as_ref().and_then(|t| t.content.clone()));
+                image = Some((events.len(), target, range.start));
                 Event::Start(Tag::Image {
                     link_type,
                     dest_url,
@@ -225,8 +231,8 @@ where
                 events.push(Event::End(TagEnd::Heading(level)));
             }
             Event::End(TagEnd::Image) => {
-                if let Some((start, file, offset)) = image.take() {
-                    let tag = image_tag(&events[start..], file.as_ref());
+                if let Some((start, target, offset)) = image.take() {
+                    let tag = image_tag(&events[start..], target.as_ref());
                     if tag.1 {
                         images_without_alt.push(offset);
                     }
@@ -265,6 +271,7 @@ where
         loose_links,
         held_links,
         site_links,
+        images,
     })
 }
 
@@ -348,7 +355,7 @@ fn teaser(paragraph: &str, truncated: bool) -> String {
 /// An `<img>` for the events of an image (its start and its alt text), with the width and
 /// height of `file` when they can be read, and lazy loading. Attributes are escaped by
 /// pulldown-cmark's escaping functions. Also says whether the alt text is empty.
-fn image_tag(events: &[Event], file: Option<&PathBuf>) -> (String, bool) {
+fn image_tag(events: &[Event], target: Option<&Target>) -> (String, bool) {
     let Some(Event::Start(Tag::Image {
         dest_url, title, ..
     })) = events.first()
@@ -372,7 +379,10 @@ fn image_tag(events: &[Event], file: Option<&PathBuf>) -> (String, bool) {
         let _ = escape_html(&mut out, title);
         out.push('"');
     }
-    if let Some(size) = file.and_then(|f| imagesize::size(f).ok()) {
+    if let Some(size) = target
+        .and_then(|t| t.file.as_ref())
+        .and_then(|f| imagesize::size(f).ok())
+    {
         out.push_str(&format!(
             " width=\"{}\" height=\"{}\"",
             size.width, size.height
@@ -426,9 +436,9 @@ fn rewrite<'a, F>(
     offset: usize,
     resolve: &mut F,
     errors: &mut Vec<LinkError>,
-) -> (CowStr<'a>, Option<PathBuf>, Option<String>)
+) -> (CowStr<'a>, Option<Target>, Option<String>)
 where
-    F: FnMut(&str, usize) -> Result<Target, (String, String)>,
+    F: FnMut(&str, usize, UrlUse) -> Result<Target, (String, String)>,
 {
     if let Err(message) = safety::check_url(&dest, usage) {
         errors.push(LinkError {
@@ -438,7 +448,7 @@ where
         });
         return (CowStr::from(""), None, None);
     }
-    match resolve(&dest, offset) {
+    match resolve(&dest, offset, usage) {
         // Not published yet: a link keeps its words, an image cannot be shown.
         Ok(Target {
             held: Some(when), ..
@@ -463,14 +473,10 @@ where
                 }
             }
         }
-        Ok(Target {
-            url: Some(url),
-            file,
-            ..
-        }) => (CowStr::from(url), file, None),
-        Ok(Target {
-            url: None, file, ..
-        }) => (dest, file, None),
+        Ok(mut target) => match target.url.take() {
+            Some(url) => (CowStr::from(url), Some(target), None),
+            None => (dest, Some(target), None),
+        },
         Err((message, help)) => {
             errors.push(LinkError {
                 offset,
@@ -572,7 +578,7 @@ mod tests {
     use super::*;
 
     fn md(text: &str) -> Rendered {
-        render(text, RawHtml::Sanitize, |_| Ok(Target::default())).unwrap()
+        render(text, RawHtml::Sanitize, |_, _| Ok(Target::default())).unwrap()
     }
 
     #[test]
@@ -602,7 +608,7 @@ mod tests {
         let spaced = render(
             &format!("a{}b", " ".repeat(20_000)),
             RawHtml::Sanitize,
-            |_| Ok(Target::default()),
+            |_, _| Ok(Target::default()),
         )
         .unwrap();
         assert_eq!(spaced.first_paragraph, "a…");
@@ -637,7 +643,7 @@ mod tests {
         assert!(r.html.contains(r#"<h2 id="title">"#), "{}", r.html);
         assert!(r.html.contains(r#"style="text-align:right""#), "{}", r.html);
         assert!(r.html.contains("footnote-definition"), "{}", r.html);
-        let allowed = render("<b onclick=\"x()\">b</b>", RawHtml::Allow, |_| {
+        let allowed = render("<b onclick=\"x()\">b</b>", RawHtml::Allow, |_, _| {
             Ok(Target::default())
         })
         .unwrap();

@@ -286,13 +286,18 @@ fn unreleased(site: &Site) -> Vec<(Job, String)> {
 /// The files copied as they are: files beside notes, loose files of content/, theme statics.
 fn copies(site: &Site, theme: &Theme) -> Vec<OutputFile> {
     let mut files = Vec::new();
+    // A note folder's files are published once, with the first published version of it.
+    let mut bundles = std::collections::HashSet::new();
     for (i, note) in site.notes.iter().enumerate() {
-        if !site.is_published(i) {
+        let Some(bundle) = &note.bundle else {
+            continue;
+        };
+        if !site.is_published(i) || !bundles.insert(bundle.as_str()) {
             continue;
         }
         for asset in &note.assets {
             files.push(OutputFile {
-                path: urls::beside(&note.path(), &asset.rel),
+                path: note.asset_path(asset),
                 body: Body::File(asset.source.clone()),
                 from: None,
             });
@@ -303,7 +308,7 @@ fn copies(site: &Site, theme: &Theme) -> Vec<OutputFile> {
             continue;
         }
         files.push(OutputFile {
-            path: asset.rel.clone(),
+            path: urls::content_file(&asset.rel),
             body: Body::File(asset.source.clone()),
             from: None,
         });

@@ -329,6 +329,28 @@ impl<'a> Renderer<'a> {
         }
     }
 
+    /// The files a note's page offers under "Downloads": those its `downloads:` names, in
+    /// that order, or else every file of its folder but the images its text shows.
+    fn downloads(&self, i: usize) -> impl Iterator<Item = &'a crate::content::BundleAsset> {
+        let n: &'a Note = &self.site.notes[i];
+        let shown: Vec<String> = self.site.rendered[i]
+            .as_ref()
+            .map(|r| r.images.clone())
+            .unwrap_or_default();
+        let chosen: Vec<&'a crate::content::BundleAsset> = match &n.downloads {
+            Some(list) => list
+                .iter()
+                .filter_map(|name| n.assets.iter().find(|a| a.rel == *name))
+                .collect(),
+            None => n
+                .assets
+                .iter()
+                .filter(|a| !shown.contains(&n.asset_path(a)))
+                .collect(),
+        };
+        chosen.into_iter()
+    }
+
     /// The note's embargo, while it lasts.
     fn embargo(&self, i: usize) -> Option<EmbargoView> {
         let e = self.site.embargo(i)?;
@@ -388,13 +410,12 @@ impl<'a> Renderer<'a> {
                 .enumerate()
                 .map(|(c, contact)| contact_view(contact, self.vcard_link(i, c)))
                 .collect(),
-            downloads: n
-                .assets
-                .iter()
+            downloads: self
+                .downloads(i)
                 .map(|a| DownloadView {
                     name: a.rel.rsplit('/').next().unwrap_or(&a.rel),
-                    link: urls::file_link(&a.rel),
-                    url: self.config.absolute(&urls::beside(&n.path(), &a.rel)),
+                    link: self.config.file_link(&n.asset_path(a)),
+                    url: self.config.file_url(&n.asset_path(a)),
                     kind: a
                         .rel
                         .rsplit_once('.')

@@ -289,8 +289,8 @@ impl Site {
                         if let Some(r) = reusable(i, note) {
                             return Ok(Some(r));
                         }
-                        markdown::render(note.body(), config.raw_html, |dest| {
-                            links.resolve(i, dest)
+                        markdown::render(note.body(), config.raw_html, |dest, usage| {
+                            links.resolve(i, dest, usage)
                         })
                         .map(|r| Some(Arc::new(r)))
                         .map_err(|errors| {
@@ -318,6 +318,7 @@ impl Site {
         for d in embargo_problems
             .into_iter()
             .chain(event_differences(&notes, &groups))
+            .chain(notes.iter().flat_map(|n| unknown_downloads(n)))
         {
             if d.is_error() {
                 errors.push(d);
@@ -627,6 +628,41 @@ fn event_differences(notes: &[Arc<Note>], groups: &[Vec<usize>]) -> Vec<Diagnost
     problems
 }
 
+/// The files a note's `downloads:` names that are not in its folder.
+fn unknown_downloads(note: &Note) -> Vec<Diagnostic> {
+    let Some(list) = &note.downloads else {
+        return Vec::new();
+    };
+    let at = |d: Diagnostic| match note.line_of_key("downloads") {
+        Some(line) => d.at(&note.text, line, 1, "downloads".len()),
+        None => d,
+    };
+    if note.bundle.is_none() {
+        return vec![at(Diagnostic::error(
+            "`downloads:` lists files of the note's folder, and this note has none of its own",
+        )
+        .file(&note.shown)
+        .help("put the note into a folder (content/briefings/<name>/index.en.md) with its files, or delete the line"))];
+    }
+    let mut names: Vec<&str> = note.assets.iter().map(|a| a.rel.as_str()).collect();
+    names.sort_unstable();
+    list.iter()
+        .filter(|d| !names.contains(&d.as_str()))
+        .map(|d| {
+            at(Diagnostic::error(format!(
+                "`downloads:` names `{d}`, which is not a file of this note's folder"
+            ))
+            .file(&note.shown)
+            .help(if names.is_empty() {
+                "the folder has no other files: put the file beside the note, or delete the name"
+                    .to_string()
+            } else {
+                format!("check the name; the folder has {}", names.join(", "))
+            }))
+        })
+        .collect()
+}
+
 /// A fingerprint of what links resolve against: every note's file, language, URL, pairing and
 /// publication, and every file beside notes or loose in content/.
 fn link_targets(
@@ -827,7 +863,12 @@ impl<'a> Links<'a> {
         }
     }
 
-    fn resolve(&self, from: usize, dest: &str) -> Result<Target, (String, String)> {
+    fn resolve(
+        &self,
+        from: usize,
+        dest: &str,
+        _usage: crate::safety::UrlUse,
+    ) -> Result<Target, (String, String)> {
         if !is_relative_file(dest) {
             if dest.starts_with('/') && !dest.starts_with("//") {
                 let path = dest[1..].split(['#', '?']).next().unwrap_or("");
@@ -886,43 +927,31 @@ impl<'a> Links<'a> {
                 .join(crate::content::CONTENT_DIR)
                 .join(&target),
         );
+        // Files of content/ are published once, at their path under it.
+        let url = Some(format!(
+            "{}{fragment}",
+            self.config.file_link(&crate::urls::content_file(&target))
+        ));
         if let Some(owners) = self.bundle_files.get(&target) {
-            if note
-                .bundle
-                .as_ref()
-                .is_some_and(|b| target.starts_with(&format!("{b}/")))
-            {
-                // Copied next to this page: the relative link works as written.
-                return Ok(Target {
-                    file,
-                    ..Target::default()
-                });
+            // Files of a withheld note are withheld with it: a link to them is a link to it,
+            // unless another version of the note is published.
+            if owners.iter().all(|&o| self.withheld[o].is_some()) {
+                return Ok(self.held(self.version_for(owners[0], &note.lang)));
             }
-            let owner = self.version_for(owners[0], &note.lang);
-            // Files of a withheld note are withheld with it: a link to them is a link to it.
-            let owner = match owners.iter().copied().find(|&o| self.withheld[o].is_none()) {
-                Some(published) if self.withheld[owner].is_some() => published,
-                Some(_) => owner,
-                None => return Ok(self.held(owner)),
-            };
-            let owner_note = &self.notes[owner];
-            let inner = &target[owner_note.bundle.as_deref().map_or(0, |b| b.len() + 1)..];
             return Ok(Target {
-                url: Some(format!(
-                    "{}{inner}{fragment}",
-                    self.config.link(&owner_note.path())
-                )),
+                url,
                 file,
+                content: Some(target),
                 ..Target::default()
             });
         }
         if self.loose.contains(target.as_str()) {
             return Ok(Target {
-                url: Some(format!("{}{fragment}", self.config.link(&target))),
+                url,
                 file,
-                loose: Some(target),
-                held: None,
-                site_path: None,
+                loose: Some(target.clone()),
+                content: Some(target),
+                ..Target::default()
             });
         }
         Err((

@@ -95,9 +95,11 @@ pub fn vcard(lang: &str, name: &str) -> String {
     format!("{lang}/{CONTACTS_DIR}/{name}")
 }
 
-/// A file of a note's folder, copied beside the note's page: `en/briefings/x/photo.jpg`.
-pub fn beside(page: &str, rel: &str) -> String {
-    format!("{page}{rel}")
+/// A file of content/ that is not a note, beside a note in its folder or loose: published
+/// once, at its path under content/, and linked from every language version:
+/// `briefings/x/photo.jpg`.
+pub fn content_file(rel: &str) -> String {
+    rel.to_string()
 }
 
 /// The file a page path is written to: `en/` → `en/index.html`.
@@ -129,6 +131,28 @@ impl Config {
         )
     }
 
+    /// A file's site path (`briefings/x/report #1.pdf`) as a link that no browser reads as a
+    /// scheme, a query or a fragment: `/press/briefings/x/report%20%231.pdf`. Only letters,
+    /// digits, `-._~` and `/` stay as they are.
+    pub fn file_link(&self, path: &str) -> String {
+        const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+            .remove(b'-')
+            .remove(b'.')
+            .remove(b'_')
+            .remove(b'~')
+            .remove(b'/');
+        format!(
+            "{}/{}",
+            self.base_path,
+            utf8_percent_encode(path.trim_start_matches('/'), PATH_SEGMENT)
+        )
+    }
+
+    /// A file's site path as an absolute URL, encoded as [`Config::file_link`] does.
+    pub fn file_url(&self, path: &str) -> String {
+        format!("{}{}", self.origin(), self.file_link(path))
+    }
+
     /// A site path as an absolute URL: `https://host.example/press/en/briefings/x/`.
     pub fn absolute(&self, path: &str) -> String {
         format!("{}{}", self.origin(), self.link(path))
@@ -144,19 +168,6 @@ impl Config {
 pub fn encode_path(path: &str) -> String {
     const UNPRINTABLE: &AsciiSet = &CONTROLS.add(b' ');
     utf8_percent_encode(path, UNPRINTABLE).to_string()
-}
-
-/// A file beside a page as a relative link that no browser reads as a scheme, a query or a
-/// fragment: `./photos/javascript%3Aa.pdf`. Only letters, digits, `-._~` and `/` stay as
-/// they are.
-pub fn file_link(rel: &str) -> String {
-    const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'.')
-        .remove(b'_')
-        .remove(b'~')
-        .remove(b'/');
-    format!("./{}", utf8_percent_encode(rel, PATH_SEGMENT))
 }
 
 /// The links every page of a language has in its frame, for templates as `site.urls`: a

@@ -63,7 +63,7 @@ proptest! {
 
     #[test]
     fn any_markdown_renders_or_names_a_link_it_refuses(text in "\\PC{0,600}") {
-        match render(&text, RawHtml::Sanitize, |_| Ok(Target::default())) {
+        match render(&text, RawHtml::Sanitize, |_, _| Ok(Target::default())) {
             Ok(r) => prop_assert!(!r.html.contains("<script")),
             // A link with a scheme outside the allow-list (`<a0:>` is an autolink).
             Err(errors) => {

@@ -264,25 +264,65 @@ fn files_beside_a_note_are_its_press_kit() {
     build_ok(site.path(), &[]);
     let p = page(site.path(), "en/briefings/launch/index.html");
     assert_eq!(text(&p, ".downloads h2"), "Downloads");
-    assert_eq!(
-        texts(&p, ".downloads li"),
-        ["photo.png (PNG, 89 B)", "programme.pdf (PDF, 2 KB)"]
-    );
+    // The photo is shown in the text, so it is not listed again.
+    assert_eq!(texts(&p, ".downloads li"), ["programme.pdf (PDF, 2 KB)"]);
     assert_eq!(
         attrs(&p, ".downloads a", "href"),
-        ["./photo.png", "./programme.pdf"]
+        ["/briefings/launch/programme.pdf"]
     );
     let zh = page(site.path(), "zh/briefings/launch/index.html");
     assert_eq!(text(&zh, ".downloads h2"), "下载");
+    assert_eq!(texts(&zh, ".downloads li"), ["programme.pdf (PDF，2 KB)"]);
+    // Published once, for both versions.
+    let files = tree(&site.path().join("output"));
+    let copies: Vec<_> = files
+        .keys()
+        .filter(|p| p.ends_with("programme.pdf"))
+        .collect();
     assert_eq!(
-        texts(&zh, ".downloads li"),
-        ["photo.png (PNG，89 B)", "programme.pdf (PDF，2 KB)"]
+        copies,
+        [std::path::Path::new("briefings/launch/programme.pdf")]
     );
-    assert!(
-        site.path()
-            .join("output/zh/briefings/launch/programme.pdf")
-            .is_file()
+
+    // A note may list its press kit itself, in its own order, photos included.
+    let en = site.path().join("content/briefings/launch/index.en.md");
+    let text_en = std::fs::read_to_string(&en).unwrap();
+    std::fs::write(
+        &en,
+        text_en.replacen("---\n", "---\ndownloads: [programme.pdf, photo.png]\n", 1),
+    )
+    .unwrap();
+    build_ok(site.path(), &[]);
+    let p = page(site.path(), "en/briefings/launch/index.html");
+    assert_eq!(
+        texts(&p, ".downloads li"),
+        ["programme.pdf (PDF, 2 KB)", "photo.png (PNG, 89 B)"]
     );
+    // A name that is not in the folder is an error at the line, for build and check alike.
+    std::fs::write(
+        &en,
+        text_en.replacen("---\n", "---\ndownloads: [programme.pfd]\n", 1),
+    )
+    .unwrap();
+    for command in ["build", "check"] {
+        let out = briefing(site.path(), &[command]);
+        assert_eq!(out.status.code(), Some(1), "{command}");
+        let err = said(&out);
+        assert!(
+            err.contains(
+                "`downloads:` names `programme.pfd`, which is not a file of this note's folder"
+            ),
+            "{command}: {err}"
+        );
+        assert!(
+            err.contains("content/briefings/launch/index.en.md:2:1"),
+            "{err}"
+        );
+        assert!(
+            err.contains("the folder has photo.png, programme.pdf"),
+            "{err}"
+        );
+    }
 }
 
 #[test]
@@ -299,7 +339,7 @@ fn images_get_their_size_lazy_loading_and_an_alt_warning() {
     );
     assert_eq!(err.matches("has no alt text").count(), 1, "{err}");
     let p = page(site.path(), "en/briefings/launch/index.html");
-    assert_eq!(attr(&p, ".body img", "src"), "photo.png");
+    assert_eq!(attr(&p, ".body img", "src"), "/briefings/launch/photo.png");
     assert_eq!(attr(&p, ".body img", "alt"), "The report’s cover");
     assert_eq!(attr(&p, ".body img", "title"), "Cover");
     assert_eq!(attr(&p, ".body img", "width"), "32");

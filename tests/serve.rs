@@ -364,7 +364,7 @@ fn a_press_kit_file_swapped_for_a_link_is_never_followed() {
     let secret = outside.path().join("secret.pdf");
     std::fs::write(&secret, "SECRET-OUTSIDE-THE-SITE").unwrap();
     let server = Server::start(site.path(), &[]);
-    let target = "/en/briefings/launch/programme.pdf";
+    let target = "/briefings/launch/programme.pdf";
     let file = site.path().join("content/briefings/launch/programme.pdf");
     let original = std::fs::read(&file).unwrap();
     let (status, _, _) = server.get(target);
