@@ -27,6 +27,8 @@ struct RawSite {
     search: Option<bool>,
     logo: Option<String>,
     favicon: Option<String>,
+    social_card: Option<String>,
+    images: Option<RawImages>,
     markdown: Option<RawMarkdown>,
     #[serde(default)]
     projects: IndexMap<String, RawProject>,
@@ -36,6 +38,14 @@ struct RawSite {
     contacts: IndexMap<String, RawSiteContact>,
     #[serde(default)]
     deploy: IndexMap<String, serde_yaml::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawImages {
+    widths: Option<Vec<u32>>,
+    quality: Option<u8>,
+    max_size: Option<serde_yaml::Value>,
 }
 
 #[derive(Deserialize)]
@@ -180,6 +190,71 @@ impl SiteFile {
         d.line = Some(self.line);
         d
     }
+}
+
+/// site.yaml's `images:`, with the defaults for what it leaves out; each problem goes to
+/// `problem` with the key it is at.
+fn images_settings(
+    raw: Option<RawImages>,
+    problem: &mut dyn FnMut(&[&str], String, String),
+) -> crate::images::Settings {
+    let mut settings = crate::images::Settings::default();
+    let Some(raw) = raw else {
+        return settings;
+    };
+    if let Some(widths) = raw.widths {
+        if widths.is_empty() || widths.iter().any(|w| !(16..=10_000).contains(w)) {
+            problem(
+                &["images", "widths"],
+                "image widths are numbers of pixels from 16 to 10000".into(),
+                "write a list such as widths: [480, 960, 1600]".into(),
+            );
+        } else {
+            settings.widths = widths;
+        }
+    }
+    if let Some(quality) = raw.quality {
+        if (1..=100).contains(&quality) {
+            settings.quality = quality;
+        } else {
+            problem(
+                &["images", "quality"],
+                format!("the image quality {quality} is not from 1 to 100"),
+                "80 keeps photos sharp at a third of their size; write quality: 80".into(),
+            );
+        }
+    }
+    if let Some(value) = raw.max_size {
+        match byte_size(&value) {
+            Some(bytes) => settings.max_size = bytes,
+            None => problem(
+                &["images", "max_size"],
+                "`max_size` is not a size".into(),
+                "write it in MB or KB, e.g. max_size: 5 MB".into(),
+            ),
+        }
+    }
+    settings
+}
+
+/// A size as site.yaml writes it: `5 MB`, `800 KB`, `5MB`, or a number of bytes.
+fn byte_size(value: &serde_yaml::Value) -> Option<u64> {
+    if let Some(n) = value.as_u64() {
+        return Some(n);
+    }
+    let text = value.as_str()?.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let number: f64 = text[..split].parse().ok()?;
+    let unit = match text[split..].trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 1.0,
+        "KB" => 1e3,
+        "MB" => 1e6,
+        "GB" => 1e9,
+        _ => return None,
+    };
+    (number >= 0.0).then_some((number * unit) as u64)
 }
 
 /// Where `briefing deploy` publishes the site: a named target of site.yaml's `deploy:`.
@@ -346,6 +421,10 @@ pub struct Config {
     pub funders: IndexMap<String, Entity>,
     /// The contacts notes can name by key (`contacts: [li-wei]`).
     pub contacts: IndexMap<String, SiteContact>,
+    /// The image a shared link shows when a page has none of its own, if site.yaml sets one.
+    pub social_card: Option<SiteFile>,
+    /// How images shown in notes are resized: site.yaml's `images:`.
+    pub images: crate::images::Settings,
     /// The logo the masthead shows, if site.yaml sets one.
     pub logo: Option<SiteFile>,
     /// The icon browsers show in tabs, if site.yaml sets one (else the theme's).
@@ -684,6 +763,18 @@ impl Config {
         };
         let logo = site_file("logo", &raw.logo);
         let favicon = site_file("favicon", &raw.favicon);
+        let social_card = site_file("social_card", &raw.social_card);
+        if let Some(card) = &social_card
+            && !crate::images::is_raster(&card.path)
+        {
+            errors.push(card.error(
+                format!("`{}` cannot be the social card", card.path),
+                "social networks show a JPEG, PNG or WebP image, not SVG or GIF: export the card as a PNG of 1200×630 pixels".into(),
+            ));
+        }
+        let images = images_settings(raw.images, &mut |path, message, help| {
+            errors.push(at_key(path, message, help))
+        });
 
         if !errors.is_empty() {
             return Err(Diagnostics(errors));
@@ -706,6 +797,8 @@ impl Config {
             contacts,
             logo,
             favicon,
+            social_card,
+            images,
             deploy,
         })
     }

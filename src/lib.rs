@@ -12,6 +12,7 @@ mod content;
 mod dates;
 mod deploy;
 mod error;
+mod images;
 mod markdown;
 mod output;
 mod pipeline;
@@ -87,6 +88,8 @@ pub struct BuildReport {
     pub warnings: Vec<Diagnostic>,
     /// How the search index was built, when the site has search.
     pub search: Option<SearchReport>,
+    /// How many images were decoded and resized, rather than taken from the image cache.
+    pub images_made: usize,
     /// The notes left out, soonest release first.
     pub held: Vec<Held>,
     /// The stage of each file written (the search index's aside: they list pages, and go
@@ -218,6 +221,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
         held: status::held_back(&site),
         warnings: site.warnings.into_iter().chain(theme.warnings).collect(),
         search,
+        images_made: site.images_made,
         stages: made.paths.iter().cloned().collect(),
     })
 }

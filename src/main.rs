@@ -457,6 +457,11 @@ fn main() -> ExitCode {
                             report.embargoed
                         ));
                     }
+                    if report.images_made > 0 {
+                        let n = report.images_made;
+                        let s = if n == 1 { "" } else { "s" };
+                        held.push_str(&format!(", {n} image{s} processed"));
+                    }
                     if let Some(search) = &report.search {
                         held.push_str(&format!(
                             ", search index {:.2} s ({} briefings)",

@@ -27,8 +27,22 @@ pub struct Rendered {
     /// Links and images to site paths (`/en/about/`): byte offset in the body, and the path
     /// under the site root as written (`en/about/`), to check against the site's files.
     pub site_links: Vec<(usize, String)>,
-    /// The files of content/ shown as images in the text (paths under content/), in order.
-    pub images: Vec<String>,
+    /// The files of content/ shown as images in the text, in order.
+    pub images: Vec<ShownImage>,
+    /// The HTML again with every URL absolute, for feeds: set by the site model for the notes
+    /// its feeds carry.
+    pub feed_html: Option<String>,
+}
+
+/// A file of content/ shown as an image in a note's text.
+#[derive(Debug, Clone)]
+pub struct ShownImage {
+    /// Its path under content/.
+    pub content: String,
+    /// For an image resized for the web, the fingerprint of the copies the text shows.
+    pub stamp: Option<u64>,
+    /// Its alt text.
+    pub alt: String,
 }
 
 /// Where a link or image of a note leads.
@@ -47,7 +61,29 @@ pub struct Target {
     pub site_path: Option<String>,
     /// The file of content/ it names, beside a note or loose (its path under content/).
     pub content: Option<String>,
+    /// For an image resized for the web: its sizes and the URLs of its copies.
+    pub sizes: Option<Sizes>,
 }
+
+/// An image resized for the web, as its `<img>` offers it.
+#[derive(Debug, Clone, Default)]
+pub struct Sizes {
+    /// As displayed, in pixels.
+    pub width: u32,
+    pub height: u32,
+    /// The resized copies in the original's format, `(URL, width)`, narrowest first; empty
+    /// when the image is small enough as it is.
+    pub srcset: Vec<(String, u32)>,
+    /// The same widths in WebP, when those are smaller.
+    pub webp: Vec<(String, u32)>,
+    /// A fingerprint of the files, to tell whether a note rendered before shows them as they
+    /// are now.
+    pub stamp: u64,
+}
+
+/// How wide an image in a note's text is shown, for the browser to choose a copy before it
+/// lays out the page: the text column of the default theme, or the screen less its margins.
+const IMAGE_SIZES: &str = "(min-width: 42rem) 40rem, calc(100vw - 2rem)";
 
 /// A link the resolver could not follow: byte offset in the body, message, help.
 #[derive(Debug, Clone)]
@@ -147,7 +183,15 @@ where
                     &mut resolve,
                     &mut errors,
                 );
-                images.extend(target.as_ref().and_then(|t| t.content.clone()));
+                if let Some(t) = &target
+                    && let Some(content) = &t.content
+                {
+                    images.push(ShownImage {
+                        content: content.clone(),
+                        stamp: t.sizes.as_ref().map(|s| s.stamp),
+                        alt: String::new(),
+                    });
+                }
                 image = Some((events.len(), target, range.start));
                 Event::Start(Tag::Image {
                     link_type,
@@ -232,12 +276,18 @@ where
             }
             Event::End(TagEnd::Image) => {
                 if let Some((start, target, offset)) = image.take() {
-                    let tag = image_tag(&events[start..], target.as_ref());
-                    if tag.1 {
+                    let (tag, alt) = image_tag(&events[start..], target.as_ref());
+                    if alt.trim().is_empty() {
                         images_without_alt.push(offset);
                     }
+                    if let Some(shown) = images
+                        .last_mut()
+                        .filter(|_| target.as_ref().is_some_and(|t| t.content.is_some()))
+                    {
+                        shown.alt = alt;
+                    }
                     events.truncate(start);
-                    events.push(Event::InlineHtml(CowStr::from(tag.0)));
+                    events.push(Event::InlineHtml(CowStr::from(tag)));
                 }
             }
             other => events.push(other),
@@ -272,6 +322,7 @@ where
         held_links,
         site_links,
         images,
+        feed_html: None,
     })
 }
 
@@ -354,13 +405,13 @@ fn teaser(paragraph: &str, truncated: bool) -> String {
 
 /// An `<img>` for the events of an image (its start and its alt text), with the width and
 /// height of `file` when they can be read, and lazy loading. Attributes are escaped by
-/// pulldown-cmark's escaping functions. Also says whether the alt text is empty.
-fn image_tag(events: &[Event], target: Option<&Target>) -> (String, bool) {
+/// pulldown-cmark's escaping functions. Also gives the alt text.
+fn image_tag(events: &[Event], target: Option<&Target>) -> (String, String) {
     let Some(Event::Start(Tag::Image {
         dest_url, title, ..
     })) = events.first()
     else {
-        return (String::new(), false);
+        return (String::new(), String::new());
     };
     let alt: String = events[1..]
         .iter()
@@ -369,8 +420,37 @@ fn image_tag(events: &[Event], target: Option<&Target>) -> (String, bool) {
             _ => None,
         })
         .collect();
-    let mut out = String::from("<img src=\"");
-    let _ = escape_href(&mut out, dest_url);
+    let sizes = target.and_then(|t| t.sizes.as_ref());
+    let mut out = String::new();
+    let srcset = |out: &mut String, set: &[(String, u32)]| {
+        for (n, (url, width)) in set.iter().enumerate() {
+            if n > 0 {
+                out.push_str(", ");
+            }
+            let _ = escape_href(&mut *out, url);
+            out.push_str(&format!(" {width}w"));
+        }
+    };
+    if let Some(s) = sizes.filter(|s| !s.webp.is_empty()) {
+        out.push_str("<picture><source type=\"image/webp\" srcset=\"");
+        srcset(&mut out, &s.webp);
+        out.push_str(&format!("\" sizes=\"{IMAGE_SIZES}\">"));
+    }
+    out.push_str("<img src=\"");
+    // The largest resized copy, for browsers that do not read srcset.
+    match sizes.and_then(|s| s.srcset.last()) {
+        Some((url, _)) => {
+            let _ = escape_href(&mut out, url);
+        }
+        None => {
+            let _ = escape_href(&mut out, dest_url);
+        }
+    }
+    if let Some(s) = sizes.filter(|s| !s.srcset.is_empty()) {
+        out.push_str("\" srcset=\"");
+        srcset(&mut out, &s.srcset);
+        out.push_str(&format!("\" sizes=\"{IMAGE_SIZES}"));
+    }
     out.push_str("\" alt=\"");
     let _ = escape_html(&mut out, &alt);
     out.push('"');
@@ -379,17 +459,21 @@ fn image_tag(events: &[Event], target: Option<&Target>) -> (String, bool) {
         let _ = escape_html(&mut out, title);
         out.push('"');
     }
-    if let Some(size) = target
-        .and_then(|t| t.file.as_ref())
-        .and_then(|f| imagesize::size(f).ok())
-    {
-        out.push_str(&format!(
-            " width=\"{}\" height=\"{}\"",
-            size.width, size.height
-        ));
+    let size = match sizes {
+        Some(s) => Some((s.width as usize, s.height as usize)),
+        None => target
+            .and_then(|t| t.file.as_ref())
+            .and_then(|f| imagesize::size(f).ok())
+            .map(|s| (s.width, s.height)),
+    };
+    if let Some((width, height)) = size {
+        out.push_str(&format!(" width=\"{width}\" height=\"{height}\""));
     }
-    out.push_str(" loading=\"lazy\">");
-    (out, alt.trim().is_empty())
+    out.push_str(" loading=\"lazy\" decoding=\"async\">");
+    if sizes.is_some_and(|s| !s.webp.is_empty()) {
+        out.push_str("</picture>");
+    }
+    (out, alt)
 }
 
 /// The sanitiser every note's HTML passes through: what Markdown itself produces is kept
@@ -402,6 +486,14 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
             b.url_schemes(["http", "https", "mailto", "tel", "data"].into())
                 .attribute_filter(|element, attribute, value| {
                     let usage = match (element, attribute) {
+                        ("img" | "source", "srcset") => {
+                            // Each candidate: a URL, then a width.
+                            let fine = value.split(',').all(|candidate| {
+                                let url = candidate.split_whitespace().next().unwrap_or("");
+                                safety::check_url(url, UrlUse::Image).is_ok()
+                            });
+                            return fine.then(|| value.into());
+                        }
                         ("img", "src") => UrlUse::Image,
                         (_, "href" | "src" | "cite" | "action" | "formaction" | "poster") => {
                             UrlUse::Link
@@ -412,7 +504,12 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
                 })
                 .link_rel(None)
                 .add_generic_attributes(["id", "class"])
-                .add_tag_attributes("img", ["width", "height", "loading"])
+                .add_tags(["picture", "source"])
+                .add_tag_attributes(
+                    "img",
+                    ["width", "height", "loading", "decoding", "srcset", "sizes"],
+                )
+                .add_tag_attributes("source", ["type", "srcset", "sizes"])
                 .add_tag_attributes("th", ["style"])
                 .add_tag_attributes("td", ["style"])
                 .filter_style_properties(["text-align"].into_iter().collect());

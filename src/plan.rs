@@ -58,7 +58,11 @@ impl Plan {
         }
         // The images site.yaml names must be files the site publishes.
         let config = &site.config;
-        for (key, file) in [("logo", &config.logo), ("favicon", &config.favicon)] {
+        for (key, file) in [
+            ("logo", &config.logo),
+            ("favicon", &config.favicon),
+            ("social_card", &config.social_card),
+        ] {
             if let Some(file) = file
                 && at.get(file.path.as_str()).is_none_or(|&n| n >= now)
             {
@@ -168,10 +172,10 @@ pub enum Job {
         lang: usize,
         kind: Kind,
     },
-    /// The Atom feed of a language, or of one of its projects.
+    /// The Atom feed of a language, or of one of its projects, funders or tags.
     Feed {
         lang: usize,
-        project: Option<usize>,
+        term: Option<(Kind, usize)>,
     },
     Root,
     NotFound,
@@ -239,7 +243,7 @@ pub fn plan(site: &Site) -> Vec<(Job, String)> {
         }
         jobs.push(Job::Feed {
             lang: l,
-            project: None,
+            term: None,
         });
         if site.config.search {
             jobs.push(Job::Search { lang: l });
@@ -254,12 +258,10 @@ pub fn plan(site: &Site) -> Vec<(Job, String)> {
                         page,
                     });
                 }
-                if kind == Kind::Projects {
-                    jobs.push(Job::Feed {
-                        lang: l,
-                        project: Some(t),
-                    });
-                }
+                jobs.push(Job::Feed {
+                    lang: l,
+                    term: Some((kind, t)),
+                });
             }
         }
     }
@@ -296,9 +298,10 @@ fn copies(site: &Site, theme: &Theme) -> Vec<OutputFile> {
             continue;
         }
         for asset in &note.assets {
+            let path = note.asset_path(asset);
             files.push(OutputFile {
-                path: note.asset_path(asset),
-                body: Body::File(asset.source.clone()),
+                body: published(site, &path, &asset.source),
+                path,
                 from: None,
             });
         }
@@ -307,11 +310,25 @@ fn copies(site: &Site, theme: &Theme) -> Vec<OutputFile> {
         if site.held_assets.contains(&asset.rel) {
             continue;
         }
+        let path = urls::content_file(&asset.rel);
         files.push(OutputFile {
-            path: urls::content_file(&asset.rel),
-            body: Body::File(asset.source.clone()),
+            body: published(site, &path, &asset.source),
+            path,
             from: None,
         });
+    }
+    // The resized copies of images shown in the text, beside their originals.
+    let mut shown: Vec<_> = site.pictures.iter().collect();
+    shown.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    for (rel, picture) in shown {
+        let original = site.config.root.join(crate::content::CONTENT_DIR).join(rel);
+        for v in picture.variants.iter().chain(&picture.webp) {
+            files.push(OutputFile {
+                path: urls::image_variant(rel, v.width, v.format.extension()),
+                body: Body::File(v.file.clone()),
+                from: Some(original.clone()),
+            });
+        }
     }
     for s in &theme.statics {
         files.push(OutputFile {
@@ -324,6 +341,15 @@ fn copies(site: &Site, theme: &Theme) -> Vec<OutputFile> {
         });
     }
     files
+}
+
+/// What is published of a file of content/ at `path`: an image without its identifying
+/// metadata, any other file as it is.
+fn published(site: &Site, path: &str, source: &std::path::Path) -> Body {
+    match site.cleaned.get(path) {
+        Some(c) => Body::File(c.file.clone()),
+        None => Body::File(source.to_path_buf()),
+    }
 }
 
 /// The files a plan will write, without their content: to check them for collisions before
@@ -394,9 +420,7 @@ impl<'a> Layout<'a> {
             Job::Note(i) => self.site.notes[i].path(),
             Job::Listing { lang, term, page } => self.listing_page_path(lang, term, page),
             Job::TermIndex { lang, kind } => urls::term_index(self.lang(lang), kind),
-            Job::Feed { lang, project } => {
-                self.listing_dir(lang, project.map(|p| (Kind::Projects, p)))
-            }
+            Job::Feed { lang, term } => self.listing_dir(lang, term),
             Job::Root => urls::ROOT.into(),
             Job::Search { lang } => urls::search(self.lang(lang)),
             Job::NotFound => urls::NOT_FOUND.into(),

@@ -9,12 +9,10 @@ use crate::content::{Contact, Note, Section};
 use crate::error::{Diagnostic, display_path};
 use crate::output::OutputFile;
 use crate::plan::{Job, Layout, plan, source};
+use crate::site::FEED_ENTRIES;
 use crate::site::Site;
-use crate::theme::{Theme, template_error};
+use crate::theme::{Source, Theme, template_error};
 use crate::urls::{self, Kind, SiteUrls};
-
-/// How many entries a feed holds.
-const FEED_ENTRIES: usize = 20;
 
 #[derive(Serialize)]
 struct LanguageView<'a> {
@@ -140,6 +138,39 @@ struct EmbargoView {
     zone: String,
 }
 
+/// The picture a shared link shows on social networks (`og:image`).
+#[derive(Serialize)]
+struct CardView {
+    url: String,
+    width: u32,
+    height: u32,
+    alt: String,
+}
+
+/// An entry of an Atom feed: the note with its full text, contacts and press kit.
+#[derive(Serialize)]
+struct FeedEntry<'a> {
+    #[serde(flatten)]
+    note: NoteLink<'a>,
+    /// The text, with every URL absolute.
+    content: Option<&'a str>,
+    contacts: Vec<ContactView<'a>>,
+    /// The press-kit files, as `<link rel="enclosure">`.
+    enclosures: Vec<Enclosure>,
+    /// The project, funder and tags, as `<category>`.
+    categories: Vec<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Enclosure {
+    url: String,
+    /// `application/pdf`
+    mime: String,
+    /// Bytes.
+    length: u64,
+    title: String,
+}
+
 /// A link to another note: listings, feeds, previous and next.
 #[derive(Serialize)]
 struct NoteLink<'a> {
@@ -242,7 +273,7 @@ impl<'a> Renderer<'a> {
             Job::Note(i) => self.note_page(i, path)?,
             Job::Listing { lang, term, page } => self.listing_page(lang, term, page, path)?,
             Job::TermIndex { lang, kind } => self.term_index(lang, kind, path)?,
-            Job::Feed { lang, project } => self.feed(lang, project, path)?,
+            Job::Feed { lang, term } => self.feed(lang, term, path)?,
             Job::Root => self.root_page(path)?,
             Job::NotFound => self.simple("404.html", path)?,
             Job::Robots => self.simple("robots.txt", path)?,
@@ -329,13 +360,70 @@ impl<'a> Renderer<'a> {
         }
     }
 
+    /// The card of the site: site.yaml's `social_card`, or the theme's `card.png`, with the
+    /// site's title as its alt text.
+    fn site_card(&self, lang: &str) -> Option<CardView> {
+        let path = match &self.config.social_card {
+            Some(file) => file.path.as_str(),
+            None => urls::SOCIAL_CARD,
+        };
+        let (width, height) = match self.site.cleaned.get(path) {
+            Some(c) => (c.width, c.height),
+            None => {
+                let file = self.theme.statics.iter().find(|s| s.rel == path)?;
+                let size = match &file.source {
+                    Source::BuiltIn(bytes) => imagesize::blob_size(bytes).ok()?,
+                    Source::File(p) => imagesize::size(p).ok()?,
+                };
+                (size.width as u32, size.height as u32)
+            }
+        };
+        Some(CardView {
+            url: self.config.file_url(path),
+            width,
+            height,
+            alt: self.config.title(lang).to_string(),
+        })
+    }
+
+    /// The card of a note: the first image its text shows that is large enough for one
+    /// (300×157 pixels, the least social networks show large), in its largest resized copy.
+    fn note_card(&self, i: usize) -> Option<CardView> {
+        let rendered = self.site.rendered[i].as_ref()?;
+        rendered.images.iter().find_map(|shown| {
+            let picture = self
+                .site
+                .pictures
+                .get(&shown.content)
+                .filter(|p| p.original.width >= 300 && p.original.height >= 157)?;
+            let (path, width, height) = match picture.variants.last() {
+                Some(v) => (
+                    urls::image_variant(&shown.content, v.width, v.format.extension()),
+                    v.width,
+                    v.height,
+                ),
+                None => (
+                    urls::content_file(&shown.content),
+                    picture.original.width,
+                    picture.original.height,
+                ),
+            };
+            Some(CardView {
+                url: self.config.file_url(&path),
+                width,
+                height,
+                alt: shown.alt.clone(),
+            })
+        })
+    }
+
     /// The files a note's page offers under "Downloads": those its `downloads:` names, in
     /// that order, or else every file of its folder but the images its text shows.
     fn downloads(&self, i: usize) -> impl Iterator<Item = &'a crate::content::BundleAsset> {
         let n: &'a Note = &self.site.notes[i];
         let shown: Vec<String> = self.site.rendered[i]
             .as_ref()
-            .map(|r| r.images.clone())
+            .map(|r| r.images.iter().map(|shown| shown.content.clone()).collect())
             .unwrap_or_default();
         let chosen: Vec<&'a crate::content::BundleAsset> = match &n.downloads {
             Some(list) => list
@@ -511,6 +599,7 @@ impl<'a> Renderer<'a> {
         ctx.insert("og_type", "website");
         ctx.insert("meta_title", self.config.title(lang));
         ctx.insert("meta_description", self.config.title(lang));
+        ctx.insert("card", &self.site_card(lang));
         let nav: Vec<NoteLink> = self
             .site
             .languages
@@ -547,6 +636,9 @@ impl<'a> Renderer<'a> {
             &format!("{} · {}", note.title, self.config.title(&note.lang)),
         );
         ctx.insert("meta_description", view.summary);
+        if let Some(card) = self.note_card(i) {
+            ctx.insert("card", &card);
+        }
         ctx.insert("page", &view);
         let template = match note.section {
             Section::Briefings => {
@@ -740,7 +832,7 @@ impl<'a> Renderer<'a> {
                         "name": term.name,
                         "url": term.url,
                         "count": term.notes.len(),
-                        "feed": (kind == Kind::Projects).then(|| self.config.link(&urls::feed(&dir))),
+                        "feed": self.config.link(&urls::feed(&dir)),
                         "index": self.config.link(&urls::term_index(code, kind)),
                     }),
                 );
@@ -779,21 +871,21 @@ impl<'a> Renderer<'a> {
         self.render_to("terms.html", &ctx, out)
     }
 
-    /// The Atom feed of a language, or of a project in that language: the newest entries.
+    /// The Atom feed of a language, or of a project, funder or tag in that language: the
+    /// newest entries, each with its full text, contacts and press kit.
     fn feed(
         &self,
         lang: usize,
-        project: Option<usize>,
+        term: Option<(Kind, usize)>,
         out: String,
     ) -> Result<OutputFile, Diagnostic> {
         let code = self.layout.lang(lang);
-        let term = project.map(|t| (Kind::Projects, t));
         let dir = self.layout.listing_dir(lang, term);
         let list = self.layout.listing_items(lang, term);
-        let entries: Vec<NoteLink> = list
+        let entries: Vec<FeedEntry> = list
             .iter()
             .take(FEED_ENTRIES)
-            .map(|&i| self.note_link(i))
+            .map(|&i| self.feed_entry(i))
             .collect();
         let updated = list
             .iter()
@@ -802,12 +894,9 @@ impl<'a> Renderer<'a> {
             .max_by_key(|w| w.timestamp)
             .map_or_else(|| self.site.now.to_string(), |w| w.rfc3339.clone());
         let site_title = self.config.title(code);
-        let title = match project {
+        let title = match term {
             None => site_title.to_string(),
-            Some(t) => format!(
-                "{} · {site_title}",
-                self.layout.term(lang, Kind::Projects, t).name
-            ),
+            Some((kind, t)) => format!("{} · {site_title}", self.layout.term(lang, kind, t).name),
         };
         let mut ctx = self.base_context(code, &dir, &[]);
         ctx.insert(
@@ -821,6 +910,53 @@ impl<'a> Renderer<'a> {
         );
         ctx.insert("entries", &entries);
         self.render_to("atom.xml", &ctx, out)
+    }
+
+    fn feed_entry(&self, i: usize) -> FeedEntry<'a> {
+        let n: &'a Note = &self.site.notes[i];
+        let cards = &self.site.vcards;
+        FeedEntry {
+            note: self.note_link(i),
+            content: self.site.rendered[i]
+                .as_ref()
+                .and_then(|r| r.feed_html.as_deref()),
+            contacts: n
+                .contacts
+                .iter()
+                .enumerate()
+                .map(|(c, contact)| {
+                    let vcard = cards.of(i).get(c).map_or_else(String::new, |&card| {
+                        self.config.absolute(&cards.cards[card].path)
+                    });
+                    contact_view(contact, vcard)
+                })
+                .collect(),
+            enclosures: self
+                .downloads(i)
+                .map(|a| {
+                    let path = n.asset_path(a);
+                    let mime = match self.site.cleaned.get(&path) {
+                        Some(c) => c.format.mime().to_string(),
+                        None => mime_guess::from_path(&a.rel)
+                            .first_or_octet_stream()
+                            .to_string(),
+                    };
+                    Enclosure {
+                        length: self.site.cleaned.get(&path).map_or(a.size, |c| c.size),
+                        url: self.config.file_url(&path),
+                        mime,
+                        title: a.rel.rsplit('/').next().unwrap_or(&a.rel).to_string(),
+                    }
+                })
+                .collect(),
+            categories: n
+                .project
+                .iter()
+                .chain(&n.funder)
+                .map(|e| e.name(&n.lang))
+                .chain(n.tags.iter().map(String::as_str))
+                .collect(),
+        }
     }
 
     fn home_alternates(&self) -> Vec<Alternate<'a>> {

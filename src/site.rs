@@ -11,8 +11,12 @@ use rayon::prelude::*;
 use crate::config::Config;
 use crate::content::{Content, LooseAsset, Note, Section, resolve_relative};
 use crate::error::{Diagnostic, display_path, line_col};
-use crate::markdown::{self, Rendered, Target, is_relative_file};
+use crate::images::{Cleaned, Images, Picture, is_raster};
+use crate::markdown::{self, Rendered, Sizes, Target, is_relative_file};
 use crate::urls::Kind;
+
+/// How many entries a feed holds: the newest briefings of its listing.
+pub const FEED_ENTRIES: usize = 20;
 
 /// What a build includes.
 #[derive(Debug, Clone)]
@@ -109,6 +113,13 @@ pub struct Site {
     link_targets: u64,
     /// The vCards of the published notes' contacts.
     pub vcards: crate::vcard::Cards,
+    /// Per published image of content/ (path under content/): the file to publish, without
+    /// what could locate or identify a person.
+    pub cleaned: HashMap<String, Cleaned>,
+    /// Per image shown in a published note's text: its copies resized for the web.
+    pub pictures: HashMap<String, Arc<Picture>>,
+    /// How many images this model resized rather than took from the cache.
+    pub images_made: usize,
 }
 
 impl Site {
@@ -200,6 +211,10 @@ impl Site {
 
         // The terms of each language, beside the link tables: on cores of their own.
         let none = vec![None; notes.len()];
+        let images = Images::new(
+            crate::images::cache_dir(&config.root),
+            config.images.clone(),
+        );
         let (terms, (links, links_all, link_targets)) = rayon::join(
             || {
                 let each: Vec<(&String, &LanguageIndex)> = languages.iter().collect();
@@ -227,6 +242,7 @@ impl Site {
                     &translations,
                     &loose_assets,
                     &failed,
+                    &images,
                 );
                 // A withheld note is checked too, as if everything were published: a draft may
                 // link to another draft, and both are published together.
@@ -238,6 +254,7 @@ impl Site {
                         &all_versions,
                         &loose_assets,
                         &failed,
+                        &images,
                     )
                 });
                 let targets = link_targets(&config, &notes, &withheld, &loose_assets);
@@ -251,12 +268,27 @@ impl Site {
             index.tags = tags;
             errors.extend(tag_errors);
         }
+        // The notes some feed carries: their text is rendered a second time with absolute URLs.
+        let mut in_feed = vec![false; notes.len()];
+        for index in languages.values() {
+            let lists = std::iter::once(&index.briefings).chain(
+                crate::urls::KINDS
+                    .iter()
+                    .flat_map(|&k| index.terms(k))
+                    .map(|t| &t.notes),
+            );
+            for list in lists {
+                for &i in list.iter().take(FEED_ENTRIES) {
+                    in_feed[i] = true;
+                }
+            }
+        }
         // Rendered Markdown of the previous site, with the note it was rendered from: found at
         // the same place in the list of notes, unless notes were added or removed.
         let previous = previous
             .filter(|p| p.link_targets == link_targets && p.config.raw_html == config.raw_html);
         let by_file: std::sync::OnceLock<HashMap<&str, usize>> = std::sync::OnceLock::new();
-        let reusable = |i: usize, note: &Note| -> Option<Arc<Rendered>> {
+        let reusable = |i: usize, note: &Note, links: &Links| -> Option<Arc<Rendered>> {
             let p = previous?;
             let at = match p.notes.get(i) {
                 Some(old) if old.content_rel == note.content_rel => i,
@@ -272,7 +304,13 @@ impl Site {
             };
             let old = &p.notes[at];
             let same = std::ptr::eq(old.as_ref(), note) || old.text == note.text;
-            same.then(|| p.rendered[at].clone()).flatten()
+            let r = p.rendered[at].clone().filter(|_| same)?;
+            // The images it shows must be the same files, resized the same way.
+            let current = r.images.iter().all(|shown| match shown.stamp {
+                Some(stamp) => links.stamp(&shown.content) == Some(stamp),
+                None => true,
+            });
+            (current && (r.feed_html.is_some() || !in_feed[i])).then_some(r)
         };
         // Per note: its rendered body, or its link errors.
         type Body = Result<Option<Arc<Rendered>>, Vec<Diagnostic>>;
@@ -286,13 +324,18 @@ impl Site {
                             Some(all) if !published(i) => all,
                             _ => &links,
                         };
-                        if let Some(r) = reusable(i, note) {
+                        if let Some(r) = reusable(i, note, links) {
                             return Ok(Some(r));
                         }
                         markdown::render(note.body(), config.raw_html, |dest, usage| {
                             links.resolve(i, dest, usage)
                         })
-                        .map(|r| Some(Arc::new(r)))
+                        .map(|mut r| {
+                            if in_feed[i] {
+                                r.feed_html = feed_html(&config, links, i, note);
+                            }
+                            Some(Arc::new(r))
+                        })
                         .map_err(|errors| {
                             errors
                                 .into_iter()
@@ -355,12 +398,27 @@ impl Site {
                 );
             }
         }
-        let warnings = fold_repeats(warnings);
+        let mut warnings = fold_repeats(warnings);
         if !errors.is_empty() {
             errors.extend(warnings);
             return Err(errors);
         }
         let held_assets = held_assets(&notes, &withheld, &rendered, &loose_assets);
+        let (cleaned, pictures) = publish_images(
+            &config,
+            &images,
+            &notes,
+            &withheld,
+            &rendered,
+            &loose_assets,
+            &held_assets,
+            &mut errors,
+            &mut warnings,
+        );
+        if !errors.is_empty() {
+            errors.extend(warnings);
+            return Err(errors);
+        }
         Ok(Site {
             config,
             notes,
@@ -377,6 +435,9 @@ impl Site {
             now: selection.now,
             link_targets,
             vcards,
+            cleaned,
+            pictures,
+            images_made: images.work_done().0,
         })
     }
 
@@ -415,6 +476,154 @@ impl Site {
             .copied()
             .find(|&j| self.notes[j].lang == lang)
     }
+}
+
+/// The images the site publishes, ready: every raster file of content/ that goes out without
+/// its identifying metadata, and the resized copies of those shown in published notes' text.
+/// A file that is not the image its name says is an error; one over `images.max_size` a
+/// warning with its size. The cache's manifest is saved for the next build.
+#[allow(clippy::too_many_arguments)]
+fn publish_images(
+    config: &Config,
+    images: &Images,
+    notes: &[Arc<Note>],
+    withheld: &[Option<Withheld>],
+    rendered: &[Option<Arc<Rendered>>],
+    loose_assets: &[LooseAsset],
+    held_assets: &HashSet<String>,
+    errors: &mut Vec<Diagnostic>,
+    warnings: &mut Vec<Diagnostic>,
+) -> (HashMap<String, Cleaned>, HashMap<String, Arc<Picture>>) {
+    // Per file (path under content/): where it is, and whether a published note shows it.
+    let mut files: IndexMap<String, (std::path::PathBuf, bool)> = IndexMap::new();
+    for (i, note) in notes.iter().enumerate() {
+        if withheld[i].is_some() {
+            continue;
+        }
+        for a in &note.assets {
+            let rel = note.asset_path(a);
+            if is_raster(&rel) {
+                files
+                    .entry(rel)
+                    .or_insert_with(|| (a.source.clone(), false));
+            }
+        }
+    }
+    for a in loose_assets {
+        if is_raster(&a.rel) && !held_assets.contains(&a.rel) {
+            files.insert(a.rel.clone(), (a.source.clone(), false));
+        }
+    }
+    for r in rendered
+        .iter()
+        .zip(withheld)
+        .filter_map(|(r, w)| r.as_ref().filter(|_| w.is_none()))
+    {
+        for shown in &r.images {
+            if shown.stamp.is_some()
+                && let Some(file) = files.get_mut(&shown.content)
+            {
+                file.1 = true;
+            }
+        }
+    }
+    let list: Vec<_> = files.iter().collect();
+    let done: Vec<_> = list
+        .par_iter()
+        .map(|&(rel, (source, shown))| {
+            let cleaned = images.clean(source);
+            let picture = match (&cleaned, shown) {
+                (Ok(_), true) => Some(images.picture(source)),
+                _ => None,
+            };
+            (rel, cleaned, picture)
+        })
+        .collect();
+    let mut cleaned = HashMap::new();
+    let mut pictures = HashMap::new();
+    let max = config.images.max_size;
+    for (rel, c, p) in done {
+        let shown = std::path::Path::new(crate::content::CONTENT_DIR).join(rel);
+        match c.and_then(|c| p.transpose().map(|p| (c, p))) {
+            Ok((c, p)) => {
+                if let Ok(size) = std::fs::metadata(&files[rel].0).map(|m| m.len())
+                    && size > max
+                {
+                    warnings.push(
+                        Diagnostic::warning(format!(
+                            "this image is {}, over the {} that site.yaml's images.max_size allows",
+                            crate::render::human_size(size),
+                            crate::render::human_size(max)
+                        ))
+                        .file(&shown)
+                        .help("readers of the page get the resized copies, but the file itself is offered as it is: export it smaller, e.g. 3000 pixels wide at JPEG quality 85"),
+                    );
+                }
+                cleaned.insert(rel.clone(), c);
+                if let Some(p) = p {
+                    pictures.insert(rel.clone(), p);
+                }
+            }
+            Err(e) => errors.push(
+                Diagnostic::error(format!("this image cannot be published: {e}"))
+                    .file(&shown)
+                    .help("open it in an image editor and export it again as JPEG, PNG or WebP"),
+            ),
+        }
+    }
+    if let Err(e) = images.save() {
+        warnings.push(Diagnostic::warning(e).help(
+            "the next build resizes the images again; check that the site folder may be written to",
+        ));
+    }
+    (cleaned, pictures)
+}
+
+/// An image's sizes as its `<img>` offers them, with the links of its copies.
+fn sizes_of(config: &Config, rel: &str, picture: &Picture) -> Sizes {
+    use std::hash::{Hash, Hasher};
+    let links = |variants: &[crate::images::Variant]| -> Vec<(String, u32)> {
+        variants
+            .iter()
+            .map(|v| {
+                let path = crate::urls::image_variant(rel, v.width, v.format.extension());
+                (config.file_link(&path), v.width)
+            })
+            .collect()
+    };
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let o = &picture.original;
+    (o.width, o.height, o.size).hash(&mut h);
+    for v in picture.variants.iter().chain(&picture.webp) {
+        (v.width, v.height, v.size, v.format.extension()).hash(&mut h);
+    }
+    Sizes {
+        width: o.width,
+        height: o.height,
+        srcset: links(&picture.variants),
+        webp: links(&picture.webp),
+        stamp: h.finish(),
+    }
+}
+
+/// A note's text with every URL absolute, for feed readers, which read it away from the site.
+fn feed_html(config: &Config, links: &Links, i: usize, note: &Note) -> Option<String> {
+    let page = note.path();
+    markdown::render(note.body(), config.raw_html, |dest, usage| {
+        let mut target = links.resolve(i, dest, usage)?;
+        if target.held.is_none() {
+            let written = target.url.take().unwrap_or_else(|| dest.to_string());
+            target.url = Some(config.absolute_link(&written, &page));
+            if let Some(sizes) = &mut target.sizes {
+                for (url, _) in sizes.srcset.iter_mut().chain(&mut sizes.webp) {
+                    *url = config.absolute_link(url, &page);
+                }
+            }
+        }
+        Ok(target)
+    })
+    .ok()
+    .map(|r| r.html)
 }
 
 /// The loose files of content/ that go out with a withheld note and with no published one:
@@ -796,6 +1005,7 @@ struct Links<'a> {
     loose: HashSet<&'a str>,
     /// Notes that failed to load: links to them are not reported again.
     failed: &'a HashSet<String>,
+    images: &'a Images,
 }
 
 impl<'a> Links<'a> {
@@ -806,6 +1016,7 @@ impl<'a> Links<'a> {
         translations: &'a [Vec<usize>],
         loose_assets: &'a [LooseAsset],
         failed: &'a HashSet<String>,
+        images: &'a Images,
     ) -> Self {
         let mut bundle_files: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, n) in notes.iter().enumerate() {
@@ -831,7 +1042,20 @@ impl<'a> Links<'a> {
             bundle_files,
             loose: loose_assets.iter().map(|a| a.rel.as_str()).collect(),
             failed,
+            images,
         }
+    }
+
+    /// The sizes of an image of content/ shown in a note's text, resized for the web.
+    fn sizes(&self, rel: &str, file: &std::path::Path) -> Result<Sizes, String> {
+        let picture = self.images.picture(file)?;
+        Ok(sizes_of(self.config, rel, &picture))
+    }
+
+    /// The fingerprint of an image's copies as they are now, if it can be resized.
+    fn stamp(&self, rel: &str) -> Option<u64> {
+        let file = self.config.root.join(crate::content::CONTENT_DIR).join(rel);
+        self.sizes(rel, &file).ok().map(|s| s.stamp)
     }
 
     /// The version of note `target` to link to from a page in `lang`.
@@ -867,7 +1091,7 @@ impl<'a> Links<'a> {
         &self,
         from: usize,
         dest: &str,
-        _usage: crate::safety::UrlUse,
+        usage: crate::safety::UrlUse,
     ) -> Result<Target, (String, String)> {
         if !is_relative_file(dest) {
             if dest.starts_with('/') && !dest.starts_with("//") {
@@ -921,12 +1145,26 @@ impl<'a> Links<'a> {
                 ..Target::default()
             });
         }
-        let file = Some(
-            self.config
-                .root
-                .join(crate::content::CONTENT_DIR)
-                .join(&target),
-        );
+        let path = self
+            .config
+            .root
+            .join(crate::content::CONTENT_DIR)
+            .join(&target);
+        let known = self.bundle_files.contains_key(&target) || self.loose.contains(target.as_str());
+        // An image of the site shown in the text is offered in the sizes screens need.
+        let sizes = match usage {
+            crate::safety::UrlUse::Image if known && is_raster(&target) => {
+                Some(self.sizes(&target, &path).map_err(|e| {
+                    (
+                        format!("the image `{dest}` cannot be published: {e}"),
+                        "open it in an image editor and export it again as JPEG, PNG or WebP"
+                            .to_string(),
+                    )
+                })?)
+            }
+            _ => None,
+        };
+        let file = Some(path);
         // Files of content/ are published once, at their path under it.
         let url = Some(format!(
             "{}{fragment}",
@@ -942,6 +1180,7 @@ impl<'a> Links<'a> {
                 url,
                 file,
                 content: Some(target),
+                sizes,
                 ..Target::default()
             });
         }
@@ -951,6 +1190,7 @@ impl<'a> Links<'a> {
                 file,
                 loose: Some(target.clone()),
                 content: Some(target),
+                sizes,
                 ..Target::default()
             });
         }

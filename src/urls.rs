@@ -43,6 +43,8 @@ pub const STYLESHEET: &str = "style.css";
 pub const SEARCH_SCRIPT: &str = "search.js";
 /// The theme's icon for browser tabs, used unless site.yaml names another.
 pub const FAVICON: &str = "favicon.svg";
+/// The theme's picture for shared links, used unless site.yaml names another.
+pub const SOCIAL_CARD: &str = "card.png";
 /// The folder of a language's vCards.
 pub const CONTACTS_DIR: &str = "contacts";
 
@@ -102,6 +104,16 @@ pub fn content_file(rel: &str) -> String {
     rel.to_string()
 }
 
+/// A resized copy of an image of content/, beside it: `briefings/x/photo.jpg` at 480 pixels
+/// in WebP → `briefings/x/photo.480w.webp`.
+pub fn image_variant(rel: &str, width: u32, extension: &str) -> String {
+    let stem = match rel.rsplit_once('.') {
+        Some((stem, _)) if !stem.ends_with('/') => stem,
+        _ => rel,
+    };
+    format!("{stem}.{width}w.{extension}")
+}
+
 /// The file a page path is written to: `en/` → `en/index.html`.
 pub fn page_file(path: &str) -> String {
     format!("{path}{INDEX}")
@@ -156,6 +168,22 @@ impl Config {
     /// A site path as an absolute URL: `https://host.example/press/en/briefings/x/`.
     pub fn absolute(&self, path: &str) -> String {
         format!("{}{}", self.origin(), self.link(path))
+    }
+
+    /// A link as a page of `page` (a site path) writes it, as an absolute URL for a page read
+    /// elsewhere (a feed reader): `/press/x/` → `https://host.example/press/x/`, `#part` →
+    /// the page's URL with it; a URL with a scheme stays as it is.
+    pub fn absolute_link(&self, link: &str, page: &str) -> String {
+        let has_scheme = link
+            .split_once(':')
+            .is_some_and(|(scheme, _)| !scheme.is_empty() && !scheme.contains(['/', '?', '#']));
+        if has_scheme || link.starts_with("//") {
+            link.to_string()
+        } else if link.starts_with('/') {
+            format!("{}{link}", self.origin())
+        } else {
+            format!("{}{link}", self.absolute(page))
+        }
     }
 
     /// The base URL without its path: `https://host.example`.

@@ -10,7 +10,7 @@ fn builds_every_page_and_file_of_the_fixture() {
     let out = build_ok(site.path(), &["--now", "2020-01-01"]);
     // One summary line with the pages per language.
     assert!(
-        out.starts_with("Built 38 pages (en 20, zh 15, other 3), 52 files in all"),
+        out.starts_with("Built 38 pages (en 20, zh 15, other 3), 64 files in all"),
         "{out}"
     );
     let files = tree(&site.path().join("output"));
@@ -34,6 +34,12 @@ fn builds_every_page_and_file_of_the_fixture() {
         "en/briefings/returns/index.html",
         "zh/briefings/returns/index.html",
         "en/briefings/advisory/index.html",
+        "card.png",
+        // A feed for each project, funder and tag, as for the language.
+        "en/projects/dialogue/atom.xml",
+        "en/funders/eu/atom.xml",
+        "en/tags/visa/atom.xml",
+        "zh/tags/人口贩运/atom.xml",
     ] {
         assert!(
             files.contains_key(std::path::Path::new(expected)),
@@ -45,7 +51,7 @@ fn builds_every_page_and_file_of_the_fixture() {
         let copy = format!("{lang}/briefings/study-tour/map.svg");
         assert!(!files.contains_key(std::path::Path::new(&copy)), "{copy}");
     }
-    assert_eq!(files.len(), 53, "{:#?}", files.keys().collect::<Vec<_>>());
+    assert_eq!(files.len(), 65, "{:#?}", files.keys().collect::<Vec<_>>());
 }
 
 #[test]
@@ -744,7 +750,7 @@ fn a_site_shows_its_logo_and_favicon_and_refuses_one_it_does_not_have() {
     }
     std::fs::write(
         site.path().join("content/pages/icon.png"),
-        b"\x89PNG\r\n\x1a\n",
+        photos::png(32, 32),
     )
     .unwrap();
     build_ok(site.path(), &[]);

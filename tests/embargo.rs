@@ -165,7 +165,11 @@ fn files_beside_an_embargoed_single_file_note_are_held_with_it() {
     );
     write(site.path(), "content/briefings/figures.csv", "a,b\n");
     // A file the embargoed note and a published one both use is published.
-    write(site.path(), "content/briefings/shared-map.png", "PNG");
+    std::fs::write(
+        site.path().join("content/briefings/shared-map.png"),
+        photos::png(40, 30),
+    )
+    .unwrap();
     write(
         site.path(),
         "content/briefings/flat-public.en.md",

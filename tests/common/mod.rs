@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod deploying;
+pub mod photos;
 pub mod server;
 
 use std::collections::BTreeMap;
