@@ -263,7 +263,7 @@ pub fn init(dir: &Path) -> Result<usize, Diagnostics> {
         &dir.join("themes").join("default"),
         &mut count,
     )?;
-    fs::write(dir.join(".gitignore"), "/output\n")
+    fs::write(dir.join(".gitignore"), "/output\n/.briefing-cache/\n")
         .map_err(|e| Diagnostic::error(format!("cannot write .gitignore: {e}")))?;
     Ok(count + 1)
 }
