@@ -1019,3 +1019,76 @@ async fn a_printed_briefing_writes_out_its_downloads_links_and_own_address() {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Chromium and chromedriver: run by .ci/run"]
+async fn a_photo_shows_in_both_languages_in_the_width_the_screen_needs_and_nothing_moves() {
+    let site = fixture("presskit");
+    std::fs::write(
+        site.path().join("content/briefings/launch/delegation.jpg"),
+        photos::photo(2000, 1333, 1),
+    )
+    .unwrap();
+    for (lang, alt) in [("en", "The delegation"), ("zh", "代表团")] {
+        let file = site
+            .path()
+            .join(format!("content/briefings/launch/index.{lang}.md"));
+        let text = std::fs::read_to_string(&file).unwrap();
+        std::fs::write(&file, format!("{text}\n![{alt}](delegation.jpg)\n")).unwrap();
+    }
+    build_ok(site.path(), &[]);
+    let host = StaticHost::start(&site.path().join("output"));
+    let browser = Browser::start().await;
+    let c = browser.client();
+    let mut seen = Vec::new();
+    // A phone and a laptop, one pixel to a CSS pixel: the column is the screen less its
+    // margins on the phone, 40rem on the laptop.
+    for (width, height, copy) in [(390, 844, "480w.webp"), (1366, 768, "960w.webp")] {
+        c.set_window_size(width, height).await.unwrap();
+        for lang in ["en", "zh"] {
+            browser
+                .open(host.port, &format!("/{lang}/briefings/launch/"))
+                .await;
+            let shown = c
+                .execute_async(
+                    "const done = arguments[arguments.length - 1];
+                     const img = document.querySelector('.body picture img');
+                     const box = () => img.getBoundingClientRect();
+                     const before = box().height;
+                     let shift = 0;
+                     new PerformanceObserver(list => {
+                       for (const e of list.getEntries()) if (!e.hadRecentInput) shift += e.value;
+                     }).observe({type: 'layout-shift', buffered: true});
+                     img.scrollIntoView({block: 'center'});
+                     const wait = () => {
+                       if (img.complete && img.naturalWidth > 0) {
+                         setTimeout(() => done({shift, before, after: box().height,
+                           width: box().width, src: img.currentSrc}), 300);
+                       } else setTimeout(wait, 50);
+                     };
+                     wait();",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            seen.push((width, lang, copy, shown));
+        }
+    }
+    browser.close().await;
+    for (width, lang, copy, shown) in seen {
+        let what = format!("{lang} at {width} px: {shown}");
+        assert!(
+            shown["src"].as_str().unwrap().ends_with(copy),
+            "{what}: expected the {copy} copy"
+        );
+        // The box had the photo's proportions before the photo came: nothing moved.
+        let (before, after) = (
+            shown["before"].as_f64().unwrap(),
+            shown["after"].as_f64().unwrap(),
+        );
+        assert!(before > 0.0 && (before - after).abs() < 1.0, "{what}");
+        let ratio = shown["width"].as_f64().unwrap() / after;
+        assert!((ratio - 2000.0 / 1333.0).abs() < 0.02, "{what}");
+        assert_eq!(shown["shift"].as_f64().unwrap(), 0.0, "{what}");
+    }
+}
