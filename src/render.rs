@@ -708,6 +708,15 @@ impl<'a> Renderer<'a> {
         if let Some(d) = &note.dateline {
             article["dateline"] = json!(d);
         }
+        // The photo search engines show beside the headline: the one shared links show.
+        if let Some(card) = self.note_card(i) {
+            article["image"] = json!({
+                "@type": "ImageObject",
+                "url": card.url,
+                "width": card.width,
+                "height": card.height,
+            });
+        }
         if !note.contacts.is_empty() {
             let points: Vec<serde_json::Value> = note
                 .contacts

@@ -458,3 +458,32 @@ fn serve_in_a_folder_without_site_yaml_exits_with_an_error() {
     assert!(err.contains("no site.yaml in"), "{err}");
     assert!(err.contains("this folder is not a briefing site"), "{err}");
 }
+
+#[test]
+fn the_preview_shows_photos_resized_and_follows_a_replaced_photo() {
+    let site = fixture("presskit");
+    let photo = site.path().join("content/briefings/launch/delegation.jpg");
+    std::fs::write(&photo, common::photos::photo(2000, 1333, 1)).unwrap();
+    let en = site.path().join("content/briefings/launch/index.en.md");
+    let text = std::fs::read_to_string(&en).unwrap();
+    std::fs::write(&en, format!("{text}\n![The delegation](delegation.jpg)\n")).unwrap();
+    let server = Server::start(site.path(), &[]);
+    let (status, body) = server.get_until("/en/briefings/launch/", |b| b.contains("srcset"));
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("/briefings/launch/delegation.960w.webp 960w"),
+        "{body}"
+    );
+    let (status, head, _) = server.get("/briefings/launch/delegation.960w.webp");
+    assert_eq!(status, 200);
+    assert!(head.contains("image/webp"), "{head}");
+    // The officer replaces the photo with a smaller one: the page follows, with no edit of
+    // its text, as a build would.
+    std::fs::write(&photo, common::photos::photo(1200, 800, 1)).unwrap();
+    let (_, body) = server.get_until("/en/briefings/launch/", |b| b.contains("width=\"1200\""));
+    assert!(
+        body.contains("/briefings/launch/delegation.1200w.jpg 1200w"),
+        "{body}"
+    );
+    assert!(!body.contains("1600w"), "{body}");
+}

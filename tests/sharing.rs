@@ -282,6 +282,11 @@ fn a_shared_link_shows_the_first_photo_or_the_site_card() {
             attr(&p, "meta[name='twitter:card']", "content"),
             "summary_large_image"
         );
+        // Search engines get the same photo.
+        let json: serde_json::Value =
+            serde_json::from_str(&text(&p, "script[type='application/ld+json']")).unwrap();
+        assert_eq!(json["image"]["url"], meta("og:image"));
+        assert_eq!(json["image"]["width"], 1600);
     }
     // Pages without a photo of their own show the theme's card, which the site publishes.
     let home = page(site.path(), "en/index.html");
