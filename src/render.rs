@@ -508,7 +508,13 @@ impl<'a> Renderer<'a> {
                         .rel
                         .rsplit_once('.')
                         .map_or_else(String::new, |(_, ext)| ext.to_uppercase()),
-                    size: human_size(a.size),
+                    // What the reader downloads: an image without its metadata.
+                    size: human_size(
+                        self.site
+                            .cleaned
+                            .get(&n.asset_path(a))
+                            .map_or(a.size, |c| c.size),
+                    ),
                 })
                 .collect(),
             tags: n

@@ -192,6 +192,14 @@ fn a_press_kit_photo_goes_out_without_its_place_or_camera() {
             "/briefings/launch/programme.pdf"
         ]
     );
+    // The size it gives is the size of the file published.
+    assert_eq!(
+        texts(&p, ".downloads li")[0],
+        format!(
+            "group.jpg (JPG, {})",
+            briefing::human_size(bytes.len() as u64)
+        )
+    );
     let files = tree(&site.path().join("output"));
     assert!(
         !files
