@@ -1012,7 +1012,7 @@ async fn a_printed_briefing_writes_out_its_downloads_links_and_own_address() {
     // Long addresses may break over lines on paper.
     let text = String::from_utf8_lossy(&text.stdout).replace('\n', "");
     for expected in [
-        "programme.pdf https://press.example.org/en/briefings/study-tour/programme.pdf",
+        "programme.pdf https://press.example.org/briefings/study-tour/programme.pdf",
         "about the press service (https://press.example.org/en/about/)",
         "Online: https://press.example.org/en/briefings/study-tour/",
     ] {
