@@ -56,8 +56,12 @@ pub const INDEX_VERSION: u32 = 3;
 /// those ten only (a tenth of the bytes that files of ten briefings each made it fetch).
 const CHUNK: usize = 1;
 
-/// Briefings read at a time (in parallel) before their words join the index.
-const BATCH: usize = 512;
+/// Briefings whose words are counted together, apart from the others (in parallel), before
+/// they join the index: a run's grouping holds each word of its briefings once.
+const RUN: usize = 128;
+
+/// Runs counted at a time, so that only that many runs' groupings are held apart.
+const RUNS_AT_ONCE: usize = 16;
 
 /// About how many bytes a `words-<b>.json` file holds: the count of buckets follows from it.
 const BUCKET_BYTES: usize = 32 * 1024;
@@ -164,14 +168,6 @@ impl<'a> Outbox<'a> {
     }
 }
 
-/// What one briefing adds to the index: its words with their weighted counts, and the sum of
-/// those counts.
-struct Doc {
-    /// (word, weighted count, whether it is in the title)
-    words: Vec<(String, u32, bool)>,
-    length: u32,
-}
-
 /// A group of words with one stem, and the briefings it occurs in.
 struct Group {
     words: Vec<String>,
@@ -189,18 +185,22 @@ struct Group {
 pub struct Entry(pub Vec<String>, pub Vec<u32>, pub String, pub Vec<u32>);
 
 impl Entry {
-    fn of(group: &Group) -> Entry {
-        let mut postings = group.postings.clone();
+    fn of(group: Group) -> Entry {
+        let Group {
+            words,
+            stem,
+            mut postings,
+            mut titles,
+        } = group;
         let mut last = 0;
         for pair in postings.chunks_mut(2) {
             (pair[0], last) = (pair[0] - last, pair[0]);
         }
-        let mut titles = group.titles.clone();
         let mut last = 0;
         for id in &mut titles {
             (*id, last) = (*id - last, *id);
         }
-        Entry(group.words.clone(), postings, group.stem.clone(), titles)
+        Entry(words, postings, stem, titles)
     }
 
     /// The group's (id, count) pairs, ids as they are.
@@ -246,18 +246,31 @@ pub struct PageRecord {
     pub text: String,
 }
 
-/// The groups of a language's index, as the words of its briefings join them.
+/// The groups of a language's index, or of a run of its briefings, as their words join them.
+#[derive(Default)]
 struct Grouping {
-    stemmer: Option<Stemmer>,
     groups: Vec<Group>,
     by_word: FxHashMap<String, usize>,
-    by_stem: FxHashMap<String, usize>,
+    /// Each group by its key: its stem, or its one word where it has no stem.
+    by_key: FxHashMap<String, usize>,
 }
 
 impl Grouping {
     /// Counts `count` for `word` in briefing `id`; ids come in increasing order.
-    fn add(&mut self, word: String, id: u32, count: u32, in_title: bool) {
-        let g = self.group_of(word);
+    fn add(&mut self, stemmer: Option<&Stemmer>, word: &str, id: u32, count: u32, in_title: bool) {
+        let g = match self.by_word.get(word) {
+            Some(&g) => g,
+            None => {
+                let stem = match stemmer {
+                    Some(s) if !is_cjk_word(word) => s.stem(word).into_owned(),
+                    _ => String::new(),
+                };
+                let g = self.group_of(stem, word);
+                self.groups[g].words.push(word.to_string());
+                self.by_word.insert(word.to_string(), g);
+                g
+            }
+        };
         let group = &mut self.groups[g];
         let postings = &mut group.postings;
         match postings.len() {
@@ -269,32 +282,36 @@ impl Grouping {
         }
     }
 
-    /// The group of `word`: a new one when it is the first word of its stem.
-    fn group_of(&mut self, word: String) -> usize {
-        if let Some(&g) = self.by_word.get(&word) {
+    /// The group with stem `stem` (or of `word`, without a stem): a new one if there is none.
+    fn group_of(&mut self, stem: String, word: &str) -> usize {
+        let key = if stem.is_empty() { word } else { &stem };
+        if let Some(&g) = self.by_key.get(key) {
             return g;
         }
-        let stem = match &self.stemmer {
-            Some(s) if !is_cjk_word(&word) => s.stem(&word).into_owned(),
-            _ => String::new(),
-        };
-        let key = if stem.is_empty() { &word } else { &stem };
-        let g = match self.by_stem.get(key) {
-            Some(&g) => g,
-            None => {
-                self.by_stem.insert(key.clone(), self.groups.len());
-                self.groups.push(Group {
-                    words: Vec::new(),
-                    stem,
-                    postings: Vec::new(),
-                    titles: Vec::new(),
-                });
-                self.groups.len() - 1
+        self.by_key.insert(key.to_string(), self.groups.len());
+        self.groups.push(Group {
+            words: Vec::new(),
+            stem,
+            postings: Vec::new(),
+            titles: Vec::new(),
+        });
+        self.groups.len() - 1
+    }
+
+    /// Adds the grouping of a run of briefings whose ids all follow the ids already here.
+    fn absorb(&mut self, run: Grouping) {
+        for group in run.groups {
+            let g = self.group_of(group.stem, &group.words[0]);
+            for word in group.words {
+                if !self.by_word.contains_key(&word) {
+                    self.groups[g].words.push(word.clone());
+                    self.by_word.insert(word, g);
+                }
             }
-        };
-        self.groups[g].words.push(word.clone());
-        self.by_word.insert(word, g);
-        g
+            let into = &mut self.groups[g];
+            into.postings.extend(group.postings);
+            into.titles.extend(group.titles);
+        }
     }
 }
 
@@ -307,26 +324,37 @@ fn language_index(site: &Site, lang: &str, write: &Writer) -> Result<(usize, usi
         let (x, y) = (&site.notes[a], &site.notes[b]);
         (x.date.timestamp, x.path()).cmp(&(y.date.timestamp, y.path()))
     });
-    let mut grouping = Grouping {
-        stemmer: stemmer(lang),
-        groups: Vec::new(),
-        by_word: FxHashMap::default(),
-        by_stem: FxHashMap::default(),
-    };
+    let stemmer = stemmer(lang);
+    let mut grouping = Grouping::default();
     let mut lengths: Vec<u32> = Vec::with_capacity(notes.len());
-    // Read in batches, so that only a batch's words are held apart from the groups.
-    for batch in notes.chunks(BATCH) {
-        let docs: Vec<Doc> = batch.par_iter().map(|&i| doc(site, i)).collect();
-        for d in docs {
-            let id = lengths.len() as u32;
-            lengths.push(d.length);
-            for (word, count, in_title) in d.words {
-                grouping.add(word, id, count, in_title);
-            }
+    // Runs of briefings are counted in parallel, each into a grouping of its own, and join the
+    // index in the order of their ids.
+    for (k, runs) in notes.chunks(RUN * RUNS_AT_ONCE).enumerate() {
+        let first = k * RUN * RUNS_AT_ONCE;
+        let counted: Vec<(Grouping, Vec<u32>)> = runs
+            .par_chunks(RUN)
+            .enumerate()
+            .map(|(r, run)| {
+                let mut counts = Grouping::default();
+                let lengths = run
+                    .iter()
+                    .enumerate()
+                    .map(|(n, &i)| {
+                        let id = (first + r * RUN + n) as u32;
+                        count(site, i, |word, weight, in_title| {
+                            counts.add(stemmer.as_ref(), word, id, weight, in_title)
+                        })
+                    })
+                    .collect();
+                (counts, lengths)
+            })
+            .collect();
+        for (counts, run_lengths) in counted {
+            grouping.absorb(counts);
+            lengths.extend(run_lengths);
         }
     }
-    let mut groups = std::mem::take(&mut grouping.groups);
-    drop(grouping);
+    let mut groups = grouping.groups;
 
     let size: usize = groups
         .iter()
@@ -345,17 +373,6 @@ fn language_index(site: &Site, lang: &str, write: &Writer) -> Result<(usize, usi
         g.words.sort();
     }
     groups.sort_by(|a, b| a.words.cmp(&b.words));
-    let mut contents: Vec<Vec<Entry>> = vec![Vec::new(); buckets];
-    for g in &groups {
-        let mut seen: Vec<usize> = g.words.iter().map(|w| bucket(w, buckets)).collect();
-        seen.sort_unstable();
-        seen.dedup();
-        let entry = Entry::of(g);
-        for b in seen {
-            contents[b].push(entry.clone());
-        }
-    }
-
     // Traditional characters a query may be typed in, for the characters the index holds.
     let held: std::collections::HashSet<char> = groups
         .iter()
@@ -365,17 +382,30 @@ fn language_index(site: &Site, lang: &str, write: &Writer) -> Result<(usize, usi
         .collect();
     let t2s = simplified_of(&held);
 
+    // Each bucket's entries, by their place in `entries`.
+    let mut contents: Vec<Vec<usize>> = vec![Vec::new(); buckets];
+    for (e, g) in groups.iter().enumerate() {
+        let mut seen: Vec<usize> = g.words.iter().map(|w| bucket(w, buckets)).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        for b in seen {
+            contents[b].push(e);
+        }
+    }
+    let entries: Vec<Entry> = groups.into_iter().map(Entry::of).collect();
+
     // The index files are beside the search page.
     let dir = crate::urls::search(lang);
     let mut out = Outbox::new(write);
     if !t2s.is_empty() {
         out.push(format!("{dir}t2s.json"), &t2s)?;
     }
-    for (b, entries) in contents.iter().enumerate() {
-        out.push(format!("{dir}words-{b}.json"), entries)?;
+    for (b, of) in contents.iter().enumerate() {
+        let bucket: Vec<&Entry> = of.iter().map(|&e| &entries[e]).collect();
+        out.push(format!("{dir}words-{b}.json"), &bucket)?;
     }
     drop(contents);
-    drop(groups);
+    drop(entries);
     out.push(format!("{dir}filters.json"), &filters(site, lang, &notes))?;
     for (k, chunk) in notes.chunks(CHUNK).enumerate() {
         let records: Vec<PageRecord> = chunk.iter().map(|&i| record(site, i)).collect();
@@ -460,8 +490,9 @@ fn filters(site: &Site, lang: &str, notes: &[usize]) -> Filters {
     }
 }
 
-/// The words of briefing `i`, each field weighted.
-fn doc(site: &Site, i: usize) -> Doc {
+/// Calls `each` with every word of briefing `i`, the weight of its field and whether the field
+/// is the title; says the sum of the weights, the briefing's length.
+fn count(site: &Site, i: usize, mut each: impl FnMut(&str, u32, bool)) -> u32 {
     let n = &site.notes[i];
     let mut fields: Vec<(&str, u32)> = vec![(&n.title, TITLE)];
     fields.extend(n.subtitle.as_deref().map(|s| (s, SUBTITLE)));
@@ -480,24 +511,15 @@ fn doc(site: &Site, i: usize) -> Doc {
     // The year, as a reader adds it to a query: `trafficking 2015`.
     let year = n.date.date.year().to_string();
     fields.push((&year, LABEL));
-    let lowered: Vec<(String, u32)> = fields.into_iter().map(|(t, w)| (lower(t), w)).collect();
-    let mut counts: FxHashMap<&str, (u32, bool)> = FxHashMap::default();
     let mut length = 0;
-    for (field, (text, weight)) in lowered.iter().enumerate() {
-        words(text, |w| {
-            let c = counts.entry(w).or_default();
-            c.0 += weight;
-            // The title is the first field.
-            c.1 |= field == 0;
+    for (field, (text, weight)) in fields.into_iter().enumerate() {
+        // The title is the first field.
+        words(&lower(text), |w| {
+            each(w, weight, field == 0);
             length += weight;
         });
     }
-    let mut words: Vec<(String, u32, bool)> = counts
-        .into_iter()
-        .map(|(w, (c, t))| (w.to_string(), c, t))
-        .collect();
-    words.sort_unstable();
-    Doc { words, length }
+    length
 }
 
 /// What a result shows of briefing `i`.
@@ -592,7 +614,10 @@ fn is_cjk_word(word: &str) -> bool {
 }
 
 fn is_word_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || (!c.is_ascii() && (c.is_alphanumeric() || is_mark(c)))
+    c.is_ascii_alphanumeric()
+        // The common Chinese characters, every one a letter, without a look-up.
+        || matches!(c as u32, 0x4E00..=0x9FFF)
+        || (!c.is_ascii() && (c.is_alphanumeric() || is_mark(c)))
 }
 
 /// Combining marks (of Latin, Cyrillic, Greek, Devanagari and others), part of a word.
@@ -604,20 +629,31 @@ fn is_mark(c: char) -> bool {
 
 /// `text` as [`words`] reads it: lowercased, with typographic apostrophes plain.
 pub fn lower(text: &str) -> String {
-    let folded = |c: char| matches!(c as u32, 0xFF01..=0xFF5E | 0x3000 | 0x2019);
-    if !text.chars().any(folded) {
-        return text.to_lowercase();
+    // A capital sigma is lowercased by its place in the word, as `str::to_lowercase` does.
+    if text.contains('Σ') {
+        return text.chars().map(fold).collect::<String>().to_lowercase();
     }
-    text.chars()
-        .map(|c| match c as u32 {
-            // Full-width forms of ASCII (a Chinese keyboard's `２０１５`, `ＩＯＭ`).
-            0xFF01..=0xFF5E => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-            0x3000 => ' ',
-            0x2019 => '\'',
-            _ => c,
-        })
-        .flat_map(char::to_lowercase)
-        .collect()
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match fold(c) {
+            c if c.is_ascii() => out.push(c.to_ascii_lowercase()),
+            // Chinese and Japanese have no case: no need to look them up.
+            c if is_cjk(c) => out.push(c),
+            c => out.extend(c.to_lowercase()),
+        }
+    }
+    out
+}
+
+/// Full-width forms of ASCII (a Chinese keyboard's `２０１５`, `ＩＯＭ`) as ASCII, the ideographic
+/// space as a space, and the typographic apostrophe as a plain one.
+fn fold(c: char) -> char {
+    match c as u32 {
+        0xFF01..=0xFF5E => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        0x3000 => ' ',
+        0x2019 => '\'',
+        _ => c,
+    }
 }
 
 /// Calls `each` with every word of `text` (made by [`lower`]): runs of letters, marks and
@@ -627,12 +663,18 @@ pub fn lower(text: &str) -> String {
 pub fn words<'a>(text: &'a str, mut each: impl FnMut(&'a str)) {
     runs(text, |run, cjk| {
         if cjk {
-            let mut bounds: Vec<usize> = run.char_indices().map(|(i, _)| i).collect();
-            bounds.push(run.len());
-            for pair in bounds.windows(3) {
-                each(&run[pair[0]..pair[2]]);
+            // Where the character before the current one starts, and where the current starts.
+            let (mut before, mut current) = (None, 0);
+            for (next, _) in run.char_indices().skip(1) {
+                if let Some(b) = before {
+                    each(&run[b..next]);
+                }
+                (before, current) = (Some(current), next);
             }
-            each(&run[bounds[bounds.len() - 2]..]);
+            if let Some(b) = before {
+                each(&run[b..]);
+            }
+            each(&run[current..]);
         } else {
             each(run);
         }
@@ -742,6 +784,19 @@ mod tests {
         );
         assert_eq!(all("IOM在北京"), ["iom", "在北", "北京", "京"]);
         assert_eq!(all("量，"), ["量"]);
+    }
+
+    #[test]
+    fn lowering_is_that_of_the_standard_library_after_folding() {
+        for text in [
+            "IOM’s Ｗork in 北京, ΟΔΟΣ and ΣΟΦΙΑ Σ; İstanbul ÀÉÎ Straße ДОМ，２０１５",
+            "Plain ASCII, MIXED case.",
+        ] {
+            let folded: String = text.chars().map(fold).collect();
+            assert_eq!(lower(text), folded.to_lowercase(), "{text}");
+        }
+        assert_eq!(lower("ΟΔΟΣ"), "οδος");
+        assert_eq!(all("北京"), ["北京", "京"]);
     }
 
     #[test]
