@@ -266,8 +266,7 @@ impl Grouping {
                     _ => String::new(),
                 };
                 let g = self.group_of(stem, word);
-                self.groups[g].words.push(word.to_string());
-                self.by_word.insert(word.to_string(), g);
+                self.join(g, word.to_string());
                 g
             }
         };
@@ -298,14 +297,19 @@ impl Grouping {
         self.groups.len() - 1
     }
 
+    /// Makes `word`, new here, a word of group `g`.
+    fn join(&mut self, g: usize, word: String) {
+        self.groups[g].words.push(word.clone());
+        self.by_word.insert(word, g);
+    }
+
     /// Adds the grouping of a run of briefings whose ids all follow the ids already here.
     fn absorb(&mut self, run: Grouping) {
         for group in run.groups {
             let g = self.group_of(group.stem, &group.words[0]);
             for word in group.words {
                 if !self.by_word.contains_key(&word) {
-                    self.groups[g].words.push(word.clone());
-                    self.by_word.insert(word, g);
+                    self.join(g, word);
                 }
             }
             let into = &mut self.groups[g];
