@@ -296,23 +296,15 @@ where
     if !errors.is_empty() {
         return Err(errors);
     }
-    let out = match raw_html {
-        RawHtml::Allow => {
-            let mut out = String::with_capacity(body.len() * 3 / 2);
-            html::push_html(&mut out, events.into_iter());
-            out
-        }
-        // Raw HTML may open an element in one block and close it in another: the note is
-        // sanitised whole.
-        RawHtml::Sanitize if has_raw_html => {
-            let mut html_out = String::with_capacity(body.len() * 3 / 2);
-            html::push_html(&mut html_out, events.into_iter());
-            let document = sanitizer().clean(&html_out);
-            drop(html_out);
-            document.to_string()
-        }
-        RawHtml::Sanitize => sanitised_by_block(events, body.len()),
-    };
+    let mut out = String::with_capacity(body.len() * 3 / 2);
+    html::push_html(&mut out, events.into_iter());
+    // Raw HTML may open an element in one block and close it in another: the note is
+    // sanitised whole. Without it, every tag is pulldown-cmark's own or the image tag above,
+    // every text and attribute is escaped by them, and every URL passed
+    // [`safety::check_url`]: there is nothing for the sanitiser to take out.
+    if raw_html == RawHtml::Sanitize && has_raw_html {
+        out = sanitizer().clean(&out).to_string();
+    }
     Ok(Rendered {
         html: out,
         text: text.trim_end().to_string(),
@@ -324,50 +316,6 @@ where
         images,
         feed_html: None,
     })
-}
-
-/// The HTML of Markdown without raw HTML, sanitised one top-level block at a time as one
-/// writer writes it (footnote numbers run on), so that a long note never has the whole of
-/// its document tree in memory.
-fn sanitised_by_block(events: Vec<Event<'_>>, size: usize) -> String {
-    use std::cell::RefCell;
-    /// Where the writer writes: the block being written.
-    struct Block<'b>(&'b RefCell<String>);
-    impl std::fmt::Write for Block<'_> {
-        fn write_str(&mut self, s: &str) -> std::fmt::Result {
-            self.0.borrow_mut().push_str(s);
-            Ok(())
-        }
-    }
-    let block = RefCell::new(String::new());
-    let out = RefCell::new(String::with_capacity(size * 3 / 2));
-    let flush = || {
-        let mut written = block.borrow_mut();
-        if !written.is_empty() {
-            out.borrow_mut()
-                .push_str(&sanitizer().clean(&written).to_string());
-            written.clear();
-        }
-    };
-    let mut depth = 0usize;
-    let mut events = events.into_iter();
-    // The writer asks for the next event only once it has written the one before: a block
-    // that ended at the top level is complete then.
-    let stream = std::iter::from_fn(|| {
-        if depth == 0 {
-            flush();
-        }
-        let event = events.next()?;
-        match &event {
-            Event::Start(_) => depth += 1,
-            Event::End(_) => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-        Some(event)
-    });
-    let _ = html::write_html_fmt(Block(&block), stream);
-    flush();
-    out.into_inner()
 }
 
 /// The longest summary taken from a note's first paragraph, in characters.
