@@ -41,10 +41,10 @@ pub struct OutputFile {
 
 impl OutputFile {
     /// A generated page or file, with no user's file to name.
-    pub fn page(path: String, html: String) -> Self {
+    pub fn page(path: String, bytes: impl Into<Vec<u8>>) -> Self {
         OutputFile {
             path,
-            body: Body::Bytes(html.into_bytes()),
+            body: Body::Bytes(bytes.into()),
             from: None,
         }
     }

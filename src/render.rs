@@ -171,6 +171,10 @@ struct Enclosure {
     title: String,
 }
 
+/// The room a page is rendered into at first: a briefing page of the generated corpus is
+/// 15 KB on average.
+const PAGE_BYTES: usize = 16 * 1024;
+
 /// A link to another note: listings, feeds, previous and next.
 #[derive(Serialize)]
 struct NoteLink<'a> {
@@ -623,11 +627,14 @@ impl<'a> Renderer<'a> {
         path: String,
     ) -> Result<OutputFile, Diagnostic> {
         let theme = self.theme;
-        let text = theme
+        // Written as bytes: tera's `render` would check the whole page for UTF-8 again to
+        // make a String of it. Room for a briefing page as most are, without growing.
+        let mut page = Vec::with_capacity(PAGE_BYTES);
+        theme
             .tera
-            .render(template, ctx)
+            .render_to(template, ctx, &mut page)
             .map_err(|e| template_error(&e, &theme.sources))?;
-        Ok(OutputFile::page(path, text))
+        Ok(OutputFile::page(path, page))
     }
 
     fn note_page(&self, i: usize, out: String) -> Result<OutputFile, Diagnostic> {
