@@ -2,9 +2,11 @@
 //! with and without the search index; and Hugo on the same corpus where `hugo` is installed.
 //! Run with `cargo bench --bench build [-- NOTES...]` (default: 1000 10000). Each size builds
 //! without and with the search index; `BRIEFING_BENCH_SEARCH=0` leaves search out (the race
-//! against Hugo is on the same page set, without search). Each build runs once into an empty folder, then five times
-//! over its own output, each time after adding a sentence to the newest note, as a writer
-//! rebuilds. The files column counts the files the first build wrote.
+//! against Hugo is on the same page set, without search). Each build runs three times into a
+//! new, empty folder (the first column is the median: how fast a file system creates files
+//! swings with what was deleted on it in the minutes before), then five times over the last
+//! of those, each time after adding a sentence to the newest note, as a writer rebuilds. The
+//! files column counts the files a first build wrote.
 //!
 //! The corpora come from `../shared/bench/gen_corpus.py` (or `BRIEFING_CORPUS_SCRIPT`).
 
@@ -19,6 +21,9 @@ use std::time::{Duration, Instant};
 
 const RUNS: usize = 5;
 
+/// First builds, each into a new folder.
+const FIRSTS: usize = 3;
+
 /// What one mode (briefing with or without search, or Hugo) measured at one corpus size.
 struct Measured {
     first: Duration,
@@ -29,7 +34,7 @@ struct Measured {
     pages: usize,
     index: Option<Duration>,
     first_index: Option<Duration>,
-    /// Files the first build wrote, as the build reports them (none for Hugo).
+    /// Files a first build wrote, as the build reports them (none for Hugo).
     files: Option<usize>,
 }
 
@@ -49,7 +54,7 @@ fn main() {
         .is_ok_and(|o| o.status.success());
     let search_runs = std::env::var("BRIEFING_BENCH_SEARCH").map_or(true, |v| v != "0");
     println!(
-        "a first build into an empty folder, then {RUNS} rebuilds, each after an edit of the newest note"
+        "{FIRSTS} first builds, each into a new folder (their median), then {RUNS} rebuilds, each after an edit of the newest note"
     );
     println!(
         "{:>6} {:>7} {:>9} {:>9} {:>9} {:>9} {:>10} {:>9} {:>9} {:>8}",
@@ -85,9 +90,12 @@ fn main() {
             // would slow the next file creations on some file systems).
             let output = if search { "output-search" } else { "output" };
             let m = runs(
-                Command::new(env!("CARGO_BIN_EXE_briefing"))
-                    .args(["build", "--output", output])
-                    .current_dir(&site),
+                &|out| {
+                    let mut c = Command::new(env!("CARGO_BIN_EXE_briefing"));
+                    c.args(["build", "--output", out]).current_dir(&site);
+                    c
+                },
+                output,
                 Some(&newest),
             );
             print_row(n, if search { "search" } else { "plain" }, &m);
@@ -109,9 +117,13 @@ fn main() {
         }
         let hugo_run = hugo.then(|| {
             let m = runs(
-                Command::new("hugo")
-                    .args(["--quiet", "--destination", "public"])
-                    .current_dir(dir.path().join("corpus/hugo")),
+                &|out| {
+                    let mut c = Command::new("hugo");
+                    c.args(["--quiet", "--destination", out])
+                        .current_dir(dir.path().join("corpus/hugo"));
+                    c
+                },
+                "public",
                 None,
             );
             print_row(n, "hugo", &m);
@@ -130,10 +142,20 @@ fn main() {
     report_targets(&races);
 }
 
-/// One first build, then RUNS rebuilds of the same site, each after an edit of `edit` when
-/// given (a sentence added, as a writer would).
-fn runs(cmd: &mut Command, edit: Option<&Path>) -> Measured {
-    let (first, _, first_peak, first_out) = measure(cmd);
+/// FIRSTS first builds, each into a new folder named after `output`, then RUNS rebuilds of the
+/// last, each after an edit of `edit` when given (a sentence added, as a writer would). `cmd`
+/// gives the command that builds into a folder.
+fn runs(cmd: &dyn Fn(&str) -> Command, output: &str, edit: Option<&Path>) -> Measured {
+    let mut firsts = Vec::new();
+    let mut first_peak = 0;
+    let mut first_out = String::new();
+    for k in 1..=FIRSTS {
+        let (wall, _, peak, out) = measure(&mut cmd(&format!("{output}-{k}")));
+        firsts.push(wall);
+        first_peak = first_peak.max(peak);
+        first_out = out;
+    }
+    let mut cmd = cmd(&format!("{output}-{FIRSTS}"));
     let mut walls = Vec::new();
     let mut cpus = Vec::new();
     let mut peak = first_peak;
@@ -148,7 +170,7 @@ fn runs(cmd: &mut Command, edit: Option<&Path>) -> Measured {
             )
             .unwrap();
         }
-        let (wall, cpu, rss, stdout) = measure(cmd);
+        let (wall, cpu, rss, stdout) = measure(&mut cmd);
         walls.push(wall);
         cpus.push(cpu);
         peak = peak.max(rss);
@@ -158,7 +180,7 @@ fn runs(cmd: &mut Command, edit: Option<&Path>) -> Measured {
         }
     }
     Measured {
-        first,
+        first: median(&mut firsts),
         median: median(&mut walls),
         min: *walls.iter().min().unwrap(),
         cpu: median(&mut cpus),
