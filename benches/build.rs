@@ -26,7 +26,9 @@ const FIRSTS: usize = 3;
 
 /// What one mode (briefing with or without search, or Hugo) measured at one corpus size.
 struct Measured {
+    /// The median of the first builds.
     first: Duration,
+    firsts: Vec<Duration>,
     median: Duration,
     min: Duration,
     cpu: Duration,
@@ -61,6 +63,9 @@ fn main() {
         "notes", "build", "first", "median", "min", "cpu", "peak MiB", "pages/s", "index", "files"
     );
     let mut races: Vec<(usize, Measured, Option<Measured>)> = Vec::new();
+    // Each size's corpus and outputs stay until the end: deleting them would slow the file
+    // creations of the next size's first builds.
+    let mut done = Vec::new();
     for &n in &sizes {
         let dir = tempfile::tempdir().expect("temp dir");
         let format = if hugo { "all" } else { "ours" };
@@ -138,6 +143,7 @@ fn main() {
             m
         });
         races.push((n, plain.unwrap(), hugo_run));
+        done.push(dir);
     }
     report_targets(&races);
 }
@@ -180,7 +186,8 @@ fn runs(cmd: &dyn Fn(&str) -> Command, output: &str, edit: Option<&Path>) -> Mea
         }
     }
     Measured {
-        first: median(&mut firsts),
+        first: median(&mut firsts.clone()),
+        firsts,
         median: median(&mut walls),
         min: *walls.iter().min().unwrap(),
         cpu: median(&mut cpus),
@@ -211,6 +218,8 @@ fn print_row(n: usize, what: &str, m: &Measured) {
         m.index.map_or("-".into(), s),
         m.files.map_or("-".into(), |f| f.to_string())
     );
+    let firsts: Vec<String> = m.firsts.iter().map(|&d| s(d)).collect();
+    println!("{n:>6} {what:>7} first builds: {}", firsts.join(", "));
 }
 
 fn verdict(ok: bool) -> &'static str {
