@@ -15,7 +15,39 @@ pub fn parse<T: DeserializeOwned>(
     shown: &Path,
 ) -> Result<T, Diagnostic> {
     precheck(yaml, source, first_line, shown)?;
+    unique_keys(yaml, source, first_line, shown)?;
     read(yaml, source, first_line, shown)
+}
+
+/// A key written twice in one mapping is an error at the second: read into a map, the later
+/// entry would silently replace the earlier (a contact's number, a funder's name).
+fn unique_keys(
+    yaml: &str,
+    source: &str,
+    first_line: usize,
+    shown: &Path,
+) -> Result<(), Diagnostic> {
+    match serde_yaml::from_str::<serde_yaml::Value>(yaml) {
+        Err(e) if e.to_string().contains("duplicate entry with key") => {
+            let d = from_error(&e, source, first_line, shown);
+            // The parser points at the mapping; the user wants the second key.
+            let text = e.to_string();
+            let key = text
+                .split_once("duplicate entry with key \"")
+                .and_then(|(_, rest)| rest.split_once('"'))
+                .map(|(key, _)| key);
+            let second = e.location().zip(key).and_then(|(loc, key)| {
+                let line = second_key(yaml, loc.line(), loc.column(), key)?;
+                Some((line, loc.column(), key.chars().count()))
+            });
+            Err(match second {
+                Some((line, column, width)) => d.at(source, first_line + line - 1, column, width),
+                None => d,
+            })
+        }
+        // Any other problem is reported by the reading itself, with its own explanation.
+        _ => Ok(()),
+    }
 }
 
 /// What is refused before the YAML parser sees the text: tabs, deep nesting (which makes the
@@ -486,6 +518,31 @@ fn from_error(e: &serde_yaml::Error, source: &str, first_line: usize, shown: &Pa
     }
 }
 
+/// The line (from 1) of the second `key:` of the block mapping whose first key is at `line`,
+/// `column`: the keys of one mapping stand at its column, and it ends at a line indented less.
+fn second_key(yaml: &str, line: usize, column: usize, key: &str) -> Option<usize> {
+    let indent = column - 1;
+    let mut seen = 0;
+    for (n, text) in yaml.lines().enumerate().skip(line - 1) {
+        let trimmed = text.trim_start_matches(' ');
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let at = text.len() - trimmed.len();
+        if at < indent {
+            break;
+        }
+        let name = trimmed.split(':').next().unwrap_or("").trim();
+        if at == indent && name.trim_matches(|c| c == '"' || c == '\'') == key {
+            seen += 1;
+            if seen == 2 {
+                return Some(n + 1);
+            }
+        }
+    }
+    None
+}
+
 /// Turns serde's wording into a user's: "field" becomes "key", and valid keys go to the help.
 /// A value's place (`contacts[0].email: …`) is kept in front of the message.
 fn explain(text: &str) -> (String, Option<String>) {
@@ -516,6 +573,15 @@ fn explain_plain(text: &str) -> (String, Option<String>) {
             }
         });
         return (format!("unknown key {key}"), help);
+    }
+    if let Some(rest) = text.strip_prefix("duplicate entry with key ") {
+        let key = rest.trim_matches(|c| c == '"' || c == '`');
+        return (
+            format!("the key `{key}` is written twice in the same place"),
+            Some(format!(
+                "keep one `{key}:` here and delete or rename the other: the later one would replace the earlier without a word"
+            )),
+        );
     }
     if let Some(rest) = text.strip_prefix("missing field ") {
         return (

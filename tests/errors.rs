@@ -564,3 +564,49 @@ fn versions_of_a_note_with_different_event_dates_get_a_warning() {
         }
     }
 }
+
+/// A key written twice in site.yaml (a spokesperson entered twice with two numbers) or in a
+/// theme's interface strings is an error at the second, in `build` and `check` alike: it no
+/// longer replaces the first without a word.
+#[test]
+fn a_key_written_twice_is_an_error_at_the_second() {
+    let site = fixture("basic");
+    let yaml = std::fs::read_to_string(site.path().join("site.yaml")).unwrap();
+    let twice = yaml.replacen(
+        "funders:\n",
+        "funders:\n  iom:\n    name: { en: IOM, zh: 国际移民组织 }\n",
+        1,
+    );
+    assert_ne!(twice, yaml);
+    std::fs::write(site.path().join("site.yaml"), &twice).unwrap();
+    let second = twice
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| *l == "  iom:")
+        .nth(1)
+        .map(|(n, _)| n + 1)
+        .unwrap();
+    for (command, code, said) in build_and_check(site.path()) {
+        assert_eq!(code, Some(1), "{command}: {said}");
+        assert!(
+            said.contains("the key `iom` is written twice in the same place"),
+            "{command}: {said}"
+        );
+        assert!(
+            said.contains(&format!("site.yaml:{second}:")),
+            "{command}: {said}"
+        );
+        assert!(said.contains("keep one `iom:` here"), "{command}: {said}");
+    }
+    assert!(!site.path().join("output").exists());
+
+    let site = fixture("basic");
+    write(
+        site.path(),
+        "themes/default/i18n/en.yaml",
+        "tags: Tags\nfurther_information: \"Press contacts:\"\ntags: Topics\n",
+    );
+    let err = build_fails(site.path(), &[]);
+    assert!(err.contains("the key `tags` is written twice"), "{err}");
+    assert!(err.contains("themes/default/i18n/en.yaml:3:"), "{err}");
+}
