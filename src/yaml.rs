@@ -28,18 +28,17 @@ fn unique_keys(
     shown: &Path,
 ) -> Result<(), Diagnostic> {
     match serde_yaml::from_str::<serde_yaml::Value>(yaml) {
-        Err(e) if e.to_string().contains("duplicate entry with key") => {
+        Err(e) if duplicated_key(&e.to_string()).is_some() => {
             let d = from_error(&e, source, first_line, shown);
             // The parser points at the mapping; the user wants the second key.
             let text = e.to_string();
-            let key = text
-                .split_once("duplicate entry with key \"")
-                .and_then(|(_, rest)| rest.split_once('"'))
-                .map(|(key, _)| key);
-            let second = e.location().zip(key).and_then(|(loc, key)| {
-                let line = second_key(yaml, loc.line(), loc.column(), key)?;
-                Some((line, loc.column(), key.chars().count()))
-            });
+            let second = e
+                .location()
+                .zip(duplicated_key(&text))
+                .and_then(|(loc, key)| {
+                    let line = second_key(yaml, loc.line(), loc.column(), key)?;
+                    Some((line, loc.column(), key.chars().count()))
+                });
             Err(match second {
                 Some((line, column, width)) => d.at(source, first_line + line - 1, column, width),
                 None => d,
@@ -518,6 +517,15 @@ fn from_error(e: &serde_yaml::Error, source: &str, first_line: usize, shown: &Pa
     }
 }
 
+/// The key a "duplicate entry" error of the YAML parser names, without its quotes and
+/// without the location the parser appends.
+fn duplicated_key(text: &str) -> Option<&str> {
+    const MARK: &str = "duplicate entry with key ";
+    let rest = &text[text.find(MARK)? + MARK.len()..];
+    let key = rest.split(" at line ").next().unwrap_or(rest);
+    Some(key.trim_matches(|c| c == '"' || c == '`'))
+}
+
 /// The line (from 1) of the second `key:` of the block mapping whose first key is at `line`,
 /// `column`: the keys of one mapping stand at its column, and it ends at a line indented less.
 fn second_key(yaml: &str, line: usize, column: usize, key: &str) -> Option<usize> {
@@ -574,8 +582,9 @@ fn explain_plain(text: &str) -> (String, Option<String>) {
         });
         return (format!("unknown key {key}"), help);
     }
-    if let Some(rest) = text.strip_prefix("duplicate entry with key ") {
-        let key = rest.trim_matches(|c| c == '"' || c == '`');
+    if text.starts_with("duplicate entry")
+        && let Some(key) = duplicated_key(text)
+    {
         return (
             format!("the key `{key}` is written twice in the same place"),
             Some(format!(
