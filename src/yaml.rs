@@ -72,6 +72,29 @@ fn precheck(yaml: &str, source: &str, first_line: usize, shown: &Path) -> Result
         .at_line(first_line + line - 1)
         .help("write lists and keys at most a few levels deep, as in the front matter reference; check for stray `[`, `{` or `- `"));
     }
+    if let Some((line, size)) = too_large_expanded(yaml) {
+        return Err(Diagnostic::error(format!(
+            "this YAML repeats its parts (`*name` for `&name`) so often that it would take {} once read: at most {} and {MAX_EXPANSION} times the size of the text are read",
+            crate::render::human_size(size),
+            crate::render::human_size(MAX_EXPANDED)
+        ))
+        .file(shown)
+        .at_line(first_line + line - 1)
+        .help("write the values out instead of repeating them with `*`, or repeat fewer of them"));
+    }
+    if let Some((line, column, c)) = fullwidth_separator(yaml) {
+        let name = if c == '、' {
+            "an enumeration comma `、` (U+3001)"
+        } else {
+            "a full-width comma `，` (U+FF0C)"
+        };
+        return Err(Diagnostic::error(format!(
+            "{name} separates the items of this list, but YAML does not read it as a separator: the list would hold one item"
+        ))
+        .file(shown)
+        .at(source, first_line + line - 1, column, 1)
+        .help("separate the items with an ordinary comma and a space, in half-width (English) input mode: `[维也纳, 索非亚]`; if the mark belongs inside one item, put that item in quotes: `[\"维也纳、索非亚\"]`"));
+    }
     if let Some((offset, c)) = safety::forbidden_char(yaml) {
         let (line, column) = line_col(yaml, offset);
         return Err(Diagnostic::error(format!(
@@ -174,6 +197,9 @@ pub fn parse_each<T: DeserializeOwned>(
             Ok(_) => {
                 good.insert(key, value);
             }
+            Err(_) if errors.len() >= MAX_KEY_ERRORS => {
+                bad_keys.push(key.as_str().unwrap_or("?").to_string());
+            }
             Err(e) => {
                 let name = key.as_str().unwrap_or("?").to_string();
                 // The key's own lines, parsed alone, say exactly where in them the problem is.
@@ -190,6 +216,25 @@ pub fn parse_each<T: DeserializeOwned>(
             }
         }
     }
+    // Past the first few, the keys with problems are named in one message: finding each
+    // one's line reads the text again.
+    if bad_keys.len() > MAX_KEY_ERRORS {
+        let rest = &bad_keys[MAX_KEY_ERRORS..];
+        let mut names: Vec<&str> = rest.iter().take(10).map(String::as_str).collect();
+        if rest.len() > names.len() {
+            names.push("…");
+        }
+        errors.push(
+            Diagnostic::error(format!(
+                "{} more keys have problems: {}",
+                rest.len(),
+                names.join(", ")
+            ))
+            .file(shown)
+            .at_line(first_line)
+            .help("correct or delete the keys above, then check again"),
+        );
+    }
     match serde_yaml::from_value::<T>(serde_yaml::Value::Mapping(good)) {
         Ok(value) if !errors.is_empty() => Ok(Lenient {
             value,
@@ -199,6 +244,9 @@ pub fn parse_each<T: DeserializeOwned>(
         _ => Err(vec![first]),
     }
 }
+
+/// The keys with problems reported one by one, at their line; the rest in one message.
+const MAX_KEY_ERRORS: usize = 20;
 
 /// The lines of the top-level key on 1-based line `line`: that line and the ones below it up
 /// to the next top-level key.
@@ -279,6 +327,30 @@ fn typing_mistakes(yaml: &str, source: &str, first_line: usize, shown: &Path) ->
     let at = |n: usize, column: usize, width: usize, d: Diagnostic| {
         d.file(shown).at(source, first_line + n, column, width)
     };
+    // Only where the text is no YAML at all: a value of the wrong type is not a bracket's fault.
+    if let Some((n, column, open)) = serde_yaml::from_str::<serde_yaml::Value>(yaml)
+        .is_err()
+        .then(|| unclosed_flow(yaml))
+        .flatten()
+    {
+        let close = if open == '[' { ']' } else { '}' };
+        let example = if open == '[' {
+            "tags: [visa, dialogue]"
+        } else {
+            "project: { name: Example, url: https://example.org }"
+        };
+        found.push(at(
+            n - 1,
+            column,
+            1,
+            Diagnostic::error(format!(
+                "the `{open}` opened on this line is not closed with `{close}`"
+            ))
+            .help(format!(
+                "close it at the end of the value, e.g. `{example}`"
+            )),
+        ));
+    }
     // Indentation of the last line that held a key, to tell a key line from a continuation.
     let mut key_indent: Option<usize> = None;
     for (n, line) in yaml.lines().enumerate() {
@@ -362,6 +434,313 @@ fn typing_mistakes(yaml: &str, source: &str, first_line: usize, shown: &Path) ->
         }
     }
     found
+}
+
+/// Which lines are the text of a block scalar (`summary: |` or `>` and the lines indented
+/// deeper below it, blank ones included): running text, where brackets, marks and stars are
+/// the text's own.
+fn block_scalar_lines(lines: &[&str]) -> Vec<bool> {
+    let indent = |l: &str| l.len() - l.trim_start_matches(' ').len();
+    let mut inside = vec![false; lines.len()];
+    let mut scalar: Option<usize> = None;
+    for (n, line) in lines.iter().enumerate() {
+        if let Some(own) = scalar {
+            if line.trim().is_empty() || indent(line) > own {
+                inside[n] = true;
+                continue;
+            }
+            scalar = None;
+        }
+        let body = line.trim_end();
+        let value = body.rsplit_once(": ").map_or(body, |(_, v)| v).trim_start();
+        let value = value.strip_prefix("- ").unwrap_or(value).trim_start();
+        if value.starts_with(['|', '>'])
+            && value[1..]
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '+' || c == '-')
+        {
+            scalar = Some(indent(line));
+        }
+    }
+    inside
+}
+
+/// Where a value of `line` starts with `[` or `{` (after the key's `: ` or a list's `- `):
+/// its byte offset in the line.
+fn flow_start(line: &str) -> Option<usize> {
+    let mut body = line.trim_start_matches(' ');
+    while let Some(rest) = body.strip_prefix("- ") {
+        body = rest.trim_start_matches(' ');
+    }
+    let value = if body.starts_with(['[', '{']) {
+        body
+    } else {
+        let i = body.find(": ")?;
+        if body[..i].contains(['"', '\'', '#']) {
+            return None;
+        }
+        body[i + 2..].trim_start_matches(' ')
+    };
+    value
+        .starts_with(['[', '{'])
+        .then(|| line.len() - value.len())
+}
+
+/// Something the flow scanner met: an opening bracket, a closing one that closes the
+/// collection, or a full-width comma between the items of a list.
+enum Flow {
+    /// The collection opened on (line, column) with this bracket was still open when the next
+    /// key began.
+    Unclosed(usize, usize, char),
+    /// A `，` or `、` at (line, column) in a list.
+    Fullwidth(usize, usize, char),
+}
+
+/// Reads the flow collections (`[…]`, `{…}`) that start values, as YAML does, outside quotes,
+/// comments and block scalars, and reports each unclosed one and each full-width comma in a
+/// list, in order, to `found` until it returns true. One pass: linear in the text.
+fn scan_flows(yaml: &str, mut found: impl FnMut(Flow) -> bool) {
+    let lines: Vec<&str> = yaml.lines().collect();
+    let in_scalar = block_scalar_lines(&lines);
+    let indent = |l: &str| l.len() - l.trim_start_matches(' ').len();
+    // The open brackets: (line, column, bracket), and the indentation of the line that
+    // opened the outermost.
+    let mut open: Vec<(usize, usize, char)> = Vec::new();
+    let mut opener_indent = 0;
+    for (n, line) in lines.iter().enumerate() {
+        if in_scalar[n] {
+            continue;
+        }
+        let start = if open.is_empty() {
+            match flow_start(line) {
+                Some(start) => {
+                    opener_indent = indent(line);
+                    start
+                }
+                None => continue,
+            }
+        } else if !line.trim().is_empty()
+            && indent(line) <= opener_indent
+            && !line.trim_start().starts_with([']', '}'])
+        {
+            // The next key came while a bracket was open.
+            if found(Flow::Unclosed(open[0].0, open[0].1, open[0].2)) {
+                return;
+            }
+            open.clear();
+            match flow_start(line) {
+                Some(start) => {
+                    opener_indent = indent(line);
+                    start
+                }
+                None => continue,
+            }
+        } else {
+            0
+        };
+        let mut column = line[..start].chars().count();
+        let mut quote: Option<char> = None;
+        let mut escaped = false;
+        let mut previous = ' ';
+        for c in line[start..].chars() {
+            column += 1;
+            if let Some(q) = quote {
+                if escaped {
+                    escaped = false;
+                } else if q == '"' && c == '\\' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                }
+                previous = c;
+                continue;
+            }
+            match c {
+                '"' | '\'' if matches!(previous, ' ' | '\t' | '[' | '{' | ',' | ':') => {
+                    quote = Some(c)
+                }
+                '[' | '{' => open.push((n + 1, column, c)),
+                ']' | '}' => {
+                    open.pop();
+                    if open.is_empty() {
+                        break;
+                    }
+                }
+                '#' if matches!(previous, ' ' | '\t') => break,
+                '，' | '、'
+                    if open.last().is_some_and(|o| o.2 == '[')
+                        && found(Flow::Fullwidth(n + 1, column, c)) =>
+                {
+                    return;
+                }
+                _ => {}
+            }
+            previous = c;
+        }
+    }
+    if let Some(&(line, column, bracket)) = open.first() {
+        found(Flow::Unclosed(line, column, bracket));
+    }
+}
+
+/// A flow list or map (`[`, `{`) opened where a value starts and still open when the next
+/// key begins (a line indented no deeper than the line that opened it): the parser reports
+/// that on the next line; this finds the line, column (1-based) and bracket that opened it.
+fn unclosed_flow(yaml: &str) -> Option<(usize, usize, char)> {
+    let mut first = None;
+    scan_flows(yaml, |flow| match flow {
+        Flow::Unclosed(line, column, bracket) => {
+            first = Some((line, column, bracket));
+            true
+        }
+        Flow::Fullwidth(..) => false,
+    });
+    first
+}
+
+/// The first full-width comma `，` or enumeration comma `、` typed between the items of a
+/// flow list (`tags: [人口贩运，考察访问]`), outside quotes: (line, column), 1-based, and the
+/// character. In a flow map (`{role: 新闻、传播}`) and in running text it is the text's own.
+fn fullwidth_separator(yaml: &str) -> Option<(usize, usize, char)> {
+    if !yaml.contains(['，', '、']) {
+        return None;
+    }
+    let mut first = None;
+    scan_flows(yaml, |flow| match flow {
+        Flow::Fullwidth(line, column, c) => {
+            first = Some((line, column, c));
+            true
+        }
+        Flow::Unclosed(..) => false,
+    });
+    first
+}
+
+/// The most bytes a YAML text may take once its aliases (`*name`) are replaced by what their
+/// anchors (`&name`) name: more would let a small file fill the memory.
+const MAX_EXPANDED: u64 = 16 * 1024 * 1024;
+/// … and the most times its own size.
+const MAX_EXPANSION: u64 = 100;
+
+/// Where (the 1-based line of the alias that passes the limit) and how large a YAML text
+/// would be once every alias is replaced by its anchor's node, if that is more than
+/// [`MAX_EXPANDED`] bytes or [`MAX_EXPANSION`] times the text. An anchor's node is measured
+/// from the anchor to the end of its item in a flow collection (the next `,` or closing
+/// bracket at its depth), or, outside one, to the next line indented no deeper than its own;
+/// the aliases inside it count expanded. One pass, with a stack of the anchors open (as deep
+/// as the nesting): linear in the text.
+fn too_large_expanded(yaml: &str) -> Option<(usize, u64)> {
+    if !yaml.contains('*') {
+        return None;
+    }
+    let limit = MAX_EXPANDED.min((yaml.len() as u64).saturating_mul(MAX_EXPANSION));
+    struct Open<'a> {
+        name: &'a str,
+        start: usize,
+        /// The flow depth of an anchor inside a flow collection; none outside one.
+        depth: Option<usize>,
+        indent: usize,
+        inner: u64,
+    }
+    let mut open: Vec<Open> = Vec::new();
+    let mut sizes: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
+    // A node closed: its size is its bytes and what its aliases add; what they add is inside
+    // the node around it too.
+    fn close<'a>(
+        open: &mut Vec<Open<'a>>,
+        sizes: &mut std::collections::HashMap<&'a str, u64>,
+        end: usize,
+    ) {
+        if let Some(node) = open.pop() {
+            let size = (end.saturating_sub(node.start) as u64).saturating_add(node.inner);
+            if let Some(outer) = open.last_mut() {
+                outer.inner = outer.inner.saturating_add(node.inner);
+            }
+            sizes.insert(node.name, size);
+        }
+    }
+    let mut total = yaml.len() as u64;
+    let mut offset = 0;
+    let mut depth = 0usize;
+    for (n, line) in yaml.lines().enumerate() {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        if depth == 0 && !line.trim().is_empty() {
+            // A line no deeper than a block anchor's ends its node.
+            while open
+                .last()
+                .is_some_and(|o| o.depth.is_none() && o.indent >= indent)
+            {
+                close(&mut open, &mut sizes, offset);
+            }
+        }
+        let bytes = line.as_bytes();
+        let mut quote: Option<u8> = None;
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if let Some(q) = quote {
+                if b == b'\\' && q == b'"' {
+                    i += 1;
+                } else if b == q {
+                    quote = None;
+                }
+                i += 1;
+                continue;
+            }
+            let before = if i == 0 { b' ' } else { bytes[i - 1] };
+            let starts_value = matches!(before, b' ' | b'\t' | b'[' | b'{' | b',');
+            match b {
+                b'#' if matches!(before, b' ' | b'\t') || i == 0 => break,
+                b'"' | b'\'' if starts_value => quote = Some(b),
+                b'[' | b'{' => depth += 1,
+                b',' | b']' | b'}' => {
+                    // The end of the item of every anchor open at this depth.
+                    while open.last().is_some_and(|o| o.depth == Some(depth)) {
+                        close(&mut open, &mut sizes, offset + i);
+                    }
+                    if b != b',' {
+                        depth = depth.saturating_sub(1);
+                    }
+                }
+                b'&' | b'*' if starts_value => {
+                    let name_len = line[i + 1..]
+                        .find(|c: char| c.is_whitespace() || ",[]{}".contains(c))
+                        .unwrap_or(line.len() - i - 1);
+                    let name = &line[i + 1..i + 1 + name_len];
+                    if name_len > 0 && b == b'&' {
+                        open.push(Open {
+                            name,
+                            start: offset + i,
+                            depth: (depth > 0).then_some(depth),
+                            indent,
+                            inner: 0,
+                        });
+                    } else if name_len > 0 {
+                        // An alias of an anchor still open is a loop: as large as can be.
+                        let size = if open.last().is_some_and(|o| o.name == name)
+                            || !sizes.contains_key(name) && open.iter().any(|o| o.name == name)
+                        {
+                            u64::MAX
+                        } else {
+                            sizes.get(name).copied().unwrap_or(0)
+                        };
+                        total = total.saturating_add(size);
+                        if let Some(innermost) = open.last_mut() {
+                            innermost.inner = innermost.inner.saturating_add(size);
+                        }
+                        if total > limit {
+                            return Some((n + 1, total));
+                        }
+                    }
+                    i += name_len;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        offset += line.len() + 1;
+    }
+    None
 }
 
 /// How deeply the values of site.yaml or front matter may nest: far deeper than any real
@@ -730,6 +1109,103 @@ pub fn key_location(yaml: &str, path: &[&str]) -> Option<(usize, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn block_scalars_and_flow_maps_keep_their_marks() {
+        for fine in [
+            "summary: |\n  Note: [see the report\n  and more\ntitle: 维也纳、索非亚\n",
+            "contact: {name: 李伟, role: 新闻、传播主任}\n",
+            "summary: >-\n  [a，b]\n",
+        ] {
+            assert_eq!(fullwidth_separator(fine), None, "{fine}");
+            assert_eq!(unclosed_flow(fine), None, "{fine}");
+        }
+        // In a list inside a map, it is a list's separator again.
+        assert_eq!(
+            fullwidth_separator("contact: {tags: [a，b]}\n"),
+            Some((1, 19, '，'))
+        );
+    }
+
+    #[test]
+    fn a_megabyte_of_anchors_or_brackets_is_read_in_linear_time() {
+        let anchors = format!(
+            "tags: [{}, *x1]\n",
+            (0..150_000)
+                .map(|i| format!("&x{i} v"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let started = std::time::Instant::now();
+        assert_eq!(too_large_expanded(&anchors), None);
+        let brackets = format!("tags: [{}\ndate: x\n", "[],".repeat(300_000));
+        assert!(unclosed_flow(&brackets).is_some());
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    }
+
+    #[test]
+    fn an_unclosed_bracket_is_found_on_its_own_line() {
+        assert_eq!(
+            unclosed_flow("title: x\ntags: [visa, dialogue\ndate: 2015-10-16\n"),
+            Some((2, 7, '['))
+        );
+        assert_eq!(
+            unclosed_flow("event:\n  locations: [Vienna, [Sofia]\n  start: 2015-10-19\n"),
+            Some((2, 14, '['))
+        );
+        assert_eq!(unclosed_flow("tags: [a,\n  b]\ndate: 2015-10-16\n"), None);
+        assert_eq!(unclosed_flow("title: \"[draft\"\ntags: [a]\n"), None);
+        assert_eq!(unclosed_flow("tags: [a, \"b]\"]\n"), None);
+    }
+
+    #[test]
+    fn repeated_anchors_have_a_limit() {
+        // A billion laughs: each level repeats the one before ten times.
+        let mut laughs = String::from("a: &a \"lol\"\n");
+        let mut previous = 'a';
+        for name in 'b'..='j' {
+            let refs = vec![format!("*{previous}"); 10].join(", ");
+            laughs.push_str(&format!("{name}: &{name} [{refs}]\n"));
+            previous = name;
+        }
+        let (line, size) = too_large_expanded(&laughs).unwrap();
+        assert!(size > MAX_EXPANDED || size > laughs.len() as u64 * MAX_EXPANSION);
+        assert!(line <= 10, "{line}");
+        // One large value repeated a thousand times.
+        let big = format!(
+            "x: &big {}\nlist: [{}]\n",
+            "a".repeat(100_000),
+            vec!["*big"; 1000].join(", ")
+        );
+        assert!(too_large_expanded(&big).is_some());
+        // A block node repeated a few times is fine, and so is text with stars.
+        let fine = "contact: &press\n  name: Li Wei\n  email: li@example.org\nevent:\n  contact: *press\nother: *press\ntitle: \"5 * 3 = *15*\"\nnote: a * b # *c\n";
+        assert_eq!(too_large_expanded(fine), None);
+    }
+
+    #[test]
+    fn a_fullwidth_comma_between_list_items_is_found() {
+        assert_eq!(
+            fullwidth_separator("title: x\ntags: [人口贩运，考察访问]\n"),
+            Some((2, 12, '，'))
+        );
+        assert_eq!(
+            fullwidth_separator("event:\n  locations: [维也纳、索非亚、巴黎]\n"),
+            Some((2, 18, '、'))
+        );
+        assert_eq!(
+            fullwidth_separator("tags:\n  - [a,\n     b，c]\n"),
+            Some((3, 7, '，'))
+        );
+        for fine in [
+            "title: 维也纳、索非亚和巴黎，三地\n",
+            "tags: [\"维也纳、索非亚\", '人口，贩运']\n",
+            "summary: |\n  见[附件]，以及[地图]、照片\n",
+            "tags: [a, b] # 注：人口，贩运\n",
+        ] {
+            assert_eq!(fullwidth_separator(fine), None, "{fine}");
+        }
+    }
 
     #[test]
     fn nesting_has_a_limit() {

@@ -34,8 +34,21 @@ fn malformed_yaml_is_reported_at_its_line_in_the_file() {
         "content/briefings/bad.en.md",
         &note("title: Study tour\ndate: 2015-10-16\ntags: [a, b\nsubtitle: x\n"),
     );
-    assert!(err.contains("content/briefings/bad.en.md:5:"), "{err}");
-    assert!(err.contains("the YAML is malformed"), "{err}");
+    // On the line of the `[` left open, not the next one, where the parser noticed.
+    assert!(err.contains("content/briefings/bad.en.md:4:7"), "{err}");
+    assert!(
+        err.contains("the `[` opened on this line is not closed with `]`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("help: close it at the end of the value"),
+        "{err}"
+    );
+    let err = fails_with(
+        "content/briefings/bad.en.md",
+        &note("title: Study tour\ndate: 2015-10-16\ntags: [a, b\nsubtitle: [x]]\n"),
+    );
+    assert!(err.contains("content/briefings/bad.en.md:"), "{err}");
     assert!(err.contains("help:"), "{err}");
 }
 

@@ -504,3 +504,72 @@ fn a_reader_that_stops_reading_ends_the_output_quietly() {
         );
     }
 }
+
+/// The peak memory of a finished child process and its children, in KiB (Linux).
+fn peak_kib_of_children() -> i64 {
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage fills the struct it is given.
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    usage.ru_maxrss
+}
+
+#[test]
+fn long_lists_many_unknown_keys_and_repeated_yaml_are_refused_quickly() {
+    let site = fixture("basic");
+    let note = "content/briefings/many.en.md";
+    // 100,000 tags: one error, not 100,000 tag pages each listing 100,000 tags.
+    let tags: Vec<String> = (0..100_000).map(|i| format!("t{i}")).collect();
+    write(
+        site.path(),
+        note,
+        &format!(
+            "---\ntitle: Many\ndate: 2016-01-01\ntags: [{}]\n---\n\nText.\n",
+            tags.join(", ")
+        ),
+    );
+    let out = build_within(site.path(), Duration::from_secs(60));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("this note has 100000 tags; a note may have at most 50"),
+        "{}",
+        stderr(&out)
+    );
+    // 20,000 unknown keys: the first ones at their lines, the rest in one message.
+    let keys: String = (0..20_000).map(|i| format!("unknown{i}: x\n")).collect();
+    write(
+        site.path(),
+        note,
+        &format!("---\ntitle: Many\ndate: 2016-01-01\n{keys}---\n\nText.\n"),
+    );
+    let out = build_within(site.path(), Duration::from_secs(60));
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("unknown0"), "{err}");
+    assert!(
+        err.contains("19980 more keys have problems: unknown20, unknown21"),
+        "{err}"
+    );
+    // A megabyte repeated a thousand times would be a gigabyte once read.
+    let before = peak_kib_of_children();
+    write(
+        site.path(),
+        note,
+        &format!(
+            "---\ntitle: Many\ndate: 2016-01-01\nsummary: &big \"{}\"\nsubtitle: [{}]\n---\n\nText.\n",
+            "a".repeat(1_000_000),
+            vec!["*big"; 1000].join(", ")
+        ),
+    );
+    let out = build_within(site.path(), Duration::from_secs(60));
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "this YAML repeats its parts (`*name` for `&name`) so often that it would take"
+        ),
+        "{err}"
+    );
+    assert!(err.contains(&format!("--> {note}:5")), "{err}");
+    let peak = peak_kib_of_children();
+    assert!(peak.max(before) < 400 * 1024, "the build took {peak} KiB");
+}

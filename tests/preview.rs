@@ -340,7 +340,7 @@ fn a_broken_note_keeps_the_last_good_site_until_it_is_fixed() {
         Change::Content(["briefings/visa.en.md".to_string()].into())
     );
     let err = p.rebuild(&change).unwrap_err().to_string();
-    assert!(err.contains("content/briefings/visa.en.md:3:"), "{err}");
+    assert!(err.contains("content/briefings/visa.en.md:2:8"), "{err}");
     assert!(p.error.is_some());
     assert_eq!(snapshot(&p), before, "the last good site is still served");
     std::fs::write(&visa, good.replace("Policy dialogue", "Dialogue")).unwrap();
