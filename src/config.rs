@@ -513,8 +513,8 @@ impl Config {
         let (base_url, base_path) = split_base_url(&raw.base_url).unwrap_or_else(|| {
             errors.push(at_key(
                 &["base_url"],
-                format!("base_url `{}` is not an absolute http(s) URL", raw.base_url),
-                "write the address the site will have, e.g. https://press.example.org or https://example.org/press".into(),
+                format!("base_url `{}` is not an absolute http(s) address with a plain path", raw.base_url),
+                "write the address the site will have, e.g. https://press.example.org or https://example.org/press, with no `//`, `\\`, `..`, `%` or user name in it".into(),
             ));
             (String::new(), String::new())
         });
@@ -823,8 +823,10 @@ impl Config {
     /// The same settings with another base URL (`--base-url`).
     pub fn with_base_url(mut self, url: &str) -> Result<Config, Diagnostic> {
         let (base_url, base_path) = split_base_url(url).ok_or_else(|| {
-            Diagnostic::error(format!("--base-url `{url}` is not an absolute http(s) URL"))
-                .help("give the address the site will have, e.g. https://press.example.org/press")
+            Diagnostic::error(format!(
+                "--base-url `{url}` is not an absolute http(s) address with a plain path"
+            ))
+            .help("give the address the site will have, e.g. https://press.example.org/press, with no `//`, `\\`, `..`, `%` or user name in it")
         })?;
         self.base_url = base_url;
         self.base_path = base_path;
@@ -838,10 +840,23 @@ fn split_base_url(url: &str) -> Option<(String, String)> {
     let rest = url
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"))?;
-    if rest.is_empty() || rest.starts_with('/') || rest.contains(['?', '#', ' ']) {
+    if rest.is_empty() || rest.starts_with('/') || rest.contains(['?', '#', ' ', '\\']) {
         return None;
     }
-    let path = rest.find('/').map_or("", |i| &rest[i..]);
+    let (host, path) = rest
+        .find('/')
+        .map_or((rest, ""), |i| (&rest[..i], &rest[i..]));
+    // A path with an empty, `.` or `..` part would make the stylesheet's and scripts' links
+    // (`<path>/style.css`) lead to another host (`//host/…`) or out of the site; a user
+    // name before the host hides which host it is.
+    if host.contains('@')
+        || path
+            .split('/')
+            .skip(1)
+            .any(|part| part.is_empty() || part == "." || part == ".." || part.contains('%'))
+    {
+        return None;
+    }
     Some((url.to_string(), path.to_string()))
 }
 

@@ -98,7 +98,11 @@ pub struct Note {
     pub title: String,
     pub subtitle: Option<String>,
     pub dateline: Option<String>,
+    /// The publication date; for a static page written without one, the start of 1970 (see
+    /// `undated`).
     pub date: When,
+    /// A static page written without `date:`: it has no publication date to show or list.
+    pub undated: bool,
     pub updated: Option<When>,
     /// The summary written in front matter, if any.
     pub summary: Option<String>,
@@ -426,6 +430,13 @@ pub fn reparse(
 /// another site.
 fn check_file(config: &Config, source: &Path, rel: &str) -> Option<Diagnostic> {
     let name = rel.rsplit('/').next().unwrap_or(rel);
+    if safety::is_program_file(name) || safety::is_compressed_active_file(name) {
+        return Some(
+            Diagnostic::error("this file cannot be published: a web server may run it as a program, or send it as a page unchecked")
+                .file(shown(config, source))
+                .help("to offer it for download, put it in a .zip archive; if it is a document, save it as a PDF"),
+        );
+    }
     if safety::is_active_file(name) && config.raw_html != crate::config::RawHtml::Allow {
         return Some(
             Diagnostic::error("a web page or XML file cannot be published from content/: it could run a script on the site")
@@ -434,7 +445,11 @@ fn check_file(config: &Config, source: &Path, rel: &str) -> Option<Diagnostic> {
         );
     }
     if !name.to_ascii_lowercase().ends_with(".svg") {
-        return None;
+        return image_problem(source, name).map(|(message, help)| {
+            Diagnostic::error(message)
+                .file(shown(config, source))
+                .help(help)
+        });
     }
     let shown_path = shown(config, source);
     let text = match read_text(source, &shown_path) {
@@ -449,6 +464,39 @@ fn check_file(config: &Config, source: &Path, rel: &str) -> Option<Diagnostic> {
             .at(&text, line, column, 1)
             .help("export the image again as a plain SVG without scripts, links or interactivity (in Inkscape: Save As, Optimized SVG), or as a PNG"),
     )
+}
+
+/// Why a file that is an image, whatever its name, cannot be published as it is: a JPEG, PNG
+/// or WebP named otherwise would be published without its metadata removed; a GIF, TIFF,
+/// AVIF or HEIC image carrying such data cannot have it removed. The message and the help.
+pub fn image_problem(source: &Path, name: &str) -> Option<(String, String)> {
+    use std::io::Read as _;
+    let mut head = [0u8; 16];
+    let mut file = std::fs::File::open(source).ok()?;
+    let read = file.read(&mut head).ok()?;
+    match crate::images::sniff(&head[..read]) {
+        crate::images::Kind::Other => None,
+        crate::images::Kind::Cleaned(format) if !crate::images::is_raster(name) => Some((
+            format!(
+                "this file is a {} image, though its name does not say so",
+                format.name()
+            ),
+            format!(
+                "rename it to end in .{}: images are published with the data about where, when and with which camera they were taken removed, which needs the right name",
+                format.extension()
+            ),
+        )),
+        crate::images::Kind::Cleaned(_) => None,
+        _ => {
+            let bytes = std::fs::read(source).ok()?;
+            crate::images::metadata_problem(&bytes).map(|why| {
+                (
+                    format!("this image cannot be published: {why}"),
+                    "save it again as a JPEG or PNG image (briefing removes that data from those), or with an editor's \"export for web\", which leaves it out".to_string(),
+                )
+            })
+        }
+    }
 }
 
 /// Hidden files, editor backups and temporary files are never content.
@@ -732,9 +780,40 @@ pub fn parse_note_text(config: &Config, path: &Path, rel: &str, text: String) ->
         None => d.at(&text, first_line - 1, 1, 3),
     };
 
+    // How many items a list may hold: each tag and alias is a page of its own, and every
+    // listing of the note repeats its tags.
+    let counted = [
+        ("tags", raw.tags.len(), 50),
+        ("aliases", raw.aliases.len(), 100),
+        ("contacts", raw.contacts.len(), 20),
+        ("downloads", raw.downloads.as_ref().map_or(0, Vec::len), 500),
+        (
+            "event",
+            raw.event.as_ref().map_or(0, |e| e.locations.len()),
+            50,
+        ),
+    ];
+    for (key, count, max) in counted {
+        if count > max {
+            let what = if key == "event" {
+                "event locations"
+            } else {
+                key
+            };
+            errors.push(at(
+                &[key],
+                err(
+                    format!("this note has {count} {what}; a note may have at most {max}"),
+                    format!("keep the {what} that matter to readers: each one is repeated on the note's pages and listings"),
+                ),
+            ));
+        }
+    }
+    // One message per key: a list of a thousand over-long items needs one.
+    let mut too_long = std::collections::HashSet::new();
     for (key, value, max) in limited_fields(&raw) {
         let length = value.chars().count();
-        if length > max {
+        if length > max && too_long.insert(key) {
             errors.push(at(
                 &[key],
                 err(
@@ -810,7 +889,16 @@ pub fn parse_note_text(config: &Config, path: &Path, rel: &str, text: String) ->
         None => (None, Vec::new()),
     };
     errors.extend(event_errors);
-    if raw.date.is_none() && !is_bad("date") {
+    // A static page needs no date: it is not listed by date anywhere.
+    let undated = raw.date.is_none() && section == Section::Pages;
+    let date = date.or_else(|| {
+        undated.then(|| When {
+            timestamp: jiff::Timestamp::UNIX_EPOCH,
+            date: jiff::civil::date(1970, 1, 1),
+            rfc3339: "1970-01-01T00:00:00Z".to_string(),
+        })
+    });
+    if raw.date.is_none() && !undated && !is_bad("date") {
         errors.push(at(
             &["date"],
             err(
@@ -1107,6 +1195,7 @@ pub fn parse_note_text(config: &Config, path: &Path, rel: &str, text: String) ->
         subtitle: nonempty(raw.subtitle),
         dateline: nonempty(raw.dateline),
         date,
+        undated,
         updated,
         summary: nonempty(raw.summary),
         project,

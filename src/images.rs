@@ -93,9 +93,150 @@ impl Default for Settings {
     }
 }
 
-/// Whether a file name is a raster image this module handles: .jpg .jpeg .png .webp (any case).
+/// Whether a file name is a raster image this module handles: .jpg .jpeg (.jpe .jfif .jif)
+/// .png .webp (any case).
 pub fn is_raster(name: &str) -> bool {
     Format::from_name(name).is_some()
+}
+
+/// What kind of image some bytes are, by their first bytes, whatever the file is named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// One this module cleans.
+    Cleaned(Format),
+    Gif,
+    Tiff,
+    /// AVIF, HEIC or another image of the ISO media file format: its name.
+    Heif(&'static str),
+    JpegXl,
+    /// Not an image, or one that carries no metadata (BMP, ICO).
+    Other,
+}
+
+/// The kind of image `bytes` start with.
+pub fn sniff(bytes: &[u8]) -> Kind {
+    if let Some(format) = Format::of(bytes) {
+        return Kind::Cleaned(format);
+    }
+    if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
+        return Kind::Gif;
+    }
+    if bytes.starts_with(b"II*\0") || bytes.starts_with(b"MM\0*") {
+        return Kind::Tiff;
+    }
+    if bytes.starts_with(&[0xFF, 0x0A]) || bytes.starts_with(b"\0\0\0\x0CJXL ") {
+        return Kind::JpegXl;
+    }
+    if bytes.get(4..8) == Some(b"ftyp") {
+        let brand = bytes.get(8..12).unwrap_or_default();
+        let name = match brand {
+            b"avif" | b"avis" => Some("AVIF"),
+            b"heic" | b"heix" | b"hevc" | b"hevx" | b"heim" | b"heis" | b"mif1" | b"msf1" => {
+                Some("HEIC")
+            }
+            _ => None,
+        };
+        if let Some(name) = name {
+            return Kind::Heif(name);
+        }
+    }
+    Kind::Other
+}
+
+/// Why an image published as it is (a theme's file, an image written into a note as a
+/// `data:` URL, a GIF) would give away where, when or with what it was made: it carries
+/// metadata this module cannot take out of a file it does not rewrite. None for an image
+/// without any, or bytes that are no image.
+pub fn metadata_problem(bytes: &[u8]) -> Option<String> {
+    match sniff(bytes) {
+        Kind::Cleaned(format) => {
+            let cleaned = inspect(bytes, format)
+                .and_then(|(_, _, orientation)| {
+                    strip(Bytes::copy_from_slice(bytes), format, orientation)
+                });
+            match cleaned {
+                Ok(cleaned) if cleaned.as_ref() == bytes => None,
+                Ok(_) => Some(format!(
+                    "this {} image carries EXIF, XMP or IPTC data or comments, which can tell where it was taken, when and with which camera",
+                    format.name()
+                )),
+                // What cannot be read cannot be shown to carry nothing.
+                Err(_) => Some(format!(
+                    "this {} image cannot be read, so what it carries cannot be checked",
+                    format.name()
+                )),
+            }
+        }
+        Kind::Gif => gif_has_metadata(bytes).then(|| {
+            "this GIF image carries a comment or XMP data, which can tell where and by whom it was made".to_string()
+        }),
+        Kind::Tiff => Some("briefing cannot take the data about where, when and by whom it was made out of a TIFF image".into()),
+        Kind::Heif(name) => Some(format!("briefing cannot take the data about where, when and with which camera it was made out of an {name} image")),
+        Kind::JpegXl => Some("briefing cannot take the data about where, when and with which camera it was made out of a JPEG XL image".into()),
+        Kind::Other => None,
+    }
+}
+
+/// Whether a GIF holds a comment or an application block of XMP, read block by block.
+/// A file it cannot follow to its end counts as holding some.
+fn gif_has_metadata(bytes: &[u8]) -> bool {
+    // Skips a run of data sub-blocks from `at`; where the next block starts.
+    let sub_blocks = |mut at: usize| -> Option<usize> {
+        loop {
+            let len = usize::from(*bytes.get(at)?);
+            at += 1;
+            if len == 0 {
+                return Some(at);
+            }
+            at += len;
+        }
+    };
+    let colour_table = |flags: u8| {
+        if flags & 0x80 != 0 {
+            3 << ((flags & 0x07) + 1)
+        } else {
+            0
+        }
+    };
+    let Some(&flags) = bytes.get(10) else {
+        return true;
+    };
+    let mut at = 13 + colour_table(flags);
+    loop {
+        let Some(&block) = bytes.get(at) else {
+            return true;
+        };
+        let next = match block {
+            // The trailer, with nothing appended after it.
+            0x3B => return at + 1 < bytes.len(),
+            0x21 => match bytes.get(at + 1) {
+                Some(0xFE) => return true,
+                // Application blocks: only looping (NETSCAPE2.0, ANIMEXTS1.0) and a colour
+                // profile (ICCRGBG1012) are not about the picture's making; XMP, IPTC (MGKIPTC)
+                // and any other are.
+                Some(0xFF) => {
+                    let known = [b"NETSCAPE2.0", b"ANIMEXTS1.0", b"ICCRGBG1012"];
+                    let id = bytes.get(at + 3..at + 14);
+                    if bytes.get(at + 2) != Some(&11)
+                        || !known.iter().any(|k| id == Some(k.as_slice()))
+                    {
+                        return true;
+                    }
+                    sub_blocks(at + 2)
+                }
+                Some(_) => sub_blocks(at + 2),
+                None => None,
+            },
+            0x2C => bytes
+                .get(at + 9)
+                .and_then(|&flags| sub_blocks(at + 10 + colour_table(flags) + 1)),
+            _ => None,
+        };
+        match next {
+            Some(next) => at = next,
+            None => return true,
+        }
+    }
 }
 
 /// The raster formats this module reads and writes.
@@ -110,6 +251,11 @@ impl Format {
     /// The file name extension that files of this format are written with.
     pub fn extension(self) -> &'static str {
         self.facts().0
+    }
+
+    /// Its name in a sentence: `JPEG`.
+    pub fn name(self) -> &'static str {
+        self.facts().2
     }
 
     /// The media type that files of this format are served with.
@@ -130,7 +276,7 @@ impl Format {
     fn from_name(name: &str) -> Option<Format> {
         let (_, extension) = name.rsplit_once('.')?;
         match extension.to_ascii_lowercase().as_str() {
-            "jpg" | "jpeg" => Some(Format::Jpeg),
+            "jpg" | "jpeg" | "jpe" | "jfif" | "jif" => Some(Format::Jpeg),
             "png" => Some(Format::Png),
             "webp" => Some(Format::Webp),
             _ => None,
@@ -904,6 +1050,61 @@ mod tests {
         let mut out = jpeg.encoder().bytes().to_vec();
         out.extend_from_slice(format!("trailer {SERIAL}").as_bytes());
         out
+    }
+
+    /// A GIF of one pixel, with `extension` (a whole extension block) before its image.
+    fn gif(extension: &[u8]) -> Vec<u8> {
+        let mut out = b"GIF89a\x01\x00\x01\x00\x80\x00\x00".to_vec();
+        out.extend_from_slice(&[0, 0, 0, 255, 255, 255]);
+        out.extend_from_slice(extension);
+        out.extend_from_slice(b"\x2c\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02\x44\x01\x00\x3b");
+        out
+    }
+
+    #[test]
+    fn metadata_is_found_in_every_kind_of_image() {
+        assert_eq!(sniff(&jpeg(8, 8)), Kind::Cleaned(Format::Jpeg));
+        assert_eq!(metadata_problem(&jpeg(8, 8)), None);
+        let why = metadata_problem(&jpeg_with_metadata(8, 8, 1)).unwrap();
+        assert!(why.contains("this JPEG image carries EXIF"), "{why}");
+
+        let netscape = b"\x21\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00";
+        assert_eq!(sniff(&gif(netscape)), Kind::Gif);
+        assert_eq!(metadata_problem(&gif(b"")), None);
+        assert_eq!(metadata_problem(&gif(netscape)), None);
+        let comment = b"\x21\xfe\x0ataken here\x00";
+        assert!(
+            metadata_problem(&gif(comment))
+                .unwrap()
+                .contains("GIF image carries a comment")
+        );
+        let xmp = b"\x21\xff\x0bXMP DataXMP\x05<x:x>\x00";
+        assert!(metadata_problem(&gif(xmp)).is_some());
+        let iptc = b"\x21\xff\x0bMGKIPTC0000\x05abcde\x00";
+        assert!(metadata_problem(&gif(iptc)).is_some());
+        let mut appended = gif(b"");
+        appended.extend_from_slice(b"GPS 48.2N");
+        assert!(metadata_problem(&appended).is_some());
+        // An image that cannot be read cannot be shown to be clean.
+        assert!(
+            metadata_problem(&jpeg(8, 8)[..40])
+                .unwrap()
+                .contains("cannot be read")
+        );
+        // Cut short: it cannot be read to its end.
+        assert!(metadata_problem(&gif(b"")[..20]).is_some());
+
+        assert_eq!(sniff(b"II*\0\x08\0\0\0"), Kind::Tiff);
+        assert!(
+            metadata_problem(b"MM\0*\0\0\0\x08")
+                .unwrap()
+                .contains("TIFF")
+        );
+        assert_eq!(sniff(b"\0\0\0\x1cftypavif\0\0\0\0"), Kind::Heif("AVIF"));
+        assert_eq!(sniff(b"\0\0\0\x18ftypheic\0\0\0\0"), Kind::Heif("HEIC"));
+        assert_eq!(sniff(b"\0\0\0\x18ftypisom\0\0\0\0"), Kind::Other);
+        assert_eq!(sniff(b"%PDF-1.7"), Kind::Other);
+        assert!(is_raster("scan.JFIF") && is_raster("x.jpe"));
     }
 
     fn contains(haystack: &[u8], needle: &str) -> bool {

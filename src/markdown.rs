@@ -32,7 +32,128 @@ pub struct Rendered {
     /// The HTML again with every URL absolute, for feeds: set by the site model for the notes
     /// its feeds carry.
     pub feed_html: Option<String>,
+    /// Tags of elements that would hide the text after them (`<script>`, `<textarea>`, …),
+    /// written in the text and published as written: byte offset in the body, and the tag.
+    pub swallowing_tags: Vec<(usize, String)>,
 }
+
+/// Elements whose content a browser (and the sanitiser) takes as raw text, or drops: a tag of
+/// one written in a note's text would swallow everything after it.
+const SWALLOWING: [&str; 11] = [
+    "script",
+    "style",
+    "template",
+    "textarea",
+    "title",
+    "xmp",
+    "noscript",
+    "iframe",
+    "plaintext",
+    "noembed",
+    "noframes",
+];
+
+/// Stands for a `<` that is published as written: a control character, which no note may
+/// hold (every one is refused before rendering), one byte long so that offsets stay true.
+const LITERAL_LT: char = '\u{1}';
+
+/// The name of a swallowing element whose opening tag starts `text` right after its `<`.
+fn swallowing_tag(text: &str) -> Option<&'static str> {
+    SWALLOWING.into_iter().find(|name| {
+        text.len() >= name.len()
+            && text.as_bytes()[..name.len()].eq_ignore_ascii_case(name.as_bytes())
+            && text[name.len()..]
+                .chars()
+                .next()
+                .is_none_or(|c| c.is_ascii_whitespace() || c == '>' || c == '/')
+    })
+}
+
+/// `body` with the `<` of each tag of a swallowing element in raw HTML replaced by
+/// [`LITERAL_LT`], so that Markdown reads it as text, and where each was. Parsed again
+/// until none is left: taking one out can end an HTML block, which shows the next.
+fn without_swallowing_tags(body: &str) -> (std::borrow::Cow<'_, str>, Vec<(usize, String)>) {
+    let mut found: Vec<(usize, String)> = Vec::new();
+    if !body.contains('<') {
+        return (body.into(), found);
+    }
+    let mut text = std::borrow::Cow::Borrowed(body);
+    // The tag at the start of `source`, after its `<`, if it hides what follows: a swallowing
+    // element's opening or closing tag, or a comment that is never closed.
+    let hiding = |source: &str, comment_closed_after: bool| -> Option<String> {
+        let (closing, after) = match source.strip_prefix('/') {
+            Some(rest) => (true, rest),
+            None => (false, source),
+        };
+        if let Some(name) = swallowing_tag(after) {
+            // A closing tag is shown as written too, beside its opening one.
+            let slash = if closing { "/" } else { "" };
+            return Some(format!("<{slash}{name}>"));
+        }
+        (!closing && source.starts_with("!--") && !comment_closed_after).then(|| "<!--".to_string())
+    };
+    for pass in 0.. {
+        let mut more = Vec::new();
+        // Where the text's last `-->` ends: a `<!--` after it is never closed.
+        let last_close = text.rfind("-->").map_or(0, |i| i + 3);
+        if pass == MAX_PASSES {
+            // Code spans and tags can take turns hiding one another, one more each pass: past
+            // a few passes every such tag outside code is shown as written, in one go.
+            let mut code: Vec<std::ops::Range<usize>> = Vec::new();
+            let mut in_block = false;
+            for (event, range) in Parser::new_ext(&text, options()).into_offset_iter() {
+                match event {
+                    Event::Start(Tag::CodeBlock(_)) => in_block = true,
+                    Event::End(TagEnd::CodeBlock) => in_block = false,
+                    Event::Code(_) => code.push(range),
+                    Event::Text(_) if in_block => code.push(range),
+                    _ => {}
+                }
+            }
+            // Both in the order of the text: one walk through the code.
+            let mut code = code.into_iter().peekable();
+            for (i, _) in text.match_indices('<') {
+                while code.peek().is_some_and(|r| r.end <= i) {
+                    code.next();
+                }
+                if !code.peek().is_some_and(|r| r.contains(&i))
+                    && let Some(tag) = hiding(&text[i + 1..], i < last_close)
+                {
+                    more.push((i, tag));
+                }
+            }
+        } else {
+            for (event, range) in Parser::new_ext(&text, options()).into_offset_iter() {
+                if !matches!(event, Event::Html(_) | Event::InlineHtml(_)) {
+                    continue;
+                }
+                let source = &text[range.clone()];
+                for (i, _) in source.match_indices('<') {
+                    if let Some(tag) = hiding(&source[i + 1..], range.start + i < last_close) {
+                        more.push((range.start + i, tag));
+                    }
+                }
+            }
+        }
+        if more.is_empty() {
+            break;
+        }
+        let bytes = text.to_mut();
+        for (at, _) in &more {
+            bytes.replace_range(*at..*at + 1, "\u{1}");
+        }
+        found.extend(more);
+        if pass == MAX_PASSES {
+            break;
+        }
+    }
+    found.sort();
+    (text, found)
+}
+
+/// How many times a note is parsed to find the tags that hide text, before the last pass
+/// takes every such tag outside code at once.
+const MAX_PASSES: usize = 8;
 
 /// A file of content/ shown as an image in a note's text.
 #[derive(Debug, Clone)]
@@ -108,6 +229,11 @@ pub fn render<F>(body: &str, raw_html: RawHtml, mut resolve: F) -> Result<Render
 where
     F: FnMut(&str, UrlUse) -> Result<Target, (String, String)>,
 {
+    let (body, swallowing_tags) = match raw_html {
+        RawHtml::Sanitize => without_swallowing_tags(body),
+        RawHtml::Allow => (body.into(), Vec::new()),
+    };
+    let body = body.as_ref();
     let mut images_without_alt = Vec::new();
     let mut has_raw_html = false;
     // Whether the first paragraph was longer than what was kept of it.
@@ -284,7 +410,7 @@ where
                         .last_mut()
                         .filter(|_| target.as_ref().is_some_and(|t| t.content.is_some()))
                     {
-                        shown.alt = alt;
+                        shown.alt = alt.replace(LITERAL_LT, "<");
                     }
                     events.truncate(start);
                     events.push(Event::InlineHtml(CowStr::from(tag)));
@@ -302,6 +428,11 @@ where
     // sanitised whole. Without it, every tag is pulldown-cmark's own or the image tag above,
     // every text and attribute is escaped by them, and every URL passed
     // [`safety::check_url`]: there is nothing for the sanitiser to take out.
+    if !swallowing_tags.is_empty() {
+        out = out.replace(LITERAL_LT, "&lt;");
+        text = text.replace(LITERAL_LT, "<");
+        first_paragraph = first_paragraph.replace(LITERAL_LT, "<");
+    }
     if raw_html == RawHtml::Sanitize && has_raw_html {
         out = sanitizer().clean(&out).to_string();
     }
@@ -309,6 +440,7 @@ where
         html: out,
         text: text.trim_end().to_string(),
         first_paragraph: teaser(&first_paragraph, paragraph_cut),
+        swallowing_tags,
         images_without_alt,
         loose_links,
         held_links,
@@ -535,10 +667,30 @@ where
 
 /// The heading ids of a note so far, and per id the next number to try for a heading with
 /// the same text, so that many equal headings take linear time.
-#[derive(Default)]
 struct HeadingIds {
     taken: HashSet<String>,
     next: HashMap<String, usize>,
+}
+
+/// The ids the theme gives elements of its own on a note's page: a heading of the note
+/// (`## Main`, `## Title {#main}`) never takes one, so that the skip link and the theme's
+/// sections still lead where they should.
+const THEME_IDS: [&str; 6] = [
+    "main",
+    "contacts-heading",
+    "downloads-heading",
+    "search",
+    "search-heading",
+    "search-query",
+];
+
+impl Default for HeadingIds {
+    fn default() -> Self {
+        HeadingIds {
+            taken: THEME_IDS.iter().map(|id| id.to_string()).collect(),
+            next: HashMap::new(),
+        }
+    }
 }
 
 /// Gives a heading an id made from its text, unless it has one (`## Title {#id}`).
@@ -674,16 +826,25 @@ mod tests {
             "<p style=\"color:red\">styled</p>\n\n",
             "| a |\n|--:|\n| 1 |\n\n## Title\n\n[^1]\n\n[^1]: note\n"
         ));
-        for gone in [
-            "<script",
-            "alert(1)",
-            "onclick",
-            "javascript:",
-            "<iframe",
-            "color:red",
-        ] {
+        for gone in ["<script", "onclick", "javascript:", "<iframe", "color:red"] {
             assert!(!r.html.contains(gone), "{gone} in {}", r.html);
         }
+        // Tags that would hide the rest of the note are published as written, as text.
+        assert!(
+            r.html
+                .contains("<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>"),
+            "{}",
+            r.html
+        );
+        assert_eq!(
+            r.swallowing_tags,
+            [
+                (0, "<script>".to_string()),
+                (16, "</script>".to_string()),
+                (97, "<iframe>".to_string()),
+                (131, "</iframe>".to_string())
+            ]
+        );
         assert!(r.html.contains("<b>bold</b>"), "{}", r.html);
         assert!(r.html.contains(r#"<h2 id="title">"#), "{}", r.html);
         assert!(r.html.contains(r#"style="text-align:right""#), "{}", r.html);
@@ -696,6 +857,76 @@ mod tests {
             allowed.html.contains("onclick"),
             "allow keeps raw HTML as written"
         );
+    }
+
+    #[test]
+    fn headings_never_take_the_themes_ids() {
+        let r = md("## Main\n\n## Title {#main}\n\n## Contacts heading\n\n## Main\n");
+        for id in ["main-1", "main-2", "contacts-heading-1", "main-3"] {
+            assert!(r.html.contains(&format!("id=\"{id}\"")), "{id}: {}", r.html);
+        }
+        assert!(!r.html.contains("id=\"main\""), "{}", r.html);
+        assert!(!r.html.contains("id=\"contacts-heading\""), "{}", r.html);
+        // Every id the default theme writes is kept from headings.
+        let templates =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default/templates");
+        for entry in walkdir::WalkDir::new(templates) {
+            let entry = entry.unwrap();
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let text = std::fs::read_to_string(entry.path()).unwrap();
+            for part in text.split(" id=\"").skip(1) {
+                let id = part.split('"').next().unwrap();
+                if !id.contains('{') {
+                    assert!(
+                        THEME_IDS.contains(&id),
+                        "{id} in {}",
+                        entry.path().display()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_tag_name_in_the_text_hides_nothing_after_it() {
+        for tag in SWALLOWING {
+            let r = md(&format!(
+                "Do not bring a <{tag}> to the *briefing*.\n\nThe rest of the note.\n\n<{tag}>\n\nLast words.\n"
+            ));
+            assert!(
+                r.html.contains("The rest of the note."),
+                "{tag}: {}",
+                r.html
+            );
+            assert!(r.html.contains("Last words."), "{tag}: {}", r.html);
+            assert!(
+                r.html.contains(&format!(
+                    "Do not bring a &lt;{tag}&gt; to the <em>briefing</em>."
+                )),
+                "{tag}: {}",
+                r.html
+            );
+            assert!(!r.html.contains(&format!("<{tag}")), "{tag}: {}", r.html);
+            assert!(r.text.contains(&format!("<{tag}>")), "{tag}: {}", r.text);
+            assert_eq!(r.swallowing_tags.len(), 2, "{tag}");
+        }
+        // In code, a tag is text already: nothing to report.
+        let r = md("Write `<script>` like this.\n\n```\n<textarea>\n```\n");
+        assert!(r.swallowing_tags.is_empty());
+        assert!(r.html.contains("<code>&lt;script&gt;</code>"), "{}", r.html);
+        // A comment never closed would hide the rest too; one closed is a comment.
+        let r = md("Before.\n\n<!-- a note to self\n\nThe rest.\n");
+        assert!(r.html.contains("The rest."), "{}", r.html);
+        assert_eq!(r.swallowing_tags, [(9, "<!--".to_string())]);
+        let r = md("Before <!-- hidden --> after.\n");
+        assert!(!r.html.contains("hidden"), "{}", r.html);
+        assert!(r.swallowing_tags.is_empty());
+        // Tags and code spans that take turns hiding each other end in a few passes.
+        let tangle = "x <script a='`'>`".repeat(2000);
+        let r = md(&tangle);
+        assert!(!r.html.contains("<script"));
     }
 
     #[test]

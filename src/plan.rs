@@ -66,12 +66,20 @@ impl Plan {
             if let Some(file) = file
                 && at.get(file.path.as_str()).is_none_or(|&n| n >= now)
             {
-                errors.push(file.error(
-                    format!("the {key} `{}` is not a file of the site", file.path),
-                    format!(
+                // `content/pages/logo.svg` written with the folder's name: the site's path
+                // is without it.
+                let help = match file.path.strip_prefix("content/") {
+                    Some(inner) if at.get(inner).is_some_and(|&n| n < now) => format!(
+                        "write the path without `content/`: {key}: {inner} (files under content/ are published at their path inside it)"
+                    ),
+                    _ => format!(
                         "put the image at content/{}, or name one that is there: files under content/briefings/ and content/pages/ are published at the same path (`pages/{key}.svg`), and so are those of the theme's static/ folder",
                         file.path
                     ),
+                };
+                errors.push(file.error(
+                    format!("the {key} `{}` is not a file of the site", file.path),
+                    help,
                 ));
             }
         }
@@ -482,6 +490,28 @@ fn check_collisions<'f>(
         if let Some(first) = seen.insert(f.path.as_str(), n) {
             let message = format!(
                 "two things would be written to /{}: {} and {}",
+                f.path,
+                describe(&files[first]),
+                describe(f)
+            );
+            errors.push(report(message, &files[first], f));
+        }
+    }
+    // Two paths that differ only in capitals are one file on a host that ignores case
+    // (Windows, macOS, many shares): one would overwrite the other there.
+    let mut folded: HashMap<std::borrow::Cow<str>, usize> = HashMap::with_capacity(files.len());
+    for (n, f) in files.iter().enumerate() {
+        let key = if f.path.chars().any(char::is_uppercase) {
+            std::borrow::Cow::Owned(f.path.to_lowercase())
+        } else {
+            std::borrow::Cow::Borrowed(f.path.as_str())
+        };
+        if let Some(first) = folded.insert(key, n)
+            && files[first].path != f.path
+        {
+            let message = format!(
+                "/{} and /{} differ only in capital letters: on a host that ignores case, one would overwrite the other ({} and {})",
+                files[first].path,
                 f.path,
                 describe(&files[first]),
                 describe(f)

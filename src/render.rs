@@ -914,7 +914,15 @@ impl<'a> Renderer<'a> {
             .take(FEED_ENTRIES)
             .map(|&i| self.site.modified(i))
             .max_by_key(|w| w.timestamp)
-            .map_or_else(|| self.site.now.to_string(), |w| w.rfc3339.clone());
+            .or_else(|| {
+                // An empty feed: the site's latest briefing in any language, never the
+                // clock, so that a rebuild writes the same bytes and a deploy sends nothing.
+                (0..self.site.languages.len())
+                    .flat_map(|l| self.layout.listing_items(l, None))
+                    .map(|&i| self.site.modified(i))
+                    .max_by_key(|w| w.timestamp)
+            })
+            .map_or_else(|| "1970-01-01T00:00:00Z".to_string(), |w| w.rfc3339.clone());
         let site_title = self.config.title(code);
         let title = match term {
             None => site_title.to_string(),
@@ -1025,7 +1033,9 @@ impl<'a> Renderer<'a> {
         let (alternates, lastmod) = match job {
             Job::Note(i) => (
                 self.note_alternates(i),
-                Some(site.modified(i).rfc3339.as_str()),
+                // A static page without a date has no time of change to give.
+                (!site.notes[i].undated || site.notes[i].updated.is_some())
+                    .then(|| site.modified(i).rfc3339.as_str()),
             ),
             // A page of a listing changed when a briefing of its slice did: looking at the
             // slice keeps the sitemap linear in the number of briefings.

@@ -52,7 +52,42 @@ pub fn check_url(url: &str, usage: UrlUse) -> Result<(), String> {
             .trim()
             .to_ascii_lowercase();
         if DATA_IMAGES.contains(&kind.as_str()) {
-            return Ok(());
+            // What the image carries about where and with what it was made cannot be taken
+            // out of a data: URL: such an image is refused.
+            let (header, payload) = cleaned[colon + 1..].split_once(',').unwrap_or(("", ""));
+            // As the Fetch standard reads it: `;`, any spaces, `base64`, any spaces.
+            let header = header.trim_end().to_ascii_lowercase();
+            let base64 = header
+                .strip_suffix("base64")
+                .is_some_and(|rest| rest.trim_end().ends_with(';'));
+            // Escapes (`%2B`) are decoded first, as browsers do.
+            let decoded: Vec<u8> = percent_encoding::percent_decode_str(payload).collect();
+            let bytes = if base64 {
+                use base64::Engine as _;
+                use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+                // As browsers read it: with or without the `=` at its end, spaces ignored.
+                let engine = GeneralPurpose::new(
+                    &base64::alphabet::STANDARD,
+                    GeneralPurposeConfig::new()
+                        .with_decode_padding_mode(DecodePaddingMode::Indifferent),
+                );
+                let compact: Vec<u8> = decoded
+                    .into_iter()
+                    .filter(|b| !b.is_ascii_whitespace())
+                    .collect();
+                engine.decode(compact).map_err(|_| {
+                    "an embedded image whose base64 data cannot be read cannot be published"
+                        .to_string()
+                })?
+            } else {
+                decoded
+            };
+            return match crate::images::metadata_problem(&bytes) {
+                None => Ok(()),
+                Some(why) => Err(format!(
+                    "an image written into the text as a data: URL cannot be published: {why}; save it as a file beside the note instead, which is published without that data"
+                )),
+            };
         }
         return Err(format!(
             "an embedded image of type `{kind}` cannot be published: only PNG, JPEG, GIF, WebP, AVIF, BMP and ICO images may be written as data: URLs"
@@ -111,11 +146,58 @@ pub fn is_active_file(name: &str) -> bool {
         .is_some_and(|(_, ext)| ACTIVE_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str()))
 }
 
+/// Extensions of programs a web server may run instead of sending them: a host set up for
+/// PHP runs `report.php.pdf` too, so those are refused wherever they stand in a name.
+const PROGRAM_EXTENSIONS: [&str; 10] = [
+    "php", "php3", "php4", "php5", "php7", "php8", "phtml", "pht", "phar", "phps",
+];
+const PROGRAM_LAST_EXTENSIONS: [&str; 13] = [
+    "jsp", "jspx", "asp", "aspx", "ascx", "ashx", "asmx", "cgi", "shtm", "shtml", "stm", "cfm",
+    "cfml",
+];
+
+/// Whether a web server may run a file of this name as a program, or read it as its own
+/// settings (`.htaccess`), rather than send it: such a file is never published.
+pub fn is_program_file(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    if matches!(
+        lower.as_str(),
+        ".htaccess" | ".htpasswd" | ".user.ini" | "web.config"
+    ) {
+        return true;
+    }
+    let mut parts: Vec<&str> = lower.split('.').skip(1).collect();
+    let last = parts.pop();
+    parts
+        .iter()
+        .chain(last.iter())
+        .any(|ext| PROGRAM_EXTENSIONS.contains(ext))
+        || last.is_some_and(|ext| PROGRAM_LAST_EXTENSIONS.contains(&ext))
+}
+
+/// Whether a file is a compressed page or drawing (`map.svg.gz`, `page.html.br`), which a
+/// host may send as the page itself, unchecked.
+pub fn is_compressed_active_file(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    [".gz", ".br", ".zst", ".z"]
+        .iter()
+        .filter_map(|ext| lower.strip_suffix(ext))
+        .any(|inner| is_active_file(inner) || inner.ends_with(".svg"))
+}
+
 /// Checks an SVG file for anything that would run a script or load something from elsewhere
 /// when the file is opened from the site: `<script>`, event handlers, `<foreignObject>`,
 /// references to other files or sites, animations of links. On refusal: what was found, and
 /// its byte offset in the file.
 pub fn check_svg(text: &str) -> Result<(), (String, usize)> {
+    // A document type's internal subset can declare attributes (an `onload` with a default
+    // value) that no element in the file shows: none is taken.
+    if let Some(at) = internal_subset(text) {
+        return Err((
+            "its DOCTYPE declares entities or attributes of its own (`[ … ]`), which can add a script to the drawing".into(),
+            at,
+        ));
+    }
     let options = roxmltree::ParsingOptions {
         allow_dtd: true,
         ..Default::default()
@@ -142,8 +224,9 @@ pub fn check_svg(text: &str) -> Result<(), (String, usize)> {
         !(v.starts_with('#') || check_url(v, UrlUse::Image).is_ok() && v.starts_with("data:"))
     };
     let external_css = |css: &str| {
-        let lower = css.to_ascii_lowercase();
+        let lower = css_unescaped(css).to_ascii_lowercase();
         lower.contains("@import")
+            || lower.contains("image-set(")
             || lower.split("url(").skip(1).any(|rest| {
                 external(
                     rest.trim_start_matches(['"', '\'', ' '])
@@ -179,8 +262,14 @@ pub fn check_svg(text: &str) -> Result<(), (String, usize)> {
         ) {
             return Err((format!("it has a <{}> element", node.tag_name().name()), at));
         }
-        let animated = node.attribute("attributeName").is_some_and(|a| {
-            a.eq_ignore_ascii_case("href") || a.eq_ignore_ascii_case("xlink:href")
+        // `href` under any prefix: `xlink:href`, or another prefix bound to the same name.
+        let animated = node.attributes().any(|a| {
+            a.name().eq_ignore_ascii_case("attributeName")
+                && a.value()
+                    .trim()
+                    .rsplit(':')
+                    .next()
+                    .is_some_and(|local| local.eq_ignore_ascii_case("href"))
         });
         if animated {
             return Err(("it has an animation that changes a link".into(), at));
@@ -200,7 +289,10 @@ pub fn check_svg(text: &str) -> Result<(), (String, usize)> {
                     at,
                 ));
             }
-            if external_css(attr.value()) && attr.value().to_ascii_lowercase().contains("url(")
+            if external_css(attr.value())
+                && css_unescaped(attr.value())
+                    .to_ascii_lowercase()
+                    .contains("url(")
                 || attr_name == "style" && external_css(attr.value())
             {
                 return Err(("its styles load another file or site".into(), at));
@@ -210,12 +302,96 @@ pub fn check_svg(text: &str) -> Result<(), (String, usize)> {
     Ok(())
 }
 
+/// Where a `<!DOCTYPE … [` internal subset starts, if the text has one: the declaration is
+/// read past quoted identifiers, so that a `[` in a public identifier is not taken for one.
+fn internal_subset(text: &str) -> Option<usize> {
+    let lower = text.to_ascii_lowercase();
+    // A declaration anywhere (even where a comment seems to hide it from a first look).
+    if let Some(at) = ["<!attlist", "<!entity", "<!element", "<!notation"]
+        .iter()
+        .filter_map(|d| lower.find(d))
+        .min()
+    {
+        return Some(at);
+    }
+    for (start, _) in lower.match_indices("<!doctype") {
+        let mut quote = None;
+        for (i, c) in text[start..].char_indices() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '"' | '\'') => quote = Some(c),
+                (None, '[') => return Some(start + i),
+                (None, '>') => break,
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
+/// CSS text with its escapes decoded (`u\72l(` is `url(`) and its comments taken out, as a
+/// browser reads it, for the checks of what a style loads.
+fn css_unescaped(css: &str) -> String {
+    let mut out = String::with_capacity(css.len());
+    let mut chars = css.chars().peekable();
+    // Inside a quoted string, `/*` is text, not a comment.
+    let mut quote: Option<char> = None;
+    while let Some(c) = chars.next() {
+        if matches!(c, '"' | '\'') {
+            match quote {
+                Some(q) if q == c => quote = None,
+                None => quote = Some(c),
+                _ => {}
+            }
+        }
+        if quote.is_none() && c == '/' && chars.peek() == Some(&'*') {
+            chars.next();
+            let mut last = ' ';
+            for c in chars.by_ref() {
+                if last == '*' && c == '/' {
+                    break;
+                }
+                last = c;
+            }
+            continue;
+        }
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let mut hex = String::new();
+        while hex.len() < 6 && chars.peek().is_some_and(char::is_ascii_hexdigit) {
+            hex.extend(chars.next());
+        }
+        if hex.is_empty() {
+            // `\` before any other character stands for that character; before a line end,
+            // for nothing.
+            match chars.next() {
+                Some('\n') | None => {}
+                Some(c) => out.push(c),
+            }
+            continue;
+        }
+        if chars.peek().is_some_and(|c| c.is_ascii_whitespace()) {
+            chars.next();
+        }
+        out.push(
+            u32::from_str_radix(&hex, 16)
+                .ok()
+                .and_then(char::from_u32)
+                .unwrap_or('\u{FFFD}'),
+        );
+    }
+    out
+}
+
 /// Why a file or folder name cannot be copied to every web host: a name Windows reserves for
 /// a device (`con`, `nul`, `com1`, … with any extension), a character Windows refuses in
 /// names (`<>:"/\\|?*` and control characters), a trailing dot or space, or more than 200
 /// bytes.
 pub fn portable_name_problem(name: &str) -> Option<String> {
-    const RESERVED: [&str; 4] = ["con", "prn", "aux", "nul"];
+    const RESERVED: [&str; 6] = ["con", "prn", "aux", "nul", "conin$", "conout$"];
     let stem = name
         .split('.')
         .next()
@@ -338,6 +514,15 @@ mod tests {
             r#"<svg xmlns="http://www.w3.org/2000/svg"><rect style="fill: url('https://x.example/a')"/></svg>"#,
             r#"<?xml-stylesheet href="x.xsl"?><svg xmlns="http://www.w3.org/2000/svg"/>"#,
             r#"<!DOCTYPE svg [<!ENTITY s "<script>alert(1)</script>">]><svg xmlns="http://www.w3.org/2000/svg">&s;</svg>"#,
+            r#"<!DOCTYPE svg [<!ATTLIST svg onload CDATA "alert(1)">]><svg xmlns="http://www.w3.org/2000/svg"/>"#,
+            r#"<!doctype svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "x.dtd" [ <!ATTLIST svg onload CDATA "alert(1)"> ]><svg xmlns="http://www.w3.org/2000/svg"/>"#,
+            r#"<svg xmlns="http://www.w3.org/2000/svg"><style>.a { fill: u\72l(https://x.example/a) }</style></svg>"#,
+            r#"<svg xmlns="http://www.w3.org/2000/svg"><rect style="fill: \75 rl('https://x.example/a')"/></svg>"#,
+            r#"<svg xmlns="http://www.w3.org/2000/svg"><style>@\69mport "https://x.example/a.css";</style></svg>"#,
+            r#"<svg xmlns="http://www.w3.org/2000/svg"><style>.a{content:"/*"} .b{fill:url(https://x.example/t)} .c{content:"*/"}</style></svg>"#,
+            r#"<!-- <!doctype --><!DOCTYPE svg [<!ATTLIST svg onload CDATA "alert(1)">]><svg xmlns="http://www.w3.org/2000/svg"/>"#,
+            r#"<svg xmlns="http://www.w3.org/2000/svg"><style>.a { background: image-set("https://x.example/a.png" 1x) }</style></svg>"#,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" xmlns:l="http://www.w3.org/1999/xlink"><a><animate attributeName="l:href" values="javascript:alert(1)"/></a></svg>"#,
             "<svg><unclosed></svg>",
         ] {
             assert!(check_svg(bad).is_err(), "{bad}");
@@ -345,6 +530,31 @@ mod tests {
         assert!(is_active_file("page.HTML"));
         assert!(is_active_file("x.xhtml"));
         assert!(!is_active_file("programme.pdf"));
+        for program in [
+            "x.php",
+            "x.PHTML",
+            "report.php.pdf",
+            "x.jsp",
+            "x.asp",
+            "x.aspx",
+            "x.shtm",
+            "x.cgi",
+            ".htaccess",
+            "x.phar",
+        ] {
+            assert!(is_program_file(program), "{program}");
+        }
+        for plain in [
+            "programme.pdf",
+            "php-guide.pdf",
+            "photo.jpg",
+            "report.pl.pdf",
+        ] {
+            assert!(!is_program_file(plain), "{plain}");
+        }
+        assert!(is_compressed_active_file("map.svg.gz"));
+        assert!(is_compressed_active_file("page.HTML.br"));
+        assert!(!is_compressed_active_file("photos.tar.gz"));
     }
 
     #[test]
@@ -363,6 +573,8 @@ mod tests {
             "trailing.",
             "trailing ",
             "tab\there",
+            "CONIN$",
+            "conout$.txt",
         ] {
             assert!(portable_name_problem(bad).is_some(), "{bad}");
         }

@@ -388,6 +388,17 @@ impl Site {
                         .help("describe the image between the brackets, e.g. ![The delegation at the ministry](photo.jpg): screen readers read it aloud"),
                 );
             }
+            for (offset, tag) in r.iter().flat_map(|r| &r.swallowing_tags) {
+                let (line, column) = line_col(&note.text, note.body_start + offset);
+                warnings.push(
+                    Diagnostic::warning(format!(
+                        "`{tag}` is published as written: as HTML it would hide the rest of the note"
+                    ))
+                    .file(&note.shown)
+                    .at(&note.text, line, column, tag.len() - 1)
+                    .help(format!("to name the tag, put it in backticks: `{tag}`; a note cannot hold scripts, styles or forms")),
+                );
+            }
             for (offset, message) in r.iter().flat_map(|r| &r.held_links) {
                 let (line, column) = line_col(&note.text, note.body_start + offset);
                 warnings.push(

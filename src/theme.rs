@@ -137,6 +137,18 @@ fn text_of(shown: &Path, source: &Source) -> Result<String, Diagnostic> {
     }
 }
 
+/// Why an image file of a theme cannot be published as it is (see
+/// [`crate::images::metadata_problem`]); None for any other file.
+fn image_metadata(path: &Path) -> Option<String> {
+    use std::io::Read as _;
+    let mut head = [0u8; 16];
+    let read = std::fs::File::open(path).ok()?.read(&mut head).ok()?;
+    if crate::images::sniff(&head[..read]) == crate::images::Kind::Other {
+        return None;
+    }
+    crate::images::metadata_problem(&std::fs::read(path).ok()?)
+}
+
 impl Theme {
     /// Loads and compiles the theme named in site.yaml.
     pub fn load(config: &Config) -> Result<Theme, Vec<Diagnostic>> {
@@ -156,6 +168,18 @@ impl Theme {
                     Err(e) => errors.push(e),
                 }
             } else if let Some(name) = rel.strip_prefix("static/") {
+                // The theme's images are published as they are: one that tells where, when or
+                // with what it was made is refused.
+                if let Source::File(path) = &source
+                    && let Some(why) = image_metadata(path)
+                {
+                    errors.push(
+                        Diagnostic::error(format!("this image of the theme cannot be published: {why}"))
+                            .file(&shown)
+                            .help("save it again without that data: an image editor's \"export for web\" leaves it out, and so does `exiftool -all= FILE`"),
+                    );
+                    continue;
+                }
                 statics.push(StaticFile {
                     rel: name.to_string(),
                     source,
@@ -384,4 +408,35 @@ fn register(tera: &mut Tera, strings: Arc<Strings>, default_language: String) {
             Ok(dates::format_range(parse(&start)?, parse(&end)?, &lang))
         },
     );
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_built_in_themes_images_carry_no_metadata() {
+        fn files(
+            dir: &'static include_dir::Dir<'static>,
+            out: &mut Vec<&'static include_dir::File<'static>>,
+        ) {
+            out.extend(dir.files());
+            for d in dir.dirs() {
+                files(d, out);
+            }
+        }
+        let mut all = Vec::new();
+        files(&super::DEFAULT_THEME, &mut all);
+        let mut images = 0;
+        for f in all {
+            if crate::images::sniff(f.contents()) != crate::images::Kind::Other {
+                images += 1;
+                assert_eq!(
+                    crate::images::metadata_problem(f.contents()),
+                    None,
+                    "{}",
+                    f.path().display()
+                );
+            }
+        }
+        assert!(images > 0);
+    }
 }

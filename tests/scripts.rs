@@ -172,7 +172,7 @@ fn a_project_or_funder_url_outside_the_allow_list_is_an_error() {
 fn markdown_gives_headings_no_attribute_but_id_and_class_and_raw_html_is_always_sanitised() {
     let site = site_with(
         "## Outcomes {onmouseover=alert(1) .key #outcomes-2015}\n\n\
-         ![Photo](data:image/png;base64,iVBORw0KGgo=)\n\n\
+         ![Photo](data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=)\n\n\
          Text <a href=\"javascript:alert(1)\" onclick=\"alert(2)\">raw</a> \
          <img src=\"data:image/svg+xml;base64,PHN2Zz4=\" alt=\"chart\"> <b>bold</b>\n",
         "",
@@ -185,7 +185,9 @@ fn markdown_gives_headings_no_attribute_but_id_and_class_and_raw_html_is_always_
     assert_eq!(attributes, [("class", "key"), ("id", "outcomes-2015")]);
     assert_eq!(
         attrs(&html, "main img[alt=Photo]", "src"),
-        ["data:image/png;base64,iVBORw0KGgo="]
+        [
+            "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
+        ]
     );
     assert_eq!(text(&html, "main b"), "bold");
     let raw = html

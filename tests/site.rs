@@ -564,10 +564,18 @@ fn raw_html_in_a_note_is_sanitised_unless_the_site_allows_it() {
     build_ok(site.path(), &[]);
     let raw = std::fs::read_to_string(site.path().join("output/en/briefings/advisory/index.html"))
         .unwrap();
-    for gone in ["alert(document.cookie)", "onmouseover", "<iframe"] {
+    for gone in ["onmouseover", "<iframe", "<script>alert"] {
         assert!(!raw.contains(gone), "{gone} reached the page");
     }
     let p = page(site.path(), "en/briefings/advisory/index.html");
+    // A script or frame written in the text is shown as written, as text: never run, and
+    // hiding nothing after it.
+    assert!(p.select(&sel(".body script")).next().is_none());
+    assert!(
+        text(&p, ".body").contains("<script>alert(document.cookie)</script>"),
+        "{}",
+        text(&p, ".body")
+    );
     assert_eq!(text(&p, ".body b"), "today");
     let yaml = std::fs::read_to_string(site.path().join("site.yaml")).unwrap();
     write(

@@ -76,6 +76,12 @@ impl Index {
                 dir.display()
             ));
         }
+        if meta.buckets == 0 {
+            return Err(format!(
+                "the search index in {} is damaged (its meta.json names no buckets): build the site again",
+                dir.display()
+            ));
+        }
         let total: u64 = meta.lengths.iter().map(|&l| u64::from(l)).sum();
         let average = if meta.pages == 0 {
             1.0
