@@ -166,7 +166,7 @@ fn absolute(path: &Path) -> io::Result<PathBuf> {
     Ok(out)
 }
 
-fn absolute_existing(path: &Path) -> PathBuf {
+pub(crate) fn absolute_existing(path: &Path) -> PathBuf {
     absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
@@ -224,7 +224,8 @@ fn sync_dir(dir: &Path) {
 #[serde(tag = "mode", rename_all = "kebab-case")]
 enum Journal {
     /// Files moved from the staging folder into the output folder one by one (what was at
-    /// their place is moved aside first), and files no longer built moved aside.
+    /// their place is kept aside under a second name and replaced by a rename), and files no
+    /// longer built moved aside last.
     InPlace {
         moved: Vec<String>,
         dropped: Vec<String>,
@@ -466,9 +467,14 @@ impl Lock {
                             return Ok(0);
                         }
                         let to = self.output.join(p);
-                        if present(&to) {
-                            fs::rename(&to, aside.join(i.to_string()))
-                                .map_err(|e| fail("move aside", &to, e))?;
+                        // The old version is kept aside under a second name (a hard link,
+                        // or a copy where the system has none), and the new one renamed over
+                        // it: at every moment the page is there, old or new.
+                        let kept = aside.join(i.to_string());
+                        if present(&to) && !present(&kept) {
+                            fs::hard_link(&to, &kept)
+                                .or_else(|_| fs::copy(&to, &kept).map(|_| ()))
+                                .map_err(|e| fail("keep the previous version of", &to, e))?;
                         }
                         fs::rename(&from, &to).map_err(|e| fail("move into place", &to, e))?;
                         Ok(1)
@@ -507,12 +513,19 @@ impl Lock {
                 let aside = self.state.join("aside");
                 for (i, p) in moved.iter().enumerate() {
                     let (from, to) = (staging.join(p), self.output.join(p));
-                    if !present(&from) && present(&to) {
-                        fs::rename(&to, &from)?;
-                    }
                     let kept = aside.join(i.to_string());
+                    let moved_in = !present(&from) && present(&to);
                     if present(&kept) {
-                        fs::rename(&kept, &to)?;
+                        if moved_in {
+                            // The old version renamed back over the new one.
+                            fs::rename(&kept, &to)?;
+                        } else {
+                            // Not moved yet: `to` is still the old version.
+                            fs::remove_file(&kept)?;
+                        }
+                    } else if moved_in {
+                        // A new file, with no old version: taken out again.
+                        fs::rename(&to, &from)?;
                     }
                 }
                 for (j, p) in dropped.iter().enumerate() {

@@ -120,6 +120,25 @@ fn kill_builds(notes: usize, kills: usize) {
         let status = child.wait().unwrap();
 
         let after = tree_or_none(&output);
+        // Whatever the moment, a page both versions have is there, in one version or the
+        // other: a visitor never gets a 404 for it.
+        if let Some(after) = &after {
+            for (path, old) in &trees[current] {
+                if let Some(new) = trees[target].get(path) {
+                    let now = after.get(path);
+                    assert!(
+                        now == Some(old) || now == Some(new),
+                        "kill {k} left {} {}",
+                        path.display(),
+                        if now.is_none() {
+                            "missing"
+                        } else {
+                            "in neither version"
+                        }
+                    );
+                }
+            }
+        }
         let clean = [Some(&trees[current]), Some(&trees[target])].contains(&after.as_ref());
         if status.success() {
             assert_same_tree(after.as_ref().unwrap(), &trees[target]);
