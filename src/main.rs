@@ -149,9 +149,14 @@ enum Command {
         /// Delete more than --max-deletes files if the deploy needs to
         #[arg(long)]
         yes: bool,
-        /// Decide embargoes as if it were this moment, as `build --now` does
+        /// With --dry-run: what a deploy at this moment would send, embargoes decided as
+        /// `build --now` does. A deploy itself publishes what is true at the real clock
         #[arg(long, value_name = "DATETIME", conflicts_with = "watch")]
         now: Option<String>,
+        /// Read every file on the target and send again each one whose bytes are not what
+        /// deploy published (a page deleted or changed on the host)
+        #[arg(long)]
+        verify: bool,
         /// Stay running: deploy now, then again the moment each embargo ends, logging each
         /// release; a failed deploy is tried again. Stop with Ctrl-C
         #[arg(long)]
@@ -363,6 +368,7 @@ fn main() -> ExitCode {
             max_deletes,
             yes,
             now,
+            verify,
             watch,
             on_change,
         } => {
@@ -374,10 +380,19 @@ fn main() -> ExitCode {
                 max_deletes,
                 yes,
                 now,
+                verify,
             };
             if watch {
-                let log: briefing::Log = std::sync::Arc::new(|line: String| {
-                    let time = jiff::ZonedDateTime::now().strftime("%H:%M:%S").to_string();
+                // Clock times in the site's time zone, as its release times are written.
+                let tz = briefing::Config::load(&options.root)
+                    .ok()
+                    .and_then(|c| c.timezone)
+                    .unwrap_or_else(jiff::tz::TimeZone::system);
+                let log: briefing::Log = std::sync::Arc::new(move |line: String| {
+                    let time = jiff::Timestamp::now()
+                        .to_zoned_datetime(tz.clone())
+                        .strftime("%H:%M:%S %:z")
+                        .to_string();
                     let _ = writeln!(std::io::stdout(), "{time} {line}");
                 });
                 let diagnostics = briefing::deploy_watch(&options, on_change, &log);
@@ -405,12 +420,27 @@ fn main() -> ExitCode {
                     for w in &report.build.warnings {
                         say_err!("{}\n", w.render(color));
                     }
+                    let repaired = &report.repaired;
+                    for path in &repaired.missing {
+                        say!("missing on the target, sent again: {path}");
+                    }
+                    for path in &repaired.changed {
+                        say!("changed on the target, sent again: {path}");
+                    }
                     if report.dry_run {
                         for (path, size) in &report.sent {
                             say!("would send   {path} ({})", briefing::human_size(*size));
                         }
                         for path in &report.deleted {
                             say!("would delete {path}");
+                        }
+                        for path in &repaired.foreign {
+                            let yes = if report.kept.contains(path) {
+                                " (needs --yes)"
+                            } else {
+                                ""
+                            };
+                            say!("would replace {path}, a file deploy did not publish{yes}");
                         }
                     }
                     say!("{}", report.summary());
@@ -419,6 +449,10 @@ fn main() -> ExitCode {
                         "{}",
                         briefing::held_text(&report.build.held)
                     );
+                    if let Some(error) = report.kept_error() {
+                        say_err!("{}\n", error.render(color));
+                        return ExitCode::FAILURE;
+                    }
                     ExitCode::SUCCESS
                 }
                 Err(diagnostics) => {

@@ -10,42 +10,6 @@ use std::time::Duration;
 use common::deploying::*;
 use common::*;
 
-/// The basic fixture with a folder target `share` (an empty folder), and that folder.
-fn site_with_share() -> (tempfile::TempDir, tempfile::TempDir) {
-    let site = fixture("basic");
-    let share = tempfile::tempdir().unwrap();
-    let yaml = std::fs::read_to_string(site.path().join("site.yaml")).unwrap();
-    write(
-        site.path(),
-        "site.yaml",
-        &format!(
-            "{yaml}deploy:\n  share:\n    url: file://{}\n  other:\n    url: file:///nonexistent/briefing-target\n",
-            share.path().display()
-        ),
-    );
-    (site, share)
-}
-
-fn deploy(site: &Path, args: &[&str]) -> (Option<i32>, String) {
-    let mut all = vec!["deploy"];
-    all.extend_from_slice(args);
-    let out = briefing(site, &all);
-    (out.status.code(), stdout(&out) + &stderr(&out))
-}
-
-/// The summary line's counts: (sent, deleted, unchanged).
-fn counts(out: &str) -> (usize, usize, usize) {
-    let line = out
-        .lines()
-        .find(|l| l.starts_with("Deployed to") || l.starts_with("Would deploy to"))
-        .unwrap_or_else(|| panic!("no summary line in:\n{out}"));
-    let number = |word: &str| -> usize {
-        let before = line.split(&format!(" {word}")).next().unwrap();
-        before.rsplit([' ', ',']).next().unwrap().parse().unwrap()
-    };
-    (number("sent"), number("deleted"), number("unchanged"))
-}
-
 #[test]
 fn a_first_deploy_publishes_the_built_site_byte_for_byte_and_a_second_sends_nothing() {
     let (site, share) = site_with_share();

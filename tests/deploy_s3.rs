@@ -136,7 +136,9 @@ async fn a_site_deployed_to_s3_equals_the_build_with_its_headers_and_follows_edi
     assert_eq!(page.cache_control(), Some("no-cache"));
     let map = op.stat("briefings/study-tour/map.svg").await.unwrap();
     assert_eq!(map.content_type(), Some("image/svg+xml"));
-    assert_eq!(map.cache_control(), Some("public, max-age=3600"));
+    assert_eq!(map.cache_control(), Some("no-cache"));
+    let style = op.stat("style.css").await.unwrap();
+    assert_eq!(style.cache_control(), Some("public, max-age=3600"));
 
     // An object of someone else's, an edit and a removed note.
     op.write("their-own.txt", "not the site's").await.unwrap();
@@ -237,4 +239,63 @@ fn under_watch_an_embargo_is_live_in_the_store_within_seconds_of_its_end() {
         &www.join("en/briefings/on-time/index.html"),
         release,
     );
+}
+
+#[test]
+#[ignore = "needs s3s-fs: run by .ci/run"]
+fn in_a_store_what_is_missing_or_changed_is_sent_again_and_the_stores_own_objects_wait_for_yes() {
+    let store = Store::start();
+    let site = site_for(&store);
+    let out = store.briefing(site.path(), Some(SECRET), &["deploy"]);
+    assert!(out.status.success(), "{}", said(&out));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let op = store.operator();
+    runtime.block_on(async {
+        op.delete("en/about/index.html").await.unwrap();
+        let home = op.read("en/index.html").await.unwrap().to_vec();
+        let mut defaced = home.clone();
+        defaced[..7].copy_from_slice(b"DEFACED");
+        op.write("en/index.html", defaced).await.unwrap();
+    });
+    let out = store.briefing(site.path(), Some(SECRET), &["status", "bucket"]);
+    assert!(
+        said(&out).contains("  missing en/about/index.html"),
+        "{}",
+        said(&out)
+    );
+    let out = store.briefing(site.path(), Some(SECRET), &["deploy", "--verify"]);
+    assert!(out.status.success(), "{}", said(&out));
+    assert!(
+        said(&out).contains("missing on the target, sent again: en/about/index.html"),
+        "{}",
+        said(&out)
+    );
+    assert!(
+        said(&out).contains("changed on the target, sent again: en/index.html"),
+        "{}",
+        said(&out)
+    );
+    assert_same_tree(&store.objects(), &built(site.path()));
+
+    // The store's own object where the site now publishes one.
+    runtime.block_on(async {
+        op.write("en/briefings/new-note/index.html", "the store's")
+            .await
+            .unwrap();
+    });
+    write(
+        site.path(),
+        "content/briefings/new-note.en.md",
+        "---\ntitle: A new note\ndate: 2016-05-02\n---\n\nText.\n",
+    );
+    let out = store.briefing(site.path(), Some(SECRET), &["deploy"]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    assert!(
+        said(&out).contains("holds files that deploy did not publish, where the site publishes: en/briefings/new-note/index.html"),
+        "{}",
+        said(&out)
+    );
+    let out = store.briefing(site.path(), Some(SECRET), &["deploy", "--yes"]);
+    assert!(out.status.success(), "{}", said(&out));
+    assert_same_tree(&store.objects(), &built(site.path()));
 }

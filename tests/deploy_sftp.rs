@@ -293,3 +293,132 @@ fn under_watch_an_embargo_is_live_over_sftp_within_seconds_of_its_end() {
         release,
     );
 }
+
+#[test]
+#[ignore = "needs openssh-server: run by .ci/run"]
+fn over_sftp_deploy_never_goes_through_a_link_or_outside_the_target() {
+    let sshd = Sshd::start();
+    let www = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    write(outside.path(), "keep.txt", "outside the target");
+    let site = site_for(&sshd, www.path());
+    let out = sshd.briefing(site.path(), "user_key", &["deploy"]);
+    assert!(out.status.success(), "{}", said(&out));
+
+    // A note's folder on the host replaced by a link to a folder outside the target.
+    let folder = www.path().join("en/briefings/visa");
+    std::fs::remove_dir_all(&folder).unwrap();
+    std::os::unix::fs::symlink(outside.path(), &folder).unwrap();
+    let note = site.path().join("content/briefings/visa.en.md");
+    let text = std::fs::read_to_string(&note).unwrap();
+    std::fs::write(
+        &note,
+        text.replace("Both sides agreed", "Both sides fully agreed"),
+    )
+    .unwrap();
+    let out = sshd.briefing(site.path(), "user_key", &["deploy"]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    assert!(
+        said(&out).contains("has symbolic links where the site writes: en/briefings/visa"),
+        "{}",
+        said(&out)
+    );
+    assert_eq!(tree(outside.path()).len(), 1);
+    std::fs::remove_file(&folder).unwrap();
+
+    // A link planted at the temporary name of a page.
+    std::os::unix::fs::symlink(
+        outside.path().join("keep.txt"),
+        www.path().join("en/.index.html.briefing-upload"),
+    )
+    .unwrap();
+    let yaml_path = site.path().join("site.yaml");
+    let yaml = std::fs::read_to_string(&yaml_path).unwrap();
+    std::fs::write(
+        &yaml_path,
+        yaml.replace("Test Office Briefings", "New title"),
+    )
+    .unwrap();
+    let out = sshd.briefing(site.path(), "user_key", &["deploy"]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    assert!(
+        said(&out).contains("en/.index.html.briefing-upload"),
+        "{}",
+        said(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(outside.path().join("keep.txt")).unwrap(),
+        "outside the target"
+    );
+    std::fs::remove_file(www.path().join("en/.index.html.briefing-upload")).unwrap();
+    let out = sshd.briefing(site.path(), "user_key", &["deploy"]);
+    assert!(out.status.success(), "{}", said(&out));
+    assert_same_tree(&published(www.path()), &built(site.path()));
+
+    // A record naming paths outside the target, to delete or as cut-off uploads.
+    let victim = outside.path().join("keep.txt");
+    let rel = format!(
+        "../{}/keep.txt",
+        outside.path().file_name().unwrap().to_string_lossy()
+    );
+    let record_path = www.path().join(".briefing-deploy.json");
+    let record = std::fs::read_to_string(&record_path).unwrap();
+    for planted in [
+        record.replacen(
+            "\"files\": {",
+            &format!("\"files\": {{\n    \"{rel}\": \"00\","),
+            1,
+        ),
+        record.replacen(
+            "\"uploading\": []",
+            &format!("\"uploading\": [\"en/../{rel}\"]"),
+            1,
+        ),
+    ] {
+        assert_ne!(planted, record);
+        std::fs::write(&record_path, &planted).unwrap();
+        let out = sshd.briefing(site.path(), "user_key", &["deploy"]);
+        assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+        assert!(
+            said(&out).contains("a path outside the target"),
+            "{}",
+            said(&out)
+        );
+        assert!(victim.exists());
+    }
+}
+
+#[test]
+#[ignore = "needs openssh-server: run by .ci/run"]
+fn over_sftp_a_withdrawn_note_leaves_no_folder_and_verify_repairs_the_host() {
+    let sshd = Sshd::start();
+    let www = tempfile::tempdir().unwrap();
+    let site = site_for(&sshd, www.path());
+    let out = sshd.briefing(site.path(), "user_key", &["deploy"]);
+    assert!(out.status.success(), "{}", said(&out));
+    std::fs::remove_file(site.path().join("content/briefings/advisory.en.md")).unwrap();
+    let out = sshd.briefing(site.path(), "user_key", &["deploy"]);
+    assert!(out.status.success(), "{}", said(&out));
+    assert!(!www.path().join("en/briefings/advisory").exists());
+
+    // A page deleted and one defaced with the same length, on the host.
+    std::fs::remove_file(www.path().join("en/about/index.html")).unwrap();
+    let home = www.path().join("en/index.html");
+    let mut defaced = std::fs::read(&home).unwrap();
+    defaced[..7].copy_from_slice(b"DEFACED");
+    std::fs::write(&home, &defaced).unwrap();
+    let out = sshd.briefing(site.path(), "user_key", &["status", "host"]);
+    assert!(
+        said(&out).contains("  missing en/about/index.html"),
+        "{}",
+        said(&out)
+    );
+    let out = sshd.briefing(site.path(), "user_key", &["deploy", "--verify"]);
+    assert!(out.status.success(), "{}", said(&out));
+    assert!(
+        said(&out).contains("changed on the target, sent again: en/index.html"),
+        "{}",
+        said(&out)
+    );
+    assert_same_tree(&published(www.path()), &built(site.path()));
+}

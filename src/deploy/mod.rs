@@ -23,6 +23,9 @@ use crate::error::{Diagnostic, Diagnostics, display_path};
 use crate::plan::Stage;
 use crate::{BuildOptions, BuildReport};
 
+mod holdings;
+pub use holdings::Disagreement;
+
 /// The manifest's name at the root of the target.
 pub const MANIFEST: &str = ".briefing-deploy.json";
 
@@ -49,7 +52,12 @@ pub struct DeployOptions {
     /// More deletions than this stop the deploy unless `yes`.
     pub max_deletes: usize,
     pub yes: bool,
+    /// Only with `dry_run`: what a deploy at that moment would do. A deploy publishes what
+    /// is true at the real clock.
     pub now: Option<String>,
+    /// Read every file on the target and send again those whose bytes are not what deploy
+    /// sent.
+    pub verify: bool,
 }
 
 /// What a deploy did, or would do with `--dry-run`.
@@ -62,6 +70,10 @@ pub struct DeployReport {
     /// The files deleted (or to delete).
     pub deleted: Vec<String>,
     pub unchanged: usize,
+    /// Where the target did not hold what deploy's record said: those files are sent again.
+    pub repaired: Disagreement,
+    /// The host's own files at paths the site publishes, left as they are (without `--yes`).
+    pub kept: Vec<String>,
     pub dry_run: bool,
     pub took: Duration,
 }
@@ -70,6 +82,21 @@ impl DeployReport {
     /// The bytes sent.
     pub fn bytes(&self) -> u64 {
         self.sent.iter().map(|(_, n)| n).sum()
+    }
+
+    /// The error of a deploy that left the host's own files where the site publishes.
+    pub fn kept_error(&self) -> Option<Diagnostic> {
+        if self.kept.is_empty() || self.dry_run {
+            return None;
+        }
+        Some(
+            Diagnostic::error(format!(
+                "`{}` holds files that deploy did not publish, where the site publishes: {}; they were left as they are",
+                self.target,
+                list_some(&self.kept)
+            ))
+            .help("to replace them with the site's, run deploy again with --yes; if not, move them on the host, or take those files out of the site"),
+        )
     }
 
     /// The line that ends a deploy: `Deployed to share (file:///srv/www): 12 sent, …`.
@@ -119,6 +146,9 @@ pub fn watch(options: &DeployOptions, on_change: bool, log: &crate::Log) -> Diag
         let mut pending = match deploy(options, &|_| {}) {
             Ok(report) => {
                 log(report.summary());
+                if let Some(d) = report.kept_error() {
+                    log(d.render(false));
+                }
                 let now = jiff::Timestamp::now().to_zoned_datetime(tz.clone());
                 for line in released(&live_held, &report.build.held) {
                     log(format!(
@@ -266,8 +296,22 @@ pub fn deploy(
     progress: &dyn Fn(Progress),
 ) -> Result<DeployReport, Diagnostics> {
     let started = Instant::now();
+    if let Some(now) = &options.now
+        && !options.dry_run
+    {
+        return Err(Diagnostic::error(format!(
+            "deploy publishes what is true at the real clock, not at --now {now}"
+        ))
+        .help("to see what a deploy at that moment would send: add --dry-run; to publish a note the moment its embargo ends: briefing deploy --watch")
+        .into());
+    }
     let config = Config::load(&options.root)?;
     let target = choose_target(&config, options.target.as_deref())?;
+    let output = options
+        .output
+        .clone()
+        .unwrap_or_else(|| options.root.join("output"));
+    guard(&target, &options.root, &output)?;
     let op = operator(&target)?;
 
     let build = crate::build(&BuildOptions {
@@ -287,15 +331,83 @@ pub fn deploy(
         })?;
     let fail = |what: &str, e: opendal::Error| Diagnostics::from(failure(&target, what, &e));
     runtime.block_on(async {
-        let old = read_manifest(&op, &target).await?;
+        let recorded = read_manifest(&op, &target).await?;
+        let held = holdings::list(&op, &target).await?;
+        let first = recorded.format == 0 && recorded.files.is_empty();
+        // The record as the target bears it out: what the host lost or changed is sent again.
+        let mut old = Manifest {
+            format: recorded.format,
+            files: recorded.files.clone(),
+            uploading: recorded.uploading.clone(),
+        };
+        let site: Vec<(&str, &str, u64)> = local
+            .iter()
+            .map(|f| (f.path.as_str(), f.hash.as_str(), f.size))
+            .collect();
+        let mut repaired = holdings::reconcile(&mut old, &held, &site);
+        if options.verify {
+            let changed = holdings::verify(&op, &target, &mut old, &site).await?;
+            repaired.changed.extend(changed);
+        }
         let (mut send, deleted) = old.differences(&local, |f| (&f.path, &f.hash));
         send.sort_by_key(|f| f.stage);
+
+        let touched = send
+            .iter()
+            .map(|f| f.path.as_str())
+            .chain(deleted.iter().map(String::as_str))
+            .chain(old.uploading.iter().map(String::as_str))
+            .chain(recorded.files.keys().map(String::as_str))
+            .chain([MANIFEST]);
+        let links = holdings::links_in_the_way(&held, touched);
+        if !links.is_empty() {
+            return Err(Diagnostic::error(format!(
+                "the deploy target `{}` ({}) has symbolic links where the site writes: {}",
+                target.name,
+                target.url,
+                list_some(&links)
+            ))
+            .help("deploy never writes or deletes through a link, which could lead outside the target: replace each link on the host with a real folder (or remove it), then deploy again")
+            .into());
+        }
+        if first && !held.is_empty() && !options.yes && !options.dry_run {
+            let mut help = "check that the url names the right folder; if it does, run again with --yes: deploy adds the site and deletes only files it published itself".to_string();
+            if !repaired.foreign.is_empty() {
+                help = format!(
+                    "{help}. It would replace {} of them ({}); if not, move them on the host first",
+                    repaired.foreign.len(),
+                    list_some(&repaired.foreign)
+                );
+            }
+            return Err(Diagnostic::error(format!(
+                "the deploy target `{}` ({}) is not empty and has no record of an earlier deploy ({MANIFEST}): it holds {} files",
+                target.name,
+                target.url,
+                held.files.len() + held.links.len()
+            ))
+            .help(help)
+            .into());
+        }
+        // The host's own files where the site publishes are left as they are unless --yes;
+        // the rest of the deploy (a release, a withdrawal) goes ahead all the same.
+        let kept: std::collections::HashSet<String> = if options.yes {
+            Default::default()
+        } else {
+            repaired.foreign.iter().cloned().collect()
+        };
+        send.retain(|f| !kept.contains(&f.path));
         let mut report = DeployReport {
             target: target.name.clone(),
             url: target.url.clone(),
             sent: send.iter().map(|f| (f.path.clone(), f.size)).collect(),
-            unchanged: local.len() - send.len(),
+            unchanged: local.len() - send.len() - kept.len(),
             deleted,
+            kept: {
+                let mut kept: Vec<String> = kept.iter().cloned().collect();
+                kept.sort();
+                kept
+            },
+            repaired,
             build,
             dry_run: options.dry_run,
             took: Duration::ZERO,
@@ -316,7 +428,9 @@ pub fn deploy(
         }
 
         let rename = op.info().capability().rename;
-        // 1. The files about to be sent become deploy's own before a byte of them lands.
+        // 1. The files about to be sent become deploy's own, with no content recorded, before
+        //    a byte of them lands: a deploy cut off now leaves them to be sent again, whatever
+        //    the site holds by then.
         let mut manifest = Manifest {
             format: 1,
             files: old.files.clone(),
@@ -327,9 +441,9 @@ pub fn deploy(
             },
         };
         for f in &send {
-            manifest.files.entry(f.path.clone()).or_default();
+            manifest.files.insert(f.path.clone(), String::new());
         }
-        if !send.is_empty() {
+        if !send.is_empty() || old.files != recorded.files {
             write_manifest(&op, &manifest).await.map_err(|e| fail("write its manifest", e))?;
         }
         // What an earlier, cut-off deploy left under a temporary name and this one will not
@@ -371,7 +485,11 @@ pub fn deploy(
         }
 
         // 3. The new content, and the files still to delete, are recorded; then deleted.
-        manifest.files = local.iter().map(|f| (f.path.clone(), f.hash.clone())).collect();
+        manifest.files = local
+            .iter()
+            .filter(|f| !kept.contains(&f.path))
+            .map(|f| (f.path.clone(), f.hash.clone()))
+            .collect();
         manifest.uploading.clear();
         for path in &report.deleted {
             manifest.files.insert(path.clone(), old.files[path].clone());
@@ -391,10 +509,78 @@ pub fn deploy(
                 manifest.files.remove(path);
             }
             write_manifest(&op, &manifest).await.map_err(|e| fail("write its manifest", e))?;
+            // 4. The folders that held only what was deleted: a withdrawn note's name must
+            //    not stay in a listing of the host's folders. A folder still holding anything
+            //    (the host's own files) is kept.
+            for folder in holdings::emptied_folders(&report.deleted) {
+                match &target.kind {
+                    TargetKind::Folder { path } => {
+                        let _ = std::fs::remove_dir(path.join(&folder));
+                    }
+                    TargetKind::Sftp { .. } => {
+                        let _ = op.delete(&format!("{folder}/")).await;
+                    }
+                    TargetKind::S3 { .. } => {}
+                }
+            }
         }
         report.took = started.elapsed();
         Ok(report)
     })
+}
+
+/// Refuses a folder target that a deploy could wreck: the root of the file system, the home
+/// folder, or a folder that holds or lies inside the site or its output folder.
+fn guard(target: &Target, root: &Path, output: &Path) -> Result<(), Diagnostic> {
+    let absolute = match &target.kind {
+        TargetKind::Folder { path } => crate::output::absolute_existing(path),
+        TargetKind::Sftp { path, .. } if path.trim_end_matches('/').is_empty() => {
+            PathBuf::from("/")
+        }
+        _ => return Ok(()),
+    };
+    let refuse = |why: &str| {
+        Err(Diagnostic::error(format!(
+            "refusing to deploy to `{}` ({}): {why}",
+            target.name, target.url
+        ))
+        .file(SITE_FILE)
+        .help("a target is a folder of its own on the web host, e.g. url: file:///srv/www/press: correct the url in site.yaml"))
+    };
+    if absolute.parent().is_none() {
+        return refuse("it is the root of the file system");
+    }
+    if !matches!(target.kind, TargetKind::Folder { .. }) {
+        return Ok(());
+    }
+    if let Some(home) = std::env::var_os("HOME") {
+        let home = crate::output::absolute_existing(Path::new(&home));
+        if home == absolute {
+            return refuse("it is your home folder");
+        }
+        if home.starts_with(&absolute) {
+            return refuse("it holds your home folder");
+        }
+    }
+    for (folder, what) in [(root, "the site's folder"), (output, "the output folder")] {
+        let folder = crate::output::absolute_existing(folder);
+        if folder.starts_with(&absolute) {
+            return refuse(&format!("it holds {what} ({})", display_path(&folder)));
+        }
+        if absolute.starts_with(&folder) {
+            return refuse(&format!("it is inside {what} ({})", display_path(&folder)));
+        }
+    }
+    Ok(())
+}
+
+/// Up to five paths of a list, and how many more: for messages.
+fn list_some(paths: &[String]) -> String {
+    let mut out = paths.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+    if paths.len() > 5 {
+        out.push_str(&format!(" and {} more", paths.len() - 5));
+    }
+    out
 }
 
 /// What a target holds, compared with the site as a deploy would publish it now.
@@ -408,6 +594,8 @@ pub struct Live {
     pub to_send: Vec<String>,
     /// The files a deploy would delete.
     pub to_delete: Vec<String>,
+    /// Where the target does not hold what deploy's record says.
+    pub disagreement: Disagreement,
 }
 
 impl Live {
@@ -416,6 +604,29 @@ impl Live {
             "Live on {} ({}): {} files deployed.\n",
             self.target, self.url, self.files
         );
+        let d = &self.disagreement;
+        if !d.missing.is_empty() || !d.changed.is_empty() {
+            out.push_str(&format!(
+                "The target does not hold what deploy's record says ({} missing, {} changed on the host): a deploy sends them again. deploy --verify also compares every file's bytes.\n",
+                d.missing.len(),
+                d.changed.len()
+            ));
+            for path in &d.missing {
+                out.push_str(&format!("  missing {path}\n"));
+            }
+            for path in &d.changed {
+                out.push_str(&format!("  changed {path}\n"));
+            }
+        }
+        if !d.foreign.is_empty() {
+            out.push_str(&format!(
+                "{} files there were not published by deploy, at paths the site publishes; a deploy replaces them only with --yes:\n",
+                d.foreign.len()
+            ));
+            for path in &d.foreign {
+                out.push_str(&format!("  host's  {path}\n"));
+            }
+        }
         if self.to_send.is_empty() && self.to_delete.is_empty() {
             out.push_str("It is the site as it is now: a deploy would change nothing.\n");
             return out;
@@ -437,11 +648,11 @@ impl Live {
 
 /// Collects the SHA-256 of every file a run makes, writing nothing.
 #[derive(Default)]
-struct Hashes(std::sync::Mutex<HashMap<String, String>>);
+struct Hashes(std::sync::Mutex<HashMap<String, (String, u64)>>);
 
 impl crate::pipeline::Sink for Hashes {
     fn put(&self, files: &[crate::output::OutputFile]) -> Result<(), Diagnostic> {
-        let hashed: Vec<(String, String)> = files
+        let hashed: Vec<(String, (String, u64))> = files
             .par_iter()
             .map(|f| {
                 let bytes = match &f.body {
@@ -453,7 +664,7 @@ impl crate::pipeline::Sink for Hashes {
                         })?)
                     }
                 };
-                Ok((f.path.clone(), sha256(&bytes)))
+                Ok((f.path.clone(), (sha256(&bytes), bytes.len() as u64)))
             })
             .collect::<Result<_, Diagnostic>>()?;
         self.0
@@ -478,7 +689,7 @@ pub fn live(root: &Path, target: Option<&str>, now: Option<&str>) -> Result<Live
     let (site, theme) = crate::load_site(config, &selection)?;
     let hashes = Hashes::default();
     crate::pipeline::run(&site, &theme, &hashes).map_err(Diagnostics)?;
-    let mut site_files: Vec<(String, String)> = hashes
+    let mut site_files: Vec<(String, (String, u64))> = hashes
         .0
         .into_inner()
         .unwrap_or_else(|e| e.into_inner())
@@ -491,15 +702,26 @@ pub fn live(root: &Path, target: Option<&str>, now: Option<&str>) -> Result<Live
         .map_err(|e| {
             Diagnostics::from(Diagnostic::error(format!("cannot read the target: {e}")))
         })?;
-    let manifest = runtime.block_on(read_manifest(&op, &target))?;
-    let (send, to_delete) = manifest.differences(&site_files, |(p, h)| (p, h));
+    let (mut manifest, held) = runtime.block_on(async {
+        let manifest = read_manifest(&op, &target).await?;
+        let held = holdings::list(&op, &target).await?;
+        Ok::<_, Diagnostics>((manifest, held))
+    })?;
+    let files = manifest.files.values().filter(|h| !h.is_empty()).count();
+    let site: Vec<(&str, &str, u64)> = site_files
+        .iter()
+        .map(|(p, (h, n))| (p.as_str(), h.as_str(), *n))
+        .collect();
+    let disagreement = holdings::reconcile(&mut manifest, &held, &site);
+    let (send, to_delete) = manifest.differences(&site_files, |(p, (h, _))| (p, h));
     let to_send = send.into_iter().map(|(p, _)| p.clone()).collect();
     Ok(Live {
         target: target.name,
         url: target.url,
-        files: manifest.files.values().filter(|h| !h.is_empty()).count(),
+        files,
         to_send,
         to_delete,
+        disagreement,
     })
 }
 
@@ -768,20 +990,38 @@ fn local_files(output: &Path, stages: &HashMap<String, Stage>) -> Result<Vec<Loc
 }
 
 async fn read_manifest(op: &Operator, target: &Target) -> Result<Manifest, Diagnostics> {
-    match op.read(MANIFEST).await {
+    let manifest: Manifest = match op.read(MANIFEST).await {
         Ok(buffer) => serde_json::from_slice(&buffer.to_vec()).map_err(|e| {
             Diagnostic::error(format!(
                 "the record of what `{}` holds ({MANIFEST} on the target) cannot be read: {e}",
                 target.name
             ))
             .help(format!(
-                "if nothing else changed it, delete {MANIFEST} on the target and deploy again: everything is sent once more, and files deploy published before are no longer deleted by it"
+                "if nothing else changed it, delete {MANIFEST} on the target and deploy again with --yes: everything is sent once more, and files deploy published before are no longer deleted by it"
             ))
             .into()
-        }),
+        }) as Result<Manifest, Diagnostics>,
         Err(e) if e.kind() == ErrorKind::NotFound => Ok(Manifest::default()),
-        Err(e) => Err(failure(target, "read what it holds", &e).into()),
+        Err(e) => Err(Diagnostics::from(failure(target, "read what it holds", &e))),
+    }?;
+    // Deploy deletes what its record names: a name leading out of the target is refused.
+    if let Some(path) = manifest
+        .files
+        .keys()
+        .chain(&manifest.uploading)
+        .find(|p| !holdings::inside(p))
+    {
+        return Err(Diagnostic::error(format!(
+            "the record of what `{}` holds ({MANIFEST} on the target) names `{}`, a path outside the target",
+            target.name,
+            crate::safety::shorten(path, 80)
+        ))
+        .help(format!(
+            "deploy never writes a name like that: someone changed the record. Delete {MANIFEST} on the target and deploy again with --yes: everything is sent once more, and files deploy published before are no longer deleted by it"
+        ))
+        .into());
     }
+    Ok(manifest)
 }
 
 async fn write_manifest(op: &Operator, manifest: &Manifest) -> Result<(), opendal::Error> {
@@ -807,7 +1047,20 @@ fn copy_into(folder: &Path, output: &Path, file: &Local) -> std::io::Result<()> 
     if let Some(dir) = to.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let copied = std::fs::copy(output.join(&file.path), &temporary)
+    // Whatever is at the temporary name (a leftover, or a link planted there) is removed, not
+    // written through; the copy goes into a new file.
+    match std::fs::remove_file(&temporary) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    let copied = std::fs::File::open(output.join(&file.path))
+        .and_then(|mut from| {
+            let mut into = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&temporary)?;
+            std::io::copy(&mut from, &mut into)
+        })
         .and_then(|_| std::fs::rename(&temporary, &to));
     if copied.is_err() {
         // A half-written copy takes room a full disk lacks.
@@ -864,15 +1117,16 @@ async fn put_bytes(
     Ok(())
 }
 
-/// How long browsers and caches may keep a file: pages, feeds and indexes are checked again
-/// at every visit, since an edit must show at once; the other files for an hour, since their
-/// names do not change when they do.
+/// How long browsers and caches may keep a file: every file is checked again at every visit
+/// (pages, feeds and indexes, since an edit must show at once; a note's photos and files,
+/// since a withdrawn note's must go at once), but the theme's stylesheets, scripts and
+/// fonts, kept for an hour.
 fn cache_control(path: &str) -> &'static str {
-    let revalidate = [".html", ".xml", ".json", ".vcf", ".txt"];
-    if revalidate.iter().any(|ext| path.ends_with(ext)) {
-        "no-cache"
-    } else {
+    let theme = [".css", ".js", ".woff2", ".woff", ".ttf", ".otf"];
+    if theme.iter().any(|ext| path.ends_with(ext)) && !path.starts_with("briefings/") {
         "public, max-age=3600"
+    } else {
+        "no-cache"
     }
 }
 
@@ -888,10 +1142,11 @@ mod tests {
         assert_eq!(content_type("a/b.pdf"), "application/pdf");
         assert_eq!(cache_control("en/index.html"), "no-cache");
         assert_eq!(cache_control("en/atom.xml"), "no-cache");
-        assert_eq!(
-            cache_control("en/briefings/x/map.png"),
-            "public, max-age=3600"
-        );
+        assert_eq!(cache_control("briefings/x/map.png"), "no-cache");
+        assert_eq!(cache_control("briefings/x/map.480w.webp"), "no-cache");
+        assert_eq!(cache_control("pages/card.png"), "no-cache");
+        assert_eq!(cache_control("style.css"), "public, max-age=3600");
+        assert_eq!(cache_control("search.js"), "public, max-age=3600");
         assert_eq!(
             uploading_name("en/index.html"),
             "en/.index.html.briefing-upload"

@@ -73,8 +73,8 @@ pub fn within(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
 
 /// Starts `watch` (a `deploy --watch`) and asserts what a press officer relies on: its
 /// first deploy publishes the site (`home`, as the server stores it) without the page under
-/// embargo (`page`), and the page is live less than 5 s after `release`. Returns the watch,
-/// still running.
+/// embargo (`page`); the page stays absent up to the moment of `release` (looked at every
+/// 20 ms), and is live within 5 s after it, never before. Returns the watch, still running.
 pub fn released_on_time(
     mut watch: Command,
     home: &Path,
@@ -86,15 +86,61 @@ pub fn released_on_time(
         within(Duration::from_secs(30), || home.exists()),
         "no first deploy"
     );
-    assert!(!page.exists(), "published before its embargo");
+    // Until the release moment, the page must not be there.
+    while jiff::Timestamp::now() < release {
+        let seen = page.exists();
+        let at = jiff::Timestamp::now();
+        assert!(
+            !seen || at >= release,
+            "published {:?} before its embargo ended",
+            release.duration_since(at)
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     assert!(
         within(Duration::from_secs(30), || page.exists()),
         "never published"
     );
     let late = jiff::Timestamp::now().duration_since(release);
     assert!(
-        late < jiff::SignedDuration::from_secs(5),
+        late >= jiff::SignedDuration::ZERO && late < jiff::SignedDuration::from_secs(5),
         "live {late:?} after the embargo ended"
     );
     child
+}
+
+/// The basic fixture with a folder target `share` (an empty folder), and that folder.
+pub fn site_with_share() -> (tempfile::TempDir, tempfile::TempDir) {
+    let site = super::fixture("basic");
+    let share = tempfile::tempdir().unwrap();
+    let yaml = std::fs::read_to_string(site.path().join("site.yaml")).unwrap();
+    super::write(
+        site.path(),
+        "site.yaml",
+        &format!(
+            "{yaml}deploy:\n  share:\n    url: file://{}\n  other:\n    url: file:///nonexistent/briefing-target\n",
+            share.path().display()
+        ),
+    );
+    (site, share)
+}
+
+pub fn deploy(site: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let mut all = vec!["deploy"];
+    all.extend_from_slice(args);
+    let out = super::briefing(site, &all);
+    (out.status.code(), super::said(&out))
+}
+
+/// The summary line's counts: (sent, deleted, unchanged).
+pub fn counts(out: &str) -> (usize, usize, usize) {
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("Deployed to") || l.starts_with("Would deploy to"))
+        .unwrap_or_else(|| panic!("no summary line in:\n{out}"));
+    let number = |word: &str| -> usize {
+        let before = line.split(&format!(" {word}")).next().unwrap();
+        before.rsplit([' ', ',']).next().unwrap().parse().unwrap()
+    };
+    (number("sent"), number("deleted"), number("unchanged"))
 }
