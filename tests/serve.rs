@@ -114,7 +114,7 @@ fn an_edit_reloads_the_page_and_a_broken_note_shows_an_overlay_until_fixed() {
     let (status, body) = server.get_until("/zh/", |b| b.contains("briefing-error"));
     assert_eq!(status, 200);
     assert!(body.contains("id=\"briefing-error\""), "{body}");
-    assert!(body.contains("content/briefings/visa.en.md:3:5"), "{body}");
+    assert!(body.contains("content/briefings/visa.en.md:2:8"), "{body}");
     let (_, _, body) = server.get("/en/briefings/visa/");
     assert!(
         body.contains("High-level dialogue"),
@@ -486,4 +486,68 @@ fn the_preview_shows_photos_resized_and_follows_a_replaced_photo() {
         "{body}"
     );
     assert!(!body.contains("1600w"), "{body}");
+}
+
+#[test]
+fn connections_that_say_nothing_are_closed_and_the_site_is_still_served() {
+    use std::io::{Read, Write};
+    let site = fixture("basic");
+    let server = Server::start(site.path(), &[]);
+    let mut quiet: Vec<std::net::TcpStream> = (0..60)
+        .map(|_| std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap())
+        .collect();
+    // One starts a request and never finishes it.
+    write!(quiet[0], "GET /en/ HTTP/1.1\r\nHost: 127.0.0.1\r\n").unwrap();
+    let (status, _, _) = server.get("/en/");
+    assert_eq!(status, 200);
+    // Closed by the server after its idle time (20 s), well within this wait.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for stream in &mut quiet {
+        stream
+            .set_read_timeout(Some(
+                deadline
+                    .saturating_duration_since(Instant::now())
+                    .max(Duration::from_millis(10)),
+            ))
+            .unwrap();
+        // Read until the server closes it (whatever it says first).
+        let mut buf = [0u8; 256];
+        loop {
+            match stream.read(&mut buf) {
+                Ok(0) => break,
+                Ok(_) => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
+                Err(e) => panic!("still open ({e})"),
+            }
+        }
+    }
+    assert!(Instant::now() < deadline, "connections were held open");
+    let (status, _, _) = server.get("/en/");
+    assert_eq!(status, 200);
+}
+
+#[test]
+fn a_note_folder_renamed_under_the_preview_is_never_a_server_error() {
+    let site = fixture("basic");
+    let server = Server::start(site.path(), &[]);
+    let folder = site.path().join("content/briefings/study-tour");
+    let moved = site.path().join("content/briefings/study-tour-2015");
+    for round in 0..20 {
+        let (from, to) = if round % 2 == 0 {
+            (&folder, &moved)
+        } else {
+            (&moved, &folder)
+        };
+        let old = if round % 2 == 0 {
+            "study-tour"
+        } else {
+            "study-tour-2015"
+        };
+        std::fs::rename(from, to).unwrap();
+        let (status, _, body) = server.get(&format!("/briefings/{old}/map.svg"));
+        assert!(
+            status == 200 || status == 404,
+            "round {round}: {status} {body}"
+        );
+    }
 }

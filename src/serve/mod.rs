@@ -17,6 +17,8 @@ use axum::routing::get;
 use tokio::sync::broadcast;
 
 use crate::error::{Diagnostic, Diagnostics};
+
+mod idle;
 use crate::preview::{Change, Preview, PreviewOptions, Rebuilt, bytes_of};
 
 /// The path of the live-reload event stream.
@@ -162,7 +164,7 @@ async fn run(mut options: ServeOptions, log: Log) -> Result<(), Diagnostics> {
             let _ = open::that(url);
         });
     }
-    axum::serve(listener, app)
+    axum::serve(idle::Listener(listener), app)
         .with_graceful_shutdown(async move {
             #[cfg(unix)]
             interrupt.recv().await;
@@ -453,6 +455,16 @@ async fn page(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
         }
         Some((key, Ok(body))) => match bytes_of(&body, &shared.root) {
             Ok(b) => (key, b),
+            // Moved or deleted a moment ago (a note's folder renamed): the rebuild on its way
+            // will not have it either.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return (
+                    StatusCode::NOT_FOUND,
+                    [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                    "This file was moved or deleted a moment ago: the preview follows in an instant.\n",
+                )
+                    .into_response();
+            }
             Err(e) => {
                 return (
                     StatusCode::INTERNAL_SERVER_ERROR,
