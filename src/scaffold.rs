@@ -72,6 +72,17 @@ fn note_template(config: &Config, lang: &str, date: Date) -> String {
             "BEIJING – Write the first paragraph here: who, what, when and where.\n\nThe rest of the text.\n",
         )
     };
+    // The spokespeople of site.yaml, by key, where it has some; else one to fill in.
+    let registry: Vec<&str> = config.contacts.keys().map(String::as_str).collect();
+    let contacts = match registry.first() {
+        Some(first) => format!(
+            "contacts: [{first}]          # keys of contacts in site.yaml: {}",
+            registry.join(", ")
+        ),
+        None => format!(
+            "contacts:\n  - name: \"{name}\"\n    role: \"{role}\"\n    email: press@example.org\n    phone: \"{PLACEHOLDER_PHONE}\""
+        ),
+    };
     let lines = [
         "---".to_string(),
         "# A new briefing note: fill in the values; lines starting with # are hints.".to_string(),
@@ -88,11 +99,7 @@ fn note_template(config: &Config, lang: &str, date: Date) -> String {
         format!("#   start: {date}"),
         format!("#   end: {date}"),
         format!("#   locations: [{place}]"),
-        "contacts:".to_string(),
-        format!("  - name: \"{name}\""),
-        format!("    role: \"{role}\""),
-        "    email: press@example.org".to_string(),
-        format!("    phone: \"{PLACEHOLDER_PHONE}\""),
+        contacts.trim_end().to_string(),
         "tags: []".to_string(),
         "draft: true".to_string(),
         format!("# embargo: {date}T09:00:00+08:00   # not published before this moment"),
@@ -189,6 +196,7 @@ languages:
 theme: default
 per_page: 20
 timezone: Asia/Shanghai                 # for dates without an offset and for embargoes
+phone_region: CN                        # the country of phone numbers written without +86
 search: true
 markdown:
   raw_html: sanitize
@@ -205,6 +213,16 @@ funders:
       en: Example Funder
       zh: 示例资助方
     url: https://example.org/funder
+# logo: pages/logo.svg                  # an image of content/ shown in the masthead
+# contacts:                             # spokespeople; a note names them by key: contacts: [li-wei]
+#   li-wei:
+#     name: { en: Li Wei, zh: 李伟 }
+#     role: { en: Communications Officer, zh: 传播官员 }
+#     email: press@example.org
+#     phone: "+86 10 0000 0000"
+# deploy:                               # where `briefing deploy` publishes the site
+#   production:
+#     url: sftp://press@host.example.org/var/www/press
 "#;
 
 /// `briefing init <DIR>`: a new site with site.yaml, one example note pair and the default

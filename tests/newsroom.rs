@@ -705,3 +705,82 @@ fn init_writes_a_site_that_builds_with_no_repository_around() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("is not empty"));
 }
+
+#[test]
+fn inits_site_yaml_shows_the_keys_an_office_needs_and_new_names_its_spokespeople() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = briefing(dir.path(), &["init", "press"]);
+    assert!(out.status.success(), "{}", said(&out));
+    let site = dir.path().join("press");
+    let yaml = std::fs::read_to_string(site.join("site.yaml")).unwrap();
+    for example in [
+        "# logo: pages/logo.svg",
+        "# contacts:",
+        "phone_region: CN",
+        "# deploy:",
+        "#     url: sftp://",
+    ] {
+        assert!(yaml.contains(example), "missing {example:?} in:\n{yaml}");
+    }
+    // The commented contacts, taken into use: a new note names the first by key.
+    let uncommented: String = yaml
+        .lines()
+        .map(|l| {
+            if l.starts_with("# contacts:")
+                || l.starts_with("#   ") && !l.contains("url:") && !l.contains("production")
+            {
+                l.trim_start_matches("# ")
+                    .trim_start_matches('#')
+                    .to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(site.join("site.yaml"), format!("{uncommented}\n")).unwrap();
+    let out = briefing(&site, &["new", "2016-05-visit"]);
+    assert!(out.status.success(), "{}", said(&out));
+    let note =
+        std::fs::read_to_string(site.join("content/briefings/2016-05-visit/index.en.md")).unwrap();
+    assert!(note.contains("contacts: [li-wei]"), "{note}");
+    assert!(!note.contains("Name Surname"), "{note}");
+    // With the draft line gone, the note checks clean: its contact is a real one.
+    std::fs::write(
+        site.join("content/briefings/2016-05-visit/index.en.md"),
+        note.replace("draft: true\n", ""),
+    )
+    .unwrap();
+    let out = briefing(&site, &["build"]);
+    assert!(out.status.success(), "{}", said(&out));
+    let page =
+        std::fs::read_to_string(site.join("output/en/briefings/2016-05-visit/index.html")).unwrap();
+    assert!(page.contains("Li Wei"), "{page}");
+
+    // A logo written with content/ in front is named with the fix.
+    std::fs::create_dir_all(site.join("content/pages")).unwrap();
+    std::fs::write(
+        site.join("content/pages/logo.svg"),
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"/>",
+    )
+    .unwrap();
+    let yaml = std::fs::read_to_string(site.join("site.yaml")).unwrap();
+    std::fs::write(
+        site.join("site.yaml"),
+        yaml.replace("# logo: pages/logo.svg", "logo: content/pages/logo.svg"),
+    )
+    .unwrap();
+    let out = briefing(&site, &["build"]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    assert!(
+        said(&out).contains("the logo `content/pages/logo.svg` is not a file of the site"),
+        "{}",
+        said(&out)
+    );
+    assert!(
+        said(&out).contains("write the path without `content/`: logo: pages/logo.svg"),
+        "{}",
+        said(&out)
+    );
+    assert!(!said(&out).contains("content/content/"), "{}", said(&out));
+}
