@@ -73,6 +73,20 @@ pub(super) async fn list(op: &Operator, target: &Target) -> Result<Holdings, Dia
         }
         return Ok(holdings);
     }
+    if let TargetKind::Sftp {
+        user,
+        host,
+        port,
+        path,
+    } = &target.kind
+    {
+        return list_sftp(user.as_deref(), host, *port, path)
+            .await
+            .map_err(|e| {
+                let e = opendal::Error::new(opendal::ErrorKind::Unexpected, e);
+                Diagnostics::from(failure(target, "list what it holds", &e))
+            });
+    }
     let entries = op
         .list_with("")
         .recursive(true)
@@ -95,6 +109,94 @@ pub(super) async fn list(op: &Operator, target: &Target) -> Result<Holdings, Dia
             _ => {}
         }
     }
+    Ok(holdings)
+}
+
+/// Lists an SFTP target folder by folder, as the server's directory listing gives each
+/// entry: a link as a link. (The storage library asks again for an entry whose kind it does
+/// not know, and that follows the link: a linked folder would be listed, and entered, as a
+/// folder of the target.)
+async fn list_sftp(
+    user: Option<&str>,
+    host: &str,
+    port: Option<u16>,
+    root: &str,
+) -> Result<Holdings, String> {
+    use futures_util::StreamExt as _;
+    use openssh_sftp_client::error::SftpErrorKind;
+    use openssh_sftp_client::openssh::{KnownHosts, SessionBuilder};
+
+    let mut session = SessionBuilder::default();
+    if let Some(user) = user {
+        session.user(user.to_string());
+    }
+    if let Some(key) = std::env::var_os("BRIEFING_SSH_KEY") {
+        session.keyfile(key);
+    }
+    session.known_hosts_check(KnownHosts::Strict);
+    let endpoint = match port {
+        Some(port) => format!("ssh://{host}:{port}"),
+        None => format!("ssh://{host}"),
+    };
+    let session = session
+        .connect(&endpoint)
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+    let sftp = openssh_sftp_client::Sftp::from_session(session, Default::default())
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+    let mut fs = sftp.fs();
+    let mut holdings = Holdings::default();
+    let mut folders = vec![String::new()];
+    while let Some(rel) = folders.pop() {
+        let at = if rel.is_empty() {
+            root.to_string()
+        } else {
+            format!("{}/{rel}", root.trim_end_matches('/'))
+        };
+        let dir = match fs.open_dir(&at).await {
+            Ok(dir) => dir,
+            Err(openssh_sftp_client::Error::SftpError(SftpErrorKind::PermDenied, _))
+                if !rel.is_empty() =>
+            {
+                holdings.links.insert(rel);
+                continue;
+            }
+            // No folder yet: the first deploy creates it.
+            Err(openssh_sftp_client::Error::SftpError(SftpErrorKind::NoSuchFile, _))
+                if rel.is_empty() =>
+            {
+                break;
+            }
+            Err(e) => return Err(format!("{e:?} ({at})")),
+        };
+        let mut entries = std::pin::pin!(dir.read_dir());
+        while let Some(entry) = entries.next().await {
+            let entry = entry.map_err(|e| format!("{e:?} ({at})"))?;
+            let name = entry.filename().to_string_lossy().into_owned();
+            if name == "." || name == ".." {
+                continue;
+            }
+            let child = if rel.is_empty() {
+                name
+            } else {
+                format!("{rel}/{name}")
+            };
+            match entry.file_type() {
+                Some(kind) if kind.is_dir() => folders.push(child),
+                Some(kind) if kind.is_file() => {
+                    holdings
+                        .files
+                        .insert(child, entry.metadata().len().unwrap_or(0));
+                }
+                _ => {
+                    holdings.links.insert(child);
+                }
+            }
+        }
+    }
+    drop(fs);
+    let _ = sftp.close().await;
     Ok(holdings)
 }
 
