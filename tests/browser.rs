@@ -284,7 +284,7 @@ async fn an_open_page_follows_edits_and_shows_then_drops_the_error_overlay() {
         .await;
     let overlay = browser.text("#briefing-error").await;
     assert!(
-        overlay.contains("content/briefings/visa.en.md:3:5"),
+        overlay.contains("content/briefings/visa.en.md:2:8"),
         "{overlay}"
     );
     std::fs::write(&note, good.replace("Policy dialogue", "Mended dialogue")).unwrap();
