@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use common::deploying::*;
@@ -52,8 +52,11 @@ fn an_edit_sends_only_the_files_that_changed_and_a_removed_note_is_deleted() {
         text.replace("Both sides agreed", "Both sides fully agreed"),
     )
     .unwrap();
+    let target_before = tree(share.path());
     let (code, out) = deploy(site.path(), &["--dry-run"]);
     assert_eq!(code, Some(0), "{out}");
+    // The dry run changed nothing on the target, its record included.
+    assert_same_tree(&tree(share.path()), &target_before);
     let after = built(site.path());
     let changed: Vec<String> = after
         .iter()
@@ -72,21 +75,20 @@ fn an_edit_sends_only_the_files_that_changed_and_a_removed_note_is_deleted() {
     let mut sorted = would.clone();
     sorted.sort();
     assert_eq!(sorted, changed, "{out}");
-    // The dry run changed nothing on the target.
-    assert_ne!(
-        published(share.path())[Path::new("en/briefings/visa/index.html")],
-        after[Path::new("en/briefings/visa/index.html")]
-    );
 
     let (code, out) = deploy(site.path(), &[]);
     assert_eq!(code, Some(0), "{out}");
     assert_eq!(counts(&out).0, changed.len(), "{out}");
 
     // A note removed: its pages go, the host's own file stays.
+    let before = built(site.path());
     std::fs::remove_file(site.path().join("content/briefings/advisory.en.md")).unwrap();
     let (code, out) = deploy(site.path(), &[]);
     assert_eq!(code, Some(0), "{out}");
-    assert!(counts(&out).1 >= 1, "{out}");
+    let after = built(site.path());
+    let gone = before.keys().filter(|p| !after.contains_key(*p)).count();
+    assert!(gone >= 2, "{gone} files of the note's");
+    assert_eq!(counts(&out).1, gone, "{out}");
     let mut expected = built(site.path());
     expected.insert(
         PathBuf::from("en/briefings/their-own.txt"),
@@ -217,11 +219,21 @@ fn a_deploy_killed_half_way_is_finished_by_the_next_one() {
     let mut first = std::process::Command::new(env!("CARGO_BIN_EXE_briefing"));
     first.arg("deploy").current_dir(site.path());
     kill_half_way(first, share.path(), 100);
-    // The kill came before the end: the target is not yet the site.
-    assert_ne!(published(share.path()), built(site.path()));
+    // The kill came before the end: the target is not yet the site; what is there under its
+    // own name is whole, and the record says only what is true.
+    let site_files = built(site.path());
+    assert_ne!(published(share.path()), site_files);
+    let (_, sending) = assert_record_true(share.path(), &site_files);
+    assert!(sending > 0, "the record marked nothing as being sent");
+    // A note removed meanwhile: the next deploy finishes the site without it.
+    std::fs::remove_file(site.path().join("content/briefings/advisory.en.md")).unwrap();
     let (code, out) = deploy(site.path(), &[]);
     assert_eq!(code, Some(0), "{out}");
-    assert_same_tree(&published(share.path()), &built(site.path()));
+    let site_files = built(site.path());
+    assert_same_tree(&published(share.path()), &site_files);
+    assert!(!share.path().join("en/briefings/advisory").exists());
+    let (hashed, sending) = assert_record_true(share.path(), &site_files);
+    assert_eq!((hashed, sending), (site_files.len(), 0));
     assert!(
         !tree(share.path())
             .keys()

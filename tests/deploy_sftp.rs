@@ -266,10 +266,16 @@ fn a_deploy_over_sftp_killed_half_way_is_finished_by_the_next_one() {
         www.path(),
         100,
     );
-    assert_ne!(published(www.path()), built(site.path()));
+    let site_files = built(site.path());
+    assert_ne!(published(www.path()), site_files);
+    assert_record_true(www.path(), &site_files);
     let out = sshd.briefing(site.path(), "user_key", &["deploy"]);
     assert!(out.status.success(), "{}", said(&out));
-    assert_same_tree(&published(www.path()), &built(site.path()));
+    assert_same_tree(&published(www.path()), &site_files);
+    assert_eq!(
+        assert_record_true(www.path(), &site_files),
+        (site_files.len(), 0)
+    );
     assert!(
         !tree(www.path())
             .keys()

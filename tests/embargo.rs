@@ -340,3 +340,102 @@ fn status_build_and_check_list_what_is_held_back_soonest_first() {
         "At 2030-01-02 00:00 +08:00:\nHeld back (1):\n  draft                         content/briefings/draft-note.en.md (en) Unfinished draft about a workshop\n"
     );
 }
+
+/// Every file of the output, in which `words` (lowercase) are looked for: its path and its
+/// text, lowercased; the paths of those where one is found, with the word.
+fn traces(site: &std::path::Path, words: &[&str]) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    for (path, bytes) in tree(&site.join("output")) {
+        let text =
+            format!("{}\n{}", path.display(), String::from_utf8_lossy(&bytes)).to_lowercase();
+        for word in words {
+            if text.contains(word) {
+                found.push((path.display().to_string(), word.to_string()));
+            }
+        }
+    }
+    found
+}
+
+/// A note under embargo, in two languages, with a photo shown in its text, a contact and a
+/// tag of its own, and a word only its text holds: nothing of it is in any file of the built
+/// site (pages, feeds, sitemap, the search index, vCards, image copies), until its release,
+/// when every one of them is (which shows the scan can see them).
+#[test]
+fn nothing_of_a_held_note_is_in_any_file_search_index_and_photos_included() {
+    let site = fixture("basic");
+    with_search(site.path());
+    write(
+        site.path(),
+        "content/briefings/merger/index.en.md",
+        "---\ntitle: Two offices merge\ndate: 2016-12-01\nembargo: 2030-01-01T09:00:00+08:00\ntags: [amalgamation]\ncontacts:\n  - name: Quilla Vantorp\n    email: q.vantorp@example.org\n---\n\nThe zanzibarquill agreement was signed today.\n\n![The signing ceremony](signing.jpg)\n",
+    );
+    write(
+        site.path(),
+        "content/briefings/merger/index.zh.md",
+        "---\ntitle: 两个办事处合并\ndate: 2016-12-01\nembargo: 2030-01-01T09:00:00+08:00\n---\n\n今天签署了鳕鲸协定。\n",
+    );
+    std::fs::write(
+        site.path().join("content/briefings/merger/signing.jpg"),
+        photos::photo(1200, 800, 1),
+    )
+    .unwrap();
+    let secrets = [
+        "zanzibarquill",
+        "鳕鲸",
+        "merger",
+        "signing",
+        "amalgamation",
+        "vantorp",
+        "two offices merge",
+        "两个办事处",
+    ];
+    build_ok(site.path(), &[]);
+    assert_eq!(
+        traces(site.path(), &secrets),
+        Vec::<(String, String)>::new()
+    );
+    // The search index itself answers nothing for the note's own word.
+    let out = briefing(site.path(), &["search", "zanzibarquill"]);
+    assert!(out.status.success(), "{}", said(&out));
+    assert!(!said(&out).contains("Two offices merge"), "{}", said(&out));
+
+    // A published note that shows the held note's photo is an error until the release.
+    write(
+        site.path(),
+        "content/briefings/teaser.en.md",
+        "---\ntitle: Teaser\ndate: 2016-11-30\n---\n\n![A photo](merger/signing.jpg)\n",
+    );
+    for (command, code, out) in build_and_check(site.path()) {
+        assert_eq!(code, Some(1), "{command}: {out}");
+        assert!(
+            out.contains("the image `merger/signing.jpg` belongs to a note that is not published yet: it can be shown when content/briefings/merger/index.en.md is published at 2030-01-01 09:00 +08:00"),
+            "{command}: {out}"
+        );
+    }
+    std::fs::remove_file(site.path().join("content/briefings/teaser.en.md")).unwrap();
+
+    // Released: each of them is there, the photo with its copies, card and JSON-LD.
+    build_ok(site.path(), &["--now", AFTER]);
+    let found = traces(site.path(), &secrets);
+    for word in secrets {
+        assert!(
+            found.iter().any(|(_, w)| w == word),
+            "{word} not found after the release"
+        );
+    }
+    let index_files: Vec<&String> = found
+        .iter()
+        .filter(|(p, w)| p.contains("/search/") && w == "zanzibarquill")
+        .map(|(p, _)| p)
+        .collect();
+    assert!(
+        !index_files.is_empty(),
+        "the search index never holds the word"
+    );
+    let html = page(site.path(), "en/briefings/merger/index.html");
+    assert!(attr(&html, "meta[property='og:image']", "content").contains("signing"));
+    assert!(html.html().contains("signing.480w.webp"));
+    let out = briefing(site.path(), &["search", "zanzibarquill"]);
+    assert!(said(&out).contains("Two offices merge"), "{}", said(&out));
+}

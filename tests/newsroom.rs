@@ -355,18 +355,43 @@ fn a_briefing_prints_as_a_press_release() {
     // The end mark follows the text; the print stylesheet shows it and hides the navigation.
     assert_eq!(text(&p, ".body + .end-mark"), "###");
     let css = std::fs::read_to_string(site.path().join("output/style.css")).unwrap();
-    let print = &css[css.find("@media print").expect("a print stylesheet")..];
+    // The text of every `@media print { … }` block, and nothing outside them.
+    let mut print = String::new();
+    for (at, _) in css.match_indices("@media print") {
+        let open = at + css[at..].find('{').unwrap();
+        let mut depth = 0;
+        for (i, c) in css[open..].char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => depth -= 1,
+                _ => {}
+            }
+            if depth == 0 {
+                print.push_str(&css[open + 1..open + i]);
+                print.push('\n');
+                break;
+            }
+        }
+    }
+    assert!(!print.is_empty(), "no print stylesheet");
+    // Hidden on paper: a rule of the print block whose selectors name it, with display none.
+    let hidden = |selector: &str| {
+        print.split('}').any(|rule| {
+            let (selectors, body) = rule.split_once('{').unwrap_or(("", ""));
+            body.contains("display: none") && selectors.split(',').any(|s| s.trim() == selector)
+        })
+    };
+    for selector in [".masthead", ".prev-next", ".site-footer", ".search-box"] {
+        assert!(hidden(selector), "the print rules do not hide {selector}");
+    }
+    // The language switcher and the site navigation are inside the masthead.
+    assert_eq!(p.select(&sel(".masthead .switcher")).count(), 1);
+    assert_eq!(p.select(&sel(".masthead .site-nav")).count(), 1);
     for rule in [
-        ".masthead",
-        ".prev-next",
-        ".switcher",
         "content: \" (\" attr(href) \")\"",
         ".end-mark { display: block",
     ] {
-        assert!(
-            print.contains(rule) || css.contains(rule),
-            "print rules lack {rule}"
-        );
+        assert!(print.contains(rule), "the print rules lack {rule}");
     }
     assert!(css.contains("@page { size: A4"));
 }

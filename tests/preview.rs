@@ -1,5 +1,6 @@
 //! The in-memory site of `serve`: after every kind of edit, rendering only what the edit
-//! touches gives exactly the files of a full build of the same files.
+//! touches gives exactly the files of a preview made from scratch of the same files (not of
+//! `build`: the preview shows drafts and embargoed notes, and links to its own address).
 
 mod common;
 
@@ -29,7 +30,8 @@ fn snapshot(p: &Preview) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
-/// Applies `edit`, rebuilds the preview for the files it names, and compares with a full build.
+/// Applies `edit`, rebuilds the preview for the files it names, and compares with a preview
+/// made from scratch.
 fn check(p: &mut Preview, root: &Path, what: &str, changed: &[&str], edit: impl FnOnce(&Path)) {
     edit(root);
     let paths: Vec<PathBuf> = changed.iter().map(|c| root.join(c)).collect();

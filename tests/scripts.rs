@@ -9,9 +9,49 @@ use std::path::Path;
 use briefing::{UrlUse, check_url};
 use common::*;
 
-/// Every HTML, XML and JSON file of a built site: no markup from a note, every URL allowed.
-fn assert_no_script_from_notes(output: &Path) {
+/// The HTML of a page, or of a feed entry: no element that runs or embeds something, no
+/// event handler, every URL allowed, and a script only as the theme writes one.
+fn assert_html_safe(rel: &str, text: &str) {
+    let html = scraper::Html::parse_document(text);
+    for element in html.select(&sel("*")) {
+        let name = element.value().name();
+        assert!(
+            !matches!(name, "iframe" | "svg" | "object" | "embed"),
+            "{rel}: <{name}> from a note"
+        );
+        if name == "script" {
+            let code = element.text().collect::<String>();
+            if element.value().attr("type") == Some("application/ld+json") {
+                serde_json::from_str::<serde_json::Value>(&code)
+                    .unwrap_or_else(|e| panic!("{rel}: JSON-LD broken: {e}"));
+            } else {
+                assert!(!code.contains("__xss"), "{rel}: a note's script: {code}");
+            }
+        }
+        for (attr, value) in element.value().attrs() {
+            assert!(
+                !attr.starts_with("on"),
+                "{rel}: <{name} {attr}=\"{value}\">"
+            );
+            let usage = match (name, attr) {
+                ("img", "src") => UrlUse::Image,
+                (_, "href" | "src" | "action" | "formaction") => UrlUse::Link,
+                _ => continue,
+            };
+            assert!(
+                check_url(value, usage).is_ok(),
+                "{rel}: <{name} {attr}=\"{value}\">"
+            );
+        }
+    }
+}
+
+/// Every HTML, XML and JSON file of a built site: no markup from a note, every URL allowed;
+/// the HTML a feed carries (escaped, as feed readers render it) is read as a page is.
+/// Returns how many feed entries' HTML was read.
+fn assert_no_script_from_notes(output: &Path) -> usize {
     let mut pages = 0;
+    let mut feed_html = 0;
     for entry in walkdir::WalkDir::new(output) {
         let entry = entry.unwrap();
         let path = entry.path();
@@ -26,38 +66,7 @@ fn assert_no_script_from_notes(output: &Path) {
         match ext {
             "html" => {
                 pages += 1;
-                let html = scraper::Html::parse_document(&text);
-                for element in html.select(&sel("*")) {
-                    let name = element.value().name();
-                    assert!(
-                        !matches!(name, "iframe" | "svg" | "object" | "embed"),
-                        "{rel}: <{name}> from a note"
-                    );
-                    if name == "script" {
-                        let code = element.text().collect::<String>();
-                        if element.value().attr("type") == Some("application/ld+json") {
-                            serde_json::from_str::<serde_json::Value>(&code)
-                                .unwrap_or_else(|e| panic!("{rel}: JSON-LD broken: {e}"));
-                        } else {
-                            assert!(!code.contains("__xss"), "{rel}: a note's script: {code}");
-                        }
-                    }
-                    for (attr, value) in element.value().attrs() {
-                        assert!(
-                            !attr.starts_with("on"),
-                            "{rel}: <{name} {attr}=\"{value}\">"
-                        );
-                        let usage = match (name, attr) {
-                            ("img", "src") => UrlUse::Image,
-                            (_, "href" | "src" | "action" | "formaction") => UrlUse::Link,
-                            _ => continue,
-                        };
-                        assert!(
-                            check_url(value, usage).is_ok(),
-                            "{rel}: <{name} {attr}=\"{value}\">"
-                        );
-                    }
-                }
+                assert_html_safe(&rel, &text);
             }
             "xml" => {
                 let doc = roxmltree::Document::parse(&text)
@@ -67,6 +76,14 @@ fn assert_no_script_from_notes(output: &Path) {
                         .any(|n| n.tag_name().name().eq_ignore_ascii_case("script")),
                     "{rel}: a <script> element"
                 );
+                for node in doc.descendants().filter(|n| {
+                    matches!(n.tag_name().name(), "content" | "summary")
+                        && n.attribute("type") == Some("html")
+                }) {
+                    let decoded: String = node.descendants().filter_map(|t| t.text()).collect();
+                    assert_html_safe(&format!("{rel} (an entry's HTML)"), &decoded);
+                    feed_html += 1;
+                }
             }
             _ => {
                 serde_json::from_str::<serde_json::Value>(&text)
@@ -75,6 +92,7 @@ fn assert_no_script_from_notes(output: &Path) {
         }
     }
     assert!(pages > 20, "only {pages} pages checked");
+    feed_html
 }
 
 #[test]
@@ -83,7 +101,8 @@ fn markup_in_every_field_and_the_text_is_shown_as_text() {
     with_search(site.path());
     write_payload_notes(site.path());
     build_ok(site.path(), &[]);
-    assert_no_script_from_notes(&site.path().join("output"));
+    let feed_html = assert_no_script_from_notes(&site.path().join("output"));
+    assert!(feed_html > 10, "only {feed_html} feed entries' HTML read");
     // The payloads are there, as text: the test would see them if they were markup.
     for (n, payload) in MARKUP.iter().enumerate() {
         let html = page(site.path(), &format!("en/briefings/payload-{n}/index.html"));

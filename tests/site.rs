@@ -63,6 +63,135 @@ fn assert_links_resolve(output: &Path, base_url: &str) {
     assert!(checked > 100, "only {checked} links checked");
 }
 
+/// Nothing any page of `output` (or the stylesheets it uses) makes the browser load comes
+/// from another host than `base_url`'s: scripts, images and their `srcset`, stylesheets,
+/// icons, preloads, manifests, frames, media, CSS `url()`. Links, canonical, hreflang and
+/// Open Graph addresses are not loads. Returns how many loads it looked at.
+fn assert_nothing_loads_from_elsewhere(output: &Path, base_url: &str) -> usize {
+    let base = base_url.trim_end_matches('/');
+    let own = |url: &str, from: &str| {
+        let url = url.trim();
+        let ok = url.is_empty()
+            || url.starts_with('#')
+            || url.starts_with("data:")
+            || url == base
+            || url.starts_with(&format!("{base}/"))
+            || (url.starts_with('/') && !url.starts_with("//"))
+            || !url.contains(':') && !url.starts_with("//");
+        assert!(ok, "{from} loads {url} from another site");
+    };
+    let css_urls = |css: &str| -> Vec<String> {
+        css.split("url(")
+            .skip(1)
+            .map(|rest| {
+                rest.split(')')
+                    .next()
+                    .unwrap_or("")
+                    .trim_matches(|c| c == '"' || c == '\'' || c == ' ')
+                    .to_string()
+            })
+            .collect()
+    };
+    let mut loads = 0;
+    for (rel, bytes) in tree(output) {
+        let from = rel.display().to_string();
+        let text = String::from_utf8_lossy(&bytes);
+        match rel.extension().and_then(|e| e.to_str()) {
+            Some("css") => {
+                for url in css_urls(&text) {
+                    own(&url, &from);
+                    loads += 1;
+                }
+            }
+            Some("html") => {
+                let html = scraper::Html::parse_document(&text);
+                let mut urls: Vec<String> = Vec::new();
+                for (selector, attribute) in [
+                    ("script[src]", "src"),
+                    ("img[src]", "src"),
+                    ("iframe[src]", "src"),
+                    ("video[src]", "src"),
+                    ("video[poster]", "poster"),
+                    ("audio[src]", "src"),
+                    ("source[src]", "src"),
+                    ("embed[src]", "src"),
+                    ("object[data]", "data"),
+                ] {
+                    urls.extend(attrs(&html, selector, attribute));
+                }
+                for srcset in attrs(&html, "img[srcset], source[srcset]", "srcset") {
+                    urls.extend(
+                        srcset
+                            .split(',')
+                            .filter_map(|c| c.split_whitespace().next().map(String::from)),
+                    );
+                }
+                for link in html.select(&sel("link[href]")) {
+                    let rel_attr = link.value().attr("rel").unwrap_or("").to_ascii_lowercase();
+                    let loads_it = rel_attr.split_whitespace().any(|r| {
+                        matches!(
+                            r,
+                            "stylesheet"
+                                | "icon"
+                                | "preload"
+                                | "modulepreload"
+                                | "manifest"
+                                | "apple-touch-icon"
+                                | "prefetch"
+                        )
+                    });
+                    if loads_it {
+                        urls.push(link.value().attr("href").unwrap_or("").to_string());
+                    }
+                }
+                for styled in attrs(&html, "[style]", "style") {
+                    urls.extend(css_urls(&styled));
+                }
+                for style in html.select(&sel("style")) {
+                    urls.extend(css_urls(&style.text().collect::<String>()));
+                }
+                for url in urls {
+                    own(&url, &from);
+                    loads += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    loads
+}
+
+#[test]
+fn nothing_on_the_pages_loads_from_another_site() {
+    for fixture_name in ["basic", "presskit"] {
+        let site = fixture(fixture_name);
+        build_ok(site.path(), &[]);
+        let output = site.path().join("output");
+        let loads = assert_nothing_loads_from_elsewhere(&output, "https://press.example.org");
+        assert!(loads > 20, "{fixture_name}: only {loads} loads looked at");
+        // The check sees a load from elsewhere: one planted in a page fails it.
+        for planted in [
+            "<img src=\"https://tracker.example/p.png\" alt=\"\">",
+            "<link rel=\"stylesheet\" href=\"//cdn.example/a.css\">",
+            "<img srcset=\"/a.png 1x, https://cdn.example/b.png 2x\" alt=\"\">",
+            "<div style=\"background: url(https://cdn.example/b.png)\"></div>",
+        ] {
+            let page = output.join("en/index.html");
+            let original = std::fs::read_to_string(&page).unwrap();
+            std::fs::write(
+                &page,
+                original.replace("</main>", &format!("{planted}</main>")),
+            )
+            .unwrap();
+            let caught = std::panic::catch_unwind(|| {
+                assert_nothing_loads_from_elsewhere(&output, "https://press.example.org")
+            });
+            std::fs::write(&page, original).unwrap();
+            assert!(caught.is_err(), "{planted} was not caught");
+        }
+    }
+}
+
 fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::new();

@@ -144,3 +144,42 @@ pub fn counts(out: &str) -> (usize, usize, usize) {
     };
     (number("sent"), number("deleted"), number("unchanged"))
 }
+
+/// Reads deploy's record in the folder `stored` (as a target's server stores it) and asserts
+/// that it tells the truth: every file it gives a hash for is there with that content, and
+/// every file under its final name is whole, equal to `built`'s. Returns the recorded files
+/// with a hash, and those being sent (an empty hash).
+pub fn assert_record_true(
+    stored: &Path,
+    built: &std::collections::BTreeMap<std::path::PathBuf, Vec<u8>>,
+) -> (usize, usize) {
+    use sha2::Digest as _;
+    let text = std::fs::read_to_string(stored.join(".briefing-deploy.json"))
+        .expect("deploy kept no record on the target while it sent files");
+    let record: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let (mut hashed, mut sending) = (0, 0);
+    for (path, hash) in record["files"].as_object().unwrap() {
+        let hash = hash.as_str().unwrap();
+        if hash.is_empty() {
+            sending += 1;
+            continue;
+        }
+        let bytes = std::fs::read(stored.join(path))
+            .unwrap_or_else(|e| panic!("the record names {path}, which is not there: {e}"));
+        let actual: String = sha2::Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(actual, hash, "{path} is not what the record says");
+        hashed += 1;
+    }
+    for (path, bytes) in super::published(stored) {
+        if path.to_string_lossy().contains(".briefing-upload") {
+            continue;
+        }
+        if let Some(expected) = built.get(&path) {
+            assert!(bytes == *expected, "{} is not whole", path.display());
+        }
+    }
+    (hashed, sending)
+}
