@@ -587,13 +587,21 @@ fn scan_flows(yaml: &str, mut found: impl FnMut(Flow) -> bool) {
 /// key begins (a line indented no deeper than the line that opened it): the parser reports
 /// that on the next line; this finds the line, column (1-based) and bracket that opened it.
 fn unclosed_flow(yaml: &str) -> Option<(usize, usize, char)> {
+    first_flow(yaml, |flow| match flow {
+        Flow::Unclosed(line, column, bracket) => Some((line, column, bracket)),
+        Flow::Fullwidth(..) => None,
+    })
+}
+
+/// The first of the things the flow scanner meets that `pick` takes.
+fn first_flow(
+    yaml: &str,
+    pick: impl Fn(Flow) -> Option<(usize, usize, char)>,
+) -> Option<(usize, usize, char)> {
     let mut first = None;
-    scan_flows(yaml, |flow| match flow {
-        Flow::Unclosed(line, column, bracket) => {
-            first = Some((line, column, bracket));
-            true
-        }
-        Flow::Fullwidth(..) => false,
+    scan_flows(yaml, |flow| {
+        first = pick(flow);
+        first.is_some()
     });
     first
 }
@@ -605,15 +613,10 @@ fn fullwidth_separator(yaml: &str) -> Option<(usize, usize, char)> {
     if !yaml.contains(['，', '、']) {
         return None;
     }
-    let mut first = None;
-    scan_flows(yaml, |flow| match flow {
-        Flow::Fullwidth(line, column, c) => {
-            first = Some((line, column, c));
-            true
-        }
-        Flow::Unclosed(..) => false,
-    });
-    first
+    first_flow(yaml, |flow| match flow {
+        Flow::Fullwidth(line, column, c) => Some((line, column, c)),
+        Flow::Unclosed(..) => None,
+    })
 }
 
 /// The most bytes a YAML text may take once its aliases (`*name`) are replaced by what their
