@@ -315,13 +315,12 @@ fn over_sftp_deploy_never_goes_through_a_link_or_outside_the_target() {
     let folder = www.path().join("en/briefings/visa");
     std::fs::remove_dir_all(&folder).unwrap();
     std::os::unix::fs::symlink(outside.path(), &folder).unwrap();
-    let note = site.path().join("content/briefings/visa.en.md");
-    let text = std::fs::read_to_string(&note).unwrap();
-    std::fs::write(
-        &note,
-        text.replace("Both sides agreed", "Both sides fully agreed"),
-    )
-    .unwrap();
+    edit(
+        site.path(),
+        "content/briefings/visa.en.md",
+        "Both sides agreed",
+        "Both sides fully agreed",
+    );
     let out = sshd.briefing(site.path(), "user_key", &["deploy"]);
     assert_eq!(out.status.code(), Some(1), "{}", said(&out));
     assert!(
@@ -338,13 +337,12 @@ fn over_sftp_deploy_never_goes_through_a_link_or_outside_the_target() {
         www.path().join("en/.index.html.briefing-upload"),
     )
     .unwrap();
-    let yaml_path = site.path().join("site.yaml");
-    let yaml = std::fs::read_to_string(&yaml_path).unwrap();
-    std::fs::write(
-        &yaml_path,
-        yaml.replace("Test Office Briefings", "New title"),
-    )
-    .unwrap();
+    edit(
+        site.path(),
+        "site.yaml",
+        "Test Office Briefings",
+        "New title",
+    );
     let out = sshd.briefing(site.path(), "user_key", &["deploy"]);
     assert_eq!(out.status.code(), Some(1), "{}", said(&out));
     assert!(

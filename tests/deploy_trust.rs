@@ -278,13 +278,12 @@ fn deploy_never_writes_or_deletes_through_a_link() {
     let folder = share.path().join("en/briefings/visa");
     std::fs::remove_dir_all(&folder).unwrap();
     std::os::unix::fs::symlink(outside.path(), &folder).unwrap();
-    let note = site.path().join("content/briefings/visa.en.md");
-    let text = std::fs::read_to_string(&note).unwrap();
-    std::fs::write(
-        &note,
-        text.replace("Both sides agreed", "Both sides fully agreed"),
-    )
-    .unwrap();
+    edit(
+        site.path(),
+        "content/briefings/visa.en.md",
+        "Both sides agreed",
+        "Both sides fully agreed",
+    );
     let (code, out) = deploy(site.path(), &[]);
     assert_eq!(code, Some(1), "{out}");
     assert!(
@@ -317,13 +316,12 @@ fn deploy_never_writes_or_deletes_through_a_link() {
         share.path().join("en/.index.html.briefing-upload"),
     )
     .unwrap();
-    let yaml_path = site.path().join("site.yaml");
-    let yaml = std::fs::read_to_string(&yaml_path).unwrap();
-    std::fs::write(
-        &yaml_path,
-        yaml.replace("Test Office Briefings", "New title"),
-    )
-    .unwrap();
+    edit(
+        site.path(),
+        "site.yaml",
+        "Test Office Briefings",
+        "New title",
+    );
     let (code, out) = deploy(site.path(), &[]);
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("en/.index.html.briefing-upload"), "{out}");

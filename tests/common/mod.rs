@@ -287,6 +287,15 @@ pub fn write_payload_notes(site: &Path) {
     std::fs::write(site.join("site.yaml"), yaml).unwrap();
 }
 
+/// Replaces `from` with `to` in the file `rel` of `dir`, as an officer's edit; the text must
+/// be there, so that an edit that changes nothing cannot pass for one.
+pub fn edit(dir: &Path, rel: &str, from: &str, to: &str) {
+    let path = dir.join(rel);
+    let text = fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "{rel} has no {from:?}");
+    fs::write(&path, text.replace(from, to)).unwrap();
+}
+
 /// The built site of `site` as deploy must publish it: its output folder without the marker
 /// briefing keeps there.
 pub fn built(site: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
