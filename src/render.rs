@@ -11,6 +11,7 @@ use crate::output::OutputFile;
 use crate::plan::{Job, Layout, plan, source};
 use crate::site::FEED_ENTRIES;
 use crate::site::Site;
+use crate::size::human_size;
 use crate::theme::{Source, Theme, template_error};
 use crate::urls::{self, Kind, SiteUrls};
 
@@ -1092,18 +1093,5 @@ fn contact_view(c: &Contact, vcard: String) -> ContactView<'_> {
         phone: c.phone.as_ref().map(|p| p.shown.as_str()),
         tel: c.phone.as_ref().map(|p| p.tel.as_str()),
         vcard,
-    }
-}
-
-/// A file size for people: `812 B`, `350 KB`, `1.2 MB`.
-pub fn human_size(bytes: u64) -> String {
-    const KB: f64 = 1024.0;
-    let b = bytes as f64;
-    if b < KB {
-        format!("{bytes} B")
-    } else if b < KB * KB {
-        format!("{:.0} KB", (b / KB).max(1.0))
-    } else {
-        format!("{:.1} MB", b / KB / KB)
     }
 }

@@ -563,8 +563,8 @@ fn publish_images(
                     warnings.push(
                         Diagnostic::warning(format!(
                             "this image is {}, over the {} that site.yaml's images.max_size allows",
-                            crate::render::human_size(size),
-                            crate::render::human_size(max)
+                            crate::size::human_size(size),
+                            crate::size::human_size(max)
                         ))
                         .file(&shown)
                         .help("readers of the page get the resized copies, but the file itself is offered as it is: export it smaller, e.g. 3000 pixels wide at JPEG quality 85"),

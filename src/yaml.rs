@@ -75,8 +75,8 @@ fn precheck(yaml: &str, source: &str, first_line: usize, shown: &Path) -> Result
     if let Some((line, size)) = too_large_expanded(yaml) {
         return Err(Diagnostic::error(format!(
             "this YAML repeats its parts (`*name` for `&name`) so often that it would take {} once read: at most {} and {MAX_EXPANSION} times the size of the text are read",
-            crate::render::human_size(size),
-            crate::render::human_size(MAX_EXPANDED)
+            crate::size::human_size(size),
+            crate::size::human_size(MAX_EXPANDED)
         ))
         .file(shown)
         .at_line(first_line + line - 1)

@@ -113,7 +113,7 @@ impl DeployReport {
             self.sent.len(),
             self.deleted.len(),
             self.unchanged,
-            crate::render::human_size(self.bytes()),
+            crate::size::human_size(self.bytes()),
             self.took.as_secs_f64()
         )
     }
