@@ -319,6 +319,28 @@ fn key_error(
     }
 }
 
+/// A bracket left open, at its own line and column, with the fix; looked for only where the
+/// text is no YAML at all (a value of the wrong type is not a bracket's fault).
+fn unclosed_bracket(yaml: &str) -> Option<(usize, usize, Diagnostic)> {
+    if serde_yaml::from_str::<serde_yaml::Value>(yaml).is_ok() {
+        return None;
+    }
+    let (n, column, open) = unclosed_flow(yaml)?;
+    let close = if open == '[' { ']' } else { '}' };
+    let example = if open == '[' {
+        "tags: [visa, dialogue]"
+    } else {
+        "project: { name: Example, url: https://example.org }"
+    };
+    let d = Diagnostic::error(format!(
+        "the `{open}` opened on this line is not closed with `{close}`"
+    ))
+    .help(format!(
+        "close it at the end of the value, e.g. `{example}`"
+    ));
+    Some((n, column, d))
+}
+
 /// Mistakes of typing that the YAML parser reports badly or at the wrong line: a full-width
 /// colon or space typed by a Chinese input method, and a key without its colon. Looked for
 /// only once parsing has failed, so a valid file is never second-guessed.
@@ -327,29 +349,8 @@ fn typing_mistakes(yaml: &str, source: &str, first_line: usize, shown: &Path) ->
     let at = |n: usize, column: usize, width: usize, d: Diagnostic| {
         d.file(shown).at(source, first_line + n, column, width)
     };
-    // Only where the text is no YAML at all: a value of the wrong type is not a bracket's fault.
-    if let Some((n, column, open)) = serde_yaml::from_str::<serde_yaml::Value>(yaml)
-        .is_err()
-        .then(|| unclosed_flow(yaml))
-        .flatten()
-    {
-        let close = if open == '[' { ']' } else { '}' };
-        let example = if open == '[' {
-            "tags: [visa, dialogue]"
-        } else {
-            "project: { name: Example, url: https://example.org }"
-        };
-        found.push(at(
-            n - 1,
-            column,
-            1,
-            Diagnostic::error(format!(
-                "the `{open}` opened on this line is not closed with `{close}`"
-            ))
-            .help(format!(
-                "close it at the end of the value, e.g. `{example}`"
-            )),
-        ));
+    if let Some((n, column, d)) = unclosed_bracket(yaml) {
+        found.push(at(n - 1, column, 1, d));
     }
     // Indentation of the last line that held a key, to tell a key line from a continuation.
     let mut key_indent: Option<usize> = None;
@@ -637,31 +638,7 @@ fn too_large_expanded(yaml: &str) -> Option<(usize, u64)> {
         return None;
     }
     let limit = MAX_EXPANDED.min((yaml.len() as u64).saturating_mul(MAX_EXPANSION));
-    struct Open<'a> {
-        name: &'a str,
-        start: usize,
-        /// The flow depth of an anchor inside a flow collection; none outside one.
-        depth: Option<usize>,
-        indent: usize,
-        inner: u64,
-    }
-    let mut open: Vec<Open> = Vec::new();
-    let mut sizes: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
-    // A node closed: its size is its bytes and what its aliases add; what they add is inside
-    // the node around it too.
-    fn close<'a>(
-        open: &mut Vec<Open<'a>>,
-        sizes: &mut std::collections::HashMap<&'a str, u64>,
-        end: usize,
-    ) {
-        if let Some(node) = open.pop() {
-            let size = (end.saturating_sub(node.start) as u64).saturating_add(node.inner);
-            if let Some(outer) = open.last_mut() {
-                outer.inner = outer.inner.saturating_add(node.inner);
-            }
-            sizes.insert(node.name, size);
-        }
-    }
+    let mut anchors = Anchors::default();
     let mut total = yaml.len() as u64;
     let mut offset = 0;
     let mut depth = 0usize;
@@ -669,12 +646,7 @@ fn too_large_expanded(yaml: &str) -> Option<(usize, u64)> {
         let indent = line.len() - line.trim_start_matches(' ').len();
         if depth == 0 && !line.trim().is_empty() {
             // A line no deeper than a block anchor's ends its node.
-            while open
-                .last()
-                .is_some_and(|o| o.depth.is_none() && o.indent >= indent)
-            {
-                close(&mut open, &mut sizes, offset);
-            }
+            anchors.close_while(offset, |o| o.depth.is_none() && o.indent >= indent);
         }
         let bytes = line.as_bytes();
         let mut quote: Option<u8> = None;
@@ -698,9 +670,7 @@ fn too_large_expanded(yaml: &str) -> Option<(usize, u64)> {
                 b'[' | b'{' => depth += 1,
                 b',' | b']' | b'}' => {
                     // The end of the item of every anchor open at this depth.
-                    while open.last().is_some_and(|o| o.depth == Some(depth)) {
-                        close(&mut open, &mut sizes, offset + i);
-                    }
+                    anchors.close_while(offset + i, |o| o.depth == Some(depth));
                     if b != b',' {
                         depth = depth.saturating_sub(1);
                     }
@@ -711,7 +681,7 @@ fn too_large_expanded(yaml: &str) -> Option<(usize, u64)> {
                         .unwrap_or(line.len() - i - 1);
                     let name = &line[i + 1..i + 1 + name_len];
                     if name_len > 0 && b == b'&' {
-                        open.push(Open {
+                        anchors.open.push(Anchor {
                             name,
                             start: offset + i,
                             depth: (depth > 0).then_some(depth),
@@ -719,18 +689,7 @@ fn too_large_expanded(yaml: &str) -> Option<(usize, u64)> {
                             inner: 0,
                         });
                     } else if name_len > 0 {
-                        // An alias of an anchor still open is a loop: as large as can be.
-                        let size = if open.last().is_some_and(|o| o.name == name)
-                            || !sizes.contains_key(name) && open.iter().any(|o| o.name == name)
-                        {
-                            u64::MAX
-                        } else {
-                            sizes.get(name).copied().unwrap_or(0)
-                        };
-                        total = total.saturating_add(size);
-                        if let Some(innermost) = open.last_mut() {
-                            innermost.inner = innermost.inner.saturating_add(size);
-                        }
+                        total = total.saturating_add(anchors.alias(name));
                         if total > limit {
                             return Some((n + 1, total));
                         }
@@ -744,6 +703,56 @@ fn too_large_expanded(yaml: &str) -> Option<(usize, u64)> {
         offset += line.len() + 1;
     }
     None
+}
+
+/// An anchor whose node is still being read.
+struct Anchor<'a> {
+    name: &'a str,
+    start: usize,
+    /// The flow depth of an anchor inside a flow collection; none outside one.
+    depth: Option<usize>,
+    indent: usize,
+    /// What the aliases inside its node add to it.
+    inner: u64,
+}
+
+/// The anchors of a text as [`too_large_expanded`] reads it: those still open, innermost
+/// last, and the expanded size of each one closed.
+#[derive(Default)]
+struct Anchors<'a> {
+    open: Vec<Anchor<'a>>,
+    sizes: std::collections::HashMap<&'a str, u64>,
+}
+
+impl<'a> Anchors<'a> {
+    /// Closes the innermost anchors at `end` while `ends` says their node ends there: each
+    /// one's size is its bytes and what its aliases add, which is inside the node around it
+    /// too.
+    fn close_while(&mut self, end: usize, ends: impl Fn(&Anchor) -> bool) {
+        while let Some(node) = self.open.pop_if(|o| ends(o)) {
+            let size = (end.saturating_sub(node.start) as u64).saturating_add(node.inner);
+            if let Some(outer) = self.open.last_mut() {
+                outer.inner = outer.inner.saturating_add(node.inner);
+            }
+            self.sizes.insert(node.name, size);
+        }
+    }
+
+    /// What an alias of `name` adds where it stands; an alias of an anchor still open is a
+    /// loop, as large as can be.
+    fn alias(&mut self, name: &str) -> u64 {
+        let size = if self.open.last().is_some_and(|o| o.name == name)
+            || !self.sizes.contains_key(name) && self.open.iter().any(|o| o.name == name)
+        {
+            u64::MAX
+        } else {
+            self.sizes.get(name).copied().unwrap_or(0)
+        };
+        if let Some(innermost) = self.open.last_mut() {
+            innermost.inner = innermost.inner.saturating_add(size);
+        }
+        size
+    }
 }
 
 /// How deeply the values of site.yaml or front matter may nest: far deeper than any real
