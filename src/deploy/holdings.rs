@@ -312,6 +312,29 @@ pub(super) fn reconcile(
     out
 }
 
+/// The record `recorded` as the target bears it out (see [`reconcile`]; with `verify`, also
+/// by every file's bytes), and where they disagreed.
+pub(super) async fn borne_out(
+    op: &Operator,
+    target: &Target,
+    recorded: &Manifest,
+    held: &Holdings,
+    local: &[super::Local],
+    verify_bytes: bool,
+) -> Result<(Manifest, Disagreement), Diagnostics> {
+    let mut record = recorded.clone();
+    let site: Vec<(&str, &str, u64)> = local
+        .iter()
+        .map(|f| (f.path.as_str(), f.hash.as_str(), f.size))
+        .collect();
+    let mut disagreement = reconcile(&mut record, held, &site);
+    if verify_bytes {
+        let changed = verify(op, target, &mut record, &site).await?;
+        disagreement.changed.extend(changed);
+    }
+    Ok((record, disagreement))
+}
+
 /// Reads every file the record says holds the site's content and marks those whose bytes
 /// differ as being sent: `deploy --verify`. Returns their paths.
 pub(super) async fn verify(

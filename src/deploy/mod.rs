@@ -242,7 +242,7 @@ fn released(before: &[crate::Held], now: &[crate::Held]) -> Vec<String> {
         .collect()
 }
 
-#[derive(Serialize, Deserialize, Default)]
+#[derive(Serialize, Deserialize, Default, Clone)]
 struct Manifest {
     /// Which shape of manifest this is.
     format: u32,
@@ -255,6 +255,49 @@ struct Manifest {
 }
 
 impl Manifest {
+    /// The record once everything is sent: the site's files with their content (but
+    /// `kept`, the host's own), and the files still to delete as this record has them.
+    fn sent(
+        &self,
+        local: &[Local],
+        kept: &std::collections::HashSet<&str>,
+        deleted: &[String],
+    ) -> Manifest {
+        let mut files: BTreeMap<String, String> = local
+            .iter()
+            .filter(|f| !kept.contains(f.path.as_str()))
+            .map(|f| (f.path.clone(), f.hash.clone()))
+            .collect();
+        for path in deleted {
+            files.insert(path.clone(), self.files[path].clone());
+        }
+        Manifest {
+            format: 1,
+            files,
+            uploading: Vec::new(),
+        }
+    }
+
+    /// This record with the files about to be sent (`send`) made deploy's own, with no
+    /// content recorded, before a byte of them lands: a deploy cut off now leaves them to be
+    /// sent again, whatever the site holds by then. Where the target can rename, they are
+    /// also listed as uploads under a temporary name.
+    fn sending(&self, send: &[&Local], rename: bool) -> Manifest {
+        let mut manifest = Manifest {
+            format: 1,
+            files: self.files.clone(),
+            uploading: if rename {
+                send.iter().map(|f| f.path.clone()).collect()
+            } else {
+                Vec::new()
+            },
+        };
+        for f in send {
+            manifest.files.insert(f.path.clone(), String::new());
+        }
+        manifest
+    }
+
     /// What a deploy changes on the target this record describes: of the site's files
     /// (`file` gives each one's path and hash), those whose content the target lacks, and
     /// the files deploy published that the site no longer has. `deploy` and `status TARGET`
@@ -296,6 +339,105 @@ pub fn deploy(
     progress: &dyn Fn(Progress),
 ) -> Result<DeployReport, Diagnostics> {
     let started = Instant::now();
+    let (target, op, build, local) = prepare(options)?;
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            Diagnostics::from(Diagnostic::error(format!("cannot start deploying: {e}")))
+        })?;
+    let fail = |what: &str, e: opendal::Error| Diagnostics::from(failure(&target, what, &e));
+    runtime.block_on(async {
+        let recorded = read_manifest(&op, &target).await?;
+        let held = holdings::list(&op, &target).await?;
+        let first = recorded.format == 0 && recorded.files.is_empty();
+        // The record as the target bears it out: what the host lost or changed is sent again.
+        let (old, repaired) =
+            holdings::borne_out(&op, &target, &recorded, &held, &local, options.verify).await?;
+        let (mut send, deleted) = old.differences(&local, |f| (&f.path, &f.hash));
+        send.sort_by_key(|f| f.stage);
+
+        // Every path this deploy may write or delete, and every one it ever published.
+        let touched = send
+            .iter()
+            .map(|f| f.path.as_str())
+            .chain(deleted.iter().map(String::as_str))
+            .chain(old.uploading.iter().map(String::as_str))
+            .chain(recorded.files.keys().map(String::as_str));
+        let links = holdings::links_in_the_way(&held, touched.chain([MANIFEST]));
+        let unasked = first && !held.is_empty() && !options.yes && !options.dry_run;
+        if let Some(refusal) = refusal(&target, &held, &links, unasked, &repaired.foreign) {
+            return Err(refusal.into());
+        }
+        // The host's own files where the site publishes are left as they are unless --yes;
+        // the rest of the deploy (a release, a withdrawal) goes ahead all the same.
+        let kept = if options.yes {
+            Vec::new()
+        } else {
+            repaired.foreign.clone()
+        };
+        let kept_paths: std::collections::HashSet<&str> = kept.iter().map(String::as_str).collect();
+        send.retain(|f| !kept_paths.contains(f.path.as_str()));
+        let mut report = DeployReport {
+            target: target.name.clone(),
+            url: target.url.clone(),
+            sent: send.iter().map(|f| (f.path.clone(), f.size)).collect(),
+            unchanged: local.len() - send.len() - kept.len(),
+            deleted,
+            kept: kept.clone(),
+            repaired,
+            build,
+            dry_run: options.dry_run,
+            took: Duration::ZERO,
+        };
+        if report.deleted.len() > options.max_deletes && !options.yes {
+            return Err(too_many_deletes(&report, options.max_deletes).into());
+        }
+        if options.dry_run {
+            report.took = started.elapsed();
+            return Ok(report);
+        }
+
+        let rename = op.info().capability().rename;
+        // 1. The files about to be sent become deploy's own, with no content recorded.
+        let mut manifest = old.sending(&send, rename);
+        if !send.is_empty() || old.files != recorded.files {
+            write_manifest(&op, &manifest)
+                .await
+                .map_err(|e| fail("write its manifest", e))?;
+        }
+        // What an earlier, cut-off deploy left under a temporary name and this one will not
+        // send again.
+        for path in old
+            .uploading
+            .iter()
+            .filter(|p| !manifest.uploading.contains(p))
+        {
+            let _ = op.delete(&uploading_name(path)).await;
+        }
+
+        // 2. Send, stage by stage: a stage starts once the one before it is in place.
+        send_files(&op, &target, &send, &report.build.output, rename, progress).await?;
+
+        // 3. The new content, and the files still to delete, are recorded; then deleted.
+        manifest = old.sent(&local, &kept_paths, &report.deleted);
+        if !send.is_empty() || !report.deleted.is_empty() || !old.uploading.is_empty() {
+            write_manifest(&op, &manifest)
+                .await
+                .map_err(|e| fail("write its manifest", e))?;
+        }
+        delete_files(&op, &target, &report.deleted, &mut manifest).await?;
+        report.took = started.elapsed();
+        Ok(report)
+    })
+}
+
+/// What a deploy starts from: the `--now` rule, the target (refused if a deploy could wreck
+/// it), its storage, the site built as `build` builds it, and the built files.
+fn prepare(
+    options: &DeployOptions,
+) -> Result<(Target, Operator, BuildReport, Vec<Local>), Diagnostics> {
     if let Some(now) = &options.now
         && !options.dry_run
     {
@@ -313,7 +455,6 @@ pub fn deploy(
         .unwrap_or_else(|| options.root.join("output"));
     guard(&target, &options.root, &output)?;
     let op = operator(&target)?;
-
     let build = crate::build(&BuildOptions {
         root: options.root.clone(),
         output: options.output.clone(),
@@ -322,211 +463,148 @@ pub fn deploy(
         now: options.now.clone(),
     })?;
     let local = local_files(&build.output, &build.stages).map_err(Diagnostics::from)?;
+    Ok((target, op, build, local))
+}
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| {
-            Diagnostics::from(Diagnostic::error(format!("cannot start deploying: {e}")))
-        })?;
-    let fail = |what: &str, e: opendal::Error| Diagnostics::from(failure(&target, what, &e));
-    runtime.block_on(async {
-        let recorded = read_manifest(&op, &target).await?;
-        let held = holdings::list(&op, &target).await?;
-        let first = recorded.format == 0 && recorded.files.is_empty();
-        // The record as the target bears it out: what the host lost or changed is sent again.
-        let mut old = Manifest {
-            format: recorded.format,
-            files: recorded.files.clone(),
-            uploading: recorded.uploading.clone(),
-        };
-        let site: Vec<(&str, &str, u64)> = local
-            .iter()
-            .map(|f| (f.path.as_str(), f.hash.as_str(), f.size))
-            .collect();
-        let mut repaired = holdings::reconcile(&mut old, &held, &site);
-        if options.verify {
-            let changed = holdings::verify(&op, &target, &mut old, &site).await?;
-            repaired.changed.extend(changed);
-        }
-        let (mut send, deleted) = old.differences(&local, |f| (&f.path, &f.hash));
-        send.sort_by_key(|f| f.stage);
+/// The refusal of a deploy that would delete more than `max` files.
+fn too_many_deletes(report: &DeployReport, max: usize) -> Diagnostic {
+    Diagnostic::error(format!(
+        "this deploy would delete {} files from `{}`, more than --max-deletes {max}",
+        report.deleted.len(),
+        report.target,
+    ))
+    .help("look at the list with --dry-run; if it is right, run again with --yes (or a higher --max-deletes)")
+}
 
-        let touched = send
-            .iter()
-            .map(|f| f.path.as_str())
-            .chain(deleted.iter().map(String::as_str))
-            .chain(old.uploading.iter().map(String::as_str))
-            .chain(recorded.files.keys().map(String::as_str))
-            .chain([MANIFEST]);
-        let links = holdings::links_in_the_way(&held, touched);
-        if !links.is_empty() {
-            return Err(Diagnostic::error(format!(
-                "the deploy target `{}` ({}) has symbolic links where the site writes: {}",
-                target.name,
-                target.url,
-                list_some(&links)
-            ))
-            .help("deploy never writes or deletes through a link, which could lead outside the target: replace each link on the host with a real folder (or remove it), then deploy again")
-            .into());
-        }
-        if first && !held.is_empty() && !options.yes && !options.dry_run {
-            let mut help = "check that the url names the right folder; if it does, run again with --yes: deploy adds the site and deletes only files it published itself".to_string();
-            if !repaired.foreign.is_empty() {
-                help = format!(
-                    "{help}. It would replace {} of them ({}); if not, move them on the host first",
-                    repaired.foreign.len(),
-                    list_some(&repaired.foreign)
-                );
-            }
-            return Err(Diagnostic::error(format!(
-                "the deploy target `{}` ({}) is not empty and has no record of an earlier deploy ({MANIFEST}): it holds {} files",
-                target.name,
-                target.url,
-                held.files.len() + held.links.len()
-            ))
-            .help(help)
-            .into());
-        }
-        // The host's own files where the site publishes are left as they are unless --yes;
-        // the rest of the deploy (a release, a withdrawal) goes ahead all the same.
-        let kept: std::collections::HashSet<String> = if options.yes {
-            Default::default()
-        } else {
-            repaired.foreign.iter().cloned().collect()
-        };
-        send.retain(|f| !kept.contains(&f.path));
-        let mut report = DeployReport {
-            target: target.name.clone(),
-            url: target.url.clone(),
-            sent: send.iter().map(|f| (f.path.clone(), f.size)).collect(),
-            unchanged: local.len() - send.len() - kept.len(),
-            deleted,
-            kept: {
-                let mut kept: Vec<String> = kept.iter().cloned().collect();
-                kept.sort();
-                kept
-            },
-            repaired,
-            build,
-            dry_run: options.dry_run,
-            took: Duration::ZERO,
-        };
-        if report.deleted.len() > options.max_deletes && !options.yes {
-            return Err(Diagnostic::error(format!(
-                "this deploy would delete {} files from `{}`, more than --max-deletes {}",
-                report.deleted.len(),
-                target.name,
-                options.max_deletes
-            ))
-            .help("look at the list with --dry-run; if it is right, run again with --yes (or a higher --max-deletes)")
-            .into());
-        }
-        if options.dry_run {
-            report.took = started.elapsed();
-            return Ok(report);
-        }
+/// Why a deploy must not touch the target at all: symbolic links where it would write or
+/// delete (`links`), or, `unasked` (a first deploy without --yes), a folder that is not empty
+/// and has no record, which may be the wrong one. `foreign` are the host's files it would
+/// replace.
+fn refusal(
+    target: &Target,
+    held: &holdings::Holdings,
+    links: &[String],
+    unasked: bool,
+    foreign: &[String],
+) -> Option<Diagnostic> {
+    if !links.is_empty() {
+        return Some(Diagnostic::error(format!(
+            "the deploy target `{}` ({}) has symbolic links where the site writes: {}",
+            target.name,
+            target.url,
+            list_some(links)
+        ))
+        .help("deploy never writes or deletes through a link, which could lead outside the target: replace each link on the host with a real folder (or remove it), then deploy again"));
+    }
+    if !unasked {
+        return None;
+    }
+    let mut help = "check that the url names the right folder; if it does, run again with --yes: deploy adds the site and deletes only files it published itself".to_string();
+    if !foreign.is_empty() {
+        help = format!(
+            "{help}. It would replace {} of them ({}); if not, move them on the host first",
+            foreign.len(),
+            list_some(foreign)
+        );
+    }
+    Some(
+        Diagnostic::error(format!(
+            "the deploy target `{}` ({}) is not empty and has no record of an earlier deploy ({MANIFEST}): it holds {} files",
+            target.name,
+            target.url,
+            held.files.len() + held.links.len()
+        ))
+        .help(help),
+    )
+}
 
-        let rename = op.info().capability().rename;
-        // 1. The files about to be sent become deploy's own, with no content recorded, before
-        //    a byte of them lands: a deploy cut off now leaves them to be sent again, whatever
-        //    the site holds by then.
-        let mut manifest = Manifest {
-            format: 1,
-            files: old.files.clone(),
-            uploading: if rename {
-                send.iter().map(|f| f.path.clone()).collect()
-            } else {
-                Vec::new()
-            },
-        };
-        for f in &send {
-            manifest.files.insert(f.path.clone(), String::new());
-        }
-        if !send.is_empty() || old.files != recorded.files {
-            write_manifest(&op, &manifest).await.map_err(|e| fail("write its manifest", e))?;
-        }
-        // What an earlier, cut-off deploy left under a temporary name and this one will not
-        // send again.
-        for path in old.uploading.iter().filter(|p| !manifest.uploading.contains(p)) {
-            let _ = op.delete(&uploading_name(path)).await;
-        }
-
-        // 2. Send, stage by stage: a stage starts once the one before it is in place.
-        let total = send.len();
-        let mut done = 0;
-        for stage in [Stage::Asset, Stage::Page, Stage::Listing] {
-            let batch: Vec<&&Local> = send.iter().filter(|f| f.stage == stage).collect();
-            if let TargetKind::Folder { path } = &target.kind {
-                // In slices, so that the progress bar moves: it is not to be called from
-                // several threads.
-                for slice in batch.chunks(256) {
-                    slice
-                        .par_iter()
-                        .try_for_each(|f| copy_into(path, &report.build.output, f).map_err(|e| (f, e)))
-                        .map_err(|(f, e)| fail(&format!("send {}", f.path), opendal::raw::new_std_io_error(e)))?;
-                    done += slice.len();
-                    progress(Progress::Sent { done, total });
-                }
-                continue;
-            }
-            let mut sending = futures_util::stream::iter(batch.into_iter().map(|f| {
-                let op = &op;
-                let output = &report.build.output;
-                async move { (f, put(op, output, f, rename).await) }
-            }))
-            .buffer_unordered(concurrency(&target));
-            use futures_util::StreamExt as _;
-            while let Some((f, result)) = sending.next().await {
-                result.map_err(|e| fail(&format!("send {}", f.path), e))?;
-                done += 1;
+/// Sends `send` (sorted by stage), a stage once the one before it is in place: into a folder
+/// on all cores, elsewhere through the store, a few files at once.
+async fn send_files(
+    op: &Operator,
+    target: &Target,
+    send: &[&Local],
+    output: &Path,
+    rename: bool,
+    progress: &dyn Fn(Progress),
+) -> Result<(), Diagnostics> {
+    let fail = |what: &str, e: opendal::Error| Diagnostics::from(failure(target, what, &e));
+    let total = send.len();
+    let mut done = 0;
+    for stage in [Stage::Asset, Stage::Page, Stage::Listing] {
+        let batch: Vec<&&Local> = send.iter().filter(|f| f.stage == stage).collect();
+        if let TargetKind::Folder { path } = &target.kind {
+            // In slices, so that the progress bar moves: it is not to be called from
+            // several threads.
+            for slice in batch.chunks(256) {
+                slice
+                    .par_iter()
+                    .try_for_each(|f| copy_into(path, output, f).map_err(|e| (f, e)))
+                    .map_err(|(f, e)| {
+                        fail(
+                            &format!("send {}", f.path),
+                            opendal::raw::new_std_io_error(e),
+                        )
+                    })?;
+                done += slice.len();
                 progress(Progress::Sent { done, total });
             }
+            continue;
         }
+        let mut sending = futures_util::stream::iter(
+            batch
+                .into_iter()
+                .map(|f| async move { (f, put(op, output, f, rename).await) }),
+        )
+        .buffer_unordered(concurrency(target));
+        use futures_util::StreamExt as _;
+        while let Some((f, result)) = sending.next().await {
+            result.map_err(|e| fail(&format!("send {}", f.path), e))?;
+            done += 1;
+            progress(Progress::Sent { done, total });
+        }
+    }
+    Ok(())
+}
 
-        // 3. The new content, and the files still to delete, are recorded; then deleted.
-        manifest.files = local
-            .iter()
-            .filter(|f| !kept.contains(&f.path))
-            .map(|f| (f.path.clone(), f.hash.clone()))
-            .collect();
-        manifest.uploading.clear();
-        for path in &report.deleted {
-            manifest.files.insert(path.clone(), old.files[path].clone());
+/// Deletes `deleted` (recorded in `manifest` until they are gone), then the folders that
+/// held only them: a withdrawn note's name must not stay in a listing of the host's
+/// folders. A folder still holding anything (the host's own files) is kept.
+async fn delete_files(
+    op: &Operator,
+    target: &Target,
+    deleted: &[String],
+    manifest: &mut Manifest,
+) -> Result<(), Diagnostics> {
+    let fail = |what: &str, e: opendal::Error| Diagnostics::from(failure(target, what, &e));
+    if deleted.is_empty() {
+        return Ok(());
+    }
+    for path in deleted {
+        match op.delete(path).await {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            Err(e) => return Err(fail(&format!("delete {path}"), e)),
         }
-        if !send.is_empty() || !report.deleted.is_empty() || !old.uploading.is_empty() {
-            write_manifest(&op, &manifest).await.map_err(|e| fail("write its manifest", e))?;
-        }
-        for path in &report.deleted {
-            match op.delete(path).await {
-                Ok(()) => {}
-                Err(e) if e.kind() == ErrorKind::NotFound => {}
-                Err(e) => return Err(fail(&format!("delete {path}"), e)),
+    }
+    for path in deleted {
+        manifest.files.remove(path);
+    }
+    write_manifest(op, manifest)
+        .await
+        .map_err(|e| fail("write its manifest", e))?;
+    for folder in holdings::emptied_folders(deleted) {
+        match &target.kind {
+            TargetKind::Folder { path } => {
+                let _ = std::fs::remove_dir(path.join(&folder));
             }
-        }
-        if !report.deleted.is_empty() {
-            for path in &report.deleted {
-                manifest.files.remove(path);
+            TargetKind::Sftp { .. } => {
+                let _ = op.delete(&format!("{folder}/")).await;
             }
-            write_manifest(&op, &manifest).await.map_err(|e| fail("write its manifest", e))?;
-            // 4. The folders that held only what was deleted: a withdrawn note's name must
-            //    not stay in a listing of the host's folders. A folder still holding anything
-            //    (the host's own files) is kept.
-            for folder in holdings::emptied_folders(&report.deleted) {
-                match &target.kind {
-                    TargetKind::Folder { path } => {
-                        let _ = std::fs::remove_dir(path.join(&folder));
-                    }
-                    TargetKind::Sftp { .. } => {
-                        let _ = op.delete(&format!("{folder}/")).await;
-                    }
-                    TargetKind::S3 { .. } => {}
-                }
-            }
+            TargetKind::S3 { .. } => {}
         }
-        report.took = started.elapsed();
-        Ok(report)
-    })
+    }
+    Ok(())
 }
 
 /// Refuses a folder target that a deploy could wreck: the root of the file system, the home
