@@ -190,33 +190,17 @@ pub fn is_compressed_active_file(name: &str) -> bool {
 /// references to other files or sites, animations of links. On refusal: what was found, and
 /// its byte offset in the file.
 pub fn check_svg(text: &str) -> Result<(), (String, usize)> {
-    // A document type's internal subset can declare attributes (an `onload` with a default
-    // value) that no element in the file shows: none is taken.
-    if let Some(at) = internal_subset(text) {
-        return Err((
-            "its DOCTYPE declares entities or attributes of its own (`[ … ]`), which can add a script to the drawing".into(),
-            at,
-        ));
+    if let Some(refusal) = declarations(text) {
+        return Err(refusal);
     }
     let options = roxmltree::ParsingOptions {
         allow_dtd: true,
         ..Default::default()
     };
     let doc = roxmltree::Document::parse_with_options(text, options).map_err(|e| {
-        let pos = e.pos();
-        let line_start: usize = text
-            .split_inclusive('\n')
-            .take(pos.row.saturating_sub(1) as usize)
-            .map(str::len)
-            .sum();
-        let column: usize = text[line_start..]
-            .chars()
-            .take(pos.col.saturating_sub(1) as usize)
-            .map(char::len_utf8)
-            .sum();
         (
             format!("it is not a well-formed SVG file ({e})"),
-            line_start + column,
+            offset_of(text, e.pos()),
         )
     })?;
     let external = |value: &str| {
@@ -300,6 +284,33 @@ pub fn check_svg(text: &str) -> Result<(), (String, usize)> {
         }
     }
     Ok(())
+}
+
+/// The byte offset in `text` of a parser's 1-based row and column (in characters).
+fn offset_of(text: &str, pos: roxmltree::TextPos) -> usize {
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(pos.row.saturating_sub(1) as usize)
+        .map(str::len)
+        .sum();
+    let column: usize = text[line_start..]
+        .chars()
+        .take(pos.col.saturating_sub(1) as usize)
+        .map(char::len_utf8)
+        .sum();
+    line_start + column
+}
+
+/// The refusal of a drawing that declares entities or attributes of its own: a document
+/// type's internal subset can declare attributes (an `onload` with a default value) that no
+/// element in the file shows. None is taken.
+fn declarations(text: &str) -> Option<(String, usize)> {
+    internal_subset(text).map(|at| {
+        (
+            "its DOCTYPE declares entities or attributes of its own (`[ … ]`), which can add a script to the drawing".into(),
+            at,
+        )
+    })
 }
 
 /// Where a `<!DOCTYPE … [` internal subset starts, if the text has one: the declaration is

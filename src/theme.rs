@@ -137,6 +137,23 @@ fn text_of(shown: &Path, source: &Source) -> Result<String, Diagnostic> {
     }
 }
 
+/// A file of the theme's `static/` folder (`name` under it, `shown` as the user reads its
+/// path), published as it is: an image that tells where, when or with what it was made is
+/// refused.
+fn static_file(name: &str, shown: &Path, source: Source) -> Result<StaticFile, Diagnostic> {
+    if let Source::File(path) = &source
+        && let Some(why) = image_metadata(path)
+    {
+        return Err(Diagnostic::error(format!("this image of the theme cannot be published: {why}"))
+            .file(shown)
+            .help("save it again without that data: an image editor's \"export for web\" leaves it out, and so does `exiftool -all= FILE`"));
+    }
+    Ok(StaticFile {
+        rel: name.to_string(),
+        source,
+    })
+}
+
 /// Why an image file of a theme cannot be published as it is (see
 /// [`crate::images::metadata_problem`]); None for any other file.
 fn image_metadata(path: &Path) -> Option<String> {
@@ -168,22 +185,10 @@ impl Theme {
                     Err(e) => errors.push(e),
                 }
             } else if let Some(name) = rel.strip_prefix("static/") {
-                // The theme's images are published as they are: one that tells where, when or
-                // with what it was made is refused.
-                if let Source::File(path) = &source
-                    && let Some(why) = image_metadata(path)
-                {
-                    errors.push(
-                        Diagnostic::error(format!("this image of the theme cannot be published: {why}"))
-                            .file(&shown)
-                            .help("save it again without that data: an image editor's \"export for web\" leaves it out, and so does `exiftool -all= FILE`"),
-                    );
-                    continue;
+                match static_file(name, &shown, source) {
+                    Ok(file) => statics.push(file),
+                    Err(e) => errors.push(e),
                 }
-                statics.push(StaticFile {
-                    rel: name.to_string(),
-                    source,
-                });
             } else if let Some(name) = rel.strip_prefix("i18n/") {
                 let Some(lang) = name.strip_suffix(".yaml") else {
                     continue;
