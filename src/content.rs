@@ -469,12 +469,8 @@ fn check_file(config: &Config, source: &Path, rel: &str) -> Option<Diagnostic> {
 /// Why a file that is an image, whatever its name, cannot be published as it is: a JPEG, PNG
 /// or WebP named otherwise would be published without its metadata removed; a GIF, TIFF,
 /// AVIF or HEIC image carrying such data cannot have it removed. The message and the help.
-pub fn image_problem(source: &Path, name: &str) -> Option<(String, String)> {
-    use std::io::Read as _;
-    let mut head = [0u8; 16];
-    let mut file = std::fs::File::open(source).ok()?;
-    let read = file.read(&mut head).ok()?;
-    match crate::images::sniff(&head[..read]) {
+fn image_problem(source: &Path, name: &str) -> Option<(String, String)> {
+    match crate::images::sniff_file(source)? {
         crate::images::Kind::Other => None,
         crate::images::Kind::Cleaned(format) if !crate::images::is_raster(name) => Some((
             format!(

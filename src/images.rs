@@ -143,6 +143,14 @@ pub fn sniff(bytes: &[u8]) -> Kind {
     Kind::Other
 }
 
+/// The kind of image the file at `path` is, by its first bytes; None if it cannot be read.
+pub fn sniff_file(path: &Path) -> Option<Kind> {
+    use std::io::Read as _;
+    let mut head = [0u8; 16];
+    let read = fs::File::open(path).ok()?.read(&mut head).ok()?;
+    Some(sniff(&head[..read]))
+}
+
 /// Why an image published as it is (a theme's file, an image written into a note as a
 /// `data:` URL, a GIF) would give away where, when or with what it was made: it carries
 /// metadata this module cannot take out of a file it does not rewrite. None for an image

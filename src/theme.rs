@@ -157,10 +157,7 @@ fn static_file(name: &str, shown: &Path, source: Source) -> Result<StaticFile, D
 /// Why an image file of a theme cannot be published as it is (see
 /// [`crate::images::metadata_problem`]); None for any other file.
 fn image_metadata(path: &Path) -> Option<String> {
-    use std::io::Read as _;
-    let mut head = [0u8; 16];
-    let read = std::fs::File::open(path).ok()?.read(&mut head).ok()?;
-    if crate::images::sniff(&head[..read]) == crate::images::Kind::Other {
+    if crate::images::sniff_file(path)? == crate::images::Kind::Other {
         return None;
     }
     crate::images::metadata_problem(&std::fs::read(path).ok()?)
