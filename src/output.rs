@@ -80,13 +80,8 @@ pub fn check_target(output: &Path, root: &Path) -> Result<PathBuf, Diagnostic> {
     let absolute =
         absolute(output).map_err(|e| refuse(format!("cannot resolve the path ({e})")))?;
     let root = absolute_existing(root);
-    if absolute.parent().is_none() {
-        return Err(refuse("it is the root of the file system".into()));
-    }
-    if let Some(home) = std::env::var_os("HOME").map(PathBuf::from)
-        && absolute_existing(&home) == absolute
-    {
-        return Err(refuse("it is your home folder".into()));
+    if let Some(why) = everything_folder(&absolute) {
+        return Err(refuse(why.into()));
     }
     if root.starts_with(&absolute) {
         return Err(refuse(
@@ -164,6 +159,16 @@ fn absolute(path: &Path) -> io::Result<PathBuf> {
         }
     }
     Ok(out)
+}
+
+/// Why no command may write into or delete from the folder `absolute` (resolved): it is the
+/// root of the file system, or the user's home folder. `build` and `deploy` both refuse them.
+pub(crate) fn everything_folder(absolute: &Path) -> Option<&'static str> {
+    if absolute.parent().is_none() {
+        return Some("it is the root of the file system");
+    }
+    let home = std::env::var_os("HOME").map(PathBuf::from)?;
+    (absolute_existing(&home) == absolute).then_some("it is your home folder")
 }
 
 pub(crate) fn absolute_existing(path: &Path) -> PathBuf {

@@ -610,13 +610,6 @@ async fn delete_files(
 /// Refuses a folder target that a deploy could wreck: the root of the file system, the home
 /// folder, or a folder that holds or lies inside the site or its output folder.
 fn guard(target: &Target, root: &Path, output: &Path) -> Result<(), Diagnostic> {
-    let absolute = match &target.kind {
-        TargetKind::Folder { path } => crate::output::absolute_existing(path),
-        TargetKind::Sftp { path, .. } if path.trim_end_matches('/').is_empty() => {
-            PathBuf::from("/")
-        }
-        _ => return Ok(()),
-    };
     let refuse = |why: &str| {
         Err(Diagnostic::error(format!(
             "refusing to deploy to `{}` ({}): {why}",
@@ -625,20 +618,21 @@ fn guard(target: &Target, root: &Path, output: &Path) -> Result<(), Diagnostic> 
         .file(SITE_FILE)
         .help("a target is a folder of its own on the web host, e.g. url: file:///srv/www/press: correct the url in site.yaml"))
     };
-    if absolute.parent().is_none() {
-        return refuse("it is the root of the file system");
-    }
-    if !matches!(target.kind, TargetKind::Folder { .. }) {
-        return Ok(());
-    }
-    if let Some(home) = std::env::var_os("HOME") {
-        let home = crate::output::absolute_existing(Path::new(&home));
-        if home == absolute {
-            return refuse("it is your home folder");
+    let absolute = match &target.kind {
+        TargetKind::Folder { path } => crate::output::absolute_existing(path),
+        TargetKind::Sftp { path, .. } if path.trim_end_matches('/').is_empty() => {
+            return refuse("it is the root of the file system");
         }
-        if home.starts_with(&absolute) {
-            return refuse("it holds your home folder");
-        }
+        _ => return Ok(()),
+    };
+    if let Some(why) = crate::output::everything_folder(&absolute) {
+        return refuse(why);
+    }
+    // A deploy also deletes: a folder holding the home folder is refused too.
+    if let Some(home) = std::env::var_os("HOME")
+        && crate::output::absolute_existing(Path::new(&home)).starts_with(&absolute)
+    {
+        return refuse("it holds your home folder");
     }
     for (folder, what) in [(root, "the site's folder"), (output, "the output folder")] {
         let folder = crate::output::absolute_existing(folder);
