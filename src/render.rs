@@ -1034,9 +1034,7 @@ impl<'a> Renderer<'a> {
         let (alternates, lastmod) = match job {
             Job::Note(i) => (
                 self.note_alternates(i),
-                // A static page without a date has no time of change to give.
-                (!site.notes[i].undated || site.notes[i].updated.is_some())
-                    .then(|| site.modified(i).rfc3339.as_str()),
+                site.changed(i).map(|w| w.rfc3339.as_str()),
             ),
             // A page of a listing changed when a briefing of its slice did: looking at the
             // slice keeps the sitemap linear in the number of briefings.

@@ -477,6 +477,13 @@ impl Site {
         n.updated.as_ref().unwrap_or(&n.date)
     }
 
+    /// When a note last changed, if it says: as [`Site::modified`], but none for a static
+    /// page written without a date or `updated`.
+    pub fn changed(&self, i: usize) -> Option<&crate::dates::When> {
+        let n = &self.notes[i];
+        (!n.undated || n.updated.is_some()).then(|| self.modified(i))
+    }
+
     /// The published version of note `i` in `lang`, if there is one.
     pub fn version_in(&self, i: usize, lang: &str) -> Option<usize> {
         if self.notes[i].lang == lang {
