@@ -776,48 +776,8 @@ pub fn parse_note_text(config: &Config, path: &Path, rel: &str, text: String) ->
         None => d.at(&text, first_line - 1, 1, 3),
     };
 
-    // How many items a list may hold: each tag and alias is a page of its own, and every
-    // listing of the note repeats its tags.
-    let counted = [
-        ("tags", raw.tags.len(), 50),
-        ("aliases", raw.aliases.len(), 100),
-        ("contacts", raw.contacts.len(), 20),
-        ("downloads", raw.downloads.as_ref().map_or(0, Vec::len), 500),
-        (
-            "event",
-            raw.event.as_ref().map_or(0, |e| e.locations.len()),
-            50,
-        ),
-    ];
-    for (key, count, max) in counted {
-        if count > max {
-            let what = if key == "event" {
-                "event locations"
-            } else {
-                key
-            };
-            errors.push(at(
-                &[key],
-                err(
-                    format!("this note has {count} {what}; a note may have at most {max}"),
-                    format!("keep the {what} that matter to readers: each one is repeated on the note's pages and listings"),
-                ),
-            ));
-        }
-    }
-    // One message per key: a list of a thousand over-long items needs one.
-    let mut too_long = std::collections::HashSet::new();
-    for (key, value, max) in limited_fields(&raw) {
-        let length = value.chars().count();
-        if length > max && too_long.insert(key) {
-            errors.push(at(
-                &[key],
-                err(
-                    format!("the value of `{key}` is {length} characters long; at most {max} are allowed"),
-                    format!("shorten it: `{}` is shown in one line of pages and listings", key),
-                ),
-            ));
-        }
+    for (key, message, help) in limit_problems(&raw) {
+        errors.push(at(&[key], err(message, help)));
     }
     let title = raw.title.map(|t| t.0).filter(|t| !t.trim().is_empty());
     if title.is_none() && !is_bad("title") {
@@ -1214,6 +1174,53 @@ pub fn parse_note_text(config: &Config, path: &Path, rel: &str, text: String) ->
         link_key: Default::default(),
     };
     Ok((note, warnings))
+}
+
+/// What in front matter is over a limit: a list with too many items (each tag and alias is
+/// a page of its own, and every listing of the note repeats its tags), or a value too long
+/// (one message per key: a list of a thousand over-long items needs one). The key to point
+/// at, the message and the help.
+fn limit_problems(raw: &RawFront) -> Vec<(&'static str, String, String)> {
+    let mut problems = Vec::new();
+    let counted = [
+        ("tags", raw.tags.len(), 50),
+        ("aliases", raw.aliases.len(), 100),
+        ("contacts", raw.contacts.len(), 20),
+        ("downloads", raw.downloads.as_ref().map_or(0, Vec::len), 500),
+        (
+            "event",
+            raw.event.as_ref().map_or(0, |e| e.locations.len()),
+            50,
+        ),
+    ];
+    for (key, count, max) in counted {
+        if count > max {
+            let what = if key == "event" {
+                "event locations"
+            } else {
+                key
+            };
+            problems.push((
+                key,
+                format!("this note has {count} {what}; a note may have at most {max}"),
+                format!("keep the {what} that matter to readers: each one is repeated on the note's pages and listings"),
+            ));
+        }
+    }
+    let mut too_long = std::collections::HashSet::new();
+    for (key, value, max) in limited_fields(raw) {
+        let length = value.chars().count();
+        if length > max && too_long.insert(key) {
+            problems.push((
+                key,
+                format!(
+                    "the value of `{key}` is {length} characters long; at most {max} are allowed"
+                ),
+                format!("shorten it: `{key}` is shown in one line of pages and listings"),
+            ));
+        }
+    }
+    problems
 }
 
 /// The front matter values that have a length limit, with the front matter key to point at
