@@ -185,6 +185,62 @@ fn present(path: &Path) -> bool {
     fs::symlink_metadata(path).is_ok()
 }
 
+/// What tells a folder from every other on its file system, kept when it is renamed: its
+/// inode number. None where the system has none, or nothing is at `path`.
+fn identity(path: &Path) -> Option<u64> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        fs::symlink_metadata(path).ok().map(|m| m.ino())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
+/// Exchanges two folders in one step: each takes the other's name at the same moment.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let a = CString::new(a.as_os_str().as_bytes()).map_err(io::Error::other)?;
+    let b = CString::new(b.as_os_str().as_bytes()).map_err(io::Error::other)?;
+    // SAFETY: both paths are valid NUL-terminated strings that live through the call.
+    let done = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if done == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> io::Result<()> {
+    Err(io::Error::from(io::ErrorKind::Unsupported))
+}
+
+/// Whether `exchange` failed because the system or the file system cannot exchange.
+fn exchange_unsupported(e: &io::Error) -> bool {
+    #[cfg(target_os = "linux")]
+    if matches!(
+        e.raw_os_error(),
+        Some(libc::EINVAL | libc::ENOSYS | libc::EOPNOTSUPP)
+    ) {
+        return true;
+    }
+    e.kind() == io::ErrorKind::Unsupported
+}
+
 /// Removes whatever is at `path` (a folder with all it holds); links are not followed.
 fn remove_any(path: &Path) -> io::Result<()> {
     match fs::symlink_metadata(path) {
@@ -235,8 +291,15 @@ enum Journal {
         moved: Vec<String>,
         dropped: Vec<String>,
     },
-    /// The staging folder, holding the whole new site, takes the output folder's place.
-    Swap { files: usize },
+    /// The staging folder, holding the whole new site, takes the output folder's place in
+    /// one step where the system can exchange two folders (Linux), so that the output folder
+    /// is never absent. `folder` names the staging folder (its inode): once the output folder
+    /// is that folder, the exchange is made and what remains is to clear the old site away.
+    Swap {
+        files: usize,
+        #[serde(default)]
+        folder: Option<u64>,
+    },
 }
 
 /// A change of the output folder that a killed build left unfinished, finished.
@@ -446,14 +509,27 @@ impl Lock {
     ) -> Result<(usize, usize), Diagnostic> {
         let staging = self.staging();
         match journal {
-            Journal::Swap { files } => {
+            Journal::Swap { files, folder } => {
+                if folder.is_some() && identity(&self.output) == *folder {
+                    // Exchanged already: the staging folder holds the old site, which the
+                    // clearing up removes.
+                    return Ok((*files, 0));
+                }
                 if !present(&staging) {
                     return Ok((0, 0));
                 }
-                let old = self.state.join("old");
                 if present(&self.output) {
-                    fs::rename(&self.output, &old)
-                        .map_err(|e| fail("move aside the previous", &self.output, e))?;
+                    match exchange(&staging, &self.output) {
+                        Ok(()) => return Ok((*files, 0)),
+                        // A system or file system that cannot exchange: the old site is
+                        // moved aside first, and for a moment there is no output folder.
+                        Err(e) if exchange_unsupported(&e) => {
+                            let old = self.state.join("old");
+                            fs::rename(&self.output, &old)
+                                .map_err(|e| fail("move aside the previous", &self.output, e))?;
+                        }
+                        Err(e) => return Err(fail("move into place", &self.output, e)),
+                    }
                 }
                 fs::rename(&staging, &self.output)
                     .map_err(|e| fail("move into place", &self.output, e))?;
@@ -733,6 +809,7 @@ impl Staging {
         let journal = if !self.update {
             Journal::Swap {
                 files: written.paths.len(),
+                folder: identity(&self.staging),
             }
         } else {
             let mut changed = written.changed;
@@ -759,6 +836,7 @@ impl Staging {
                 }
                 Journal::Swap {
                     files: written.paths.len(),
+                    folder: identity(&self.staging),
                 }
             }
         };

@@ -434,3 +434,138 @@ fn a_build_that_cannot_move_a_file_in_leaves_every_byte_as_it_was() {
         "the change did not reach the search index; the test proves less than it says"
     );
 }
+
+/// What `strace` saw the build do to files (renames and removals), in order, one call per
+/// entry: its name and the call as printed.
+#[cfg(target_os = "linux")]
+fn traced_calls(
+    site: &Path,
+    set: &str,
+    extra: &[&str],
+) -> (std::process::ExitStatus, Vec<(String, String)>) {
+    let log = site.join("..").join(format!(
+        "strace-{}.txt",
+        site.file_name().unwrap().to_string_lossy()
+    ));
+    // Without -f: only the main thread, which commits the change, so that an injection's
+    // count is that thread's.
+    let status = Command::new("strace")
+        .args(["-qq", "-o"])
+        .arg(&log)
+        .args(["-e", &format!("trace={set}")])
+        .args(extra)
+        .arg(env!("CARGO_BIN_EXE_briefing"))
+        .args(["build", "--now", NOW])
+        .current_dir(site)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("strace is not installed: apt-get install strace (.ci/run does)");
+    let text = fs::read_to_string(&log).unwrap_or_default();
+    let _ = fs::remove_file(&log);
+    let calls = text
+        .lines()
+        .filter_map(|line| {
+            let (name, _) = line.split_once('(')?;
+            Some((name.to_string(), line.to_string()))
+        })
+        .collect();
+    (status, calls)
+}
+
+/// A build whose output folder's shape changed replaces the folder whole. Killed at each
+/// call by which it changes the output folder (the journal written, the exchange of the
+/// staging folder and the output folder, and the clearing up after), the output folder is
+/// never absent: it holds the old site or the new one, or the next command finishes the
+/// change and it holds the new one. Where the file system cannot exchange two folders, the
+/// build still gives the new site.
+#[cfg(target_os = "linux")]
+#[test]
+#[ignore = "needs strace, which .ci/run installs"]
+fn a_build_that_replaces_the_whole_output_folder_never_leaves_it_absent() {
+    let site = fixture("basic");
+    let s = site.path();
+    let output = s.join("output");
+    write_notes(s, 5, " Edition: first.");
+    build_ok(s, &["--now", NOW]);
+    // A file where the new site needs a folder: this build cannot move files in one by one.
+    fs::remove_dir_all(output.join("en/about")).unwrap();
+    fs::write(output.join("en/about"), "a file in the way").unwrap();
+    let old = tree(&output);
+    let saved = tempfile::tempdir().unwrap();
+    copy_tree(&output, saved.path());
+    write_notes(s, 5, " Edition: second.");
+    build_ok(s, &["--now", NOW, "--output", "fresh"]);
+    let new = tree(&s.join("fresh"));
+    fs::remove_dir_all(s.join("fresh")).unwrap();
+    let reset = || {
+        fs::remove_dir_all(&output).unwrap();
+        copy_tree(saved.path(), &output);
+    };
+
+    let set = "rename,renameat,renameat2,unlink,unlinkat,rmdir";
+    let (status, calls) = traced_calls(s, set, &[]);
+    assert!(status.success());
+    assert_same_tree(&tree(&output), &new);
+    let journal = calls
+        .iter()
+        .position(|(_, call)| call.contains("journal.new"))
+        .expect("the build wrote no journal");
+    // The last rename puts the new site in place; the kills go up to a few calls after it.
+    let last = calls
+        .iter()
+        .rposition(|(name, _)| name.starts_with("rename"))
+        .unwrap();
+
+    let mut finished = 0;
+    for at in journal..(last + 4).min(calls.len()) {
+        let (name, call) = &calls[at];
+        let nth = calls[..=at].iter().filter(|(n, _)| n == name).count();
+        reset();
+        let (status, _) = traced_calls(
+            s,
+            name,
+            &["-e", &format!("inject={name}:signal=KILL:when={nth}")],
+        );
+        assert!(!status.success(), "the build was not killed at {call}");
+        assert!(output.is_dir(), "killed at {call}: no output folder");
+        let after = tree(&output);
+        let next = briefing(s, &["build", "--now", "not-a-date"]);
+        let err = stderr(&next);
+        let said = err.starts_with("Finished an interrupted build: ");
+        assert!(
+            after == old || after == new || said,
+            "killed at {call}: a mix of old and new, and the next build did not finish it:\n{err}"
+        );
+        if said {
+            assert_same_tree(&tree(&output), &new);
+            finished += 1;
+        } else {
+            assert_same_tree(&tree(&output), &after);
+        }
+        assert_state_at_rest(s);
+    }
+    assert!(
+        finished > 0,
+        "no kill fell between the exchange and the journal's removal"
+    );
+    let exchange = calls
+        .iter()
+        .position(|(_, call)| call.contains("RENAME_EXCHANGE"))
+        .unwrap_or_else(|| panic!("the build did not exchange the folders: {calls:#?}"));
+
+    // A file system that cannot exchange two folders: the old site is moved aside first.
+    reset();
+    let nth = calls[..=exchange]
+        .iter()
+        .filter(|(n, _)| n == "renameat2")
+        .count();
+    let (status, calls) = traced_calls(
+        s,
+        "renameat2",
+        &["-e", &format!("inject=renameat2:error=EINVAL:when={nth}")],
+    );
+    assert!(status.success(), "{calls:#?}");
+    assert_same_tree(&tree(&output), &new);
+    assert_state_at_rest(s);
+}
