@@ -1,10 +1,13 @@
 //! `briefing deploy` to a folder target over a generated corpus: the first deploy (build
 //! included) against `cp -r` of the built output, and deploys after an edit of one note, each
-//! against its target. Run with `cargo bench --bench deploy [-- NOTES]` (default 10000).
+//! against its target. Run with `cargo bench --bench deploy [-- [--check] NOTES]` (default
+//! 10000).
 //!
 //! Targets: a deploy after an edit takes under 5 s, build included, and sends no more files
 //! than the edit changed in the output; the first deploy takes at most twice `cp -r`'s time
-//! plus one build's.
+//! plus one build's; after every deploy the target holds exactly the output's files, each
+//! of the same size, beside the deploy record. `--check` judges the counts and sizes, not
+//! the times.
 //!
 //! On a disk, creating tens of thousands of files just after deleting as many takes from one
 //! to twenty seconds from run to run (the same `cp -r` included), which hides the difference
@@ -14,18 +17,20 @@
 
 #[path = "common/corpus.rs"]
 mod corpus;
+#[path = "common/targets.rs"]
+mod targets;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use targets::{Targets, median};
+
 const RUNS: usize = 5;
 
 fn main() {
-    let n: usize = std::env::args()
-        .skip(1)
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(10_000);
+    let mut targets = Targets::from_args();
+    let n = targets::sizes(&[10_000])[0];
     let dir = tempfile::tempdir().expect("temp dir");
     let site = dir.path().join("corpus");
     corpus::generate(n, "ours", &site);
@@ -66,7 +71,12 @@ fn main() {
         (first, out) = time(Command::new(binary).arg("deploy").current_dir(&site));
         firsts.push(first);
     }
-    let (build, first, copy) = (median(builds), median(firsts), median(copies));
+    let (build, first, copy) = (
+        median(&mut builds),
+        median(&mut firsts),
+        median(&mut copies),
+    );
+    let mut same_ok = same_files(&site.join("output"), &target);
     println!(
         "{n} notes: first deploy {:.2} s ({}); a first build alone {:.2} s, cp -r of the output {:.2} s (medians of 3)",
         first.as_secs_f64(),
@@ -99,24 +109,41 @@ fn main() {
             summary(&out)
         );
         sent_ok &= sent <= changed;
+        same_ok &= same_files(&site.join("output"), &target);
         walls.push(wall);
     }
     let fastest = *walls.iter().min().unwrap();
-    let median = median(walls);
+    let median = median(&mut walls);
     println!(
-        "{n} notes: deploy after an edit, median {:.2} s (min {:.2} s): {} (target: under 5 s); files sent: {} (target: at most those changed); first deploy less a build: {:.1}× cp -r: {} (target: at most 2×)",
+        "{n} notes: deploy after an edit, median {:.2} s (min {:.2} s): {} (target: under 5 s); files sent: {} (target: at most those changed); the target holds the output's files at their sizes after every deploy: {}; first deploy less a build: {:.1}× cp -r: {} (target: at most 2×)",
         median.as_secs_f64(),
         fastest.as_secs_f64(),
-        verdict(median < Duration::from_secs(5)),
-        verdict(sent_ok),
+        targets.timing(median < Duration::from_secs(5)),
+        targets.judge("files sent at most those changed", sent_ok),
+        targets.judge("the target holds the output", same_ok),
         (first.as_secs_f64() - build.as_secs_f64()) / copy.as_secs_f64(),
-        verdict(first_ok),
+        targets.timing(first_ok),
     );
+    targets.finish();
 }
 
-fn median(mut runs: Vec<Duration>) -> Duration {
-    runs.sort();
-    runs[runs.len() / 2]
+/// Whether `target` holds the files of `output`, each of the same size, and nothing else but
+/// the deploy record.
+fn same_files(output: &Path, target: &Path) -> bool {
+    let sizes = |dir: &Path| -> std::collections::BTreeMap<PathBuf, u64> {
+        walkdir::WalkDir::new(dir)
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_file())
+            .map(|e| {
+                let rel = e.path().strip_prefix(dir).unwrap().to_path_buf();
+                (rel, e.metadata().unwrap().len())
+            })
+            .filter(|(rel, _)| rel != Path::new(".briefing-output"))
+            .filter(|(rel, _)| rel != Path::new(".briefing-deploy.json"))
+            .collect()
+    };
+    sizes(output) == sizes(target)
 }
 
 fn time(cmd: &mut Command) -> (Duration, String) {
@@ -159,8 +186,4 @@ fn snapshot(dir: &Path) -> std::collections::HashMap<PathBuf, (u64, std::time::S
             (e.path().to_path_buf(), (m.len(), m.modified().unwrap()))
         })
         .collect()
-}
-
-fn verdict(ok: bool) -> &'static str {
-    if ok { "met" } else { "NOT met" }
 }

@@ -1,5 +1,5 @@
 //! Photos in a build: what they cost the first time, what they cost a rebuild, and what a
-//! reader downloads. Run with `cargo bench --bench images [-- NOTES]` (default 100).
+//! reader downloads. Run with `cargo bench --bench images [-- [--check] NOTES]` (default 100).
 //!
 //! The corpus comes from `../shared/bench/gen_corpus.py` (or `BRIEFING_CORPUS_SCRIPT`); each
 //! note gets one 3000×2000 JPEG photo of its own (different pixels, so that the cache cannot
@@ -8,14 +8,20 @@
 //! empty image cache, then rebuilt three times over its own output, each time after adding a
 //! sentence to the newest note, as a writer rebuilds.
 //!
-//! Then one note with a 5 MB photo: the bytes the site publishes for it, and the bytes a
-//! reader's browser fetches to show it, against what the site did before photos were
-//! prepared (the photo copied into each language's folder and shown as it is).
+//! CPU time is the kernel's count for the builds (user and system, every core), not wall
+//! time. The targets `--check` judges: the first build with photos processed them (its
+//! summary says how many, and every note's folder holds resized WebP copies), and the
+//! rebuilds processed none (their summaries say none, and not one copy was rewritten).
+//!
+//! Then one note with a 5 MB photo: the bytes the site publishes for it, as on disk, and the
+//! copies its page offers the browser, which takes one by the width of the screen.
 
 #![allow(clippy::print_stdout)] // a benchmark reports on stdout
 
 #[path = "common/corpus.rs"]
 mod corpus;
+#[path = "common/targets.rs"]
+mod targets;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -23,14 +29,13 @@ use std::time::{Duration, Instant};
 
 use image::codecs::jpeg::JpegEncoder;
 use image::{ImageEncoder, Rgb, RgbImage};
+use targets::{Targets, median};
 
 const REBUILDS: usize = 3;
 
 fn main() {
-    let notes: usize = std::env::args()
-        .skip(1)
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(100);
+    let mut targets = Targets::from_args();
+    let notes = targets::sizes(&[100])[0];
     let dir = tempfile::tempdir().expect("temp dir");
     let plain = dir.path().join("plain");
     corpus::generate(notes, "ours", &plain);
@@ -58,28 +63,38 @@ fn main() {
     let without = builds(&plain);
     let with = builds(&photos);
     let per_photo = with.first.saturating_sub(without.first) / notes as u32;
+    let cpu_per_photo = with.first_cpu.saturating_sub(without.first_cpu) / notes as u32;
     println!(
-        "first build: {:.2} s without photos, {:.2} s with ({} images processed): {:.0} ms a photo ({:.0} ms of CPU on one core, {} cores here)",
+        "first build: {:.2} s without photos, {:.2} s with ({} images processed): {:.0} ms a photo, {:.0} ms of CPU a photo (all cores, {} here)",
         without.first.as_secs_f64(),
         with.first.as_secs_f64(),
         with.first_processed,
         per_photo.as_secs_f64() * 1e3,
-        per_photo.as_secs_f64() * 1e3 * cores() as f64,
+        cpu_per_photo.as_secs_f64() * 1e3,
         cores()
     );
+    let copied = folders_with_copies(&photos);
     println!(
-        "rebuild after an edit (median of {REBUILDS}): {:.2} s without photos, {:.2} s with; images processed in the rebuilds: {}",
-        without.rebuild.as_secs_f64(),
-        with.rebuild.as_secs_f64(),
-        with.rebuild_processed
+        "the first build processed photos: its summary says {}, {copied} of {notes} notes' folders hold resized WebP copies: {}",
+        with.first_processed,
+        targets.judge(
+            "the first build processes every photo",
+            with.first_processed > 0 && copied == notes
+        )
     );
     println!(
-        "rebuild spends no time on images: {}",
-        if with.rebuild_processed == 0 {
-            "met (nothing decoded or resized)"
-        } else {
-            "NOT MET"
-        }
+        "rebuild after an edit (median of {REBUILDS}): {:.2} s without photos, {:.2} s with",
+        without.rebuild.as_secs_f64(),
+        with.rebuild.as_secs_f64(),
+    );
+    println!(
+        "a rebuild spends no time on images: its summaries say {} processed, {} copies rewritten: {}",
+        with.rebuild_processed,
+        with.rewritten,
+        targets.judge(
+            "a rebuild processes no image",
+            with.rebuild_processed == 0 && with.rewritten == 0
+        )
     );
 
     // One note with a 5 MB photo.
@@ -99,29 +114,44 @@ fn main() {
         .filter(|e| e.file_name().to_string_lossy().starts_with("photo."))
         .map(|e| e.metadata().unwrap().len())
         .sum();
-    let size = |name: &str| {
-        std::fs::metadata(out.join(&rel).join(name))
-            .map(|m| m.len())
-            .unwrap_or(0)
-    };
     let mb = |b: u64| b as f64 / 1e6;
+    // The copies the English page offers in its WebP srcset, with their sizes on disk.
+    let lang = rel.replacen("briefings", "en/briefings", 1);
+    let page = std::fs::read_to_string(out.join(&lang).join("index.html")).unwrap();
+    let offered: Vec<String> = page
+        .split("type=\"image/webp\" srcset=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_default()
+        .split(", ")
+        .filter_map(|candidate| {
+            let (url, width) = candidate.split_once(' ')?;
+            let name = url.rsplit('/').next()?;
+            let size = std::fs::metadata(out.join(&rel).join(name)).ok()?.len();
+            Some(format!("{width} {:.2} MB", mb(size)))
+        })
+        .collect();
     println!(
-        "a note with a {:.1} MB 4000×3000 photo: published {:.1} MB before (once per language), {:.1} MB now (the original once, and its copies); a reader fetched {:.2} MB before, now {:.2} MB on a laptop (960w WebP) and {:.2} MB on a phone (480w WebP); the shared card is {:.2} MB (1600w JPEG)",
+        "a note with a {:.1} MB 4000×3000 photo: {:.1} MB published for it (the original once, and its copies); its page offers {}",
         mb(heavy.len() as u64),
-        mb(2 * heavy.len() as u64),
         mb(published),
-        mb(heavy.len() as u64),
-        mb(size("photo.960w.webp")),
-        mb(size("photo.480w.webp")),
-        mb(size("photo.1600w.jpg")),
+        if offered.is_empty() {
+            "no WebP copy".to_string()
+        } else {
+            offered.join(", ")
+        }
     );
+    targets.finish();
 }
 
 struct Builds {
     first: Duration,
+    first_cpu: Duration,
     first_processed: usize,
     rebuild: Duration,
     rebuild_processed: usize,
+    /// Resized copies whose modification time changed in the rebuilds.
+    rewritten: usize,
 }
 
 /// A first build with an empty image cache, then rebuilds after edits.
@@ -129,28 +159,75 @@ fn builds(site: &Path) -> Builds {
     let _ = std::fs::remove_dir_all(site.join(".briefing-cache"));
     let out = site.join("output");
     let _ = std::fs::remove_dir_all(&out);
-    let (first, first_processed) = run(site, &out);
+    let (first, first_cpu, first_processed) = run(site, &out);
+    let copies = copy_times(&out);
     let newest = note_folders(site).pop().unwrap().join("index.en.md");
     let mut times = Vec::new();
     let mut rebuild_processed = 0;
     for n in 0..REBUILDS {
         let text = std::fs::read_to_string(&newest).unwrap();
         std::fs::write(&newest, format!("{text}\nOne more sentence, number {n}.\n")).unwrap();
-        let (took, processed) = run(site, &out);
+        let (took, _, processed) = run(site, &out);
         times.push(took);
         rebuild_processed += processed;
     }
-    times.sort();
+    let after = copy_times(&out);
     Builds {
         first,
+        first_cpu,
         first_processed,
-        rebuild: times[times.len() / 2],
+        rebuild: median(&mut times),
         rebuild_processed,
+        rewritten: after
+            .iter()
+            .filter(|(path, time)| copies.get(*path) != Some(*time))
+            .count(),
     }
 }
 
-/// One build: how long it took, and how many images it processed (from its summary).
-fn run(site: &Path, out: &Path) -> (Duration, usize) {
+/// The resized copies of the output (`photo.480w.webp`…) with their modification times.
+fn copy_times(out: &Path) -> std::collections::HashMap<PathBuf, std::time::SystemTime> {
+    walkdir::WalkDir::new(out)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| is_copy(e.path()))
+        .map(|e| {
+            (
+                e.path().to_path_buf(),
+                e.metadata().unwrap().modified().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn is_copy(path: &Path) -> bool {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    name.starts_with("photo.") && name.contains("w.")
+}
+
+/// How many notes' folders in the output hold a resized WebP copy of their photo.
+fn folders_with_copies(site: &Path) -> usize {
+    let out = site.join("output/briefings");
+    std::fs::read_dir(&out)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter(|e| {
+                    std::fs::read_dir(e.path()).is_ok_and(|files| {
+                        files.filter_map(Result::ok).any(|f| {
+                            is_copy(&f.path()) && f.path().extension().is_some_and(|x| x == "webp")
+                        })
+                    })
+                })
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+/// One build: its wall time, its CPU time (user and system, all threads) and how many images
+/// it processed (from its summary, which leaves the count out when it is none).
+fn run(site: &Path, out: &Path) -> (Duration, Duration, usize) {
+    let before = children_cpu();
     let started = Instant::now();
     let result = Command::new(env!("CARGO_BIN_EXE_briefing"))
         .args(["build", "--root"])
@@ -160,9 +237,10 @@ fn run(site: &Path, out: &Path) -> (Duration, usize) {
         .output()
         .expect("run briefing");
     let took = started.elapsed();
+    let cpu = children_cpu().saturating_sub(before);
     let said = String::from_utf8_lossy(&result.stdout);
     assert!(
-        result.status.success(),
+        result.status.success() && said.contains("Built "),
         "{said}{}",
         String::from_utf8_lossy(&result.stderr)
     );
@@ -174,7 +252,18 @@ fn run(site: &Path, out: &Path) -> (Duration, usize) {
         })
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
-    (took, processed)
+    (took, cpu, processed)
+}
+
+/// The CPU time of this process's children that have ended, as the kernel counts it.
+fn children_cpu() -> Duration {
+    // SAFETY: getrusage fills the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    let t = |tv: libc::timeval| {
+        Duration::from_secs(tv.tv_sec as u64) + Duration::from_micros(tv.tv_usec as u64)
+    };
+    t(usage.ru_utime) + t(usage.ru_stime)
 }
 
 /// A photo-like picture: light from one corner, and detail at every scale (grain, texture,

@@ -170,4 +170,24 @@ impl Events {
         let end = self.seen.find(text).unwrap() + text.len();
         self.seen.drain(..end);
     }
+
+    /// Reads and forgets whatever arrives on the stream until it has been quiet for `quiet`:
+    /// an event still on its way from an earlier change is not taken for the next one's.
+    pub fn drain(&mut self, quiet: Duration) {
+        let deadline = Instant::now() + WAIT;
+        let mut buf = [0u8; 4096];
+        let mut last = Instant::now();
+        while last.elapsed() < quiet {
+            assert!(
+                Instant::now() < deadline,
+                "the event stream never fell quiet"
+            );
+            match self.stream.read(&mut buf) {
+                Ok(0) => panic!("the event stream closed"),
+                Ok(_) => last = Instant::now(),
+                Err(_) => {} // timeout: quiet so far
+            }
+        }
+        self.seen.clear();
+    }
 }
