@@ -4,11 +4,11 @@
 
 mod common;
 
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::process::{Running, spawn_on_free_port};
 use common::server::{Server, WAIT};
 use common::*;
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -16,39 +16,29 @@ use serde_json::json;
 
 /// chromedriver and a Chromium session, stopped when dropped.
 struct Browser {
-    driver: Child,
+    _driver: Running,
     client: Option<Client>,
     _profile: tempfile::TempDir,
 }
 
 impl Browser {
     async fn start() -> Browser {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
         let driver_path =
             std::env::var("BRIEFING_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
-        let driver = Command::new(&driver_path)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!("cannot start {driver_path}: {e} (run .ci/run, or install chromium-driver)")
-            });
+        let (driver, port) = spawn_on_free_port(
+            &format!("{driver_path} (install chromium-driver)"),
+            |port| {
+                let mut c = Command::new(&driver_path);
+                c.arg(format!("--port={port}"));
+                c
+            },
+        );
         let profile = tempfile::tempdir().unwrap();
         let mut browser = Browser {
-            driver,
+            _driver: driver,
             client: None,
             _profile: profile,
         };
-        let deadline = Instant::now() + WAIT;
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "chromedriver did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
         let binary =
             std::env::var("BRIEFING_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
         let mut caps = serde_json::Map::new();
@@ -138,13 +128,6 @@ impl Browser {
         if let Some(c) = self.client.take() {
             let _ = c.close().await;
         }
-    }
-}
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
     }
 }
 
@@ -339,19 +322,15 @@ async fn a_briefing_prints_on_one_or_two_a4_pages_with_its_contacts_and_no_navig
 
 /// A built site served as a web host would: python3's static file server.
 struct StaticHost {
-    child: Child,
+    _child: Running,
     port: u16,
 }
 
 impl StaticHost {
     fn start(dir: &Path) -> StaticHost {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new("python3")
-            .args([
+        let (child, port) = spawn_on_free_port("python3's static file server", |port| {
+            let mut c = Command::new("python3");
+            c.args([
                 "-m",
                 "http.server",
                 &port.to_string(),
@@ -359,25 +338,13 @@ impl StaticHost {
                 "127.0.0.1",
                 "--directory",
             ])
-            .arg(dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python3 for a static file server");
-        let host = StaticHost { child, port };
-        let deadline = Instant::now() + WAIT;
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "the static server did not start");
-            std::thread::sleep(Duration::from_millis(50));
+            .arg(dir);
+            c
+        });
+        StaticHost {
+            _child: child,
+            port,
         }
-        host
-    }
-}
-
-impl Drop for StaticHost {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -1024,18 +991,13 @@ async fn a_printed_briefing_writes_out_its_downloads_links_and_own_address() {
 #[ignore = "needs Chromium and chromedriver: run by .ci/run"]
 async fn a_photo_shows_in_both_languages_in_the_width_the_screen_needs_and_nothing_moves() {
     let site = fixture("presskit");
-    std::fs::write(
-        site.path().join("content/briefings/launch/delegation.jpg"),
-        photos::photo(2000, 1333, 1),
-    )
-    .unwrap();
-    for (lang, alt) in [("en", "The delegation"), ("zh", "代表团")] {
-        let file = site
-            .path()
-            .join(format!("content/briefings/launch/index.{lang}.md"));
-        let text = std::fs::read_to_string(&file).unwrap();
-        std::fs::write(&file, format!("{text}\n![{alt}](delegation.jpg)\n")).unwrap();
-    }
+    photos::add_photo(
+        site.path(),
+        "launch",
+        "delegation.jpg",
+        &photos::photo(2000, 1333, 1),
+        &[("en", "The delegation"), ("zh", "代表团")],
+    );
     build_ok(site.path(), &[]);
     let host = StaticHost::start(&site.path().join("output"));
     let browser = Browser::start().await;

@@ -176,14 +176,18 @@ fn targets_are_named_checked_and_never_hold_a_secret() {
     );
     assert!(tree(share.path()).is_empty());
 
-    let yaml = std::fs::read_to_string(site.path().join("site.yaml")).unwrap();
-    write(
-        site.path(),
-        "site.yaml",
-        &format!(
-            "{yaml}  bucket:\n    url: s3://press/www\n    secret_access_key: abc\n  host:\n    url: sftp://press:hunter2@host.example.org/var/www\n  odd:\n    url: ftp://host.example.org/www\n"
-        ),
+    let s = site.path();
+    add_deploy_target(
+        s,
+        "bucket",
+        &[("url", "s3://press/www"), ("secret_access_key", "abc")],
     );
+    add_deploy_target(
+        s,
+        "host",
+        &[("url", "sftp://press:hunter2@host.example.org/var/www")],
+    );
+    add_deploy_target(s, "odd", &[("url", "ftp://host.example.org/www")]);
     for (command, args) in [("deploy", vec!["deploy"]), ("check", vec!["check"])] {
         let out = briefing(site.path(), &args);
         let out = stdout(&out) + &stderr(&out);
@@ -497,4 +501,208 @@ fn a_target_that_may_not_be_written_to_is_named() {
         "{text}"
     );
     assert!(text.contains("mounted for writing"), "{text}");
+}
+
+/// Under `deploy --watch`, an edit that moves an embargo moves the wait: brought forward,
+/// the note is released at the new moment, not the old one; put back, it is not released at
+/// the old one.
+#[test]
+fn under_watch_an_edit_that_moves_an_embargo_moves_the_wait() {
+    let (site, share) = site_with_share();
+    let s = site.path();
+    let forward = share.path().join("en/briefings/forward/index.html");
+    let back = share.path().join("en/briefings/back/index.html");
+    embargoed_for(s, "forward", "A release brought forward", 3600);
+    let old = embargoed_for(s, "back", "A release put back", 8);
+    let log = s.join("watch.log");
+    let said = || std::fs::read_to_string(&log).unwrap_or_default();
+    let _watch = Running(watch(s, &log, &[]).spawn().unwrap());
+    assert!(
+        within(Duration::from_secs(30), || said()
+            .contains("Next release at")),
+        "{}",
+        said()
+    );
+    // Put back by an hour before its moment, and the other brought forward from an hour to
+    // four seconds from now.
+    embargoed_for(s, "back", "A release put back", 3600);
+    let release = embargoed_for(s, "forward", "A release brought forward", 4);
+    assert_released_on_time(&forward, release);
+    // Past the old moment of the one put back, and past the 5 s a release may take.
+    while jiff::Timestamp::now() < old + jiff::SignedDuration::from_secs(6) {
+        assert!(!back.exists(), "released at its old moment:\n{}", said());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!back.exists(), "{}", said());
+}
+
+/// `deploy --watch` stopped and started again carries on from what the target holds: its
+/// first deploy sends exactly the files that changed while it was stopped (a note released
+/// meanwhile, the listings) and deletes exactly those of a note withdrawn meanwhile.
+#[test]
+fn a_restarted_watch_carries_on_where_it_was() {
+    let (site, share) = site_with_share();
+    let s = site.path();
+    let log = s.join("watch.log");
+    let said = || std::fs::read_to_string(&log).unwrap_or_default();
+    let first = Running(watch(s, &log, &[]).spawn().unwrap());
+    assert!(
+        within(Duration::from_secs(30), || said()
+            .contains("Deployed to share")),
+        "{}",
+        said()
+    );
+    drop(first);
+    let before = published(share.path());
+
+    // While it is stopped: a note whose embargo ends, and a note withdrawn.
+    let release = embargoed_for(s, "meanwhile", "Released while the watch was stopped", 2);
+    std::fs::remove_file(s.join("content/briefings/advisory.en.md")).unwrap();
+    while jiff::Timestamp::now() < release + jiff::SignedDuration::from_millis(500) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let log = s.join("again.log");
+    let said = || std::fs::read_to_string(&log).unwrap_or_default();
+    let again = Running(watch(s, &log, &[]).spawn().unwrap());
+    assert!(
+        within(Duration::from_secs(30), || said()
+            .contains("Deployed to share")),
+        "{}",
+        said()
+    );
+    drop(again);
+    let after = published(share.path());
+    assert_same_tree(&after, &built(s));
+    assert!(after.contains_key(&PathBuf::from("en/briefings/meanwhile/index.html")));
+    assert!(!share.path().join("en/briefings/advisory").exists());
+    let sent = after
+        .iter()
+        .filter(|(path, bytes)| before.get(*path) != Some(*bytes))
+        .count();
+    let deleted = before.keys().filter(|p| !after.contains_key(*p)).count();
+    let unchanged = after.len() - sent;
+    assert!(
+        sent > 0 && deleted > 0 && unchanged > sent,
+        "{sent} {deleted}"
+    );
+    assert_eq!(counts(&said()), (sent, deleted, unchanged), "{}", said());
+}
+
+/// A failed deploy under `--watch` is tried again after 5 s, then 10 s (the wait doubles),
+/// and at once when a file of the site changes, without waiting out the 10 s.
+#[test]
+fn under_watch_a_failed_deploy_backs_off_and_a_saved_file_tries_again_at_once() {
+    let (site, share) = site_with_share();
+    let s = site.path();
+    let mount = share.path().join("press");
+    let yaml = std::fs::read_to_string(s.join("site.yaml")).unwrap();
+    let url = format!("file://{}", share.path().display());
+    write(s, "site.yaml", &yaml.replace(&url, &format!("{url}/press")));
+    let log = s.join("watch.log");
+    let said = || std::fs::read_to_string(&log).unwrap_or_default();
+    let _watch = Running(watch(s, &log, &[]).spawn().unwrap());
+    assert!(
+        within(Duration::from_secs(30), || said()
+            .contains("Trying again in 5 s.")),
+        "{}",
+        said()
+    );
+    assert!(
+        within(Duration::from_secs(15), || said()
+            .contains("Trying again in 10 s.")),
+        "the second wait is not 10 s:\n{}",
+        said()
+    );
+    // The target is back and an officer saves a note: deployed now, not in 10 s.
+    std::fs::create_dir(&mount).unwrap();
+    let saved = std::time::Instant::now();
+    edit(
+        s,
+        "content/briefings/visa.en.md",
+        "Both sides agreed",
+        "Both sides readily agreed",
+    );
+    assert!(
+        within(Duration::from_secs(20), || said()
+            .contains("Deployed to share")),
+        "{}",
+        said()
+    );
+    assert!(
+        saved.elapsed() < Duration::from_secs(6),
+        "deployed {:?} after the save: it waited out the 10 s",
+        saved.elapsed()
+    );
+    assert!(
+        std::fs::read_to_string(mount.join("en/briefings/visa/index.html"))
+            .unwrap()
+            .contains("readily agreed")
+    );
+}
+
+/// Deploy deletes last: every file it sends is in place under its final name before the
+/// first file of a withdrawn note is deleted (traced with strace: each rename into the target,
+/// then each removal from it).
+#[cfg(target_os = "linux")]
+#[test]
+#[ignore = "needs strace, which .ci/run installs"]
+fn a_deploy_deletes_only_after_every_file_is_sent() {
+    let (site, share) = site_with_share();
+    let s = site.path();
+    assert_eq!(deploy(s, &[]).0, Some(0));
+    std::fs::remove_file(s.join("content/briefings/advisory.en.md")).unwrap();
+    edit(
+        s,
+        "content/briefings/returns.en.md",
+        "Twelve people",
+        "Twelve more people",
+    );
+    write(
+        s,
+        "content/briefings/added.en.md",
+        "---\ntitle: A note added\ndate: 2016-06-01\n---\n\nText.\n",
+    );
+    let trace = s.join("trace.txt");
+    let out = std::process::Command::new("strace")
+        .args([
+            "-f",
+            "-qq",
+            "-e",
+            "trace=rename,renameat,renameat2,unlink,unlinkat",
+            "-o",
+        ])
+        .arg(&trace)
+        .arg(env!("CARGO_BIN_EXE_briefing"))
+        .arg("deploy")
+        .current_dir(s)
+        .output()
+        .expect("strace is not installed: apt-get install strace (.ci/run does)");
+    assert!(out.status.success(), "{}", said(&out));
+    let (sent, deleted, _) = counts(&said(&out));
+    let root = share.path().display().to_string();
+    let calls = std::fs::read_to_string(&trace).unwrap();
+    let (mut last_send, mut first_delete, mut renames, mut removals) = (0, usize::MAX, 0, 0);
+    for (i, line) in calls.lines().enumerate() {
+        if line.contains(".briefing-deploy.json") || line.contains("resumed>") {
+            continue;
+        }
+        if line.contains("rename") && line.contains(".briefing-upload") && line.contains(&root) {
+            last_send = i;
+            renames += 1;
+        } else if line.contains("unlink")
+            && line.contains(&format!("{root}/"))
+            && !line.contains(".briefing-upload")
+            && !line.contains("= -1")
+        {
+            first_delete = first_delete.min(i);
+            // Folders left empty go too; the summary counts files.
+            removals += usize::from(!line.contains("AT_REMOVEDIR"));
+        }
+    }
+    assert_eq!((renames, removals), (sent, deleted), "{calls}");
+    assert!(sent > 0 && deleted > 0);
+    assert!(
+        last_send < first_delete,
+        "a file was deleted before the last was sent:\n{calls}"
+    );
 }

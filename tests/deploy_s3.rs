@@ -5,12 +5,11 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
 
 use common::deploying::*;
+use common::process::spawn_on_free_port;
 use common::*;
 
 const KEY: &str = "AKIDBRIEFINGTEST";
@@ -18,7 +17,7 @@ const SECRET: &str = "briefing-test-secret";
 
 /// An S3 server storing its buckets under a temporary folder, stopped when dropped.
 struct Store {
-    child: Child,
+    child: Running,
     port: u16,
     dir: tempfile::TempDir,
 }
@@ -27,26 +26,15 @@ impl Store {
     fn start() -> Store {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("press")).unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
         let binary = std::env::var("BRIEFING_S3S_FS")
             .unwrap_or_else(|_| format!("{}/.ci/tools/bin/s3s-fs", env!("CARGO_MANIFEST_DIR")));
-        let child = Command::new(&binary)
-            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--access-key", KEY, "--secret-key", SECRET])
-            .arg(dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {binary}: {e} (run .ci/run)"));
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "the S3 server did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let (child, port) = spawn_on_free_port(&binary, |port| {
+            let mut c = Command::new(&binary);
+            c.args(["--host", "127.0.0.1", "--port", &port.to_string()])
+                .args(["--access-key", KEY, "--secret-key", SECRET])
+                .arg(dir.path());
+            c
+        });
         Store { child, port, dir }
     }
 
@@ -96,23 +84,17 @@ impl Store {
     }
 }
 
-impl Drop for Store {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn site_for(store: &Store) -> tempfile::TempDir {
     let site = fixture("basic");
-    let yaml = std::fs::read_to_string(site.path().join("site.yaml")).unwrap();
-    write(
+    let endpoint = format!("http://127.0.0.1:{}", store.port);
+    add_deploy_target(
         site.path(),
-        "site.yaml",
-        &format!(
-            "{yaml}deploy:\n  bucket:\n    url: s3://press/www\n    endpoint: http://127.0.0.1:{}\n    region: us-east-1\n",
-            store.port
-        ),
+        "bucket",
+        &[
+            ("url", "s3://press/www"),
+            ("endpoint", &endpoint),
+            ("region", "us-east-1"),
+        ],
     );
     site
 }
@@ -193,8 +175,7 @@ fn wrong_or_missing_keys_or_a_store_down_fail_clearly_and_change_nothing() {
     assert!(store.objects().is_empty());
 
     // The store down.
-    let _ = store.child.kill();
-    let _ = store.child.wait();
+    store.child.stop();
     let out = store.briefing(site.path(), Some(SECRET), &["deploy"]);
     assert_eq!(out.status.code(), Some(1), "{}", said(&out));
     let text = said(&out);
@@ -298,4 +279,39 @@ fn in_a_store_what_is_missing_or_changed_is_sent_again_and_the_stores_own_object
     let out = store.briefing(site.path(), Some(SECRET), &["deploy", "--yes"]);
     assert!(out.status.success(), "{}", said(&out));
     assert_same_tree(&store.objects(), &built(site.path()));
+}
+
+/// Keys in `~/.aws/credentials`, as the AWS tools keep them, with no key in the environment:
+/// the default profile, or the one `AWS_PROFILE` names.
+#[test]
+#[ignore = "needs s3s-fs: run by .ci/run"]
+fn keys_from_the_aws_credentials_file_are_used() {
+    let store = Store::start();
+    let site = site_for(&store);
+    let home = store.dir.path();
+    write(
+        home,
+        ".aws/credentials",
+        &format!(
+            "[default]\naws_access_key_id = {KEY}\naws_secret_access_key = {SECRET}\n\n[press]\naws_access_key_id = {KEY}\naws_secret_access_key = not-the-secret\n"
+        ),
+    );
+    let out = store.briefing(site.path(), None, &["deploy"]);
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+    assert_same_tree(&store.objects(), &built(site.path()));
+
+    // The profile AWS_PROFILE names, whose secret the store refuses.
+    let out = store
+        .command(site.path(), &["deploy"])
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env("AWS_PROFILE", "press")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    assert!(
+        said(&out).contains("the store refused the keys"),
+        "{}",
+        said(&out)
+    );
 }

@@ -6,18 +6,18 @@
 
 mod common;
 
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
 use common::deploying::*;
+use common::process::spawn_on_free_port;
 use common::*;
 
 /// An sshd serving this machine's files to the current user, with its keys and the ssh
 /// configuration a client needs, stopped when dropped.
 struct Sshd {
-    child: Child,
+    child: Running,
     port: u16,
     dir: tempfile::TempDir,
 }
@@ -35,39 +35,28 @@ impl Sshd {
             assert!(status.success());
         }
         std::fs::copy(d.join("user_key.pub"), d.join("authorized_keys")).unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        std::fs::write(
-            d.join("sshd_config"),
-            format!(
-                "Port {port}\nListenAddress 127.0.0.1\nHostKey {d}/host_key\nPidFile {d}/sshd.pid\n\
-                 AuthorizedKeysFile {d}/authorized_keys\nPubkeyAuthentication yes\n\
-                 PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n\
-                 StrictModes no\nPermitRootLogin yes\nSubsystem sftp internal-sftp\n",
-                d = d.display()
-            ),
-        )
-        .unwrap();
         // sshd wants its privilege separation folder, as its Debian service would make it.
         let _ = std::fs::create_dir_all("/run/sshd");
         let sshd = std::env::var("BRIEFING_SSHD").unwrap_or_else(|_| "/usr/sbin/sshd".into());
-        let child = Command::new(&sshd)
-            .args(["-D", "-e", "-f"])
-            .arg(d.join("sshd_config"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!("cannot start {sshd}: {e} (run .ci/run, or install openssh-server)")
-            });
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "sshd did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let (child, port) = spawn_on_free_port(
+            &format!("{sshd} (install openssh-server)"),
+            |port| {
+                std::fs::write(
+                d.join("sshd_config"),
+                format!(
+                    "Port {port}\nListenAddress 127.0.0.1\nHostKey {d}/host_key\nPidFile {d}/sshd.pid\n\
+                     AuthorizedKeysFile {d}/authorized_keys\nPubkeyAuthentication yes\n\
+                     PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n\
+                     StrictModes no\nPermitRootLogin yes\nSubsystem sftp internal-sftp\n",
+                    d = d.display()
+                ),
+            )
+            .unwrap();
+                let mut c = Command::new(&sshd);
+                c.args(["-D", "-e", "-f"]).arg(d.join("sshd_config"));
+                c
+            },
+        );
         // The client's side: a known hosts file with this server's key, and an `ssh` first
         // on the PATH that runs the system's ssh with a configuration naming that file.
         let host_key = std::fs::read_to_string(d.join("host_key.pub")).unwrap();
@@ -134,8 +123,7 @@ impl Sshd {
 
 impl Drop for Sshd {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.child.stop();
         // The SSH connections a killed deploy left open (their sessions on the server end
         // with them).
         let _ = Command::new("pkill")
@@ -149,16 +137,8 @@ impl Drop for Sshd {
 fn site_for(sshd: &Sshd, www: &Path) -> tempfile::TempDir {
     let site = fixture("basic");
     let user = std::env::var("USER").unwrap_or_else(|_| "root".into());
-    let yaml = std::fs::read_to_string(site.path().join("site.yaml")).unwrap();
-    write(
-        site.path(),
-        "site.yaml",
-        &format!(
-            "{yaml}deploy:\n  host:\n    url: sftp://{user}@127.0.0.1:{}{}\n",
-            sshd.port,
-            www.display()
-        ),
-    );
+    let url = format!("sftp://{user}@127.0.0.1:{}{}", sshd.port, www.display());
+    add_deploy_target(site.path(), "host", &[("url", &url)]);
     site
 }
 
@@ -243,8 +223,7 @@ fn a_wrong_key_an_unknown_host_key_or_a_host_down_fails_clearly_and_changes_noth
 
     // The host down.
     sshd.trust(true);
-    let _ = sshd.child.kill();
-    let _ = sshd.child.wait();
+    sshd.child.stop();
     let out = sshd.briefing(site.path(), "user_key", &["deploy"]);
     assert_eq!(out.status.code(), Some(1), "{}", said(&out));
     let text = said(&out);
@@ -425,4 +404,61 @@ fn over_sftp_a_withdrawn_note_leaves_no_folder_and_verify_repairs_the_host() {
         said(&out)
     );
     assert_same_tree(&published(www.path()), &built(site.path()));
+}
+
+/// The key an officer keeps in the SSH agent logs in, with no key file named: the client is
+/// given no key file of its own, so only the agent's key can log in. Without the agent, the
+/// host refuses.
+#[test]
+#[ignore = "needs openssh-server: run by .ci/run"]
+fn over_sftp_the_key_in_the_ssh_agent_is_used() {
+    let sshd = Sshd::start();
+    let www = tempfile::tempdir().unwrap();
+    let site = site_for(&sshd, www.path());
+    let d = sshd.dir.path();
+    std::fs::write(
+        d.join("ssh_config"),
+        format!(
+            "Host *\n  UserKnownHostsFile {d}/known_hosts\n  GlobalKnownHostsFile /dev/null\n  IdentityFile {d}/no_such_key\n  BatchMode yes\n",
+            d = d.display()
+        ),
+    )
+    .unwrap();
+    let socket = d.join("agent.sock");
+    let agent = Running(
+        Command::new("ssh-agent")
+            .arg("-D")
+            .arg("-a")
+            .arg(&socket)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("ssh-agent (openssh-client)"),
+    );
+    assert!(
+        within(Duration::from_secs(10), || socket.exists()),
+        "the agent did not start"
+    );
+    let added = Command::new("ssh-add")
+        .arg(d.join("user_key"))
+        .env("SSH_AUTH_SOCK", &socket)
+        .output()
+        .unwrap();
+    assert!(added.status.success(), "{}", said(&added));
+
+    let deploy = |agent: bool| {
+        let mut cmd = sshd.command(site.path(), "user_key", &["deploy"]);
+        cmd.env_remove("BRIEFING_SSH_KEY");
+        if agent {
+            cmd.env("SSH_AUTH_SOCK", &socket);
+        }
+        cmd.output().unwrap()
+    };
+    let out = deploy(false);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    assert!(published(www.path()).is_empty());
+    let out = deploy(true);
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+    assert_same_tree(&published(www.path()), &built(site.path()));
+    drop(agent);
 }

@@ -23,17 +23,6 @@ fn site_with_merger() -> tempfile::TempDir {
     site
 }
 
-/// Every file of the output that mentions `word`, in its path or its text.
-fn mentions(site: &std::path::Path, word: &str) -> Vec<String> {
-    tree(&site.join("output"))
-        .into_iter()
-        .filter(|(path, bytes)| {
-            path.to_string_lossy().contains(word) || String::from_utf8_lossy(bytes).contains(word)
-        })
-        .map(|(path, _)| path.display().to_string())
-        .collect()
-}
-
 /// A note linking to a note under embargo, or to a file of it, is published with the link's
 /// words and without the link until the release, and both commands say when it becomes one.
 #[test]
@@ -64,7 +53,10 @@ fn a_link_to_an_embargoed_note_is_its_words_until_the_release() {
         text(&html, "main")
     );
     assert!(attrs(&html, "main .body a[href*=merger]", "href").is_empty());
-    assert_eq!(mentions(site.path(), "merger"), Vec::<String>::new());
+    assert_eq!(
+        mentioning(&tree(&site.path().join("output")), "merger"),
+        Vec::<String>::new()
+    );
     // Once the embargo is over, the links lead to the note and the file beside it.
     build_ok(site.path(), &["--now", AFTER]);
     let html = page(site.path(), "en/briefings/teaser/index.html");
@@ -100,11 +92,11 @@ fn a_version_without_an_embargo_is_held_back_with_the_others() {
         );
     }
     assert_eq!(
-        mentions(site.path(), "joint-statement"),
+        mentioning(&tree(&site.path().join("output")), "joint-statement"),
         Vec::<String>::new()
     );
     assert_eq!(
-        mentions(site.path(), "Joint statement"),
+        mentioning(&tree(&site.path().join("output")), "Joint statement"),
         Vec::<String>::new()
     );
     build_ok(site.path(), &["--now", AFTER]);
@@ -181,8 +173,14 @@ fn files_beside_an_embargoed_single_file_note_are_held_with_it() {
         "---\ntitle: 机密\ndate: 2016-12-01\nembargo: 2030-01-01T09:00:00+08:00\n---\n\n[地图](shared-map.png)\n",
     );
     build_ok(site.path(), &[]);
-    assert_eq!(mentions(site.path(), "flat-secret"), Vec::<String>::new());
-    assert_eq!(mentions(site.path(), "figures"), Vec::<String>::new());
+    assert_eq!(
+        mentioning(&tree(&site.path().join("output")), "flat-secret"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        mentioning(&tree(&site.path().join("output")), "figures"),
+        Vec::<String>::new()
+    );
     assert!(
         site.path()
             .join("output/briefings/shared-map.png")
@@ -256,10 +254,22 @@ fn a_contact_named_only_in_withheld_notes_gets_no_vcard_until_their_release() {
         "---\ntitle: Plans\ndate: 2016-11-30\ndraft: true\ncontacts:\n  - name: Bo Lindqvist\n    email: b.lindqvist@example.org\n---\n\nText.\n",
     );
     build_ok(site.path(), &[]);
-    assert_eq!(mentions(site.path(), "Quist"), Vec::<String>::new());
-    assert_eq!(mentions(site.path(), "quist"), Vec::<String>::new());
-    assert_eq!(mentions(site.path(), "Lindqvist"), Vec::<String>::new());
-    assert_eq!(mentions(site.path(), "lindqvist"), Vec::<String>::new());
+    assert_eq!(
+        mentioning(&tree(&site.path().join("output")), "Quist"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        mentioning(&tree(&site.path().join("output")), "quist"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        mentioning(&tree(&site.path().join("output")), "Lindqvist"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        mentioning(&tree(&site.path().join("output")), "lindqvist"),
+        Vec::<String>::new()
+    );
     assert!(
         site.path()
             .join("output/en/contacts/helena-marsh.vcf")
@@ -278,7 +288,10 @@ fn a_contact_named_only_in_withheld_notes_gets_no_vcard_until_their_release() {
         std::fs::read_to_string(site.path().join("output/en/contacts/ada-quist.vcf")).unwrap();
     assert!(card.contains("FN;LANGUAGE=en:Ada Quist\r\n"), "{card}");
     assert!(card.contains("EMAIL:a.quist@example.org\r\n"), "{card}");
-    assert_eq!(mentions(site.path(), "lindqvist"), Vec::<String>::new());
+    assert_eq!(
+        mentioning(&tree(&site.path().join("output")), "lindqvist"),
+        Vec::<String>::new()
+    );
     // A draft's contacts are published with it.
     build_ok(site.path(), &["--now", AFTER, "--drafts"]);
     assert!(
@@ -341,22 +354,6 @@ fn status_build_and_check_list_what_is_held_back_soonest_first() {
     );
 }
 
-/// Every file of the output, in which `words` (lowercase) are looked for: its path and its
-/// text, lowercased; the paths of those where one is found, with the word.
-fn traces(site: &std::path::Path, words: &[&str]) -> Vec<(String, String)> {
-    let mut found = Vec::new();
-    for (path, bytes) in tree(&site.join("output")) {
-        let text =
-            format!("{}\n{}", path.display(), String::from_utf8_lossy(&bytes)).to_lowercase();
-        for word in words {
-            if text.contains(word) {
-                found.push((path.display().to_string(), word.to_string()));
-            }
-        }
-    }
-    found
-}
-
 /// A note under embargo, in two languages, with a photo shown in its text, a contact and a
 /// tag of its own, and a word only its text holds: nothing of it is in any file of the built
 /// site (pages, feeds, sitemap, the search index, vCards, image copies), until its release,
@@ -375,11 +372,13 @@ fn nothing_of_a_held_note_is_in_any_file_search_index_and_photos_included() {
         "content/briefings/merger/index.zh.md",
         "---\ntitle: 两个办事处合并\ndate: 2016-12-01\nembargo: 2030-01-01T09:00:00+08:00\n---\n\n今天签署了鳕鲸协定。\n",
     );
-    std::fs::write(
-        site.path().join("content/briefings/merger/signing.jpg"),
-        photos::photo(1200, 800, 1),
-    )
-    .unwrap();
+    photos::add_photo(
+        site.path(),
+        "merger",
+        "signing.jpg",
+        &photos::photo(1200, 800, 1),
+        &[],
+    );
     let secrets = [
         "zanzibarquill",
         "鳕鲸",
@@ -392,7 +391,7 @@ fn nothing_of_a_held_note_is_in_any_file_search_index_and_photos_included() {
     ];
     build_ok(site.path(), &[]);
     assert_eq!(
-        traces(site.path(), &secrets),
+        mentions(&tree(&site.path().join("output")), &secrets),
         Vec::<(String, String)>::new()
     );
     // The search index itself answers nothing for the note's own word.
@@ -417,7 +416,7 @@ fn nothing_of_a_held_note_is_in_any_file_search_index_and_photos_included() {
 
     // Released: each of them is there, the photo with its copies, card and JSON-LD.
     build_ok(site.path(), &["--now", AFTER]);
-    let found = traces(site.path(), &secrets);
+    let found = mentions(&tree(&site.path().join("output")), &secrets);
     for word in secrets {
         assert!(
             found.iter().any(|(_, w)| w == word),

@@ -400,13 +400,7 @@ fn a_briefing_prints_as_a_press_release() {
 fn an_embargoed_note_is_in_no_file_before_its_time_and_in_all_after() {
     let site = fixture("basic");
     let output = site.path().join("output");
-    let mentions = |needle: &str| -> Vec<String> {
-        tree(&output)
-            .into_iter()
-            .filter(|(_, bytes)| String::from_utf8_lossy(bytes).contains(needle))
-            .map(|(p, _)| p.display().to_string())
-            .collect()
-    };
+    let mentions = |word: &str| mentioning(&tree(&output), word);
     let out = build_ok(site.path(), &["--now", "2029-12-31T23:59:59Z"]);
     assert!(
         out.contains("1 under embargo (next release 2030-01-01 09:00 +08:00)"),

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::process::{Running, poll};
 use common::*;
 
 const NOW: &str = "2020-01-01";
@@ -70,9 +71,9 @@ fn kill_builds(notes: usize, kills: usize) {
     // One whole build from the old site to the new one, timed: when it writes its journal
     // (it begins to move files in) and how long the journal lives.
     let started = Instant::now();
-    let mut child = build_cmd(site).spawn().unwrap();
+    let mut child = Running(build_cmd(site).spawn().unwrap());
     let (mut appeared, mut gone) = (None, None);
-    while child.try_wait().unwrap().is_none() {
+    while child.0.try_wait().unwrap().is_none() {
         match (appeared, journal.exists()) {
             (None, true) => appeared = Some(started.elapsed()),
             (Some(_), false) if gone.is_none() => gone = Some(started.elapsed()),
@@ -93,7 +94,8 @@ fn kill_builds(notes: usize, kills: usize) {
         let target = 1 - current;
         let edition = ["first", "second"][target];
         write_notes(site, notes, &format!(" Edition: {edition}."));
-        let mut child = build_cmd(site).spawn().unwrap();
+        let mut child = Running(build_cmd(site).spawn().unwrap());
+        let child = &mut child.0;
         let spawned = Instant::now();
         let running = |child: &mut std::process::Child| child.try_wait().unwrap().is_none();
         let wait_for = |child: &mut std::process::Child, exists: bool| {
@@ -104,13 +106,13 @@ fn kill_builds(notes: usize, kills: usize) {
         if k % 2 == 1 {
             // While it moves files in: its journal written, at a moment spread over the time
             // the journal lived in the timed build.
-            wait_for(&mut child, true);
+            wait_for(child, true);
             let fraction = (k / 2) as f64 / (kills / 2).max(1) as f64;
             std::thread::sleep(moving.mul_f64(fraction * 0.9));
         } else if k % 4 == 2 {
             // Just after, as it clears up.
-            wait_for(&mut child, true);
-            wait_for(&mut child, false);
+            wait_for(child, true);
+            wait_for(child, false);
         } else {
             // Loading, rendering, writing into the staging folder.
             let quarter = (kills / 4 + 1) as f64;
@@ -248,15 +250,19 @@ fn of_two_builds_at_once_the_second_stops_and_a_killed_ones_lock_is_taken_over()
     let site = fixture("basic");
     write_notes(site.path(), 100, "");
     let lock = site.path().join(".output.briefing/lock");
-    let mut first = build_cmd(site.path()).spawn().unwrap();
-    let pid = first.id().to_string();
+    let mut first = Running(build_cmd(site.path()).spawn().unwrap());
+    let pid = first.0.id().to_string();
     // The first build holds the lock once its process id is in the lock file.
-    let started = Instant::now();
-    while fs::read_to_string(&lock).map_or(true, |t| t.trim() != pid) {
-        assert!(first.try_wait().unwrap().is_none(), "the build ended first");
-        assert!(started.elapsed() < Duration::from_secs(60));
-        std::thread::sleep(Duration::from_millis(1));
-    }
+    assert!(
+        poll(Duration::from_secs(60), Duration::from_millis(1), || {
+            assert!(
+                first.0.try_wait().unwrap().is_none(),
+                "the build ended first"
+            );
+            fs::read_to_string(&lock).is_ok_and(|t| t.trim() == pid)
+        }),
+        "the first build never took the lock"
+    );
     let second = briefing(site.path(), &["build", "--now", NOW]);
     assert_eq!(second.status.code(), Some(1));
     let err = stderr(&second);
@@ -267,14 +273,13 @@ fn of_two_builds_at_once_the_second_stops_and_a_killed_ones_lock_is_taken_over()
         "{err}"
     );
     assert!(
-        first.try_wait().unwrap().is_none(),
+        first.0.try_wait().unwrap().is_none(),
         "the first build ended before the second was refused; the test proves nothing"
     );
 
     // The first is killed: its lock file stays, naming a process that is gone, and does
     // not stop the next build.
-    first.kill().unwrap();
-    first.wait().unwrap();
+    first.stop();
     assert_eq!(fs::read_to_string(&lock).unwrap().trim(), pid);
     build_ok(site.path(), &["--now", NOW]);
     build_ok(site.path(), &["--now", NOW, "--output", "fresh"]);

@@ -355,6 +355,36 @@ fn a_request_for_another_host_name_is_refused() {
         assert_eq!(status, 200, "{host}");
         assert!(body.contains("This announcement is under embargo."));
     }
+    // A request that names no host at all: HTTP/1.0 may leave it out, HTTP/1.1 may not.
+    for request in [
+        "GET /en/briefings/embargoed/ HTTP/1.0\r\n\r\n",
+        "GET /en/briefings/embargoed/ HTTP/1.1\r\nConnection: close\r\n\r\n",
+    ] {
+        let (status, _, body) = server.request(request);
+        assert!([400, 403].contains(&status), "{status} for {request:?}");
+        assert!(!body.contains("under embargo"), "{request:?}: {body}");
+    }
+}
+
+/// `--bind ::1`: the preview listens on the IPv6 loopback address only, says so, and answers
+/// a request that names it as `[::1]` or `localhost`.
+#[test]
+fn bound_to_the_ipv6_loopback_the_preview_answers_there_only() {
+    let site = fixture("basic");
+    let server = Server::start(site.path(), &["--bind", "::1"]);
+    assert_eq!(server.host, "[::1]", "{}", server.startup);
+    let port = server.port;
+    for host in [format!("[::1]:{port}"), format!("localhost:{port}")] {
+        let (status, _, body) = server.get_as(&host, "/en/");
+        assert_eq!(status, 200, "{host}");
+        assert!(body.contains("<html"), "{body}");
+    }
+    let (status, _, _) = server.get_as(&format!("[::2]:{}", port.wrapping_add(1)), "/en/");
+    assert_eq!(status, 403);
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "bound to ::1, it also answers at 127.0.0.1"
+    );
 }
 
 #[test]
@@ -462,11 +492,13 @@ fn serve_in_a_folder_without_site_yaml_exits_with_an_error() {
 #[test]
 fn the_preview_shows_photos_resized_and_follows_a_replaced_photo() {
     let site = fixture("presskit");
-    let photo = site.path().join("content/briefings/launch/delegation.jpg");
-    std::fs::write(&photo, common::photos::photo(2000, 1333, 1)).unwrap();
-    let en = site.path().join("content/briefings/launch/index.en.md");
-    let text = std::fs::read_to_string(&en).unwrap();
-    std::fs::write(&en, format!("{text}\n![The delegation](delegation.jpg)\n")).unwrap();
+    let photo = common::photos::add_photo(
+        site.path(),
+        "launch",
+        "delegation.jpg",
+        &common::photos::photo(2000, 1333, 1),
+        &[("en", "The delegation")],
+    );
     let server = Server::start(site.path(), &[]);
     let (status, body) = server.get_until("/en/briefings/launch/", |b| b.contains("srcset"));
     assert_eq!(status, 200);

@@ -12,21 +12,16 @@ use common::*;
 /// in its EXIF, shown in the text of both versions.
 fn site_with_photo() -> tempfile::TempDir {
     let site = fixture("presskit");
-    std::fs::write(
-        site.path().join("content/briefings/launch/delegation.jpg"),
-        photos::photo(2000, 1333, 1),
-    )
-    .unwrap();
-    for (lang, alt) in [
-        ("en", "The delegation at the ministry"),
-        ("zh", "代表团在部里"),
-    ] {
-        let file = site
-            .path()
-            .join(format!("content/briefings/launch/index.{lang}.md"));
-        let text = std::fs::read_to_string(&file).unwrap();
-        std::fs::write(&file, format!("{text}\n![{alt}](delegation.jpg)\n")).unwrap();
-    }
+    photos::add_photo(
+        site.path(),
+        "launch",
+        "delegation.jpg",
+        &photos::photo(2000, 1333, 1),
+        &[
+            ("en", "The delegation at the ministry"),
+            ("zh", "代表团在部里"),
+        ],
+    );
     site
 }
 
@@ -142,14 +137,13 @@ fn a_photo_in_the_text_is_published_once_in_the_widths_screens_need() {
 fn a_photo_taken_sideways_keeps_its_orientation_and_nothing_else() {
     let site = fixture("presskit");
     // Stored 1200×800, to be turned a quarter: shown 800×1200.
-    std::fs::write(
-        site.path().join("content/briefings/launch/portrait.jpg"),
-        photos::photo(1200, 800, 6),
-    )
-    .unwrap();
-    let file = site.path().join("content/briefings/launch/index.en.md");
-    let text = std::fs::read_to_string(&file).unwrap();
-    std::fs::write(&file, format!("{text}\n![The speaker](portrait.jpg)\n")).unwrap();
+    photos::add_photo(
+        site.path(),
+        "launch",
+        "portrait.jpg",
+        &photos::photo(1200, 800, 6),
+        &[("en", "The speaker")],
+    );
     build_ok(site.path(), &[]);
     let original = published(site.path(), "briefings/launch/portrait.jpg");
     assert_eq!(exif_tags(&original), [exif::Tag::Orientation]);
@@ -171,11 +165,13 @@ fn a_photo_taken_sideways_keeps_its_orientation_and_nothing_else() {
 #[test]
 fn a_press_kit_photo_goes_out_without_its_place_or_camera() {
     let site = fixture("presskit");
-    std::fs::write(
-        site.path().join("content/briefings/launch/group.jpg"),
-        photos::photo(1000, 600, 1),
-    )
-    .unwrap();
+    photos::add_photo(
+        site.path(),
+        "launch",
+        "group.jpg",
+        &photos::photo(1000, 600, 1),
+        &[],
+    );
     build_ok(site.path(), &[]);
     let bytes = published(site.path(), "briefings/launch/group.jpg");
     assert_anonymous(&bytes, "the press kit photo");

@@ -36,14 +36,13 @@ fn every_page_is_valid_html() {
         let site = fixture(name);
         if name == "presskit" {
             // A photo in the text, for its <picture> and srcset.
-            std::fs::write(
-                site.path().join("content/briefings/launch/delegation.jpg"),
-                common::photos::photo(1000, 600, 1),
-            )
-            .unwrap();
-            let en = site.path().join("content/briefings/launch/index.en.md");
-            let text = std::fs::read_to_string(&en).unwrap();
-            std::fs::write(&en, format!("{text}\n![The delegation](delegation.jpg)\n")).unwrap();
+            common::photos::add_photo(
+                site.path(),
+                "launch",
+                "delegation.jpg",
+                &common::photos::photo(1000, 600, 1),
+                &[("en", "The delegation")],
+            );
         }
         sites.push((name.to_string(), site.path().to_path_buf(), site));
     }

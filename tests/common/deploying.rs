@@ -2,19 +2,10 @@
 //! half-way, and an embargo released under `deploy --watch`.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A `briefing` process in the background, stopped when dropped: a failing test leaves none
-/// running.
-pub struct Running(pub Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+pub use super::process::{Running, within};
 
 /// Runs `deploy` and kills it once the target's folder (as its server stores it) holds more
 /// than `entries` files and folders; asserts that it was still running then, so that the
@@ -44,37 +35,21 @@ pub fn kill_half_way(mut deploy: Command, stored: &Path, entries: usize) {
 /// Writes an English note (and a Chinese one, if `zh_title` is given) under embargo until
 /// four seconds from now, on a whole second; returns that moment.
 pub fn embargoed(site: &Path, slug: &str, title: &str, zh_title: Option<&str>) -> jiff::Timestamp {
-    let release = jiff::Timestamp::from_second(jiff::Timestamp::now().as_second() + 4).unwrap();
-    for (lang, title) in [("en", Some(title)), ("zh", zh_title)] {
-        if let Some(title) = title {
-            super::write(
-                site,
-                &format!("content/briefings/{slug}/index.{lang}.md"),
-                &format!(
-                    "---\ntitle: {title}\ndate: 2016-05-01\nembargo: {release}\n---\n\nText.\n"
-                ),
-            );
-        }
+    let release = embargoed_for(site, slug, title, 4);
+    if let Some(title) = zh_title {
+        super::write(
+            site,
+            &format!("content/briefings/{slug}/index.zh.md"),
+            &format!("---\ntitle: {title}\ndate: 2016-05-01\nembargo: {release}\n---\n\nText.\n"),
+        );
     }
     release
 }
 
-/// Polls until `done` holds, for at most `limit`; whether it did.
-pub fn within(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let started = Instant::now();
-    while started.elapsed() < limit {
-        if done() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    false
-}
-
 /// Starts `watch` (a `deploy --watch`) and asserts what a press officer relies on: its
 /// first deploy publishes the site (`home`, as the server stores it) without the page under
-/// embargo (`page`); the page stays absent up to the moment of `release` (looked at every
-/// 20 ms), and is live within 5 s after it, never before. Returns the watch, still running.
+/// embargo (`page`), and the page is released on time ([`assert_released_on_time`]).
+/// Returns the watch, still running.
 pub fn released_on_time(
     mut watch: Command,
     home: &Path,
@@ -86,7 +61,13 @@ pub fn released_on_time(
         within(Duration::from_secs(30), || home.exists()),
         "no first deploy"
     );
-    // Until the release moment, the page must not be there.
+    assert_released_on_time(page, release);
+    child
+}
+
+/// The page under embargo (`page`, as the server stores it) stays absent up to the moment of
+/// `release` (looked at every 20 ms), and is live within 5 s after it, never before.
+pub fn assert_released_on_time(page: &Path, release: jiff::Timestamp) {
     while jiff::Timestamp::now() < release {
         let seen = page.exists();
         let at = jiff::Timestamp::now();
@@ -106,21 +87,43 @@ pub fn released_on_time(
         late >= jiff::SignedDuration::ZERO && late < jiff::SignedDuration::from_secs(5),
         "live {late:?} after the embargo ended"
     );
-    child
+}
+
+/// Writes an English note under embargo until `seconds` from now, on a whole second; returns
+/// that moment.
+pub fn embargoed_for(site: &Path, slug: &str, title: &str, seconds: i64) -> jiff::Timestamp {
+    let release =
+        jiff::Timestamp::from_second(jiff::Timestamp::now().as_second() + seconds).unwrap();
+    super::write(
+        site,
+        &format!("content/briefings/{slug}/index.en.md"),
+        &format!("---\ntitle: {title}\ndate: 2016-05-01\nembargo: {release}\n---\n\nText.\n"),
+    );
+    release
+}
+
+/// `briefing deploy --watch` (with `extra` arguments) in `site`, its terminal in `log`.
+pub fn watch(site: &Path, log: &Path, extra: &[&str]) -> Command {
+    let mut watch = Command::new(env!("CARGO_BIN_EXE_briefing"));
+    watch
+        .args(["deploy", "--watch"])
+        .args(extra)
+        .current_dir(site)
+        .stdout(std::fs::File::create(log).unwrap())
+        .stderr(Stdio::null());
+    watch
 }
 
 /// The basic fixture with a folder target `share` (an empty folder), and that folder.
 pub fn site_with_share() -> (tempfile::TempDir, tempfile::TempDir) {
     let site = super::fixture("basic");
     let share = tempfile::tempdir().unwrap();
-    let yaml = std::fs::read_to_string(site.path().join("site.yaml")).unwrap();
-    super::write(
+    let url = format!("file://{}", share.path().display());
+    super::add_deploy_target(site.path(), "share", &[("url", &url)]);
+    super::add_deploy_target(
         site.path(),
-        "site.yaml",
-        &format!(
-            "{yaml}deploy:\n  share:\n    url: file://{}\n  other:\n    url: file:///nonexistent/briefing-target\n",
-            share.path().display()
-        ),
+        "other",
+        &[("url", "file:///nonexistent/briefing-target")],
     );
     (site, share)
 }
@@ -132,11 +135,12 @@ pub fn deploy(site: &Path, args: &[&str]) -> (Option<i32>, String) {
     (out.status.code(), super::said(&out))
 }
 
-/// The summary line's counts: (sent, deleted, unchanged).
+/// The counts of the first summary line (`deploy --watch` puts the time before it): (sent,
+/// deleted, unchanged).
 pub fn counts(out: &str) -> (usize, usize, usize) {
     let line = out
         .lines()
-        .find(|l| l.starts_with("Deployed to") || l.starts_with("Would deploy to"))
+        .find(|l| l.contains("Deployed to ") || l.contains("Would deploy to "))
         .unwrap_or_else(|| panic!("no summary line in:\n{out}"));
     let number = |word: &str| -> usize {
         let before = line.split(&format!(" {word}")).next().unwrap();

@@ -4,6 +4,7 @@
 
 pub mod deploying;
 pub mod photos;
+pub mod process;
 pub mod server;
 
 use std::collections::BTreeMap;
@@ -318,4 +319,42 @@ pub fn published(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 /// What a command wrote, standard output then standard error.
 pub fn said(out: &Output) -> String {
     stdout(out) + &stderr(out)
+}
+
+/// Where `words` appear in `files` (as [`tree`] or [`published`] give them): in a file's path
+/// or its text, compared lowercased. Each file's path with each word found there.
+pub fn mentions(files: &BTreeMap<PathBuf, Vec<u8>>, words: &[&str]) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    for (path, bytes) in files {
+        let text = format!("{}\n{}", path.display(), String::from_utf8_lossy(bytes)).to_lowercase();
+        for word in words {
+            if text.contains(&word.to_lowercase()) {
+                found.push((path.display().to_string(), word.to_string()));
+            }
+        }
+    }
+    found
+}
+
+/// The paths of the files of `files` that mention `word` (see [`mentions`]).
+pub fn mentioning(files: &BTreeMap<PathBuf, Vec<u8>>, word: &str) -> Vec<String> {
+    mentions(files, &[word])
+        .into_iter()
+        .map(|(path, _)| path)
+        .collect()
+}
+
+/// Adds the deploy target `name` with `fields` (`url`, `endpoint`…) to the site.yaml of
+/// `site`, after its other targets.
+pub fn add_deploy_target(site: &Path, name: &str, fields: &[(&str, &str)]) {
+    let path = site.join("site.yaml");
+    let mut yaml = fs::read_to_string(&path).unwrap();
+    if !yaml.lines().any(|line| line == "deploy:") {
+        yaml.push_str("deploy:\n");
+    }
+    yaml.push_str(&format!("  {name}:\n"));
+    for (key, value) in fields {
+        yaml.push_str(&format!("    {key}: {value}\n"));
+    }
+    fs::write(&path, yaml).unwrap();
 }

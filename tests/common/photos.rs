@@ -2,6 +2,7 @@
 //! about where it was and which camera it was.
 
 use std::io::Cursor;
+use std::path::{Path, PathBuf};
 
 use image::codecs::jpeg::JpegEncoder;
 use image::{ImageEncoder, Rgb, RgbImage};
@@ -94,4 +95,25 @@ pub fn exif_tags(bytes: &[u8]) -> Vec<exif::Tag> {
         .read_from_container(&mut Cursor::new(bytes))
         .map(|e| e.fields().map(|f| f.tag).collect())
         .unwrap_or_default()
+}
+
+/// Puts `bytes` as `file` in the folder of the note `note` of `site`
+/// (`content/briefings/<note>/`) and shows it at the end of the text of each version given as
+/// `(language, alt text)`; with none, it is only in the note's press kit. Returns its path.
+pub fn add_photo(
+    site: &Path,
+    note: &str,
+    file: &str,
+    bytes: &[u8],
+    shown: &[(&str, &str)],
+) -> PathBuf {
+    let folder = site.join("content/briefings").join(note);
+    let path = folder.join(file);
+    std::fs::write(&path, bytes).unwrap();
+    for (lang, alt) in shown {
+        let text_file = folder.join(format!("index.{lang}.md"));
+        let text = std::fs::read_to_string(&text_file).unwrap();
+        std::fs::write(&text_file, format!("{text}\n![{alt}]({file})\n")).unwrap();
+    }
+    path
 }

@@ -14,6 +14,8 @@ pub const WAIT: Duration = Duration::from_secs(20);
 pub struct Server {
     pub child: Child,
     pub port: u16,
+    /// The address it listens on, as printed: `127.0.0.1`, or `[::1]` with `--bind ::1`.
+    pub host: String,
     pub lines: mpsc::Receiver<String>,
     /// What the server printed up to the line that gives its address.
     pub startup: String,
@@ -46,6 +48,7 @@ impl Server {
         let mut server = Server {
             child,
             port: 0,
+            host: String::new(),
             lines,
             startup: String::new(),
         };
@@ -57,8 +60,11 @@ impl Server {
                 .expect("the server did not say where it serves");
             server.startup.push_str(&line);
             server.startup.push('\n');
-            if let Some(rest) = line.split("Serving the site at http://127.0.0.1:").nth(1) {
-                server.port = rest.split('/').next().unwrap().parse().unwrap();
+            if let Some(rest) = line.split("Serving the site at http://").nth(1) {
+                let authority = rest.split('/').next().unwrap();
+                let (host, port) = authority.rsplit_once(':').unwrap();
+                server.host = host.to_string();
+                server.port = port.parse().unwrap();
             }
         }
         server
@@ -66,18 +72,28 @@ impl Server {
 
     /// A raw HTTP/1.1 GET of `target` exactly as written: (status, head, body).
     pub fn get(&self, target: &str) -> (u16, String, String) {
-        self.get_as(&format!("127.0.0.1:{}", self.port), target)
+        self.get_as(&format!("{}:{}", self.host, self.port), target)
     }
 
     /// A raw HTTP/1.1 GET of `target` with the `Host` header `host`: (status, head, body).
     pub fn get_as(&self, host: &str, target: &str) -> (u16, String, String) {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        stream.set_read_timeout(Some(WAIT)).unwrap();
-        write!(
-            stream,
+        self.request(&format!(
             "GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
+        ))
+    }
+
+    /// The connection to the server, at the address it printed.
+    pub fn connect(&self) -> TcpStream {
+        let ip = self.host.trim_start_matches('[').trim_end_matches(']');
+        let ip: std::net::IpAddr = ip.parse().unwrap();
+        TcpStream::connect((ip, self.port)).unwrap()
+    }
+
+    /// Sends `request` exactly as written and reads the answer: (status, head, body).
+    pub fn request(&self, request: &str) -> (u16, String, String) {
+        let mut stream = self.connect();
+        stream.set_read_timeout(Some(WAIT)).unwrap();
+        stream.write_all(request.as_bytes()).unwrap();
         let mut raw = Vec::new();
         stream.read_to_end(&mut raw).unwrap();
         let text = String::from_utf8_lossy(&raw).into_owned();
@@ -105,11 +121,11 @@ impl Server {
 
     /// Opens the live-reload stream.
     pub fn events(&self) -> Events {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        let mut stream = self.connect();
         write!(
             stream,
-            "GET /__briefing/events HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n\r\n",
-            self.port
+            "GET /__briefing/events HTTP/1.1\r\nHost: {}:{}\r\n\r\n",
+            self.host, self.port
         )
         .unwrap();
         stream
