@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use targets::{Targets, median};
+use targets::{Targets, copy_tree, median};
 
 const RUNS: usize = 5;
 
@@ -368,18 +368,6 @@ fn html_files(dir: &Path) -> BTreeSet<String> {
                 .into_owned()
         })
         .collect()
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in walkdir::WalkDir::new(from) {
-        let entry = entry.unwrap();
-        let target = to.join(entry.path().strip_prefix(from).unwrap());
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// Runs a command: (wall time, CPU time, peak resident KiB, stdout). CPU time and the peak are

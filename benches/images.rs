@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use image::codecs::jpeg::JpegEncoder;
 use image::{ImageEncoder, Rgb, RgbImage};
-use targets::{Targets, median};
+use targets::{Targets, copy_tree, median};
 
 const REBUILDS: usize = 3;
 
@@ -310,18 +310,6 @@ fn note_folders(site: &Path) -> Vec<PathBuf> {
         .collect();
     folders.sort();
     folders
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in walkdir::WalkDir::new(from) {
-        let entry = entry.unwrap();
-        let target = to.join(entry.path().strip_prefix(from).unwrap());
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 fn cores() -> usize {
