@@ -514,15 +514,8 @@ fn under_watch_an_edit_that_moves_an_embargo_moves_the_wait() {
     let back = share.path().join("en/briefings/back/index.html");
     embargoed_for(s, "forward", "A release brought forward", 3600);
     let old = embargoed_for(s, "back", "A release put back", 8);
-    let log = s.join("watch.log");
-    let said = || std::fs::read_to_string(&log).unwrap_or_default();
-    let _watch = Running(watch(s, &log, &[]).spawn().unwrap());
-    assert!(
-        within(Duration::from_secs(30), || said()
-            .contains("Next release at")),
-        "{}",
-        said()
-    );
+    let watching = Watching::start(s, "watch.log", &[]);
+    watching.wait_for("Next release at", Duration::from_secs(30));
     // Put back by an hour before its moment, and the other brought forward from an hour to
     // four seconds from now.
     embargoed_for(s, "back", "A release put back", 3600);
@@ -530,10 +523,14 @@ fn under_watch_an_edit_that_moves_an_embargo_moves_the_wait() {
     assert_released_on_time(&forward, release);
     // Past the old moment of the one put back, and past the 5 s a release may take.
     while jiff::Timestamp::now() < old + jiff::SignedDuration::from_secs(6) {
-        assert!(!back.exists(), "released at its old moment:\n{}", said());
+        assert!(
+            !back.exists(),
+            "released at its old moment:\n{}",
+            watching.said()
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert!(!back.exists(), "{}", said());
+    assert!(!back.exists(), "{}", watching.said());
 }
 
 /// `deploy --watch` stopped and started again carries on from what the target holds: its
@@ -543,16 +540,13 @@ fn under_watch_an_edit_that_moves_an_embargo_moves_the_wait() {
 fn a_restarted_watch_carries_on_where_it_was() {
     let (site, share) = site_with_share();
     let s = site.path();
-    let log = s.join("watch.log");
-    let said = || std::fs::read_to_string(&log).unwrap_or_default();
-    let first = Running(watch(s, &log, &[]).spawn().unwrap());
-    assert!(
-        within(Duration::from_secs(30), || said()
-            .contains("Deployed to share")),
-        "{}",
-        said()
-    );
-    drop(first);
+    // A watch started, and stopped once it has deployed: what it said.
+    let watch_once = |log: &str| -> String {
+        let watching = Watching::start(s, log, &[]);
+        watching.wait_for("Deployed to share", Duration::from_secs(30));
+        watching.said()
+    };
+    watch_once("watch.log");
     let before = published(share.path());
 
     // While it is stopped: a note whose embargo ends, and a note withdrawn.
@@ -561,16 +555,7 @@ fn a_restarted_watch_carries_on_where_it_was() {
     while jiff::Timestamp::now() < release + jiff::SignedDuration::from_millis(500) {
         std::thread::sleep(Duration::from_millis(100));
     }
-    let log = s.join("again.log");
-    let said = || std::fs::read_to_string(&log).unwrap_or_default();
-    let again = Running(watch(s, &log, &[]).spawn().unwrap());
-    assert!(
-        within(Duration::from_secs(30), || said()
-            .contains("Deployed to share")),
-        "{}",
-        said()
-    );
-    drop(again);
+    let said = watch_once("again.log");
     let after = published(share.path());
     assert_same_tree(&after, &built(s));
     assert!(after.contains_key(&PathBuf::from("en/briefings/meanwhile/index.html")));
@@ -585,7 +570,7 @@ fn a_restarted_watch_carries_on_where_it_was() {
         sent > 0 && deleted > 0 && unchanged > sent,
         "{sent} {deleted}"
     );
-    assert_eq!(counts(&said()), (sent, deleted, unchanged), "{}", said());
+    assert_eq!(counts(&said), (sent, deleted, unchanged), "{said}");
 }
 
 /// A failed deploy under `--watch` is tried again after 5 s, then 10 s (the wait doubles),
@@ -598,21 +583,10 @@ fn under_watch_a_failed_deploy_backs_off_and_a_saved_file_tries_again_at_once() 
     let yaml = std::fs::read_to_string(s.join("site.yaml")).unwrap();
     let url = format!("file://{}", share.path().display());
     write(s, "site.yaml", &yaml.replace(&url, &format!("{url}/press")));
-    let log = s.join("watch.log");
-    let said = || std::fs::read_to_string(&log).unwrap_or_default();
-    let _watch = Running(watch(s, &log, &[]).spawn().unwrap());
-    assert!(
-        within(Duration::from_secs(30), || said()
-            .contains("Trying again in 5 s.")),
-        "{}",
-        said()
-    );
-    assert!(
-        within(Duration::from_secs(15), || said()
-            .contains("Trying again in 10 s.")),
-        "the second wait is not 10 s:\n{}",
-        said()
-    );
+    let watching = Watching::start(s, "watch.log", &[]);
+    watching.wait_for("Trying again in 5 s.", Duration::from_secs(30));
+    // The second wait is 10 s.
+    watching.wait_for("Trying again in 10 s.", Duration::from_secs(15));
     // The target is back and an officer saves a note: deployed now, not in 10 s.
     std::fs::create_dir(&mount).unwrap();
     let saved = std::time::Instant::now();
@@ -622,12 +596,7 @@ fn under_watch_a_failed_deploy_backs_off_and_a_saved_file_tries_again_at_once() 
         "Both sides agreed",
         "Both sides readily agreed",
     );
-    assert!(
-        within(Duration::from_secs(20), || said()
-            .contains("Deployed to share")),
-        "{}",
-        said()
-    );
+    watching.wait_for("Deployed to share", Duration::from_secs(20));
     assert!(
         saved.elapsed() < Duration::from_secs(6),
         "deployed {:?} after the save: it waited out the 10 s",

@@ -102,6 +102,39 @@ pub fn embargoed_for(site: &Path, slug: &str, title: &str, seconds: i64) -> jiff
     release
 }
 
+/// A `deploy --watch` running in a site, its terminal in a log file; stopped when dropped.
+pub struct Watching {
+    _running: Running,
+    log: std::path::PathBuf,
+}
+
+impl Watching {
+    /// Starts `deploy --watch` (with `extra` arguments) in `site`, its terminal in the file
+    /// `log` of the site.
+    pub fn start(site: &Path, log: &str, extra: &[&str]) -> Watching {
+        let log = site.join(log);
+        let running = Running(watch(site, &log, extra).spawn().unwrap());
+        Watching {
+            _running: running,
+            log,
+        }
+    }
+
+    /// What it has said so far.
+    pub fn said(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Waits until it has said `text`, for at most `limit`; panics with all it said.
+    pub fn wait_for(&self, text: &str, limit: Duration) {
+        assert!(
+            within(limit, || self.said().contains(text)),
+            "no {text:?} in:\n{}",
+            self.said()
+        );
+    }
+}
+
 /// `briefing deploy --watch` (with `extra` arguments) in `site`, its terminal in `log`.
 pub fn watch(site: &Path, log: &Path, extra: &[&str]) -> Command {
     let mut watch = Command::new(env!("CARGO_BIN_EXE_briefing"));
