@@ -807,10 +807,7 @@ impl Staging {
     pub fn commit(mut self) -> Result<(), Diagnostic> {
         let written = std::mem::take(self.written.get_mut().unwrap_or_else(|e| e.into_inner()));
         let journal = if !self.update {
-            Journal::Swap {
-                files: written.paths.len(),
-                folder: identity(&self.staging),
-            }
+            self.swap(written.paths.len())
         } else {
             let mut changed = written.changed;
             // A marker that is not a plain file (a symbolic link) is replaced by the real one.
@@ -834,10 +831,7 @@ impl Staging {
                     self.abort();
                     return Err(e);
                 }
-                Journal::Swap {
-                    files: written.paths.len(),
-                    folder: identity(&self.staging),
-                }
+                self.swap(written.paths.len())
             }
         };
         if let Journal::InPlace { moved, dropped } = &journal
@@ -873,6 +867,15 @@ impl Staging {
                 ))
                 .help("fix the cause, then build again: the build finishes the change first")),
             },
+        }
+    }
+
+    /// The journal of a change that puts the staging folder, holding all `files` of the new
+    /// site, in the output folder's place; it names the staging folder by its inode.
+    fn swap(&self, files: usize) -> Journal {
+        Journal::Swap {
+            files,
+            folder: identity(&self.staging),
         }
     }
 
