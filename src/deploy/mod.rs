@@ -837,7 +837,10 @@ fn choose_target(config: &Config, name: Option<&str>) -> Result<Target, Diagnost
 
 /// The storage of a target.
 fn operator(target: &Target) -> Result<Operator, Diagnostic> {
-    // The HTTP client S3 requests go through (once a process).
+    // The HTTP client S3 requests go through (once a process), with ring for its TLS: the
+    // other provider, aws-lc, took a minute of a first build to compile. Installing twice
+    // (a second deploy under --watch) keeps the first.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     opendal::install_default();
     let built = match &target.kind {
         TargetKind::Folder { path } => {
