@@ -29,13 +29,13 @@ struct LanguageView<'a> {
 struct SiteView<'a> {
     title: &'a str,
     base_url: &'a str,
-    /// Link to the site root.
+    /// `site.urls.root`, `site.urls.stylesheet` and `site.urls.feed` under the names themes
+    /// written before `site.urls` use.
     home: String,
     languages: Vec<LanguageView<'a>>,
     stylesheet: String,
     /// Whether the site has a search page and index.
     search: bool,
-    /// Link to this language's Atom feed.
     feed: String,
     /// The links of every page's frame: this language's home, listings, search page, feed.
     urls: SiteUrls,
@@ -293,10 +293,11 @@ impl<'a> Renderer<'a> {
 
     fn site_view(&self, lang: &str) -> SiteView<'a> {
         let c = self.config;
+        let urls = SiteUrls::new(c, lang);
         SiteView {
             title: c.title(lang),
             base_url: &c.base_url,
-            home: c.link(""),
+            home: urls.root.clone(),
             languages: c
                 .languages
                 .iter()
@@ -308,10 +309,10 @@ impl<'a> Renderer<'a> {
                     title: c.title(&l.code),
                 })
                 .collect(),
-            stylesheet: c.link(urls::STYLESHEET),
+            stylesheet: urls.stylesheet.clone(),
             search: c.search,
-            feed: c.link(&urls::feed(&urls::home(lang))),
-            urls: SiteUrls::new(c, lang),
+            feed: urls.feed.clone(),
+            urls,
         }
     }
 

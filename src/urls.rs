@@ -217,6 +217,8 @@ pub struct SiteUrls {
     pub logo: Option<String>,
     /// The icon of browser tabs: site.yaml's, or the theme's.
     pub favicon: String,
+    /// The sitemap, as an absolute URL (robots.txt names it so).
+    pub sitemap: String,
     /// The base URL without its path, for print styles that write a link's full address
     /// (`https://host.example`); only when it has no character a CSS string would need to
     /// escape, which no real host has.
@@ -237,6 +239,7 @@ impl SiteUrls {
             search_script: config.link(SEARCH_SCRIPT),
             logo: config.logo.as_ref().map(|f| config.link(&f.path)),
             favicon: config.link(config.favicon.as_ref().map_or(FAVICON, |f| &f.path)),
+            sitemap: config.absolute(SITEMAP),
             origin: Some(config.origin())
                 .filter(|o| {
                     o.chars()

@@ -26,11 +26,7 @@ fn a_first_deploy_publishes_the_built_site_byte_for_byte_and_a_second_sends_noth
     assert_same_tree(&published(share.path()), &files);
     assert_eq!(counts(&out), (files.len(), 0, 0), "{out}");
     // Nothing under a temporary name is left.
-    assert!(
-        !tree(share.path())
-            .keys()
-            .any(|p| p.to_string_lossy().contains(".briefing-upload"))
-    );
+    assert_no_upload_left(share.path());
 
     let (code, out) = deploy(site.path(), &[]);
     assert_eq!(code, Some(0), "{out}");
@@ -238,11 +234,7 @@ fn a_deploy_killed_half_way_is_finished_by_the_next_one() {
     assert!(!share.path().join("en/briefings/advisory").exists());
     let (hashed, sending) = assert_record_true(share.path(), &site_files);
     assert_eq!((hashed, sending), (site_files.len(), 0));
-    assert!(
-        !tree(share.path())
-            .keys()
-            .any(|p| p.to_string_lossy().contains(".briefing-upload"))
-    );
+    assert_no_upload_left(share.path());
 }
 
 #[test]
@@ -422,11 +414,7 @@ cp -a "$1/." "$3/after"
     let before = published(&logs.path().join("before"));
     assert_same_tree(&before, &site_before);
     assert_same_tree(&published(&logs.path().join("after")), &before);
-    assert!(
-        !tree(&logs.path().join("after"))
-            .keys()
-            .any(|p| p.to_string_lossy().contains(".briefing-upload"))
-    );
+    assert_no_upload_left(&logs.path().join("after"));
 }
 
 #[test]

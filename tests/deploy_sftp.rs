@@ -185,11 +185,7 @@ fn a_site_deployed_over_sftp_equals_the_build_and_follows_edits() {
         "{changed} changed: {}",
         said(&out)
     );
-    assert!(
-        !tree(www.path())
-            .keys()
-            .any(|p| p.to_string_lossy().contains(".briefing-upload"))
-    );
+    assert_no_upload_left(www.path());
 }
 
 #[test]
@@ -255,11 +251,7 @@ fn a_deploy_over_sftp_killed_half_way_is_finished_by_the_next_one() {
         assert_record_true(www.path(), &site_files),
         (site_files.len(), 0)
     );
-    assert!(
-        !tree(www.path())
-            .keys()
-            .any(|p| p.to_string_lossy().contains(".briefing-upload"))
-    );
+    assert_no_upload_left(www.path());
 }
 
 #[test]

@@ -371,7 +371,10 @@ fn site_path(uri: &Uri) -> Result<String, StatusCode> {
     if raw.starts_with("//") || raw.contains('\\') || raw.to_ascii_lowercase().contains("%5c") {
         return Err(StatusCode::BAD_REQUEST);
     }
-    let decoded = percent_decode(raw).ok_or(StatusCode::BAD_REQUEST)?;
+    // An escape of bytes that are not UTF-8 names no file of the site.
+    let decoded = percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .map_err(|_| StatusCode::BAD_REQUEST)?;
     if decoded.contains(['\0', '\\']) {
         return Err(StatusCode::BAD_REQUEST);
     }
@@ -380,24 +383,6 @@ fn site_path(uri: &Uri) -> Result<String, StatusCode> {
         return Err(StatusCode::BAD_REQUEST);
     }
     Ok(inner.to_string())
-}
-
-fn percent_decode(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3)?;
-            let value = u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?;
-            out.push(value);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 async fn page(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {

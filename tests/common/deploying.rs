@@ -220,3 +220,12 @@ pub fn assert_record_true(
     }
     (hashed, sending)
 }
+
+/// Asserts that no file under a temporary upload name is left on the target `stored`.
+pub fn assert_no_upload_left(stored: &Path) {
+    let left: Vec<_> = super::tree(stored)
+        .into_keys()
+        .filter(|p| p.to_string_lossy().contains(".briefing-upload"))
+        .collect();
+    assert!(left.is_empty(), "left under a temporary name: {left:?}");
+}
