@@ -8,12 +8,10 @@ use std::time::Duration;
 
 use notify::{EventKind, RecursiveMode};
 
-use crate::config::SITE_FILE;
-use crate::content::{CONTENT_DIR, is_ignored};
-use crate::error::Diagnostic;
-use crate::serve::Log;
+use crate::error::{Diagnostic, Log};
+use crate::paths::{CONTENT_DIR, SITE_FILE, THEMES_DIR, is_ignored};
 
-const FOLDERS: [&str; 2] = [CONTENT_DIR, "themes"];
+const FOLDERS: [&str; 2] = [CONTENT_DIR, THEMES_DIR];
 
 /// Starts watching the site at `root`; each message is a batch of changed files (absolute,
 /// sorted, once each), sent once no event came for `quiet`. Watching lasts as long as the

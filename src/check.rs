@@ -7,7 +7,8 @@ use serde::Serialize;
 
 use crate::content::Section;
 use crate::error::{Diagnostic, Severity, display_path};
-use crate::site::{Selection, Site};
+use crate::open::Request;
+use crate::site::Site;
 
 /// What `check` found.
 #[derive(Debug, Default)]
@@ -136,31 +137,22 @@ impl CheckReport {
 /// nothing: the errors are the build's, with the same messages (drafts and notes under
 /// embargo are checked too, as the build checks them), and the warnings add what a press
 /// office should know before publishing.
-pub fn check(root: &Path, now: Option<&str>) -> CheckReport {
-    let settings = crate::config::Config::load(root).and_then(|config| {
-        let now = crate::parse_now(&config, now)?;
-        Ok((config, now))
-    });
-    let (config, now) = match settings {
-        Ok(c) => c,
+pub fn check(request: &Request) -> CheckReport {
+    let opened = match request.open() {
+        Ok(opened) => opened,
         Err(e) => {
             return CheckReport {
                 diagnostics: e.0,
-                notes: count_notes(root),
+                notes: count_notes(&request.root),
                 held: Vec::new(),
             };
         }
     };
-    let selection = Selection {
-        now,
-        drafts: false,
-        embargoed: false,
-    };
-    let content = crate::content::load(&config);
+    let content = crate::content::load(&opened.config);
     let notes = content.notes.len() + content.failed.len();
     let mut diagnostics = Vec::new();
     let mut held = Vec::new();
-    match crate::assemble(config, content, &selection) {
+    match opened.assemble(content) {
         Ok((site, theme)) => {
             held = crate::status::held_back(&site);
             diagnostics.extend(site.warnings.iter().cloned());
@@ -185,7 +177,7 @@ fn notes(n: usize) -> String {
 }
 
 fn count_notes(root: &Path) -> usize {
-    walkdir::WalkDir::new(root.join(crate::content::CONTENT_DIR))
+    walkdir::WalkDir::new(root.join(crate::paths::CONTENT_DIR))
         .into_iter()
         .filter_map(Result::ok)
         .filter(|e| e.file_name().to_str().is_some_and(|n| n.ends_with(".md")))

@@ -7,11 +7,9 @@ use jiff::tz::TimeZone;
 use serde::Deserialize;
 
 use crate::error::{Diagnostic, Diagnostics, read_text};
+use crate::paths::SITE_FILE;
 use crate::safety::{UrlUse, check_url};
 use crate::yaml;
-
-/// The name of the settings file at the site root.
-pub const SITE_FILE: &str = "site.yaml";
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -378,7 +376,7 @@ pub struct SiteContact {
 impl SiteContact {
     /// The contact as a note in `lang` shows it: each text in `lang`, or in the default
     /// language, or the one text written for all.
-    pub fn in_language(&self, lang: &str, default: &str) -> crate::content::Contact {
+    pub fn in_language(&self, lang: &str, default: &str) -> crate::contact::Contact {
         let pick = |m: &IndexMap<String, String>| {
             m.get(lang)
                 .or_else(|| m.get(""))
@@ -386,7 +384,7 @@ impl SiteContact {
                 .or_else(|| m.values().next())
                 .cloned()
         };
-        crate::content::Contact {
+        crate::contact::Contact {
             name: pick(&self.name).unwrap_or_default(),
             role: pick(&self.role),
             organisation: pick(&self.organisation),

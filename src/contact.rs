@@ -18,11 +18,37 @@ pub struct Phone {
     pub tel: String,
 }
 
+/// A contact of the "For further information please contact" block.
+#[derive(Debug, Clone)]
+pub struct Contact {
+    pub name: String,
+    pub role: Option<String>,
+    pub organisation: Option<String>,
+    /// The address, without a `mailto:` written in front.
+    pub email: Option<String>,
+    /// In international form, with its `tel:` URI.
+    pub phone: Option<Phone>,
+}
+
+/// The contact names and the number that a new note starts with.
+pub const PLACEHOLDER_NAMES: [&str; 2] = ["Name Surname", "姓名"];
+pub const PLACEHOLDER_PHONE: &str = "+86 10 0000 0000";
+const PLACEHOLDER_TEL: &str = "tel:+861000000000";
+
+/// Whether a contact (its name and `tel:` URI) is still the example of a new note, which
+/// `check --strict` must not let through.
+pub fn is_placeholder(name: &str, tel: Option<&str>) -> bool {
+    PLACEHOLDER_NAMES.contains(&name.trim()) || tel == Some(PLACEHOLDER_TEL)
+}
+
 /// What is wrong with a number or an address, and what to write instead.
 pub type Problem = (String, String);
 
 /// The example every message about a number gives.
 const EXAMPLE: &str = "+86 10 5979 9695";
+
+/// The spellings of numbers remembered at most: far more than a site of 10,000 notes has.
+const MEMO_LIMIT: usize = 4096;
 
 /// Reads a telephone number as a press officer types it: spaces, hyphens, brackets and dots
 /// between digits, full-width digits, and an extension (`ext. 12`, `x12`). A number without
@@ -37,10 +63,13 @@ pub fn phone(text: &str, region: Option<Id>) -> Result<Checked, Problem> {
         return known.clone();
     }
     let checked = read_phone(text, region);
-    cache
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(key, checked.clone());
+    let mut known = cache.lock().unwrap_or_else(|e| e.into_inner());
+    // `serve` and `deploy --watch` read numbers for as long as they run, and each typo
+    // typed on the way is a spelling: the memo starts again rather than grow without end.
+    if known.len() >= MEMO_LIMIT {
+        known.clear();
+    }
+    known.insert(key, checked.clone());
     checked
 }
 

@@ -10,13 +10,12 @@ use serde::{Deserialize, Deserializer};
 use walkdir::WalkDir;
 
 use crate::config::{Config, Entity};
+use crate::contact::Contact;
 use crate::dates::{When, parse_when};
 use crate::error::{Diagnostic, display_path, line_col, read_text};
+use crate::paths::{CONTENT_DIR, is_ignored};
 use crate::safety::{self, UrlUse};
 use crate::yaml;
-
-/// The folder of the notes, under the site root.
-pub const CONTENT_DIR: &str = "content";
 
 /// The two kinds of note, each a folder of `content/`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -40,18 +39,6 @@ impl Section {
             Section::Pages => crate::urls::page(lang, slug),
         }
     }
-}
-
-/// A contact of the "For further information please contact" block.
-#[derive(Debug, Clone)]
-pub struct Contact {
-    pub name: String,
-    pub role: Option<String>,
-    pub organisation: Option<String>,
-    /// The address, without a `mailto:` written in front.
-    pub email: Option<String>,
-    /// In international form, with its `tel:` URI.
-    pub phone: Option<crate::contact::Phone>,
 }
 
 /// The activity a note is about.
@@ -192,12 +179,6 @@ pub struct Content {
     pub diagnostics: Vec<Diagnostic>,
     /// Markdown files (paths under content/) that could not be loaded: their errors are above.
     pub failed: HashSet<String>,
-}
-
-impl Content {
-    pub fn has_errors(&self) -> bool {
-        self.diagnostics.iter().any(Diagnostic::is_error)
-    }
 }
 
 /// Loads and checks every file under `<root>/content`. Every error is collected, not only the
@@ -493,19 +474,6 @@ fn image_problem(source: &Path, name: &str) -> Option<(String, String)> {
             })
         }
     }
-}
-
-/// Hidden files, editor backups and temporary files are never content.
-pub fn is_ignored(name: Option<&str>) -> bool {
-    let Some(name) = name else { return false };
-    name.starts_with('.')
-        || name.starts_with('#')
-        || name.ends_with('~')
-        || name.ends_with(".swp")
-        || name.ends_with(".swx")
-        || name.ends_with(".tmp")
-        || name.ends_with(".bak")
-        || name.starts_with("~$")
 }
 
 fn section_of(rel: &str) -> Option<Section> {
@@ -1040,7 +1008,7 @@ pub fn parse_note_text(config: &Config, path: &Path, rel: &str, text: String) ->
             }
             Some(number)
         });
-        if crate::scaffold::is_placeholder(&name, phone.as_ref().map(|p| p.tel.as_str())) {
+        if crate::contact::is_placeholder(&name, phone.as_ref().map(|p| p.tel.as_str())) {
             let d = Diagnostic::warning(format!(
                 "the contact {name} is still the example that `briefing new` wrote"
             ))

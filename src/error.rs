@@ -1,9 +1,14 @@
-//! Diagnostics: every problem a user can cause, with the file, line, column and the fix.
+//! Diagnostics: every problem a user can cause, with the file, line, column and the fix;
+//! and the log lines of commands that keep running.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
+
+/// A line for the person watching a command that keeps running (`serve`,
+/// `deploy --watch`): each caller decides how it reaches the terminal.
+pub type Log = std::sync::Arc<dyn Fn(String) + Send + Sync>;
 
 /// How serious a diagnostic is: errors stop the build, warnings do not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

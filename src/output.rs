@@ -400,6 +400,11 @@ impl Lock {
 
     /// The change of the output folder that a killed build left unfinished and that taking
     /// the lock finished, if there was one.
+    /// The output folder held.
+    pub fn output(&self) -> &Path {
+        &self.output
+    }
+
     pub fn finished(&self) -> Option<&Finished> {
         self.finished.as_ref()
     }

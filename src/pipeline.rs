@@ -3,12 +3,11 @@
 //! same collision checks, the same rendering and the same search index, so that whatever
 //! stops one stops the others, with the same message.
 
-use crate::SearchReport;
 use crate::error::Diagnostic;
 use crate::output::OutputFile;
 use crate::plan::{Job, Plan, Stage};
 use crate::render;
-use crate::search;
+use crate::search::{self, SearchReport};
 use crate::site::Site;
 use crate::theme::Theme;
 

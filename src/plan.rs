@@ -329,7 +329,7 @@ fn copies(site: &Site, theme: &Theme) -> Vec<OutputFile> {
     let mut shown: Vec<_> = site.pictures.iter().collect();
     shown.sort_unstable_by(|a, b| a.0.cmp(b.0));
     for (rel, picture) in shown {
-        let original = site.config.root.join(crate::content::CONTENT_DIR).join(rel);
+        let original = site.config.root.join(crate::paths::CONTENT_DIR).join(rel);
         for v in picture.variants.iter().chain(&picture.webp) {
             files.push(OutputFile {
                 path: urls::image_variant(rel, v.width, v.format.extension()),

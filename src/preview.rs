@@ -9,12 +9,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use jiff::Timestamp;
-
-use crate::config::Config;
-use crate::content::{self, CONTENT_DIR};
+use crate::content;
+use crate::dates::Now;
 use crate::error::{Diagnostic, Diagnostics};
+use crate::open::{Purpose, Request};
 use crate::output::{Body, OutputFile};
+use crate::paths::{CONTENT_DIR, SITE_FILE, THEMES_DIR};
 use crate::pipeline::Sink;
 use crate::plan::Plan;
 use crate::render;
@@ -27,8 +27,8 @@ pub struct PreviewOptions {
     pub root: PathBuf,
     /// The address the preview is served at, e.g. `http://127.0.0.1:1111`.
     pub base_url: String,
-    /// "Now" for embargo banners; default the clock at each rebuild.
-    pub now: Option<Timestamp>,
+    /// "Now" for embargo banners: the clock is read at each rebuild.
+    pub now: Now,
 }
 
 /// What a change touched.
@@ -280,11 +280,6 @@ impl Preview {
         self.loaded.clone().map(Ahead)
     }
 
-    /// The settings of the site being served, if one was built.
-    pub fn config(&self) -> Option<&Config> {
-        self.loaded.as_ref().map(|l| &l.site.config)
-    }
-
     /// Sorts changed files (absolute, or relative to the root) into what must be rebuilt.
     pub fn classify(&self, paths: &[PathBuf]) -> Change {
         let root = &self.options.root;
@@ -294,15 +289,15 @@ impl Preview {
             let rel = path.strip_prefix(root).unwrap_or(path);
             if rel
                 .components()
-                .any(|c| content::is_ignored(c.as_os_str().to_str()))
+                .any(|c| crate::paths::is_ignored(c.as_os_str().to_str()))
             {
                 continue;
             }
             let rel_text = crate::error::display_path(rel);
-            if rel_text == crate::config::SITE_FILE || rel_text == "themes" {
+            if rel_text == SITE_FILE || rel_text == THEMES_DIR {
                 return Change::Everything;
             }
-            if let Some(theme_rel) = rel_text.strip_prefix("themes/") {
+            if let Some(theme_rel) = rel_text.strip_prefix(&format!("{THEMES_DIR}/")) {
                 // A stylesheet or image of the theme needs no new site model.
                 if theme_rel.split('/').nth(1) == Some("static") && !root.join(rel).is_dir() {
                     styles = true;
@@ -323,11 +318,13 @@ impl Preview {
         }
     }
 
-    fn selection(&self) -> Selection {
-        Selection {
-            now: self.options.now.unwrap_or_else(Timestamp::now),
-            drafts: true,
-            embargoed: true,
+    /// The site as the preview opens it.
+    fn request(&self) -> Request {
+        Request {
+            root: self.options.root.clone(),
+            now: self.options.now.clone(),
+            base_url: Some(self.options.base_url.clone()),
+            purpose: Purpose::Preview,
         }
     }
 
@@ -342,7 +339,6 @@ impl Preview {
     /// [`Preview::apply`].
     pub fn prepare(&self, change: &Change) -> Prepared {
         let started = Instant::now();
-        let selection = self.selection();
         if let Some(loaded) = &self.loaded
             && *change != Change::Nothing
         {
@@ -355,7 +351,11 @@ impl Preview {
                 .map_err(Diagnostics)
                 .and_then(|theme| Loaded::new(loaded.site.clone(), Arc::new(theme), Some(loaded)))
                 .map(Some),
-            (Some(loaded), Change::Content(paths)) => update(loaded, paths, &selection).map(Some),
+            (Some(loaded), Change::Content(paths)) => self
+                .request()
+                .selection(&loaded.site.config)
+                .and_then(|selection| update(loaded, paths, &selection))
+                .map(Some),
             _ => self.full().map(Some),
         };
         Prepared {
@@ -395,8 +395,7 @@ impl Preview {
 
     /// Loads everything.
     fn full(&self) -> Result<Loaded, Diagnostics> {
-        let config = Config::load(&self.options.root)?.with_base_url(&self.options.base_url)?;
-        let (site, theme) = crate::load_site(config, &self.selection())?;
+        let (site, theme) = self.request().site()?;
         Loaded::new(Arc::new(site), Arc::new(theme), None)
     }
 }

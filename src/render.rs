@@ -5,7 +5,8 @@ use serde::Serialize;
 use tera::Context;
 
 use crate::config::{Config, Entity};
-use crate::content::{Contact, Note, Section};
+use crate::contact::Contact;
+use crate::content::{Note, Section};
 use crate::error::{Diagnostic, display_path};
 use crate::output::OutputFile;
 use crate::plan::{Job, Layout, plan, source};

@@ -7,8 +7,10 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 
 use crate::config::Config;
-use crate::content::{CONTENT_DIR, slugify, valid_slug};
+use crate::contact::{PLACEHOLDER_NAMES, PLACEHOLDER_PHONE};
+use crate::content::{slugify, valid_slug};
 use crate::error::{Diagnostic, Diagnostics, display_path};
+use crate::paths::{CONTENT_DIR, THEMES_DIR};
 use crate::theme::DEFAULT_THEME;
 
 fn write_new(path: &Path, text: &str) -> Result<(), Diagnostic> {
@@ -26,17 +28,6 @@ fn write_new(path: &Path, text: &str) -> Result<(), Diagnostic> {
         .map_err(|e| Diagnostic::error(format!("cannot create {}: {e}", display_path(path))))?;
     std::io::Write::write_all(&mut file, text.as_bytes())
         .map_err(|e| Diagnostic::error(format!("cannot write {}: {e}", display_path(path))))
-}
-
-/// The contact names and the number that a new note starts with.
-const PLACEHOLDER_NAMES: [&str; 2] = ["Name Surname", "姓名"];
-const PLACEHOLDER_PHONE: &str = "+86 10 0000 0000";
-const PLACEHOLDER_TEL: &str = "tel:+861000000000";
-
-/// Whether a contact (its name and `tel:` URI) is still the example of a new note, which
-/// `check --strict` must not let through.
-pub fn is_placeholder(name: &str, tel: Option<&str>) -> bool {
-    PLACEHOLDER_NAMES.contains(&name.trim()) || tel == Some(PLACEHOLDER_TEL)
 }
 
 /// The front matter and first lines of a new note in `lang`.
@@ -278,7 +269,7 @@ pub fn init(dir: &Path) -> Result<usize, Diagnostics> {
     }
     copy(
         &DEFAULT_THEME,
-        &dir.join("themes").join("default"),
+        &dir.join(THEMES_DIR).join("default"),
         &mut count,
     )?;
     fs::write(dir.join(".gitignore"), "/output\n/.briefing-cache/\n")

@@ -2,12 +2,11 @@
 //! embargo, per language, soonest release first. `briefing status` shows it, and so do the
 //! summaries of `build` and `check`.
 
-use std::path::Path;
-
 use serde::Serialize;
 
 use crate::error::{Diagnostics, display_path};
-use crate::site::{Selection, Site, Withheld};
+use crate::open::Request;
+use crate::site::{Site, Withheld};
 
 /// A note a build leaves out.
 #[derive(Debug, Clone, Serialize)]
@@ -23,6 +22,9 @@ pub struct Held {
     /// The same moment as messages write it: `2030-01-01 09:00 +08:00`.
     #[serde(skip)]
     pub release_shown: Option<String>,
+    /// The same moment, for waiting until it.
+    #[serde(skip)]
+    pub release_at: Option<jiff::Timestamp>,
 }
 
 /// The notes a build of `site` leaves out: releases soonest first, then drafts, each group
@@ -48,6 +50,7 @@ pub fn held_back(site: &Site) -> Vec<Held> {
                     // The embargo that holds it back, as written in the site time zone.
                     release: at.and(site.embargo(i)).map(|e| e.rfc3339.clone()),
                     release_shown: at.map(|t| crate::dates::local(t, tz)),
+                    release_at: at,
                 },
             ))
         })
@@ -95,26 +98,13 @@ impl Status {
             format!("At {}:\n{}", self.now, held_text(&self.held))
         }
     }
-
-    pub fn json(&self) -> String {
-        serde_json::to_string_pretty(self).unwrap_or_default()
-    }
 }
 
-/// What a build of the site at `root` would hold back at `now` (default: the clock).
-pub fn status(root: &Path, now: Option<&str>) -> Result<Status, Diagnostics> {
-    let config = crate::config::Config::load(root)?;
-    let now = crate::parse_now(&config, now)?;
-    let selection = Selection {
-        now,
-        drafts: false,
-        embargoed: false,
-    };
-    let shown_now = crate::dates::local(now, config.timezone.as_ref());
-    let content = crate::content::load(&config);
-    let site = Site::new(config, content, &selection).map_err(Diagnostics)?;
+/// What a build of the site would hold back at the moment `request` asks for.
+pub fn status(request: &Request) -> Result<Status, Diagnostics> {
+    let site = request.open()?.model()?;
     Ok(Status {
-        now: shown_now,
+        now: crate::dates::local(site.now, site.config.timezone.as_ref()),
         held: held_back(&site),
     })
 }

@@ -61,7 +61,10 @@ fn theme_files(config: &Config) -> Result<Vec<(String, PathBuf, Source)>, Vec<Di
     }
     walk(&DEFAULT_THEME, &mut files);
 
-    let theme_dir = config.root.join("themes").join(&config.theme);
+    let theme_dir = config
+        .root
+        .join(crate::paths::THEMES_DIR)
+        .join(&config.theme);
     if !theme_dir.is_dir() {
         if config.theme != "default" {
             return Err(vec![
@@ -80,7 +83,7 @@ fn theme_files(config: &Config) -> Result<Vec<(String, PathBuf, Source)>, Vec<Di
         .follow_links(false)
         .sort_by_file_name()
         .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !crate::content::is_ignored(e.file_name().to_str()))
+        .filter_entry(|e| e.depth() == 0 || !crate::paths::is_ignored(e.file_name().to_str()))
     {
         let entry = match entry {
             Ok(e) => e,

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::config::Config;
-use crate::content::{Contact, Note};
+use crate::contact::Contact;
+use crate::content::Note;
 
 /// Escapes a text value (RFC 6350 §3.4): backslash, comma, semicolon and line breaks.
 fn text(value: &str) -> String {

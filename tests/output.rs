@@ -147,7 +147,7 @@ fn kill_builds(notes: usize, kills: usize) {
         }
         // The next command takes the lock and finishes what the killed build began; this one
         // then fails at its own mistake.
-        let next = briefing(site, &["build", "--now", "not-a-date"]);
+        let next = briefing(site, &["build", "--base-url", "not-an-address"]);
         assert_eq!(next.status.code(), Some(1), "{}", stderr(&next));
         let err = stderr(&next);
         let said = err.starts_with("Finished an interrupted build: ");
@@ -535,7 +535,7 @@ fn a_build_that_replaces_the_whole_output_folder_never_leaves_it_absent() {
         assert!(!status.success(), "the build was not killed at {call}");
         assert!(output.is_dir(), "killed at {call}: no output folder");
         let after = tree(&output);
-        let next = briefing(s, &["build", "--now", "not-a-date"]);
+        let next = briefing(s, &["build", "--base-url", "not-an-address"]);
         let err = stderr(&next);
         let said = err.starts_with("Finished an interrupted build: ");
         assert!(

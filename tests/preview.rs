@@ -14,7 +14,7 @@ fn options(root: &Path) -> PreviewOptions {
     PreviewOptions {
         root: root.to_path_buf(),
         base_url: "http://127.0.0.1:1111".into(),
-        now: Some("2020-01-01T00:00:00Z".parse().unwrap()),
+        now: "2020-01-01T00:00:00Z".parse().unwrap(),
     }
 }
 

@@ -260,12 +260,6 @@ pub struct Disagreement {
     pub foreign: Vec<String>,
 }
 
-impl Disagreement {
-    pub fn is_empty(&self) -> bool {
-        self.missing.is_empty() && self.changed.is_empty() && self.foreign.is_empty()
-    }
-}
-
 /// Corrects the record by what the target holds, so that the site's files it lacks or holds
 /// changed are sent again: a file missing is forgotten, a file of another size than the
 /// site's (where the record says it is the site's) is marked as being sent. `site` holds

@@ -18,10 +18,15 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::config::{Config, SITE_FILE, Target, TargetKind};
-use crate::error::{Diagnostic, Diagnostics, display_path};
+use crate::build::BuildReport;
+use crate::config::{Config, Target, TargetKind};
+use crate::dates::Now;
+use crate::error::{Diagnostic, Diagnostics, Log, display_path};
+use crate::open::Request;
+use crate::paths::SITE_FILE;
 use crate::plan::Stage;
-use crate::{BuildOptions, BuildReport};
+use crate::size::human_size;
+use crate::status::Held;
 
 mod holdings;
 pub use holdings::Disagreement;
@@ -54,7 +59,7 @@ pub struct DeployOptions {
     pub yes: bool,
     /// Only with `dry_run`: what a deploy at that moment would do. A deploy publishes what
     /// is true at the real clock.
-    pub now: Option<String>,
+    pub now: Now,
     /// Read every file on the target and send again those whose bytes are not what deploy
     /// sent.
     pub verify: bool,
@@ -99,6 +104,41 @@ impl DeployReport {
         )
     }
 
+    /// What was found wrong on the target and, for a dry run, what a deploy would change:
+    /// a line each.
+    pub fn details(&self) -> String {
+        let mut out = String::new();
+        let mut line = |text: String| {
+            out.push_str(&text);
+            out.push('\n');
+        };
+        for path in &self.repaired.missing {
+            line(format!("missing on the target, sent again: {path}"));
+        }
+        for path in &self.repaired.changed {
+            line(format!("changed on the target, sent again: {path}"));
+        }
+        if self.dry_run {
+            for (path, size) in &self.sent {
+                line(format!("would send   {path} ({})", human_size(*size)));
+            }
+            for path in &self.deleted {
+                line(format!("would delete {path}"));
+            }
+            for path in &self.repaired.foreign {
+                let yes = if self.kept.contains(path) {
+                    " (needs --yes)"
+                } else {
+                    ""
+                };
+                line(format!(
+                    "would replace {path}, a file deploy did not publish{yes}"
+                ));
+            }
+        }
+        out
+    }
+
     /// The line that ends a deploy: `Deployed to share (file:///srv/www): 12 sent, …`.
     pub fn summary(&self) -> String {
         format!(
@@ -113,7 +153,7 @@ impl DeployReport {
             self.sent.len(),
             self.deleted.len(),
             self.unchanged,
-            crate::size::human_size(self.bytes()),
+            human_size(self.bytes()),
             self.took.as_secs_f64()
         )
     }
@@ -128,19 +168,19 @@ const RETRY_MAX: Duration = Duration::from_secs(300);
 /// `on_change`, whenever the site's files change), logging each release; a failed deploy is
 /// tried again with a growing wait. Runs until the process is stopped; returns only when it
 /// cannot watch the site.
-pub fn watch(options: &DeployOptions, on_change: bool, log: &crate::Log) -> Diagnostics {
-    let config = match Config::load(&options.root) {
-        Ok(c) => c,
+pub fn watch(options: &DeployOptions, on_change: bool, log: &Log) -> Diagnostics {
+    let site = Request::publish(&options.root, Now::Clock);
+    let tz = match site.open() {
+        Ok(opened) => opened.config.timezone.unwrap_or(jiff::tz::TimeZone::UTC),
         Err(d) => return d,
     };
-    let tz = config.timezone.clone().unwrap_or(jiff::tz::TimeZone::UTC);
     let changes =
         match crate::changes::watch(&options.root, Duration::from_millis(200), log.clone()) {
             Ok(c) => c,
             Err(d) => return d.into(),
         };
     // What the last deploy held back: what the target does not show yet.
-    let mut live_held: Vec<crate::Held> = Vec::new();
+    let mut live_held: Vec<Held> = Vec::new();
     let mut retry = RETRY_FIRST;
     loop {
         let mut pending = match deploy(options, &|_| {}) {
@@ -175,10 +215,7 @@ pub fn watch(options: &DeployOptions, on_change: bool, log: &crate::Log) -> Diag
         };
         // Until the next release, or a change worth a deploy.
         loop {
-            let next = pending
-                .iter()
-                .filter_map(|h| h.release.as_deref()?.parse::<jiff::Timestamp>().ok())
-                .min();
+            let next = pending.iter().filter_map(|h| h.release_at).min();
             if let Some(next) = next {
                 let shown = next
                     .to_zoned_datetime(tz.clone())
@@ -209,7 +246,7 @@ pub fn watch(options: &DeployOptions, on_change: bool, log: &crate::Log) -> Diag
                         break;
                     }
                     // An edit may set or move an embargo: what is held now decides the wait.
-                    if let Ok(status) = crate::status(&options.root, None) {
+                    if let Ok(status) = crate::status::status(&site) {
                         pending = status.held;
                     }
                 }
@@ -220,7 +257,7 @@ pub fn watch(options: &DeployOptions, on_change: bool, log: &crate::Log) -> Diag
 
 /// The notes that were held back under embargo and no longer are, one line a note with the
 /// languages released: `2016-05 workshop (en, zh)`.
-fn released(before: &[crate::Held], now: &[crate::Held]) -> Vec<String> {
+fn released(before: &[Held], now: &[Held]) -> Vec<String> {
     // (the versions' file without its language, the first version's title, the languages)
     let mut notes: Vec<(&str, &str, Vec<&str>)> = Vec::new();
     for h in before.iter().filter(|h| h.release.is_some()) {
@@ -438,7 +475,7 @@ pub fn deploy(
 fn prepare(
     options: &DeployOptions,
 ) -> Result<(Target, Operator, BuildReport, Vec<Local>), Diagnostics> {
-    if let Some(now) = &options.now
+    if let Some(now) = options.now.written()
         && !options.dry_run
     {
         return Err(Diagnostic::error(format!(
@@ -447,21 +484,15 @@ fn prepare(
         .help("to see what a deploy at that moment would send: add --dry-run; to publish a note the moment its embargo ends: briefing deploy --watch")
         .into());
     }
-    let config = Config::load(&options.root)?;
-    let target = choose_target(&config, options.target.as_deref())?;
+    let opened = Request::publish(&options.root, options.now.clone()).open()?;
+    let target = choose_target(&opened.config, options.target.as_deref())?;
     let output = options
         .output
         .clone()
         .unwrap_or_else(|| options.root.join("output"));
     guard(&target, &options.root, &output)?;
     let op = operator(&target)?;
-    let build = crate::build(&BuildOptions {
-        root: options.root.clone(),
-        output: options.output.clone(),
-        base_url: None,
-        drafts: false,
-        now: options.now.clone(),
-    })?;
+    let build = crate::build::build_opened(opened, options.output.as_deref())?;
     let local = local_files(&build.output, &build.stages).map_err(Diagnostics::from)?;
     Ok((target, op, build, local))
 }
@@ -749,16 +780,11 @@ impl crate::pipeline::Sink for Hashes {
 
 /// What the target holds and how it differs from the site now, made by the same pipeline as
 /// a build (into hashes, not files): `briefing status TARGET`.
-pub fn live(root: &Path, target: Option<&str>, now: Option<&str>) -> Result<Live, Diagnostics> {
-    let config = Config::load(root)?;
-    let target = choose_target(&config, target)?;
+pub fn live(request: &Request, target: Option<&str>) -> Result<Live, Diagnostics> {
+    let opened = request.open()?;
+    let target = choose_target(&opened.config, target)?;
     let op = operator(&target)?;
-    let selection = crate::site::Selection {
-        now: crate::parse_now(&config, now)?,
-        drafts: false,
-        embargoed: false,
-    };
-    let (site, theme) = crate::load_site(config, &selection)?;
+    let (site, theme) = opened.load()?;
     let hashes = Hashes::default();
     crate::pipeline::run(&site, &theme, &hashes).map_err(Diagnostics)?;
     let mut site_files: Vec<(String, (String, u64))> = hashes

@@ -43,11 +43,18 @@ use rayon::prelude::*;
 use rust_stemmers::{Algorithm, Stemmer};
 use serde::{Deserialize, Serialize};
 
-use crate::SearchReport;
 use crate::content::Section;
 use crate::error::Diagnostic;
 use crate::output::{Body, OutputFile};
 use crate::site::Site;
+
+/// What building the search index took.
+#[derive(Debug)]
+pub struct SearchReport {
+    pub took: std::time::Duration,
+    /// The briefings indexed, in all languages.
+    pub pages: usize,
+}
 
 /// The version of the index's files, which `search.js` checks.
 pub const INDEX_VERSION: u32 = 3;

@@ -16,7 +16,7 @@ use axum::routing::get;
 
 use tokio::sync::broadcast;
 
-use crate::error::{Diagnostic, Diagnostics};
+use crate::error::{Diagnostic, Diagnostics, Log};
 
 mod idle;
 use crate::preview::{Change, Preview, PreviewOptions, Rebuilt, bytes_of};
@@ -37,9 +37,6 @@ pub struct ServeOptions {
     /// Open the site in the browser once it is served.
     pub open: bool,
 }
-
-/// A line for the terminal.
-pub type Log = Arc<dyn Fn(String) + Send + Sync>;
 
 struct Shared {
     preview: RwLock<Preview>,
@@ -93,7 +90,7 @@ async fn run(mut options: ServeOptions, log: Log) -> Result<(), Diagnostics> {
         .help("run briefing serve in the site's folder, or name it with --root DIR")
     })?;
     // A folder that is not a site is a mistake to say at once, not a page to serve.
-    if !options.root.join(crate::config::SITE_FILE).is_file() {
+    if !options.root.join(crate::paths::SITE_FILE).is_file() {
         return Err(Diagnostic::error(format!(
             "no site.yaml in {}: this folder is not a briefing site",
             options.root.display()
@@ -110,7 +107,7 @@ async fn run(mut options: ServeOptions, log: Log) -> Result<(), Diagnostics> {
     let preview = Preview::new(PreviewOptions {
         root: options.root.clone(),
         base_url: base_url.clone(),
-        now: None,
+        now: crate::dates::Now::Clock,
     });
     match &preview.error {
         None => log(format!(

@@ -1,0 +1,197 @@
+//! `briefing build`: the site into the output folder through the pipeline, or nothing
+//! changed at all; and the report a build gives.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+use jiff::Timestamp;
+
+use crate::error::{Diagnostic, Diagnostics, display_path};
+use crate::open::{Opened, Request};
+use crate::output::Lock;
+use crate::plan::Stage;
+use crate::search::SearchReport;
+use crate::site::Withheld;
+use crate::status::Held;
+
+/// What a successful build did.
+#[derive(Debug)]
+pub struct BuildReport {
+    /// HTML pages written, per language code.
+    pub pages: IndexMap<String, usize>,
+    /// All HTML pages written, the language chooser included.
+    pub total_pages: usize,
+    /// All files written, pages included.
+    pub files: usize,
+    pub drafts_withheld: usize,
+    pub embargoed: usize,
+    /// When the next embargoed note may be published, in the site time zone.
+    pub next_release: Option<String>,
+    pub output: PathBuf,
+    pub warnings: Vec<Diagnostic>,
+    /// How the search index was built, when the site has search.
+    pub search: Option<SearchReport>,
+    /// How many images were decoded and resized, rather than taken from the image cache.
+    pub images_made: usize,
+    /// The notes left out, soonest release first.
+    pub held: Vec<Held>,
+    /// The stage of each file written (the search index's aside: they list pages, and go
+    /// live with the listings).
+    pub stages: HashMap<String, Stage>,
+}
+
+impl BuildReport {
+    /// The line that ends a build, `took` after it began: `Built 14 pages (en 6, zh 6,
+    /// other 2), 31 files in all, 1 draft left out, in 0.05 s → output`.
+    pub fn summary(&self, took: std::time::Duration) -> String {
+        let mut per_lang: Vec<String> = self
+            .pages
+            .iter()
+            .map(|(lang, n)| format!("{lang} {n}"))
+            .collect();
+        // The language chooser and the 404 page belong to no language: the parts add up to
+        // the whole.
+        let other = self.total_pages - self.pages.values().sum::<usize>();
+        if other > 0 {
+            per_lang.push(format!("other {other}"));
+        }
+        let mut held = String::new();
+        if self.drafts_withheld > 0 {
+            held.push_str(&format!(
+                ", {} left out",
+                counted(self.drafts_withheld, "draft")
+            ));
+        }
+        if let Some(next) = &self.next_release {
+            held.push_str(&format!(
+                ", {} under embargo (next release {next})",
+                self.embargoed
+            ));
+        }
+        if self.images_made > 0 {
+            held.push_str(&format!(
+                ", {} processed",
+                counted(self.images_made, "image")
+            ));
+        }
+        if let Some(search) = &self.search {
+            held.push_str(&format!(
+                ", search index {:.2} s ({} briefings)",
+                search.took.as_secs_f64(),
+                search.pages
+            ));
+        }
+        format!(
+            "Built {} pages ({}), {} files in all{held}, in {:.2} s → {}",
+            self.total_pages,
+            per_lang.join(", "),
+            self.files,
+            took.as_secs_f64(),
+            display_path(&self.output)
+        )
+    }
+}
+
+/// `1 draft`, `3 drafts`.
+fn counted(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
+/// The line that ends a failed build: how many errors, and what became of the output.
+pub fn failure_summary(errors: &Diagnostics) -> String {
+    let outcome = if crate::output::left_part_way(errors) {
+        "the output folder is part old, part new until a build finishes the change"
+    } else {
+        "the output folder was not changed"
+    };
+    format!(
+        "Build failed with {}; {outcome}.",
+        counted(errors.error_count(), "error")
+    )
+}
+
+/// `briefing build`: the site `request` asks for into `output` (default: `output/` in the
+/// site folder). The output folder is taken first, so that a build killed earlier is
+/// finished even when this one then fails at a mistake of its own.
+pub fn build(request: &Request, output: Option<&Path>) -> Result<BuildReport, Diagnostics> {
+    let lock = take(&request.root, output)?;
+    build_locked(request.open()?, lock)
+}
+
+/// Builds a site already opened (as `deploy` opens it, to find its target first).
+pub fn build_opened(opened: Opened, output: Option<&Path>) -> Result<BuildReport, Diagnostics> {
+    let lock = take(&opened.config.root, output)?;
+    build_locked(opened, lock)
+}
+
+/// The output folder, held until the new site is in place: no other build writes it
+/// meanwhile. A build killed earlier is finished first.
+fn take(root: &Path, output: Option<&Path>) -> Result<Lock, Diagnostics> {
+    let shown = output.map_or_else(|| root.join("output"), Path::to_path_buf);
+    let output = crate::output::check_target(&shown, root)?;
+    let lock = Lock::take(&output, &shown)?;
+    if let Some(finished) = lock.finished() {
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), "{finished}");
+    }
+    Ok(lock)
+}
+
+fn build_locked(opened: Opened, lock: Lock) -> Result<BuildReport, Diagnostics> {
+    let output = lock.output().to_path_buf();
+    let (site, theme) = opened.load()?;
+    let staging = crate::output::Staging::create(lock)?;
+    let made = match crate::pipeline::run(&site, &theme, &staging) {
+        Ok(made) => made,
+        Err(errors) => {
+            staging.abort();
+            return Err(Diagnostics(errors));
+        }
+    };
+    staging.commit()?;
+
+    let mut pages: IndexMap<String, usize> = site
+        .config
+        .languages
+        .iter()
+        .map(|l| (l.code.clone(), 0))
+        .collect();
+    let html = || made.paths.iter().filter(|(p, _)| p.ends_with(".html"));
+    for (path, _) in html() {
+        if let Some((lang, _)) = path.split_once('/')
+            && let Some(n) = pages.get_mut(lang)
+        {
+            *n += 1;
+        }
+    }
+    let embargoes: Vec<Timestamp> = site
+        .withheld
+        .iter()
+        .filter_map(|w| match w {
+            Some(Withheld::Embargoed(t)) => Some(*t),
+            _ => None,
+        })
+        .collect();
+    Ok(BuildReport {
+        pages,
+        total_pages: html().count(),
+        files: made.paths.len() + made.search_files,
+        drafts_withheld: site
+            .withheld
+            .iter()
+            .filter(|w| **w == Some(Withheld::Draft))
+            .count(),
+        embargoed: embargoes.len(),
+        next_release: embargoes
+            .iter()
+            .min()
+            .map(|&t| crate::dates::local(t, site.config.timezone.as_ref())),
+        output,
+        held: crate::status::held_back(&site),
+        warnings: site.warnings.into_iter().chain(theme.warnings).collect(),
+        search: made.search,
+        images_made: site.images_made,
+        stages: made.paths.into_iter().collect(),
+    })
+}
