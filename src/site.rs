@@ -150,22 +150,7 @@ impl Site {
         let groups = version_groups(&notes);
         let (embargo_from, embargo_problems) =
             shared_embargoes(&config, &notes, &groups, selection.now);
-        let withheld: Vec<Option<Withheld>> = notes
-            .iter()
-            .enumerate()
-            .map(|(i, n)| {
-                if n.draft && !selection.drafts {
-                    Some(Withheld::Draft)
-                } else {
-                    match embargo_from[i].and_then(|j| notes[j].embargo.as_ref()) {
-                        Some(e) if e.timestamp > selection.now && !selection.embargoed => {
-                            Some(Withheld::Embargoed(e.timestamp))
-                        }
-                        _ => None,
-                    }
-                }
-            })
-            .collect();
+        let withheld = withholding(&notes, &embargo_from, selection);
         let published = |i: usize| withheld[i].is_none();
 
         let translations = versions(&config, &notes, &groups, published);
@@ -176,38 +161,7 @@ impl Site {
             translations.clone()
         };
 
-        let mut languages: IndexMap<String, LanguageIndex> = config
-            .languages
-            .iter()
-            .map(|l| (l.code.clone(), LanguageIndex::default()))
-            .collect();
-        for (i, n) in notes.iter().enumerate() {
-            if !published(i) {
-                continue;
-            }
-            if let Some(index) = languages.get_mut(&n.lang) {
-                match n.section {
-                    Section::Briefings => index.briefings.push(i),
-                    Section::Pages => index.pages.push(i),
-                }
-            }
-        }
-        let mut position = vec![None; notes.len()];
-        for index in languages.values_mut() {
-            index.briefings.sort_by(|&a, &b| {
-                notes[b]
-                    .date
-                    .timestamp
-                    .cmp(&notes[a].date.timestamp)
-                    .then_with(|| notes[a].slug.cmp(&notes[b].slug))
-            });
-            index
-                .pages
-                .sort_by_key(|&i| (notes[i].nav_order.unwrap_or(i64::MAX), &notes[i].slug));
-            for (p, &i) in index.briefings.iter().enumerate() {
-                position[i] = Some(p);
-            }
-        }
+        let (mut languages, position) = language_indexes(&config, &notes, published);
 
         // The terms of each language, beside the link tables: on cores of their own.
         let none = vec![None; notes.len()];
@@ -216,24 +170,7 @@ impl Site {
             config.images.clone(),
         );
         let (terms, (links, links_all, link_targets)) = rayon::join(
-            || {
-                let each: Vec<(&String, &LanguageIndex)> = languages.iter().collect();
-                each.par_iter()
-                    .map(|&(code, index)| {
-                        let mut errors = Vec::new();
-                        let projects =
-                            registry_terms(&config.projects, code, &index.briefings, &notes, |n| {
-                                n.project.as_ref()
-                            });
-                        let funders =
-                            registry_terms(&config.funders, code, &index.briefings, &notes, |n| {
-                                n.funder.as_ref()
-                            });
-                        let tags = tag_terms(&index.briefings, &notes, &mut errors);
-                        (projects, funders, tags, errors)
-                    })
-                    .collect::<Vec<_>>()
-            },
+            || language_terms(&config, &languages, &notes),
             || {
                 let links = Links::new(
                     &config,
@@ -261,103 +198,16 @@ impl Site {
                 (links, links_all, targets)
             },
         );
-        let mut errors = Vec::new();
+        // Loading errors first, then the tags', then those of embargoes, versions and
+        // downloads, then the links'.
+        let (mut errors, mut warnings): (Vec<Diagnostic>, Vec<Diagnostic>) =
+            diagnostics.into_iter().partition(Diagnostic::is_error);
         for (index, (projects, funders, tags, tag_errors)) in languages.values_mut().zip(terms) {
             index.projects = projects;
             index.funders = funders;
             index.tags = tags;
             errors.extend(tag_errors);
         }
-        // The notes some feed carries: their text is rendered a second time with absolute URLs.
-        let mut in_feed = vec![false; notes.len()];
-        for index in languages.values() {
-            let lists = std::iter::once(&index.briefings).chain(
-                crate::urls::KINDS
-                    .iter()
-                    .flat_map(|&k| index.terms(k))
-                    .map(|t| &t.notes),
-            );
-            for list in lists {
-                for &i in list.iter().take(FEED_ENTRIES) {
-                    in_feed[i] = true;
-                }
-            }
-        }
-        // Rendered Markdown of the previous site, with the note it was rendered from: found at
-        // the same place in the list of notes, unless notes were added or removed.
-        let previous = previous
-            .filter(|p| p.link_targets == link_targets && p.config.raw_html == config.raw_html);
-        let by_file: std::sync::OnceLock<HashMap<&str, usize>> = std::sync::OnceLock::new();
-        let reusable = |i: usize, note: &Note, links: &Links| -> Option<Arc<Rendered>> {
-            let p = previous?;
-            let at = match p.notes.get(i) {
-                Some(old) if old.content_rel == note.content_rel => i,
-                _ => *by_file
-                    .get_or_init(|| {
-                        p.notes
-                            .iter()
-                            .enumerate()
-                            .map(|(j, n)| (n.content_rel.as_str(), j))
-                            .collect()
-                    })
-                    .get(note.content_rel.as_str())?,
-            };
-            let old = &p.notes[at];
-            let same = std::ptr::eq(old.as_ref(), note) || old.text == note.text;
-            let r = p.rendered[at].clone().filter(|_| same)?;
-            // The images it shows must be the same files, resized the same way.
-            let current = r.images.iter().all(|shown| match shown.stamp {
-                Some(stamp) => links.stamp(&shown.content) == Some(stamp),
-                None => true,
-            });
-            (current && (r.feed_html.is_some() || !in_feed[i])).then_some(r)
-        };
-        // Per note: its rendered body, or its link errors.
-        type Body = Result<Option<Arc<Rendered>>, Vec<Diagnostic>>;
-        let (results, vcards) = rayon::join(
-            || -> Vec<Body> {
-                notes
-                    .par_iter()
-                    .enumerate()
-                    .map(|(i, note)| {
-                        let links = match &links_all {
-                            Some(all) if !published(i) => all,
-                            _ => &links,
-                        };
-                        if let Some(r) = reusable(i, note, links) {
-                            return Ok(Some(r));
-                        }
-                        markdown::render(note.body(), config.raw_html, |dest, usage| {
-                            links.resolve(i, dest, usage)
-                        })
-                        .map(|mut r| {
-                            if in_feed[i] {
-                                r.feed_html = feed_html(&config, links, i, note);
-                            }
-                            Some(Arc::new(r))
-                        })
-                        .map_err(|errors| {
-                            errors
-                                .into_iter()
-                                .map(|e| {
-                                    let (line, column) =
-                                        line_col(&note.text, note.body_start + e.offset);
-                                    Diagnostic::error(e.message)
-                                        .file(&note.shown)
-                                        .at(&note.text, line, column, 1)
-                                        .help(e.help)
-                                })
-                                .collect()
-                        })
-                    })
-                    .collect()
-            },
-            || crate::vcard::Cards::new(&config, &notes, published),
-        );
-        let mut rendered = Vec::with_capacity(notes.len());
-        let (loading_errors, mut warnings): (Vec<Diagnostic>, Vec<Diagnostic>) =
-            diagnostics.into_iter().partition(Diagnostic::is_error);
-        errors.splice(0..0, loading_errors);
         for d in embargo_problems
             .into_iter()
             .chain(event_differences(&notes, &groups))
@@ -369,46 +219,42 @@ impl Site {
                 warnings.push(d);
             }
         }
-        for r in results {
-            match r {
-                Ok(r) => rendered.push(r),
-                Err(e) => {
+        let in_feed = feed_notes(&languages, notes.len());
+        let reuse = Reuse {
+            previous: previous
+                .filter(|p| p.link_targets == link_targets && p.config.raw_html == config.raw_html),
+            by_file: std::sync::OnceLock::new(),
+            in_feed: &in_feed,
+        };
+        let (results, vcards) = rayon::join(
+            || -> Vec<Body> {
+                notes
+                    .par_iter()
+                    .enumerate()
+                    .map(|(i, note)| {
+                        let links = match &links_all {
+                            Some(all) if !published(i) => all,
+                            _ => &links,
+                        };
+                        match reuse.rendered(i, note, links) {
+                            Some(r) => Ok(Some(r)),
+                            None => render_body(&config, links, i, note, in_feed[i]),
+                        }
+                    })
+                    .collect()
+            },
+            || crate::vcard::Cards::new(&config, &notes, published),
+        );
+        let rendered: Vec<Option<Arc<Rendered>>> = results
+            .into_iter()
+            .map(|r| {
+                r.unwrap_or_else(|e| {
                     errors.extend(e);
-                    rendered.push(None);
-                }
-            }
-        }
-        for (note, r) in notes.iter().zip(&rendered) {
-            for &offset in r.iter().flat_map(|r| &r.images_without_alt) {
-                let (line, column) = line_col(&note.text, note.body_start + offset);
-                warnings.push(
-                    Diagnostic::warning("this image has no alt text")
-                        .file(&note.shown)
-                        .at(&note.text, line, column, 2)
-                        .help("describe the image between the brackets, e.g. ![The delegation at the ministry](photo.jpg): screen readers read it aloud"),
-                );
-            }
-            for (offset, tag) in r.iter().flat_map(|r| &r.swallowing_tags) {
-                let (line, column) = line_col(&note.text, note.body_start + offset);
-                warnings.push(
-                    Diagnostic::warning(format!(
-                        "`{tag}` is published as written: as HTML it would hide the rest of the note"
-                    ))
-                    .file(&note.shown)
-                    .at(&note.text, line, column, tag.len() - 1)
-                    .help(format!("to name the tag, put it in backticks: `{tag}`; a note cannot hold scripts, styles or forms")),
-                );
-            }
-            for (offset, message) in r.iter().flat_map(|r| &r.held_links) {
-                let (line, column) = line_col(&note.text, note.body_start + offset);
-                warnings.push(
-                    Diagnostic::warning(message.clone())
-                        .file(&note.shown)
-                        .at(&note.text, line, column, 1)
-                        .help("its words are published without the link for now; build again once that note is out, and the link is there"),
-                );
-            }
-        }
+                    None
+                })
+            })
+            .collect();
+        rendering_warnings(&notes, &rendered, &mut warnings);
         let mut warnings = fold_repeats(warnings);
         if !errors.is_empty() {
             errors.extend(warnings);
@@ -496,6 +342,227 @@ impl Site {
     }
 }
 
+/// Which notes a build leaves out, and why: a draft (unless drafts are published), or a note
+/// whose embargo (its own, or the one its versions share) has not ended at `selection.now`.
+fn withholding(
+    notes: &[Arc<Note>],
+    embargo_from: &[Option<usize>],
+    selection: &Selection,
+) -> Vec<Option<Withheld>> {
+    notes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            if n.draft && !selection.drafts {
+                Some(Withheld::Draft)
+            } else {
+                match embargo_from[i].and_then(|j| notes[j].embargo.as_ref()) {
+                    Some(e) if e.timestamp > selection.now && !selection.embargoed => {
+                        Some(Withheld::Embargoed(e.timestamp))
+                    }
+                    _ => None,
+                }
+            }
+        })
+        .collect()
+}
+
+/// The published briefings (newest first) and pages (in menu order) of each language, and
+/// each briefing's position in its language's list.
+fn language_indexes(
+    config: &Config,
+    notes: &[Arc<Note>],
+    published: impl Fn(usize) -> bool,
+) -> (IndexMap<String, LanguageIndex>, Vec<Option<usize>>) {
+    let mut languages: IndexMap<String, LanguageIndex> = config
+        .languages
+        .iter()
+        .map(|l| (l.code.clone(), LanguageIndex::default()))
+        .collect();
+    for (i, n) in notes.iter().enumerate() {
+        if !published(i) {
+            continue;
+        }
+        if let Some(index) = languages.get_mut(&n.lang) {
+            match n.section {
+                Section::Briefings => index.briefings.push(i),
+                Section::Pages => index.pages.push(i),
+            }
+        }
+    }
+    let mut position = vec![None; notes.len()];
+    for index in languages.values_mut() {
+        index.briefings.sort_by(|&a, &b| {
+            notes[b]
+                .date
+                .timestamp
+                .cmp(&notes[a].date.timestamp)
+                .then_with(|| notes[a].slug.cmp(&notes[b].slug))
+        });
+        index
+            .pages
+            .sort_by_key(|&i| (notes[i].nav_order.unwrap_or(i64::MAX), &notes[i].slug));
+        for (p, &i) in index.briefings.iter().enumerate() {
+            position[i] = Some(p);
+        }
+    }
+    (languages, position)
+}
+
+/// A language's projects, funders and tags, and the errors of its tags.
+type LanguageTerms = (Vec<Term>, Vec<Term>, Vec<Term>, Vec<Diagnostic>);
+
+/// The projects, funders and tags of each language (with the errors of its tags), a
+/// language per core.
+fn language_terms(
+    config: &Config,
+    languages: &IndexMap<String, LanguageIndex>,
+    notes: &[Arc<Note>],
+) -> Vec<LanguageTerms> {
+    let each: Vec<(&String, &LanguageIndex)> = languages.iter().collect();
+    each.par_iter()
+        .map(|&(code, index)| {
+            let mut errors = Vec::new();
+            let projects = registry_terms(&config.projects, code, &index.briefings, notes, |n| {
+                n.project.as_ref()
+            });
+            let funders = registry_terms(&config.funders, code, &index.briefings, notes, |n| {
+                n.funder.as_ref()
+            });
+            let tags = tag_terms(&index.briefings, notes, &mut errors);
+            (projects, funders, tags, errors)
+        })
+        .collect()
+}
+
+/// The notes some feed carries: their text is rendered a second time with absolute URLs.
+fn feed_notes(languages: &IndexMap<String, LanguageIndex>, count: usize) -> Vec<bool> {
+    let mut in_feed = vec![false; count];
+    for index in languages.values() {
+        let lists = std::iter::once(&index.briefings).chain(
+            crate::urls::KINDS
+                .iter()
+                .flat_map(|&k| index.terms(k))
+                .map(|t| &t.notes),
+        );
+        for list in lists {
+            for &i in list.iter().take(FEED_ENTRIES) {
+                in_feed[i] = true;
+            }
+        }
+    }
+    in_feed
+}
+
+/// A note's rendered body, or its link errors.
+type Body = Result<Option<Arc<Rendered>>, Vec<Diagnostic>>;
+
+/// The rendered Markdown of a previous site, taken again where nothing it depends on changed.
+struct Reuse<'a> {
+    /// The previous site, when what links resolve against is the same.
+    previous: Option<&'a Site>,
+    /// Its notes by file, made the first time a note is not at its old place.
+    by_file: std::sync::OnceLock<HashMap<&'a str, usize>>,
+    in_feed: &'a [bool],
+}
+
+impl Reuse<'_> {
+    /// The previous rendering of note `i`: found at the same place in the list of notes,
+    /// unless notes were added or removed; only if its text, the images it shows and (for a
+    /// note a feed carries) its feed text are as they were.
+    fn rendered(&self, i: usize, note: &Note, links: &Links) -> Option<Arc<Rendered>> {
+        let p = self.previous?;
+        let at = match p.notes.get(i) {
+            Some(old) if old.content_rel == note.content_rel => i,
+            _ => *self
+                .by_file
+                .get_or_init(|| {
+                    p.notes
+                        .iter()
+                        .enumerate()
+                        .map(|(j, n)| (n.content_rel.as_str(), j))
+                        .collect()
+                })
+                .get(note.content_rel.as_str())?,
+        };
+        let old = &p.notes[at];
+        let same = std::ptr::eq(old.as_ref(), note) || old.text == note.text;
+        let r = p.rendered[at].clone().filter(|_| same)?;
+        // The images it shows must be the same files, resized the same way.
+        let current = r.images.iter().all(|shown| match shown.stamp {
+            Some(stamp) => links.stamp(&shown.content) == Some(stamp),
+            None => true,
+        });
+        (current && (r.feed_html.is_some() || !self.in_feed[i])).then_some(r)
+    }
+}
+
+/// Renders note `i`'s Markdown with its links resolved (and, for a note a feed carries, its
+/// feed text): the body, or every link error with its place in the file.
+fn render_body(config: &Config, links: &Links, i: usize, note: &Note, in_feed: bool) -> Body {
+    markdown::render(note.body(), config.raw_html, |dest, usage| {
+        links.resolve(i, dest, usage)
+    })
+    .map(|mut r| {
+        if in_feed {
+            r.feed_html = feed_html(config, links, i, note);
+        }
+        Some(Arc::new(r))
+    })
+    .map_err(|errors| {
+        errors
+            .into_iter()
+            .map(|e| {
+                let (line, column) = line_col(&note.text, note.body_start + e.offset);
+                Diagnostic::error(e.message)
+                    .file(&note.shown)
+                    .at(&note.text, line, column, 1)
+                    .help(e.help)
+            })
+            .collect()
+    })
+}
+
+/// What rendering found worth a warning: images without alt text, tags published as
+/// written, links to notes not yet out.
+fn rendering_warnings(
+    notes: &[Arc<Note>],
+    rendered: &[Option<Arc<Rendered>>],
+    warnings: &mut Vec<Diagnostic>,
+) {
+    for (note, r) in notes.iter().zip(rendered) {
+        for &offset in r.iter().flat_map(|r| &r.images_without_alt) {
+            let (line, column) = line_col(&note.text, note.body_start + offset);
+            warnings.push(
+                    Diagnostic::warning("this image has no alt text")
+                        .file(&note.shown)
+                        .at(&note.text, line, column, 2)
+                        .help("describe the image between the brackets, e.g. ![The delegation at the ministry](photo.jpg): screen readers read it aloud"),
+                );
+        }
+        for (offset, tag) in r.iter().flat_map(|r| &r.swallowing_tags) {
+            let (line, column) = line_col(&note.text, note.body_start + offset);
+            warnings.push(
+                    Diagnostic::warning(format!(
+                        "`{tag}` is published as written: as HTML it would hide the rest of the note"
+                    ))
+                    .file(&note.shown)
+                    .at(&note.text, line, column, tag.len() - 1)
+                    .help(format!("to name the tag, put it in backticks: `{tag}`; a note cannot hold scripts, styles or forms")),
+                );
+        }
+        for (offset, message) in r.iter().flat_map(|r| &r.held_links) {
+            let (line, column) = line_col(&note.text, note.body_start + offset);
+            warnings.push(
+                    Diagnostic::warning(message.clone())
+                        .file(&note.shown)
+                        .at(&note.text, line, column, 1)
+                        .help("its words are published without the link for now; build again once that note is out, and the link is there"),
+                );
+        }
+    }
+}
+
 /// The images the site publishes, ready: every raster file of content/ that goes out without
 /// its identifying metadata, and the resized copies of those shown in published notes' text.
 /// A file that is not the image its name says is an error; one over `images.max_size` a
@@ -561,7 +628,7 @@ fn publish_images(
     let mut pictures = HashMap::new();
     let max = config.images.max_size;
     for (rel, c, p) in done {
-        let shown = std::path::Path::new(crate::content::CONTENT_DIR).join(rel);
+        let shown = std::path::Path::new(crate::paths::CONTENT_DIR).join(rel);
         match c.and_then(|c| p.transpose().map(|p| (c, p))) {
             Ok((c, p)) => {
                 if let Ok(size) = std::fs::metadata(&files[rel].0).map(|m| m.len())
@@ -1072,7 +1139,7 @@ impl<'a> Links<'a> {
 
     /// The fingerprint of an image's copies as they are now, if it can be resized.
     fn stamp(&self, rel: &str) -> Option<u64> {
-        let file = self.config.root.join(crate::content::CONTENT_DIR).join(rel);
+        let file = self.config.root.join(crate::paths::CONTENT_DIR).join(rel);
         self.sizes(rel, &file).ok().map(|s| s.stamp)
     }
 
@@ -1166,7 +1233,7 @@ impl<'a> Links<'a> {
         let path = self
             .config
             .root
-            .join(crate::content::CONTENT_DIR)
+            .join(crate::paths::CONTENT_DIR)
             .join(&target);
         let known = self.bundle_files.contains_key(&target) || self.loose.contains(target.as_str());
         // An image of the site shown in the text is offered in the sizes screens need.
