@@ -176,7 +176,7 @@ fn build_locked(opened: Opened, lock: Lock) -> Result<BuildReport, Diagnostics> 
     Ok(BuildReport {
         pages,
         total_pages: html().count(),
-        files: made.paths.len() + made.search_files,
+        files: made.paths.len(),
         drafts_withheld: site
             .withheld
             .iter()

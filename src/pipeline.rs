@@ -39,11 +39,9 @@ impl Sink for crate::output::Staging {
 
 /// What a run made.
 pub struct Made {
-    /// Every page and file of the site (the search index's files aside), by path, with the
+    /// Every page and file of the site, the search index's included, by path, with the
     /// stage in which it may go live on a web host.
     pub paths: Vec<(String, Stage)>,
-    /// The search index's files.
-    pub search_files: usize,
     pub search: Option<SearchReport>,
 }
 
@@ -55,35 +53,39 @@ const SLICE: usize = 1024;
 /// was made.
 pub fn run(site: &Site, theme: &Theme, sink: &dyn Sink) -> Result<Made, Vec<Diagnostic>> {
     let plan = Plan::new(site, theme)?;
-    let (search, search_files) = render_plan(site, theme, &plan, sink, site.config.search)?;
+    let (search, index_files) = render_plan(site, theme, &plan, sink, true)?;
     let Plan { pages, copies, .. } = plan;
     let paths = pages
         .into_iter()
         .map(|(job, p)| (p, job.stage()))
         .chain(copies.into_iter().map(|c| (c.path, Stage::Asset)))
+        .chain(index_files.into_iter().map(|p| (p, Stage::SEARCH_INDEX)))
         .collect();
-    Ok(Made {
-        paths,
-        search_files,
-        search,
-    })
+    Ok(Made { paths, search })
 }
 
 /// Renders every page of a checked plan into `sink`, then its copied files, and builds the
-/// search index beside them when `with_search` is set: every error at once, or the index's
-/// report and how many files it made.
+/// plan's search indexes beside them when `with_search` is set (the preview builds them when
+/// they are first asked for): every error at once, or the index's report and its files.
 pub fn render_plan(
     site: &Site,
     theme: &Theme,
     plan: &Plan,
     sink: &dyn Sink,
     with_search: bool,
-) -> Result<(Option<SearchReport>, usize), Vec<Diagnostic>> {
+) -> Result<(Option<SearchReport>, Vec<String>), Vec<Diagnostic>> {
     let mut errors = Vec::new();
 
     // The search index is built from the site model beside the rendering, on the cores
     // rendering leaves idle while a slice is handed over.
-    let put = |files: &[OutputFile]| sink.put(files);
+    let index_files = std::sync::Mutex::new(Vec::new());
+    let put = |files: &[OutputFile]| {
+        index_files
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(files.iter().map(|f| f.path.clone()));
+        sink.put(files)
+    };
     let (rendering, index) = rayon::join(
         || {
             let mut errors = Vec::new();
@@ -96,7 +98,7 @@ pub fn render_plan(
                 }
                 let jobs: Vec<Job> = slice.iter().map(|(j, _)| *j).collect();
                 let (next, put) = rayon::join(
-                    || render::render_jobs(site, theme, &jobs),
+                    || render::render_jobs(site, theme, plan, &jobs),
                     || {
                         if rendered.is_empty() || !errors.is_empty() {
                             Ok(())
@@ -124,16 +126,19 @@ pub fn render_plan(
             }
             errors
         },
-        || with_search.then(|| search::index(site, &put)),
+        || {
+            (with_search && !plan.search.is_empty())
+                .then(|| search::index(site, &plan.search, &put))
+        },
     );
     errors.extend(rendering);
-    let (search, search_files) = match index {
-        Some(Ok(indexed)) => (Some(indexed.report), indexed.files),
+    let search = match index {
+        Some(Ok(indexed)) => Some(indexed.report),
         Some(Err(e)) => {
             errors.push(e);
-            (None, 0)
+            None
         }
-        None => (None, 0),
+        None => None,
     };
     if errors.is_empty()
         && let Err(e) = sink.put(&plan.copies)
@@ -141,7 +146,10 @@ pub fn render_plan(
         errors.push(e);
     }
     if errors.is_empty() {
-        Ok((search, search_files))
+        Ok((
+            search,
+            index_files.into_inner().unwrap_or_else(|e| e.into_inner()),
+        ))
     } else {
         Err(errors)
     }

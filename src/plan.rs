@@ -24,6 +24,9 @@ pub struct Plan {
     pub copies: Vec<OutputFile>,
     /// The pages that withheld notes will write once published.
     unreleased: Vec<(Job, String)>,
+    /// The languages whose search index is built, each into the folder of its search page
+    /// (its files: [`urls::in_search_index`]; `meta.json` names the others).
+    pub search: Vec<usize>,
 }
 
 impl Plan {
@@ -40,6 +43,11 @@ impl Plan {
             pages: plan(site),
             copies: copies(site, theme),
             unreleased: unreleased(site),
+            search: if site.config.search {
+                (0..site.config.languages.len()).collect()
+            } else {
+                Vec::new()
+            },
         }
     }
 
@@ -51,6 +59,7 @@ impl Plan {
         all.extend(self.copies.iter().cloned());
         all.extend(planned(site, &self.unreleased));
         let at = check_collisions(&site.config.root, &all, &mut errors);
+        self.check_search_folders(site, &all, &mut errors);
         // The site's files now are the pages and copies, listed before the unreleased pages.
         let now = self.pages.len() + self.copies.len();
         if let Err(e) = self.check_site_links(site, |p| at.get(p).is_some_and(|&n| n < now)) {
@@ -87,6 +96,31 @@ impl Plan {
             Ok(())
         } else {
             Err(errors)
+        }
+    }
+
+    /// The search index's files go into the folder of their language's search page, where no
+    /// other `.json` file may go: the index would replace it.
+    fn check_search_folders(&self, site: &Site, all: &[OutputFile], errors: &mut Vec<Diagnostic>) {
+        let root = &site.config.root;
+        for &lang in &self.search {
+            let code = &site.config.languages[lang].code;
+            for f in all.iter().filter(|f| urls::in_search_index(&f.path, code)) {
+                let source = match (&f.from, &f.body) {
+                    (Some(from), _) => Some(from),
+                    (None, Body::File(p)) => Some(p),
+                    _ => None,
+                };
+                let mut d = Diagnostic::error(format!(
+                    "/{} is in the folder of the {code} search index, which the index's files fill: the index would replace it",
+                    f.path
+                ))
+                .help("rename the file or move it to another folder; the search page's folder holds its index only");
+                if let Some(from) = source {
+                    d = d.file(from.strip_prefix(root).unwrap_or(from));
+                }
+                errors.push(d);
+            }
         }
     }
 
@@ -155,6 +189,7 @@ impl Plan {
         };
         paths(&self.pages, &other.pages)
             && paths(&self.unreleased, &other.unreleased)
+            && self.search == other.search
             && self.copies.len() == other.copies.len()
             && self
                 .copies
@@ -212,6 +247,11 @@ pub enum Stage {
     Listing,
 }
 
+impl Stage {
+    /// The search index's files list pages: they go live with the listings.
+    pub const SEARCH_INDEX: Stage = Stage::Listing;
+}
+
 impl Job {
     /// The stage of the file this job makes.
     pub fn stage(&self) -> Stage {
@@ -229,7 +269,7 @@ impl Job {
 }
 
 /// Every generated file of the site, with its output path, in a fixed order.
-pub fn plan(site: &Site) -> Vec<(Job, String)> {
+fn plan(site: &Site) -> Vec<(Job, String)> {
     let r = Layout::new(site);
     let mut jobs = Vec::new();
     for i in (0..site.notes.len()).filter(|&i| site.is_published(i)) {

@@ -122,8 +122,9 @@ impl Loaded {
     fn page(&self, n: usize) -> Result<Arc<Body>, Diagnostic> {
         self.pages[n]
             .get_or_init(|| {
-                let rendered = render::render_job(&self.site, &self.theme, self.plan.pages[n].0)
-                    .map(|f| Arc::new(f.body));
+                let rendered =
+                    render::render_job(&self.site, &self.theme, &self.plan, self.plan.pages[n].0)
+                        .map(|f| Arc::new(f.body));
                 if let Err(e) = &rendered {
                     self.failed(std::slice::from_ref(e));
                 }
@@ -149,11 +150,11 @@ impl Loaded {
             None => {}
         }
         let site = &self.site;
-        let is_index = site.config.languages.iter().any(|l| {
-            path.strip_prefix(&crate::urls::search(&l.code))
-                .is_some_and(|name| name.ends_with(".json") && !name.contains('/'))
-        });
-        if !site.config.search || !is_index {
+        let languages = &self.plan.search;
+        let is_index = languages
+            .iter()
+            .any(|&l| crate::urls::in_search_index(path, &site.config.languages[l].code));
+        if !is_index {
             return None;
         }
         let files = self.search.get_or_init(|| {
@@ -165,7 +166,7 @@ impl Loaded {
                 }
                 Ok(())
             };
-            match crate::search::index(site, &keep) {
+            match crate::search::index(site, languages, &keep) {
                 Ok(_) => files.into_inner().unwrap_or_else(|e| e.into_inner()),
                 // The search page says the index could not be loaded; the build names the error.
                 Err(_) => HashMap::new(),

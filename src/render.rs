@@ -9,7 +9,7 @@ use crate::contact::Contact;
 use crate::content::{Note, Section};
 use crate::error::{Diagnostic, display_path};
 use crate::output::OutputFile;
-use crate::plan::{Job, Layout, plan, source};
+use crate::plan::{Job, Layout, Plan, source};
 use crate::site::FEED_ENTRIES;
 use crate::site::Site;
 use crate::size::human_size;
@@ -232,23 +232,31 @@ struct SitemapUrl {
 }
 
 /// Renders one job of the plan.
-pub fn render_job(site: &Site, theme: &Theme, job: Job) -> Result<OutputFile, Diagnostic> {
-    Renderer::new(site, theme).render(job)
+pub fn render_job(
+    site: &Site,
+    theme: &Theme,
+    plan: &Plan,
+    job: Job,
+) -> Result<OutputFile, Diagnostic> {
+    Renderer::new(site, theme, plan).render(job)
 }
 
 /// Renders the given jobs of the plan, in parallel. Results come in the order of `jobs`.
 pub fn render_jobs(
     site: &Site,
     theme: &Theme,
+    plan: &Plan,
     jobs: &[Job],
 ) -> Vec<Result<OutputFile, Diagnostic>> {
-    let r = Renderer::new(site, theme);
+    let r = Renderer::new(site, theme, plan);
     jobs.par_iter().map(|&j| r.render(j)).collect()
 }
 
 /// Renders the site's files through the theme's templates.
 struct Renderer<'a> {
     layout: Layout<'a>,
+    /// The plan's pages, which the sitemap lists.
+    pages: &'a [(Job, String)],
     site: &'a Site,
     theme: &'a Theme,
     config: &'a Config,
@@ -264,9 +272,10 @@ fn json_for_script(value: &serde_json::Value) -> String {
 }
 
 impl<'a> Renderer<'a> {
-    fn new(site: &'a Site, theme: &'a Theme) -> Self {
+    fn new(site: &'a Site, theme: &'a Theme, plan: &'a Plan) -> Self {
         Renderer {
             layout: Layout::new(site),
+            pages: &plan.pages,
             site,
             theme,
             config: &site.config,
@@ -1016,7 +1025,25 @@ impl<'a> Renderer<'a> {
         let alternates = self.alternates(|other| Some(urls::search(other)));
         let mut ctx = self.base_context(code, &path, &alternates);
         ctx.insert("meta_title", self.config.title(code));
-        ctx.insert("search_index_url", &self.config.link(&urls::search(code)));
+        // The index's folder, and its meta.json, which names its other files.
+        ctx.insert("search_index_url", &self.config.link(&path));
+        ctx.insert(
+            "search_meta_url",
+            &self.config.link(&urls::search_meta(code)),
+        );
+        // Every language's, for the script to ask the others when a query finds little here.
+        let metas: std::collections::BTreeMap<&str, String> = self
+            .config
+            .languages
+            .iter()
+            .map(|l| {
+                (
+                    l.code.as_str(),
+                    self.config.link(&urls::search_meta(&l.code)),
+                )
+            })
+            .collect();
+        ctx.insert("search_meta_urls", &metas);
         self.render_to("search.html", &ctx, out)
     }
 
@@ -1073,9 +1100,10 @@ impl<'a> Renderer<'a> {
     }
 
     fn sitemap(&self, out: String) -> Result<OutputFile, Diagnostic> {
-        let mut urls: Vec<SitemapUrl> = plan(self.site)
-            .into_iter()
-            .filter_map(|(job, _)| self.sitemap_entry(job))
+        let mut urls: Vec<SitemapUrl> = self
+            .pages
+            .iter()
+            .filter_map(|&(job, _)| self.sitemap_entry(job))
             .collect();
         urls.sort_by(|a, b| a.loc.cmp(&b.loc));
         let mut ctx = Context::new();

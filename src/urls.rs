@@ -92,6 +92,37 @@ pub fn search(lang: &str) -> String {
     format!("{lang}/search/")
 }
 
+/// The file of a language's search index that names the others: `en/search/meta.json`. Its
+/// address is what the search page hands its script.
+pub fn search_meta(lang: &str) -> String {
+    format!("{}{SEARCH_META}", search(lang))
+}
+
+/// The names of a search index's files, beside its search page. `meta.json` hands the others
+/// to the search script (and to `briefing search`); `{}` stands for a file's number.
+pub const SEARCH_META: &str = "meta.json";
+pub const SEARCH_WORDS: &str = "words-{}.json";
+pub const SEARCH_PAGES: &str = "pages-{}.json";
+pub const SEARCH_FILTERS: &str = "filters.json";
+pub const SEARCH_T2S: &str = "t2s.json";
+
+/// A file of a language's search index: `name` one of the names above, numbered `n`.
+pub fn search_file(lang: &str, name: &str, n: usize) -> String {
+    format!("{}{}", search(lang), numbered(name, n))
+}
+
+/// A name of a search index file with its number: `words-{}.json` → `words-3.json`.
+pub fn numbered(name: &str, n: usize) -> String {
+    name.replace("{}", &n.to_string())
+}
+
+/// Whether `path` is where a file of `lang`'s search index may go: a `.json` file in the
+/// search page's folder itself.
+pub fn in_search_index(path: &str, lang: &str) -> bool {
+    path.strip_prefix(&search(lang))
+        .is_some_and(|name| name.ends_with(".json") && !name.contains('/'))
+}
+
 /// A vCard: `en/contacts/<name>`, `name` ending in `.vcf`.
 pub fn vcard(lang: &str, name: &str) -> String {
     format!("{lang}/{CONTACTS_DIR}/{name}")

@@ -324,3 +324,29 @@ fn the_search_page_stems_english_words_as_the_build_does() {
         .collect();
     assert!(differ.is_empty(), "{differ:?}");
 }
+
+#[test]
+fn a_file_where_the_search_index_goes_is_refused_by_check_and_build_alike() {
+    let site = fixture("basic");
+    with_search(site.path());
+    // A theme's static file is published at its path: here, among the index's files.
+    write(
+        site.path(),
+        "themes/default/static/en/search/filters.json",
+        "{}",
+    );
+    for (command, code, said) in build_and_check(site.path()) {
+        assert_eq!(code, Some(1), "{command}: {said}");
+        assert!(
+            said.contains("/en/search/filters.json is in the folder of the en search index"),
+            "{command}: {said}"
+        );
+        assert!(
+            said.contains("themes/default/static/en/search/filters.json"),
+            "{command} does not name the file: {said}"
+        );
+    }
+    // Without search, the folder is the site's to fill.
+    edit(site.path(), "site.yaml", "search: true", "search: false");
+    build_ok(site.path(), &[]);
+}

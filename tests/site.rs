@@ -708,8 +708,9 @@ fn raw_html_in_a_note_is_sanitised_unless_the_site_allows_it() {
     assert!(raw.contains("<iframe src=\"https://example.org/player\"></iframe>"));
 }
 
-/// A language's search index as the search page reads it: its `meta.json`, and for each word
-/// of the index, the stem of its group and the titles of the briefings it is in.
+/// A language's search index as the search page reads it: its `meta.json` (at the address the
+/// page gives), the other files by the names it gives, and for each word of the index, the
+/// stem of its group and the titles of the briefings it is in.
 fn search_index(
     dir: &Path,
     lang: &str,
@@ -720,17 +721,33 @@ fn search_index(
     let read = |name: &str| -> serde_json::Value {
         serde_json::from_str(&xml(dir, &format!("{lang}/search/{name}"))).unwrap()
     };
+    let page = xml(dir, &format!("{lang}/search/index.html"));
+    let address = scraper::Html::parse_document(&page)
+        .select(&scraper::Selector::parse("#search").unwrap())
+        .next()
+        .unwrap()
+        .value()
+        .attr("data-meta")
+        .unwrap()
+        .to_string();
+    assert_eq!(address, format!("/{lang}/search/meta.json"));
     let meta = read("meta.json");
+    let named = |kind: &str, n: u64| {
+        meta["files"][kind]
+            .as_str()
+            .unwrap()
+            .replace("{}", &n.to_string())
+    };
     let chunk = meta["chunk"].as_u64().unwrap();
     let pages = meta["pages"].as_u64().unwrap();
     let titles: Vec<String> = (0..pages.div_ceil(chunk))
-        .flat_map(|k| read(&format!("pages-{k}.json")).as_array().unwrap().clone())
+        .flat_map(|k| read(&named("pages", k)).as_array().unwrap().clone())
         .map(|p| p["title"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(titles.len() as u64, pages);
     let mut words = std::collections::BTreeMap::new();
     for b in 0..meta["buckets"].as_u64().unwrap() {
-        for entry in read(&format!("words-{b}.json")).as_array().unwrap() {
+        for entry in read(&named("words", b)).as_array().unwrap() {
             // Each id is written as the difference from the one before it.
             let postings = entry[1].as_array().unwrap();
             let mut id = 0;

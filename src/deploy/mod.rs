@@ -1078,8 +1078,13 @@ fn local_files(output: &Path, stages: &HashMap<String, Stage>) -> Result<Vec<Loc
                     .help("build again, then deploy")
             })?;
             let hash = sha256(&bytes);
-            // The search index's files list pages: they go live with the listings.
-            let stage = stages.get(&path).copied().unwrap_or(Stage::Listing);
+            // The build says the stage of every file it made; the output folder holds those.
+            let stage = stages.get(&path).copied().ok_or_else(|| {
+                Diagnostic::error(format!(
+                    "{path} is in the output folder, but the build did not make it"
+                ))
+                .help("build again, then deploy; nothing else may write into the output folder")
+            })?;
             Ok(Local {
                 size: bytes.len() as u64,
                 path,

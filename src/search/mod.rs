@@ -93,8 +93,6 @@ pub fn indexed(site: &Site, i: usize) -> bool {
 
 /// What building the index made.
 pub struct Indexed {
-    /// How many files it handed to the writer.
-    pub files: usize,
     pub report: SearchReport,
 }
 
@@ -104,21 +102,19 @@ pub type Writer<'a> = dyn Fn(&[OutputFile]) -> Result<(), Diagnostic> + Sync + '
 /// About how many bytes of files are handed to the writer at once.
 const WRITE_BYTES: usize = 4 << 20;
 
-/// Builds the index of every language from the site's notes and their rendered bodies, and
-/// hands its files to `write` as they are made, so they are never all held at once.
-pub fn index(site: &Site, write: &Writer) -> Result<Indexed, Diagnostic> {
+/// Builds the index of each language of `languages` (the plan's) from the site's notes and
+/// their rendered bodies, and hands its files to `write` as they are made, so they are never
+/// all held at once.
+pub fn index(site: &Site, languages: &[usize], write: &Writer) -> Result<Indexed, Diagnostic> {
     let started = Instant::now();
-    let languages: Vec<(usize, usize)> = site
-        .config
-        .languages
+    let indexed: Vec<usize> = languages
         .par_iter()
-        .map(|l| language_index(site, &l.code, write))
+        .map(|&l| language_index(site, &site.config.languages[l].code, write))
         .collect::<Result<_, _>>()?;
     Ok(Indexed {
-        files: languages.iter().map(|(f, _)| f).sum(),
         report: SearchReport {
             took: started.elapsed(),
-            pages: languages.iter().map(|(_, n)| n).sum(),
+            pages: indexed.iter().sum(),
         },
     })
 }
@@ -129,7 +125,6 @@ struct Outbox<'a> {
     write: &'a Writer<'a>,
     files: Vec<OutputFile>,
     bytes: usize,
-    count: usize,
     hash: std::hash::DefaultHasher,
 }
 
@@ -139,7 +134,6 @@ impl<'a> Outbox<'a> {
             write,
             files: Vec::new(),
             bytes: 0,
-            count: 0,
             hash: Default::default(),
         }
     }
@@ -162,7 +156,6 @@ impl<'a> Outbox<'a> {
 
     fn flush(&mut self) -> Result<(), Diagnostic> {
         (self.write)(&self.files)?;
-        self.count += self.files.len();
         self.files.clear();
         self.bytes = 0;
         Ok(())
@@ -242,6 +235,32 @@ pub struct Meta {
     /// index holds, for queries typed in traditional characters.
     #[serde(default)]
     pub t2s: bool,
+    /// The names of the other files, `{}` standing for a file's number: the search script
+    /// knows them from here only. The names are those the index always had, so the version
+    /// stays: a site's own copy of an older `search.js` still reads the index.
+    #[serde(default = "Names::ours")]
+    pub files: Names,
+}
+
+/// The names of an index's files beside `meta.json`, as [`crate::urls`] gives them.
+#[derive(Serialize, Deserialize)]
+pub struct Names {
+    pub words: String,
+    pub pages: String,
+    pub filters: String,
+    pub t2s: String,
+}
+
+impl Names {
+    fn ours() -> Names {
+        use crate::urls::{SEARCH_FILTERS, SEARCH_PAGES, SEARCH_T2S, SEARCH_WORDS};
+        Names {
+            words: SEARCH_WORDS.into(),
+            pages: SEARCH_PAGES.into(),
+            filters: SEARCH_FILTERS.into(),
+            t2s: SEARCH_T2S.into(),
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -326,8 +345,8 @@ impl Grouping {
     }
 }
 
-/// Writes the index files of language `lang`; says how many files and briefings they hold.
-fn language_index(site: &Site, lang: &str, write: &Writer) -> Result<(usize, usize), Diagnostic> {
+/// Writes the index files of language `lang`; says how many briefings they hold.
+fn language_index(site: &Site, lang: &str, write: &Writer) -> Result<usize, Diagnostic> {
     let mut notes: Vec<usize> = (0..site.notes.len())
         .filter(|&i| site.notes[i].lang == lang && indexed(site, i))
         .collect();
@@ -406,25 +425,26 @@ fn language_index(site: &Site, lang: &str, write: &Writer) -> Result<(usize, usi
     let entries: Vec<Entry> = groups.into_iter().map(Entry::of).collect();
 
     // The index files are beside the search page.
-    let dir = crate::urls::search(lang);
+    let names = Names::ours();
+    let file = |name: &str, n: usize| crate::urls::search_file(lang, name, n);
     let mut out = Outbox::new(write);
     if !t2s.is_empty() {
-        out.push(format!("{dir}t2s.json"), &t2s)?;
+        out.push(file(&names.t2s, 0), &t2s)?;
     }
     for (b, of) in contents.iter().enumerate() {
         let bucket: Vec<&Entry> = of.iter().map(|&e| &entries[e]).collect();
-        out.push(format!("{dir}words-{b}.json"), &bucket)?;
+        out.push(file(&names.words, b), &bucket)?;
     }
     drop(contents);
     drop(entries);
-    out.push(format!("{dir}filters.json"), &filters(site, lang, &notes))?;
+    out.push(file(&names.filters, 0), &filters(site, lang, &notes))?;
     for (k, chunk) in notes.chunks(CHUNK).enumerate() {
         let records: Vec<PageRecord> = chunk.iter().map(|&i| record(site, i)).collect();
-        out.push(format!("{dir}pages-{k}.json"), &records)?;
+        out.push(file(&names.pages, k), &records)?;
     }
     let stamp = out.stamp();
     out.push(
-        format!("{dir}meta.json"),
+        crate::urls::search_meta(lang),
         &Meta {
             version: INDEX_VERSION,
             language: lang.to_string(),
@@ -434,10 +454,11 @@ fn language_index(site: &Site, lang: &str, write: &Writer) -> Result<(usize, usi
             chunk: CHUNK,
             lengths,
             t2s: !t2s.is_empty(),
+            files: names,
         },
     )?;
     out.flush()?;
-    Ok((out.count, notes.len()))
+    Ok(notes.len())
 }
 
 /// `filters.json`: what the search page filters and counts results by.

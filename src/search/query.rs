@@ -68,8 +68,11 @@ impl Part {
 }
 
 impl Index {
-    pub fn open(dir: &Path) -> Result<Index, String> {
-        let meta: Meta = read(&dir.join("meta.json"))?;
+    /// Opens the index whose `meta.json` is at `meta`, as the search page's script does:
+    /// the other files' names come from it.
+    pub fn open(meta_file: &Path) -> Result<Index, String> {
+        let dir = meta_file.parent().unwrap_or(Path::new(""));
+        let meta: Meta = read(meta_file)?;
         if meta.version != INDEX_VERSION {
             return Err(format!(
                 "the search index in {} was built by another version of briefing",
@@ -93,7 +96,7 @@ impl Index {
             meta,
             average,
             buckets: HashMap::new(),
-            fetched: vec!["meta.json".to_string()],
+            fetched: vec![crate::urls::SEARCH_META.to_string()],
         })
     }
 
@@ -107,7 +110,7 @@ impl Index {
     /// Reads bucket `b`, once.
     fn load(&mut self, b: usize) -> Result<(), String> {
         if !self.buckets.contains_key(&b) {
-            let name = format!("words-{b}.json");
+            let name = crate::urls::numbered(&self.meta.files.words, b);
             let entries = read(&self.dir.join(&name))?;
             self.fetched.push(name);
             self.buckets.insert(b, entries);
@@ -119,16 +122,14 @@ impl Index {
     pub fn page(&mut self, id: u32) -> Result<PageRecord, String> {
         let chunk = self.meta.chunk.max(1);
         let k = id as usize / chunk;
-        let name = format!("pages-{k}.json");
+        let name = crate::urls::numbered(&self.meta.files.pages, k);
         let mut records: Vec<PageRecord> = read(&self.dir.join(&name))?;
         if !self.fetched.contains(&name) {
-            self.fetched.push(name);
+            self.fetched.push(name.clone());
         }
         let at = id as usize % chunk;
         if at >= records.len() {
-            return Err(format!(
-                "briefing {id} is not in pages-{k}.json: build again"
-            ));
+            return Err(format!("briefing {id} is not in {name}: build again"));
         }
         Ok(records.swap_remove(at))
     }
@@ -144,8 +145,8 @@ impl Index {
         if !(self.meta.t2s && unknown_chinese && lowered.chars().any(super::is_cjk)) {
             return Ok(found);
         }
-        let t2s: HashMap<String, String> = read(&self.dir.join("t2s.json"))?;
-        self.fetched.push("t2s.json".to_string());
+        let t2s: HashMap<String, String> = read(&self.dir.join(&self.meta.files.t2s))?;
+        self.fetched.push(self.meta.files.t2s.clone());
         let simplified = super::simplify(&lowered, &t2s);
         if simplified == lowered {
             return Ok(found);
@@ -387,9 +388,9 @@ pub fn answer(
         .into());
     }
     let output = output.map_or_else(|| root.join("output"), Path::to_path_buf);
-    let dir = output.join(crate::urls::search(&lang));
+    let meta = output.join(crate::urls::search_meta(&lang));
     let fail = |e: String| Diagnostic::error(e).help("run `briefing build`, then search again");
-    let mut index = Index::open(&dir).map_err(fail)?;
+    let mut index = Index::open(&meta).map_err(fail)?;
     let found = index.search(query).map_err(fail)?;
     let results = found
         .ids

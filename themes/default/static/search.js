@@ -1,5 +1,6 @@
-// The search page. `briefing build` writes each language's index beside its search page:
-// meta.json, words-<b>.json and pages-<k>.json (described in the program's src/search.rs).
+// The search page. `briefing build` writes each language's index beside its search page
+// (described in the program's src/search/mod.rs): the page gives the address of its
+// meta.json, which names the index's other files.
 // This script splits a query into words as the build splits the briefings, fetches only the
 // files those words need, ranks the briefings that hold every word (BM25), and shows each
 // with its date and an excerpt with the words marked. Everything it shows goes in as text.
@@ -7,7 +8,11 @@
   "use strict";
   var root = document.getElementById("search");
   if (!root || !window.fetch) return;
-  var base = root.getAttribute("data-index");
+  // The address of a language's meta.json. A search.html of an older theme gives only the
+  // index's folder, where meta.json has always been.
+  function metaOf(el) {
+    return el.getAttribute("data-meta") || el.getAttribute("data-index") + "meta.json";
+  }
   var form = root.querySelector("form");
   var input = root.querySelector("input[type=search]");
   var status = root.querySelector(".search-status");
@@ -30,12 +35,14 @@
     return text;
   }
 
-  // A language's index, at `base`: its meta.json, with `load` for its other files. They are
-  // asked for with the stamp of the build that wrote meta.json, so a cache never hands over a
-  // file of another build.
-  function open(base) {
+  // A language's index, from the address of its meta.json: the index, with `load` for its
+  // other files, beside it. They are asked for with the stamp of the build that wrote
+  // meta.json, so a cache never hands over a file of another build.
+  function open(metaUrl) {
     var files = {};
     var stamp = "";
+    var cut = metaUrl.lastIndexOf("/") + 1;
+    var base = metaUrl.slice(0, cut);
     function load(name) {
       if (!files[name]) {
         var url = base + name + (stamp ? "?v=" + encodeURIComponent(stamp) : "");
@@ -49,7 +56,7 @@
       }
       return files[name];
     }
-    return load("meta.json").then(function (m) {
+    return load(metaUrl.slice(cut)).then(function (m) {
       if (m.version !== VERSION) throw new Error("index version " + m.version);
       stamp = m.stamp;
       var total = 0;
@@ -62,11 +69,16 @@
     });
   }
 
-  var meta = open(base);
+  // A file name of meta.json's `files` with its number: `words-{}.json` → `words-3.json`.
+  function numbered(name, n) {
+    return name.split("{}").join(String(n));
+  }
+
+  var meta = open(metaOf(root));
   // The site's other languages, whose indexes are asked when a query finds little here.
   var others = Array.from(root.querySelectorAll(".search-other")).map(function (el) {
     return { name: el.getAttribute("data-name"), lang: el.getAttribute("data-html-lang"),
-      page: el.getAttribute("data-index"), meta: null };
+      page: el.getAttribute("data-index"), index: metaOf(el), meta: null };
   });
   var elsewhere = root.querySelector(".search-elsewhere");
   // Fewer results than this here, and the other languages are asked.
@@ -153,7 +165,7 @@
   }
 
   function words(word, m) {
-    return m.load("words-" + bucket(word, m.buckets) + ".json");
+    return m.load(numbered(m.files.words, bucket(word, m.buckets)));
   }
 
   // The Snowball English (Porter2) stemmer, as the build's rust-stemmers has it (the tests
@@ -349,7 +361,7 @@
     var chars = Array.from(run);
     if (chars.length === 1) {
       return Promise.all(prefixBuckets(run, m.buckets).map(function (b) {
-        return m.load("words-" + b + ".json");
+        return m.load(numbered(m.files.words, b));
       })).then(function (files) {
         var groups = [];
         files.forEach(function (entries) {
@@ -387,7 +399,7 @@
       // simplified text. src/search/query.rs `search`.
       var unknown = !found.ids.length || found.ignored.some(chinese);
       if (!(m.t2s && unknown && chinese(query))) return found;
-      return m.load("t2s.json").then(function (t2s) {
+      return m.load(m.files.t2s).then(function (t2s) {
         var simplified = Array.from(lower(query)).map(function (c) {
           return Object.prototype.hasOwnProperty.call(t2s, c) ? t2s[c] : c;
         }).join("");
@@ -504,7 +516,7 @@
     more.setAttribute("aria-busy", "true");
     var ids = shown.ids.slice(shown.count, shown.count + PER_SCREEN);
     var chunks = ids.map(function (id) { return Math.floor(id / m.chunk); });
-    return Promise.all(chunks.map(function (k) { return m.load("pages-" + k + ".json"); }))
+    return Promise.all(chunks.map(function (k) { return m.load(numbered(m.files.pages, k)); }))
       .then(function (pages) {
         if (search !== current) return;
         ids.forEach(function (id, n) {
@@ -563,7 +575,7 @@
         if (search !== current) return;
         found = { query: query, result: result };
         if (result.ids.length < FEW) lookElsewhere(query, search);
-        var filters = m.load("filters.json");
+        var filters = m.load(m.files.filters);
         var filtering = FILTERS.some(function (k) { return chosen[k]; });
         if (!filtering) {
           // The results first; the filters when their file is in.
@@ -692,7 +704,7 @@
   // English". A language whose index cannot be read is passed over.
   function lookElsewhere(query, search) {
     others.forEach(function (other) {
-      if (!other.meta) other.meta = open(other.page);
+      if (!other.meta) other.meta = open(other.index);
       other.meta.then(function (m) {
         return rank(query, m);
       }).then(function (result) {
