@@ -5,6 +5,7 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use indexmap::IndexMap;
+use jiff::tz::TimeZone;
 use rayon::prelude::*;
 use serde::{Deserialize, Deserializer};
 use walkdir::WalkDir;
@@ -190,11 +191,96 @@ pub fn load(config: &Config) -> Content {
 /// Loads `content/` like [`load`], taking the notes in `unchanged` (by path under content/)
 /// as they are instead of reading their files again.
 pub fn load_reusing(config: &Config, unchanged: &HashMap<&str, &Note>) -> Content {
+    let Walked {
+        markdown,
+        others,
+        mut errors,
+        mut warnings,
+    } = walk(config);
+
+    // Note folders: folders that hold an index.md or index.<lang>.md.
+    let bundles: Vec<String> = markdown
+        .iter()
+        .filter_map(|(_, rel)| {
+            let (dir, name) = rel.rsplit_once('/')?;
+            (name == "index.md" || (name.starts_with("index.") && name.matches('.').count() == 2))
+                .then(|| dir.to_string())
+        })
+        .collect();
+
+    let parsed: Vec<Parsed> = markdown
+        .par_iter()
+        .map(|(path, rel)| match unchanged.get(rel.as_str()) {
+            Some(note) => {
+                let mut note = (*note).clone();
+                note.assets.clear();
+                Ok((note, Vec::new()))
+            }
+            None => parse_note(config, path, rel),
+        })
+        .collect();
+    let mut notes = Vec::new();
+    let mut failed = HashSet::new();
+    for (result, (_, rel)) in parsed.into_iter().zip(&markdown) {
+        match result {
+            Ok((note, w)) => {
+                notes.push(note);
+                warnings.extend(w);
+            }
+            Err(e) => {
+                errors.extend(e);
+                failed.insert(rel.clone());
+            }
+        }
+    }
+
+    errors.extend(
+        others
+            .par_iter()
+            .filter_map(|(source, rel, _)| check_file(config, source, rel))
+            .collect::<Vec<_>>(),
+    );
+    let loose_assets = attach_files(&mut notes, others, &bundles);
+
+    notes.sort_by(|a, b| a.content_rel.cmp(&b.content_rel));
+    let notes: Vec<Arc<Note>> = notes.into_iter().map(Arc::new).collect();
+    check_pairs(&notes, &mut errors);
+    // A doubtful number of site.yaml's contacts, once for the site rather than once a note.
+    errors.extend(
+        config
+            .contacts
+            .values()
+            .filter_map(|c| c.phone_doubt.clone()),
+    );
+    errors.extend(warnings);
+    Content {
+        notes,
+        loose_assets,
+        diagnostics: errors,
+        failed,
+    }
+}
+
+/// The files of content/, in name order: the notes, the other files (with their sizes), and
+/// what is wrong with names and folders.
+#[derive(Default)]
+struct Walked {
+    markdown: Vec<(PathBuf, String)>,
+    others: Vec<(PathBuf, String, u64)>,
+    errors: Vec<Diagnostic>,
+    warnings: Vec<Diagnostic>,
+}
+
+/// Walks content/, never following a link, taking no hidden or temporary file.
+fn walk(config: &Config) -> Walked {
     let content_dir = config.root.join(CONTENT_DIR);
-    let mut errors = Vec::new();
-    let mut warnings = Vec::new();
-    let mut markdown = Vec::new();
-    let mut others = Vec::new();
+    let mut walked = Walked::default();
+    let Walked {
+        markdown,
+        others,
+        errors,
+        warnings,
+    } = &mut walked;
     if content_dir.is_dir() {
         let walker = WalkDir::new(&content_dir)
             .follow_links(false)
@@ -275,49 +361,16 @@ pub fn load_reusing(config: &Config, unchanged: &HashMap<&str, &Note>) -> Conten
             }
         }
     }
+    walked
+}
 
-    // Note folders: folders that hold an index.md or index.<lang>.md.
-    let bundles: Vec<String> = markdown
-        .iter()
-        .filter_map(|(_, rel)| {
-            let (dir, name) = rel.rsplit_once('/')?;
-            (name == "index.md" || (name.starts_with("index.") && name.matches('.').count() == 2))
-                .then(|| dir.to_string())
-        })
-        .collect();
-
-    let parsed: Vec<Parsed> = markdown
-        .par_iter()
-        .map(|(path, rel)| match unchanged.get(rel.as_str()) {
-            Some(note) => {
-                let mut note = (*note).clone();
-                note.assets.clear();
-                Ok((note, Vec::new()))
-            }
-            None => parse_note(config, path, rel),
-        })
-        .collect();
-    let mut notes = Vec::new();
-    let mut failed = HashSet::new();
-    for (result, (_, rel)) in parsed.into_iter().zip(&markdown) {
-        match result {
-            Ok((note, w)) => {
-                notes.push(note);
-                warnings.extend(w);
-            }
-            Err(e) => {
-                errors.extend(e);
-                failed.insert(rel.clone());
-            }
-        }
-    }
-
-    errors.extend(
-        others
-            .par_iter()
-            .filter_map(|(source, rel, _)| check_file(config, source, rel))
-            .collect::<Vec<_>>(),
-    );
+/// Gives each file beside notes to the notes of its folder (the innermost note folder that
+/// holds it); the files in no note folder are the loose files of content/.
+fn attach_files(
+    notes: &mut [Note],
+    others: Vec<(PathBuf, String, u64)>,
+    bundles: &[String],
+) -> Vec<LooseAsset> {
     let mut loose_assets = Vec::new();
     for (source, rel, size) in others {
         let bundle = bundles
@@ -338,24 +391,7 @@ pub fn load_reusing(config: &Config, unchanged: &HashMap<&str, &Note>) -> Conten
             None => loose_assets.push(LooseAsset { rel, source }),
         }
     }
-
-    notes.sort_by(|a, b| a.content_rel.cmp(&b.content_rel));
-    let notes: Vec<Arc<Note>> = notes.into_iter().map(Arc::new).collect();
-    check_pairs(&notes, &mut errors);
-    // A doubtful number of site.yaml's contacts, once for the site rather than once a note.
-    errors.extend(
-        config
-            .contacts
-            .values()
-            .filter_map(|c| c.phone_doubt.clone()),
-    );
-    errors.extend(warnings);
-    Content {
-        notes,
-        loose_assets,
-        diagnostics: errors,
-        failed,
-    }
+    loose_assets
 }
 
 /// Reads again only the notes at `changed` (paths under content/), keeping the others as they
@@ -701,10 +737,13 @@ pub fn parse_note_text(config: &Config, path: &Path, rel: &str, text: String) ->
         None => text,
     };
     let section = section_of(rel).unwrap_or(Section::Briefings);
-    let err =
-        |message: String, help: String| Diagnostic::error(message).file(&shown_path).help(help);
-    let names = file_name(config, rel)
-        .map_err(|help| vec![err("unknown language suffix in the file name".into(), help)])?;
+    let names = file_name(config, rel).map_err(|help| {
+        vec![
+            Diagnostic::error("unknown language suffix in the file name")
+                .file(&shown_path)
+                .help(help),
+        ]
+    })?;
     let (front, first_line, body_start) = split_front_matter(&text).map_err(|(m, h, line)| {
         vec![
             Diagnostic::error(m)
@@ -716,393 +755,37 @@ pub fn parse_note_text(config: &Config, path: &Path, rel: &str, text: String) ->
     // Every key's problem is reported at once; the keys that read well are still checked.
     let yaml::Lenient {
         value: raw,
-        errors: mut key_errors,
+        errors,
         bad_keys,
     } = yaml::parse_each::<RawFront>(front, &text, first_line, &shown_path)?;
-    if let Some((offset, c)) = safety::forbidden_char(&text[body_start..]) {
-        let (line, column) = line_col(&text, body_start + offset);
-        return Err(vec![
-            Diagnostic::error(format!(
-                "the text holds an invisible control character, {}",
-                safety::describe_char(c)
-            ))
-            .file(&shown_path)
-            .at(&text, line, column, 1)
-            .help(safety::CHAR_HELP),
-        ]);
+    if let Some(d) = forbidden_char(&text, body_start, &shown_path) {
+        return Err(vec![d]);
     }
-
-    let mut errors = std::mem::take(&mut key_errors);
-    let mut warnings = Vec::new();
-    let is_bad = |key: &str| bad_keys.iter().any(|k| k == key);
-    // Points at a key of the front matter.
-    let at = |path: &[&str], d: Diagnostic| match yaml::key_location(front, path) {
-        Some((line, column)) => {
-            let width = path.last().map_or(1, |k| k.len());
-            d.at(&text, line + first_line - 1, column, width)
-        }
-        None => d.at(&text, first_line - 1, 1, 3),
+    let mut r = Reading {
+        text: &text,
+        front,
+        first_line,
+        body_start,
+        shown: &shown_path,
+        bad_keys: &bad_keys,
+        errors,
+        warnings: Vec::new(),
+        unreachable: Vec::new(),
     };
-
-    for (key, message, help) in limit_problems(&raw) {
-        errors.push(at(&[key], err(message, help)));
-    }
-    let title = raw.title.map(|t| t.0).filter(|t| !t.trim().is_empty());
-    if title.is_none() && !is_bad("title") {
-        errors.push(at(
-            &["title"],
-            err(
-                "this note has no title".into(),
-                "add a line `title: …` with the headline to the front matter".into(),
-            ),
-        ));
-    }
-    let tz = config.timezone.as_ref();
-    let mut when = |key: &str, value: Option<Text>| -> Option<When> {
-        let value = value?;
-        match parse_when(&value.0, tz) {
-            Ok(w) => Some(w),
-            Err(help) => {
-                errors.push(at(&[key], err(format!("invalid {key}"), help)));
-                None
-            }
-        }
-    };
-    let date = when("date", raw.date.clone());
-    let updated = when("updated", raw.updated);
-    let embargo = when("embargo", raw.embargo);
-    let (event, event_errors) = match raw.event {
-        Some(e) => {
-            let mut errs = Vec::new();
-            let mut ev = |key: &str, value: Option<Text>| -> Option<When> {
-                let value = value?;
-                parse_when(&value.0, tz)
-                    .map_err(|help| {
-                        errs.push(at(
-                            &["event", key],
-                            err(format!("invalid event {key}"), help),
-                        ))
-                    })
-                    .ok()
-            };
-            let start = ev("start", e.start);
-            let end = ev("end", e.end);
-            if let (Some(s), Some(e)) = (&start, &end)
-                && e.timestamp < s.timestamp
-            {
-                errs.push(at(
-                    &["event", "end"],
-                    err(
-                        format!(
-                            "the event ends ({}) before it starts ({})",
-                            e.date, s.date
-                        ),
-                        "check the two dates: `end` is the last day of the event, on or after `start`".into(),
-                    ),
-                ));
-            }
-            (
-                Some(Event {
-                    start,
-                    end,
-                    locations: e.locations.into_iter().map(|l| l.0).collect(),
-                }),
-                errs,
-            )
-        }
-        None => (None, Vec::new()),
-    };
-    errors.extend(event_errors);
-    // A static page needs no date: it is not listed by date anywhere.
-    let undated = raw.date.is_none() && section == Section::Pages;
-    let date = date.or_else(|| {
-        undated.then(|| When {
-            timestamp: jiff::Timestamp::UNIX_EPOCH,
-            date: jiff::civil::date(1970, 1, 1),
-            rfc3339: "1970-01-01T00:00:00Z".to_string(),
-        })
-    });
-    if raw.date.is_none() && !undated && !is_bad("date") {
-        errors.push(at(
-            &["date"],
-            err(
-                "this note has no date".into(),
-                "add a line `date: YYYY-MM-DD` (the publication date) to the front matter".into(),
-            ),
-        ));
-    }
-
-    // Folder form: index.<lang>.md in a folder named after the note.
-    let (default_slug, bundle, key_base) = if names.stem == "index" {
-        let dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
-        let folder = dir.rsplit('/').next().unwrap_or(dir);
-        (folder.to_string(), Some(dir.to_string()), dir.to_string())
-    } else {
-        let dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
-        (names.stem.clone(), None, format!("{dir}/{}", names.stem))
-    };
-    let slug = match raw.slug {
-        Some(s) => {
-            if !valid_slug(&s.0) {
-                errors.push(at(
-                    &["slug"],
-                    err(format!("invalid slug `{}`", s.0), slug_help(&s.0)),
-                ));
-            } else if let Some(problem) = safety::portable_name_problem(&s.0) {
-                errors.push(at(
-                    &["slug"],
-                    err(
-                        format!("invalid slug: {problem}"),
-                        format!("choose another slug, e.g. `{}-note`", s.0),
-                    ),
-                ));
-            }
-            s.0
-        }
-        None => {
-            if !valid_slug(&default_slug) {
-                let what = if bundle.is_some() { "folder" } else { "file" };
-                errors.push(err(
-                    format!("the {what} name `{default_slug}` cannot be used in a URL"),
-                    format!(
-                        "{}; rename the {what}, or set `slug:` in the front matter",
-                        slug_help(&default_slug)
-                    ),
-                ));
-            }
-            default_slug
-        }
-    };
-    let translation_key = match raw.translation_key {
-        Some(k) => format!("{}#{}", section.dir(), k.0),
-        None => key_base,
-    };
-
-    // A `project:` or `funder:` value, resolved through its registry in site.yaml.
-    let mut resolve = |key: &str, value: Option<serde_yaml::Value>, registry| match entity(
-        &value?,
-        registry,
-        &names.lang,
-    ) {
-        Ok((e, warning)) => {
-            if let Some((message, help)) = warning {
-                warnings.push(at(
-                    &[key],
-                    Diagnostic::warning(message).file(&shown_path).help(help),
-                ));
-            }
-            Some(e)
-        }
-        Err(help) => {
-            errors.push(at(&[key], err(format!("invalid {key}"), help)));
-            None
-        }
-    };
-    let project = resolve("project", raw.project, &config.projects);
-    let funder = match raw.funder {
-        Some(v) => resolve("funder", Some(v), &config.funders),
-        None => project
-            .as_ref()
-            .and_then(|p| p.funder.as_ref())
-            .and_then(|k| config.funders.get(k))
-            .cloned(),
-    };
-
-    let mut contacts = Vec::new();
-    let mut unreachable = Vec::new();
-    for (i, entry) in raw.contacts.into_iter().enumerate() {
-        let c = match entry {
-            RawContactEntry::Inline(c) => c,
-            RawContactEntry::Key(key) => {
-                match config.contacts.get(&key) {
-                    Some(known) => {
-                        contacts.push(known.in_language(&names.lang, &config.default_language))
-                    }
-                    None => {
-                        let known: Vec<&str> = config.contacts.keys().map(String::as_str).collect();
-                        let help = if known.is_empty() {
-                            "site.yaml has no contacts yet: add this one under `contacts:` there, or write it here with name:, email: and phone:".to_string()
-                        } else {
-                            let close = yaml::closest(&key, &known)
-                                .map_or(String::new(), |k| format!("did you mean `{k}`? "));
-                            format!("{close}the contacts of site.yaml are: {}", known.join(", "))
-                        };
-                        let d = err(format!("unknown contact `{key}`"), help);
-                        // Point at the line that names it, in a list or as an item.
-                        let front = &text[..body_start];
-                        let line = front.lines().position(|l| {
-                            let l = l.trim_start();
-                            l.strip_prefix("- ").is_some_and(|v| v.trim() == key)
-                                || (l.starts_with("contacts:") && l.contains(key.as_str()))
-                        });
-                        errors.push(match line {
-                            Some(n) => {
-                                let column = front
-                                    .lines()
-                                    .nth(n)
-                                    .and_then(|l| l.find(key.as_str()))
-                                    .map_or(1, |c| c + 1);
-                                d.at(&text, n + 1, column, key.chars().count())
-                            }
-                            None => at(&["contacts"], d),
-                        });
-                    }
-                }
-                continue;
-            }
-        };
-        let Some(name) = c.name.map(|n| n.0).filter(|n| !n.trim().is_empty()) else {
-            errors.push(at(
-                &["contacts"],
-                err(
-                    format!("contact {} has no name", i + 1),
-                    "give every contact a `name:`".into(),
-                ),
-            ));
-            continue;
-        };
-        // A contact nobody could reach is an error, in check and build alike; the note still
-        // loads, so that its other problems are reported too.
-        let front = &text[..body_start];
-        // Points a problem at the contact's `key: value` line.
-        let place = |key: &str, value: &str, d: Diagnostic| {
-            let needle = format!("{key}: ");
-            match front
-                .lines()
-                .position(|l| l.contains(&needle) && l.contains(value))
-            {
-                Some(line) => {
-                    let column = front
-                        .lines()
-                        .nth(line)
-                        .and_then(|l| l.find(&needle))
-                        .map_or(1, |c| c + 1);
-                    d.at(&text, line + 1, column, key.len())
-                }
-                None => at(&["contacts"], d),
-            }
-        };
-        let mut bad = |key: &str, value: &str, (why, help): crate::contact::Problem| {
-            let d = err(
-                format!("the contact {name} has an invalid {key}: `{value}`: {why}"),
-                help,
-            );
-            unreachable.push(place(key, value, d));
-        };
-        let email = c.email.as_ref().map(|e| e.0.trim()).and_then(|email| {
-            crate::contact::email(email)
-                .map_err(|problem| bad("email", email, problem))
-                .ok()
-        });
-        let phone = c.phone.as_ref().map(|p| p.0.trim()).and_then(|phone| {
-            let (number, doubt) = crate::contact::phone(phone, config.phone_region)
-                .map_err(|problem| bad("phone", phone, problem))
-                .ok()?;
-            if let Some(doubt) = doubt {
-                let d = Diagnostic::warning(format!(
-                    "the phone of the contact {name}, `{phone}`, {doubt}"
-                ))
-                .file(shown_path.clone())
-                .help("check the number with the person; it is published as it is".to_string());
-                warnings.push(place("phone", phone, d));
-            }
-            Some(number)
-        });
-        if crate::contact::is_placeholder(&name, phone.as_ref().map(|p| p.tel.as_str())) {
-            let d = Diagnostic::warning(format!(
-                "the contact {name} is still the example that `briefing new` wrote"
-            ))
-            .file(shown_path.clone())
-            .help("write the real contact's name, email and phone, or delete the contact");
-            warnings.push(place("name", &name, d));
-        }
-        contacts.push(Contact {
-            name,
-            role: c.role.map(|t| t.0),
-            organisation: c.organisation.map(|t| t.0),
-            email,
-            phone,
-        });
-    }
-
-    let languages = raw.languages.map(|list| {
-        let list: Vec<String> = list.into_iter().map(|l| l.0.trim().to_string()).collect();
-        let known: Vec<&str> = config.languages.iter().map(|l| l.code.as_str()).collect();
-        for code in &list {
-            if !known.contains(&code.as_str()) {
-                errors.push(at(
-                    &["languages"],
-                    err(
-                        format!("`{code}` is not a language of this site"),
-                        format!("list some of the site's languages: {}", known.join(", ")),
-                    ),
-                ));
-            }
-        }
-        if !list.contains(&names.lang) {
-            errors.push(at(
-                &["languages"],
-                err(
-                    format!(
-                        "this note is in `{}`, which its `languages:` does not list",
-                        names.lang
-                    ),
-                    format!("add `{}` to the list, or rename the file", names.lang),
-                ),
-            ));
-        }
-        list
-    });
-
-    let nav_keys = [
-        ("nav_label", raw.nav_label.is_some()),
-        ("nav_order", raw.nav_order.is_some()),
-    ];
-    if section != Section::Pages {
-        for (key, _) in nav_keys.into_iter().filter(|(_, set)| *set) {
-            errors.push(at(
-                &[key],
-                err(
-                    format!("`{key}` is for static pages, which are in the site navigation; a briefing is not"),
-                    "delete the line, or move the file to content/pages/ if it is a static page".into(),
-                ),
-            ));
-        }
-    }
-
-    let mut aliases = Vec::new();
-    for a in raw.aliases {
-        if let Some(problem) = a.0.split('/').find_map(safety::portable_name_problem) {
-            errors.push(at(
-                &["aliases"],
-                err(
-                    format!("invalid alias: {problem}"),
-                    "write the old URL path with letters, digits and hyphens, e.g. /2015/10/old-name/".into(),
-                ),
-            ));
-        } else if !a.0.starts_with('/')
-            || a.0.split('/').any(|s| s == ".." || s == ".")
-            || a.0.contains('\\')
-        {
-            errors.push(at(
-                &["aliases"],
-                err(
-                    format!("invalid alias `{}`", a.0),
-                    "an alias is an old URL path of the site, starting with /, e.g. /2015/10/old-name/".into(),
-                ),
-            ));
-        } else {
-            aliases.push(a.0);
-        }
-    }
-
+    let read = read_front(&mut r, config, raw, section, &names, rel);
+    let Reading {
+        mut errors,
+        mut warnings,
+        unreachable,
+        ..
+    } = r;
     if !errors.is_empty() {
         errors.extend(unreachable);
         // In the order of the file, as the officer reads it.
         errors.sort_by_key(|d| d.line);
         return Err(errors);
     }
-    let (Some(title), Some(date)) = (title, date) else {
+    let Some(read) = read else {
         return Err(errors);
     };
     warnings.extend(unreachable);
@@ -1110,15 +793,202 @@ pub fn parse_note_text(config: &Config, path: &Path, rel: &str, text: String) ->
         section,
         lang: names.lang,
         source: path.to_path_buf(),
-        shown: shown_path.clone(),
+        shown: shown_path,
         content_rel: rel.to_string(),
-        bundle,
-        translation_key,
-        slug,
-        title,
+        bundle: read.bundle,
+        translation_key: read.translation_key,
+        slug: read.slug,
+        title: read.title,
+        subtitle: read.subtitle,
+        dateline: read.dateline,
+        date: read.date,
+        undated: read.undated,
+        updated: read.updated,
+        summary: read.summary,
+        project: read.project,
+        funder: read.funder,
+        event: read.event,
+        contacts: read.contacts,
+        tags: read.tags,
+        embargo: read.embargo,
+        draft: read.draft,
+        aliases: read.aliases,
+        languages: read.languages,
+        nav_label: read.nav_label,
+        nav_order: read.nav_order,
+        downloads: read.downloads,
+        text: text.clone(),
+        body_start,
+        assets: Vec::new(),
+        link_key: Default::default(),
+    };
+    Ok((note, warnings))
+}
+
+/// An invisible control character in the body of a note: an error at its place.
+fn forbidden_char(text: &str, body_start: usize, shown: &Path) -> Option<Diagnostic> {
+    let (offset, c) = safety::forbidden_char(&text[body_start..])?;
+    let (line, column) = line_col(text, body_start + offset);
+    Some(
+        Diagnostic::error(format!(
+            "the text holds an invisible control character, {}",
+            safety::describe_char(c)
+        ))
+        .file(shown)
+        .at(text, line, column, 1)
+        .help(safety::CHAR_HELP),
+    )
+}
+
+/// A note's front matter as it is read: where each key is written, and what is wrong so far.
+struct Reading<'a> {
+    text: &'a str,
+    /// The front matter, between its `---` lines.
+    front: &'a str,
+    /// The line of the file the front matter starts on.
+    first_line: usize,
+    body_start: usize,
+    shown: &'a Path,
+    /// The keys YAML could not read, already reported.
+    bad_keys: &'a [String],
+    errors: Vec<Diagnostic>,
+    warnings: Vec<Diagnostic>,
+    /// Contacts no one could reach: errors, in check and build alike, though the note loads.
+    unreachable: Vec<Diagnostic>,
+}
+
+impl Reading<'_> {
+    fn err(&self, message: impl Into<String>, help: impl Into<String>) -> Diagnostic {
+        Diagnostic::error(message.into())
+            .file(self.shown)
+            .help(help.into())
+    }
+
+    /// Points a problem at a key of the front matter (`path`: the key, under its parents).
+    fn at(&self, path: &[&str], d: Diagnostic) -> Diagnostic {
+        match yaml::key_location(self.front, path) {
+            Some((line, column)) => {
+                let width = path.last().map_or(1, |k| k.len());
+                d.at(self.text, line + self.first_line - 1, column, width)
+            }
+            None => d.at(self.text, self.first_line - 1, 1, 3),
+        }
+    }
+
+    /// An error at a key.
+    fn error(&mut self, path: &[&str], message: impl Into<String>, help: impl Into<String>) {
+        let d = self.at(path, self.err(message, help));
+        self.errors.push(d);
+    }
+
+    fn is_bad(&self, key: &str) -> bool {
+        self.bad_keys.iter().any(|k| k == key)
+    }
+
+    /// A date or datetime at `path`, or its error (`what`: the key as messages name it).
+    fn when(
+        &mut self,
+        path: &[&str],
+        what: &str,
+        value: Option<Text>,
+        tz: Option<&TimeZone>,
+    ) -> Option<When> {
+        match parse_when(&value?.0, tz) {
+            Ok(w) => Some(w),
+            Err(help) => {
+                self.error(path, format!("invalid {what}"), help);
+                None
+            }
+        }
+    }
+
+    /// The front matter above the body.
+    fn front_matter(&self) -> &str {
+        &self.text[..self.body_start]
+    }
+}
+
+/// What a note's front matter says, read and checked.
+struct Read {
+    title: String,
+    subtitle: Option<String>,
+    dateline: Option<String>,
+    date: When,
+    undated: bool,
+    updated: Option<When>,
+    summary: Option<String>,
+    project: Option<Entity>,
+    funder: Option<Entity>,
+    event: Option<Event>,
+    contacts: Vec<Contact>,
+    tags: Vec<String>,
+    embargo: Option<When>,
+    draft: bool,
+    slug: String,
+    bundle: Option<String>,
+    translation_key: String,
+    aliases: Vec<String>,
+    languages: Option<Vec<String>>,
+    nav_label: Option<String>,
+    nav_order: Option<i64>,
+    downloads: Option<Vec<String>>,
+}
+
+/// Reads every key of the front matter, each problem into `r`; None where the title or the
+/// date is missing.
+fn read_front(
+    r: &mut Reading,
+    config: &Config,
+    raw: RawFront,
+    section: Section,
+    names: &FileName,
+    rel: &str,
+) -> Option<Read> {
+    for (key, message, help) in limit_problems(&raw) {
+        r.error(&[key], message, help);
+    }
+    let title = raw.title.map(|t| t.0).filter(|t| !t.trim().is_empty());
+    if title.is_none() && !r.is_bad("title") {
+        r.error(
+            &["title"],
+            "this note has no title",
+            "add a line `title: …` with the headline to the front matter",
+        );
+    }
+    let tz = config.timezone.as_ref();
+    let written_date = raw.date.is_some();
+    let date = r.when(&["date"], "date", raw.date, tz);
+    let updated = r.when(&["updated"], "updated", raw.updated, tz);
+    let embargo = r.when(&["embargo"], "embargo", raw.embargo, tz);
+    let event = raw.event.map(|e| event(r, e, tz));
+    let (date, undated) = date_or_none(r, date, written_date, section);
+    let (slug, bundle, translation_key) =
+        slug_and_key(r, raw.slug, raw.translation_key, section, names, rel);
+    let (project, funder) = project_and_funder(r, config, raw.project, raw.funder, &names.lang);
+    let contacts = contacts(r, config, raw.contacts, &names.lang);
+    let languages = raw
+        .languages
+        .map(|list| languages(r, config, list, &names.lang));
+    if section != Section::Pages {
+        for (key, set) in [
+            ("nav_label", raw.nav_label.is_some()),
+            ("nav_order", raw.nav_order.is_some()),
+        ] {
+            if set {
+                r.error(
+                    &[key],
+                    format!("`{key}` is for static pages, which are in the site navigation; a briefing is not"),
+                    "delete the line, or move the file to content/pages/ if it is a static page",
+                );
+            }
+        }
+    }
+    let aliases = aliases(r, raw.aliases);
+    Some(Read {
+        title: title?,
         subtitle: nonempty(raw.subtitle),
         dateline: nonempty(raw.dateline),
-        date,
+        date: date?,
         undated,
         updated,
         summary: nonempty(raw.summary),
@@ -1129,6 +999,9 @@ pub fn parse_note_text(config: &Config, path: &Path, rel: &str, text: String) ->
         tags: raw.tags.into_iter().map(|t| t.0).collect(),
         embargo,
         draft: raw.draft.unwrap_or(false),
+        slug,
+        bundle,
+        translation_key,
         aliases,
         languages,
         nav_label: nonempty(raw.nav_label),
@@ -1136,12 +1009,328 @@ pub fn parse_note_text(config: &Config, path: &Path, rel: &str, text: String) ->
         downloads: raw
             .downloads
             .map(|list| list.into_iter().map(|t| t.0).collect()),
-        text: text.clone(),
-        body_start,
-        assets: Vec::new(),
-        link_key: Default::default(),
+    })
+}
+
+/// The event's dates, checked to end on or after they start, and its places.
+fn event(r: &mut Reading, e: RawEvent, tz: Option<&TimeZone>) -> Event {
+    let start = r.when(&["event", "start"], "event start", e.start, tz);
+    let end = r.when(&["event", "end"], "event end", e.end, tz);
+    if let (Some(s), Some(e)) = (&start, &end)
+        && e.timestamp < s.timestamp
+    {
+        r.error(
+            &["event", "end"],
+            format!("the event ends ({}) before it starts ({})", e.date, s.date),
+            "check the two dates: `end` is the last day of the event, on or after `start`",
+        );
+    }
+    Event {
+        start,
+        end,
+        locations: e.locations.into_iter().map(|l| l.0).collect(),
+    }
+}
+
+/// The note's date; a static page needs none (it is not listed by date anywhere), and gets
+/// the start of 1970, with `undated` set.
+fn date_or_none(
+    r: &mut Reading,
+    date: Option<When>,
+    written: bool,
+    section: Section,
+) -> (Option<When>, bool) {
+    let undated = !written && section == Section::Pages;
+    if !written && !undated && !r.is_bad("date") {
+        r.error(
+            &["date"],
+            "this note has no date",
+            "add a line `date: YYYY-MM-DD` (the publication date) to the front matter",
+        );
+    }
+    let date = date.or_else(|| {
+        undated.then(|| When {
+            timestamp: jiff::Timestamp::UNIX_EPOCH,
+            date: jiff::civil::date(1970, 1, 1),
+            rfc3339: "1970-01-01T00:00:00Z".to_string(),
+        })
+    });
+    (date, undated)
+}
+
+/// The note's slug (its own, or its folder's or file's name), its folder in the folder form
+/// (`index.<lang>.md`), and the key its translations share.
+fn slug_and_key(
+    r: &mut Reading,
+    slug: Option<Text>,
+    translation_key: Option<Text>,
+    section: Section,
+    names: &FileName,
+    rel: &str,
+) -> (String, Option<String>, String) {
+    let dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
+    let (default_slug, bundle, key_base) = if names.stem == "index" {
+        let folder = dir.rsplit('/').next().unwrap_or(dir);
+        (folder.to_string(), Some(dir.to_string()), dir.to_string())
+    } else {
+        (names.stem.clone(), None, format!("{dir}/{}", names.stem))
     };
-    Ok((note, warnings))
+    let slug = match slug {
+        Some(s) => {
+            if !valid_slug(&s.0) {
+                r.error(
+                    &["slug"],
+                    format!("invalid slug `{}`", s.0),
+                    slug_help(&s.0),
+                );
+            } else if let Some(problem) = safety::portable_name_problem(&s.0) {
+                r.error(
+                    &["slug"],
+                    format!("invalid slug: {problem}"),
+                    format!("choose another slug, e.g. `{}-note`", s.0),
+                );
+            }
+            s.0
+        }
+        None => {
+            if !valid_slug(&default_slug) {
+                let what = if bundle.is_some() { "folder" } else { "file" };
+                let d = r.err(
+                    format!("the {what} name `{default_slug}` cannot be used in a URL"),
+                    format!(
+                        "{}; rename the {what}, or set `slug:` in the front matter",
+                        slug_help(&default_slug)
+                    ),
+                );
+                r.errors.push(d);
+            }
+            default_slug
+        }
+    };
+    let translation_key = match translation_key {
+        Some(k) => format!("{}#{}", section.dir(), k.0),
+        None => key_base,
+    };
+    (slug, bundle, translation_key)
+}
+
+/// The `project:` and `funder:`, resolved through their registries in site.yaml; without a
+/// `funder:`, the project's funder.
+fn project_and_funder(
+    r: &mut Reading,
+    config: &Config,
+    project: Option<serde_yaml::Value>,
+    funder: Option<serde_yaml::Value>,
+    lang: &str,
+) -> (Option<Entity>, Option<Entity>) {
+    let mut resolve =
+        |key: &str, value: serde_yaml::Value, registry| match entity(&value, registry, lang) {
+            Ok((e, warning)) => {
+                if let Some((message, help)) = warning {
+                    let d = r.at(
+                        &[key],
+                        Diagnostic::warning(message).file(r.shown).help(help),
+                    );
+                    r.warnings.push(d);
+                }
+                Some(e)
+            }
+            Err(help) => {
+                r.error(&[key], format!("invalid {key}"), help);
+                None
+            }
+        };
+    let project = project.and_then(|v| resolve("project", v, &config.projects));
+    let funder = match funder {
+        Some(v) => resolve("funder", v, &config.funders),
+        None => project
+            .as_ref()
+            .and_then(|p| p.funder.as_ref())
+            .and_then(|k| config.funders.get(k))
+            .cloned(),
+    };
+    (project, funder)
+}
+
+/// The contacts, written in the note or named from site.yaml's, each checked: a number or
+/// address no one could reach is an error, a doubtful number or an example contact left in
+/// a warning.
+fn contacts(
+    r: &mut Reading,
+    config: &Config,
+    entries: Vec<RawContactEntry>,
+    lang: &str,
+) -> Vec<Contact> {
+    let mut contacts = Vec::new();
+    for (i, entry) in entries.into_iter().enumerate() {
+        match entry {
+            RawContactEntry::Key(key) => match config.contacts.get(&key) {
+                Some(known) => contacts.push(known.in_language(lang, &config.default_language)),
+                None => unknown_contact(r, config, &key),
+            },
+            RawContactEntry::Inline(c) => {
+                let Some(name) = c.name.clone().map(|n| n.0).filter(|n| !n.trim().is_empty())
+                else {
+                    r.error(
+                        &["contacts"],
+                        format!("contact {} has no name", i + 1),
+                        "give every contact a `name:`",
+                    );
+                    continue;
+                };
+                contacts.push(contact(r, config, c, name));
+            }
+        }
+    }
+    contacts
+}
+
+/// The error of a contact key site.yaml does not have, at the line that names it.
+fn unknown_contact(r: &mut Reading, config: &Config, key: &str) {
+    let known: Vec<&str> = config.contacts.keys().map(String::as_str).collect();
+    let help = if known.is_empty() {
+        "site.yaml has no contacts yet: add this one under `contacts:` there, or write it here with name:, email: and phone:".to_string()
+    } else {
+        let close =
+            yaml::closest(key, &known).map_or(String::new(), |k| format!("did you mean `{k}`? "));
+        format!("{close}the contacts of site.yaml are: {}", known.join(", "))
+    };
+    let d = r.err(format!("unknown contact `{key}`"), help);
+    // Point at the line that names it, in a list or as an item.
+    let front = r.front_matter();
+    let line = front.lines().position(|l| {
+        let l = l.trim_start();
+        l.strip_prefix("- ").is_some_and(|v| v.trim() == key)
+            || (l.starts_with("contacts:") && l.contains(key))
+    });
+    let d = match line {
+        Some(n) => {
+            let column = front
+                .lines()
+                .nth(n)
+                .and_then(|l| l.find(key))
+                .map_or(1, |c| c + 1);
+            d.at(r.text, n + 1, column, key.chars().count())
+        }
+        None => r.at(&["contacts"], d),
+    };
+    r.errors.push(d);
+}
+
+/// A contact written in the note, its email address and telephone number checked.
+fn contact(r: &mut Reading, config: &Config, c: RawContact, name: String) -> Contact {
+    // Points a problem at the contact's `key: value` line.
+    let place = |r: &Reading, key: &str, value: &str, d: Diagnostic| {
+        let needle = format!("{key}: ");
+        let front = r.front_matter();
+        match front
+            .lines()
+            .position(|l| l.contains(&needle) && l.contains(value))
+        {
+            Some(line) => {
+                let column = front
+                    .lines()
+                    .nth(line)
+                    .and_then(|l| l.find(&needle))
+                    .map_or(1, |c| c + 1);
+                d.at(r.text, line + 1, column, key.len())
+            }
+            None => r.at(&["contacts"], d),
+        }
+    };
+    let bad = |r: &mut Reading, key: &str, value: &str, (why, help): crate::contact::Problem| {
+        let d = r.err(
+            format!("the contact {name} has an invalid {key}: `{value}`: {why}"),
+            help,
+        );
+        let d = place(r, key, value, d);
+        r.unreachable.push(d);
+    };
+    let email = c.email.as_ref().map(|e| e.0.trim()).and_then(|email| {
+        crate::contact::email(email)
+            .map_err(|problem| bad(r, "email", email, problem))
+            .ok()
+    });
+    let phone = c.phone.as_ref().map(|p| p.0.trim()).and_then(|phone| {
+        let (number, doubt) = crate::contact::phone(phone, config.phone_region)
+            .map_err(|problem| bad(r, "phone", phone, problem))
+            .ok()?;
+        if let Some(doubt) = doubt {
+            let d = Diagnostic::warning(format!(
+                "the phone of the contact {name}, `{phone}`, {doubt}"
+            ))
+            .file(r.shown)
+            .help("check the number with the person; it is published as it is".to_string());
+            let d = place(r, "phone", phone, d);
+            r.warnings.push(d);
+        }
+        Some(number)
+    });
+    if crate::contact::is_placeholder(&name, phone.as_ref().map(|p| p.tel.as_str())) {
+        let d = Diagnostic::warning(format!(
+            "the contact {name} is still the example that `briefing new` wrote"
+        ))
+        .file(r.shown)
+        .help("write the real contact's name, email and phone, or delete the contact");
+        let d = place(r, "name", &name, d);
+        r.warnings.push(d);
+    }
+    Contact {
+        name,
+        role: c.role.map(|t| t.0),
+        organisation: c.organisation.map(|t| t.0),
+        email,
+        phone,
+    }
+}
+
+/// A note's `languages:`: languages of the site, its own among them.
+fn languages(r: &mut Reading, config: &Config, list: Vec<Text>, lang: &str) -> Vec<String> {
+    let list: Vec<String> = list.into_iter().map(|l| l.0.trim().to_string()).collect();
+    let known: Vec<&str> = config.languages.iter().map(|l| l.code.as_str()).collect();
+    for code in &list {
+        if !known.contains(&code.as_str()) {
+            r.error(
+                &["languages"],
+                format!("`{code}` is not a language of this site"),
+                format!("list some of the site's languages: {}", known.join(", ")),
+            );
+        }
+    }
+    if !list.iter().any(|l| l == lang) {
+        r.error(
+            &["languages"],
+            format!("this note is in `{lang}`, which its `languages:` does not list"),
+            format!("add `{lang}` to the list, or rename the file"),
+        );
+    }
+    list
+}
+
+/// Old URL paths of the note, each checked to be a plain path of the site.
+fn aliases(r: &mut Reading, raw: Vec<Text>) -> Vec<String> {
+    let mut aliases = Vec::new();
+    for a in raw {
+        if let Some(problem) = a.0.split('/').find_map(safety::portable_name_problem) {
+            r.error(
+                &["aliases"],
+                format!("invalid alias: {problem}"),
+                "write the old URL path with letters, digits and hyphens, e.g. /2015/10/old-name/",
+            );
+        } else if !a.0.starts_with('/')
+            || a.0.split('/').any(|s| s == ".." || s == ".")
+            || a.0.contains('\\')
+        {
+            r.error(
+                &["aliases"],
+                format!("invalid alias `{}`", a.0),
+                "an alias is an old URL path of the site, starting with /, e.g. /2015/10/old-name/",
+            );
+        } else {
+            aliases.push(a.0);
+        }
+    }
+    aliases
 }
 
 /// What in front matter is over a limit: a list with too many items (each tag and alias is

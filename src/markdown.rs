@@ -236,8 +236,6 @@ where
     let body = body.as_ref();
     let mut images_without_alt = Vec::new();
     let mut has_raw_html = false;
-    // Whether the first paragraph was longer than what was kept of it.
-    let mut paragraph_cut = false;
     // An open image: its index in `events`, where it leads, and where it starts in the body.
     let mut image: Option<(usize, Option<Target>, usize)> = None;
     let mut images = Vec::new();
@@ -260,10 +258,8 @@ where
     let mut unlinked = false;
     let mut ids = HeadingIds::default();
     let mut heading: Option<usize> = None; // index in `events` of an open heading
-    let mut first_paragraph = String::new();
+    let mut teaser = Teaser::default();
     let mut text = String::with_capacity(body.len());
-    let mut summary_state = Summary::Waiting;
-    let mut depth = 0usize; // nesting of lists, quotes, footnotes, tables
 
     for (event, range) in Parser::new_ext(body, options()).into_offset_iter() {
         let event = match event {
@@ -345,49 +341,8 @@ where
             other => other,
         };
 
-        match &event {
-            Event::Start(
-                Tag::List(_) | Tag::BlockQuote(_) | Tag::FootnoteDefinition(_) | Tag::Table(_),
-            ) => depth += 1,
-            Event::End(
-                TagEnd::List(_)
-                | TagEnd::BlockQuote(_)
-                | TagEnd::FootnoteDefinition
-                | TagEnd::Table,
-            ) => depth = depth.saturating_sub(1),
-            Event::Start(Tag::Paragraph) if depth == 0 && summary_state == Summary::Waiting => {
-                summary_state = Summary::Reading
-            }
-            Event::End(TagEnd::Paragraph) if summary_state == Summary::Reading => {
-                summary_state = Summary::Done
-            }
-            // Enough of the paragraph for the teaser, whatever its length.
-            Event::Text(t) | Event::Code(t)
-                if summary_state == Summary::Reading && image.is_none() =>
-            {
-                let room = TEASER_BYTES.saturating_sub(first_paragraph.len());
-                let end = t.floor_char_boundary(room.min(t.len()));
-                first_paragraph.push_str(&t[..end]);
-                paragraph_cut |= end < t.len();
-            }
-            Event::SoftBreak | Event::HardBreak if summary_state == Summary::Reading => {
-                first_paragraph.push(' ')
-            }
-            _ => {}
-        }
-        match &event {
-            Event::Text(t) | Event::Code(t) if image.is_none() => text.push_str(t),
-            Event::SoftBreak | Event::HardBreak => text.push(' '),
-            Event::End(
-                TagEnd::Paragraph
-                | TagEnd::Heading(_)
-                | TagEnd::Item
-                | TagEnd::TableCell
-                | TagEnd::CodeBlock
-                | TagEnd::FootnoteDefinition,
-            ) => text.push('\n'),
-            _ => {}
-        }
+        teaser.see(&event, image.is_some());
+        plain_text(&mut text, &event, image.is_some());
 
         match event {
             Event::Start(Tag::Heading { .. }) => {
@@ -431,7 +386,7 @@ where
     if !swallowing_tags.is_empty() {
         out = out.replace(LITERAL_LT, "&lt;");
         text = text.replace(LITERAL_LT, "<");
-        first_paragraph = first_paragraph.replace(LITERAL_LT, "<");
+        teaser.first_paragraph = teaser.first_paragraph.replace(LITERAL_LT, "<");
     }
     if raw_html == RawHtml::Sanitize && has_raw_html {
         out = sanitizer().clean(&out).to_string();
@@ -439,7 +394,7 @@ where
     Ok(Rendered {
         html: out,
         text: text.trim_end().to_string(),
-        first_paragraph: teaser(&first_paragraph, paragraph_cut),
+        first_paragraph: teaser.summary(),
         swallowing_tags,
         images_without_alt,
         loose_links,
@@ -448,6 +403,72 @@ where
         images,
         feed_html: None,
     })
+}
+
+/// The first paragraph of a note as it is read, for the summary of listings and feeds: at
+/// the top level (not in a list, quote, footnote or table), without the alt text of images.
+#[derive(Default)]
+struct Teaser {
+    state: Summary,
+    /// Nesting of lists, quotes, footnotes and tables.
+    depth: usize,
+    first_paragraph: String,
+    /// Whether the first paragraph was longer than what was kept of it.
+    cut: bool,
+}
+
+impl Teaser {
+    fn see(&mut self, event: &Event, in_image: bool) {
+        match event {
+            Event::Start(
+                Tag::List(_) | Tag::BlockQuote(_) | Tag::FootnoteDefinition(_) | Tag::Table(_),
+            ) => self.depth += 1,
+            Event::End(
+                TagEnd::List(_)
+                | TagEnd::BlockQuote(_)
+                | TagEnd::FootnoteDefinition
+                | TagEnd::Table,
+            ) => self.depth = self.depth.saturating_sub(1),
+            Event::Start(Tag::Paragraph) if self.depth == 0 && self.state == Summary::Waiting => {
+                self.state = Summary::Reading
+            }
+            Event::End(TagEnd::Paragraph) if self.state == Summary::Reading => {
+                self.state = Summary::Done
+            }
+            // Enough of the paragraph for the teaser, whatever its length.
+            Event::Text(t) | Event::Code(t) if self.state == Summary::Reading && !in_image => {
+                let room = TEASER_BYTES.saturating_sub(self.first_paragraph.len());
+                let end = t.floor_char_boundary(room.min(t.len()));
+                self.first_paragraph.push_str(&t[..end]);
+                self.cut |= end < t.len();
+            }
+            Event::SoftBreak | Event::HardBreak if self.state == Summary::Reading => {
+                self.first_paragraph.push(' ')
+            }
+            _ => {}
+        }
+    }
+
+    fn summary(&self) -> String {
+        teaser(&self.first_paragraph, self.cut)
+    }
+}
+
+/// The words of an event into a note's plain text (for search and feeds): a line a block.
+fn plain_text(text: &mut String, event: &Event, in_image: bool) {
+    match event {
+        Event::Text(t) | Event::Code(t) if !in_image => text.push_str(t),
+        Event::SoftBreak | Event::HardBreak => text.push(' '),
+        Event::End(
+            TagEnd::Paragraph
+            | TagEnd::Heading(_)
+            | TagEnd::Item
+            | TagEnd::TableCell
+            | TagEnd::CodeBlock
+            | TagEnd::FootnoteDefinition,
+        ) => text.push('\n'),
+        _ => {}
+    }
 }
 
 /// The longest summary taken from a note's first paragraph, in characters.
@@ -598,8 +619,9 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
     &SANITIZER
 }
 
-#[derive(PartialEq, Eq)]
+#[derive(PartialEq, Eq, Default)]
 enum Summary {
+    #[default]
     Waiting,
     Reading,
     Done,

@@ -578,3 +578,72 @@ fn check_collisions<'f>(
     }
     seen
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::open::{Purpose, Request};
+
+    fn basic(search: bool) -> (Site, Theme) {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/basic");
+        let request = Request {
+            root,
+            now: "2020-01-01".parse().unwrap(),
+            base_url: None,
+            purpose: Purpose::Publish,
+        };
+        let mut opened = request.open().unwrap();
+        opened.config.search = search;
+        opened.load().unwrap()
+    }
+
+    #[test]
+    fn every_file_has_one_path_and_goes_live_after_what_it_links_to() {
+        let (site, theme) = basic(true);
+        let plan = Plan::new(&site, &theme).unwrap();
+        let mut paths: Vec<&str> = plan
+            .pages
+            .iter()
+            .map(|(_, p)| p.as_str())
+            .chain(plan.copies.iter().map(|c| c.path.as_str()))
+            .collect();
+        let count = paths.len();
+        paths.sort_unstable();
+        paths.dedup();
+        assert_eq!(paths.len(), count, "a path is planned twice");
+        for path in [
+            "index.html",
+            "404.html",
+            "robots.txt",
+            "sitemap.xml",
+            "en/index.html",
+        ] {
+            assert!(paths.contains(&path), "{path} is not planned");
+        }
+        // Nothing withheld is planned now: the embargoed note is not among the pages.
+        assert!(!paths.iter().any(|p| p.contains("embargoed")));
+        assert!(plan.unreleased.iter().any(|(_, p)| p.contains("embargoed")));
+        // Files before the pages that show them, pages before what lists them.
+        assert!(Stage::Asset < Stage::Page && Stage::Page < Stage::SEARCH_INDEX);
+        for (job, path) in &plan.pages {
+            let expected = match job {
+                Job::Note(_) => Stage::Page,
+                Job::Listing { .. } | Job::Feed { .. } | Job::Sitemap => Stage::Listing,
+                _ => continue,
+            };
+            assert_eq!(job.stage(), expected, "{path}");
+        }
+        // Every language has its index, in the folder of its search page.
+        assert_eq!(plan.search, [0, 1]);
+        assert!(urls::in_search_index("en/search/words-3.json", "en"));
+        assert!(!urls::in_search_index("en/search/index.html", "en"));
+        assert!(!urls::in_search_index("en/search/x/meta.json", "en"));
+    }
+
+    #[test]
+    fn without_search_no_index_is_planned_and_its_folder_is_free() {
+        let (site, theme) = basic(false);
+        let plan = Plan::new(&site, &theme).unwrap();
+        assert!(plan.search.is_empty());
+    }
+}

@@ -1123,3 +1123,68 @@ fn contact_view(c: &Contact, vcard: String) -> ContactView<'_> {
         vcard,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::open::{Purpose, Request};
+
+    #[test]
+    fn a_page_gets_its_links_ready_made_and_the_old_names_agree_with_site_urls() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/basic");
+        let request = Request {
+            root,
+            now: "2020-01-01".parse().unwrap(),
+            base_url: Some("https://press.example.org/press".into()),
+            purpose: Purpose::Publish,
+        };
+        let (site, theme) = request.site().unwrap();
+        let plan = Plan::new(&site, &theme).unwrap();
+        let renderer = Renderer::new(&site, &theme, &plan);
+        let view = serde_json::to_value(renderer.site_view("zh")).unwrap();
+        let urls = &view["urls"];
+        assert_eq!(urls["home"], "/press/zh/");
+        assert_eq!(urls["feed"], "/press/zh/atom.xml");
+        assert_eq!(
+            urls["sitemap"],
+            "https://press.example.org/press/sitemap.xml"
+        );
+        // The names themes written before `site.urls` use.
+        assert_eq!(view["home"], urls["root"]);
+        assert_eq!(view["feed"], urls["feed"]);
+        assert_eq!(view["stylesheet"], urls["stylesheet"]);
+        // The languages, each with its home.
+        let homes: Vec<&str> = view["languages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["home"].as_str().unwrap())
+            .collect();
+        assert_eq!(homes, ["/press/en/", "/press/zh/"]);
+    }
+
+    #[test]
+    fn the_sitemap_lists_the_plans_pages_and_robots_txt_names_it() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/basic");
+        let (site, theme) = Request::publish(root, "2020-01-01".parse().unwrap())
+            .site()
+            .unwrap();
+        let plan = Plan::new(&site, &theme).unwrap();
+        let text = |job: Job| match render_job(&site, &theme, &plan, job).unwrap().body {
+            crate::output::Body::Bytes(b) => String::from_utf8(b).unwrap(),
+            _ => panic!("not rendered in memory"),
+        };
+        let sitemap = text(Job::Sitemap);
+        let notes = plan
+            .pages
+            .iter()
+            .filter(|(job, _)| matches!(job, Job::Note(_)))
+            .count();
+        assert!(notes > 3);
+        assert!(sitemap.matches("<loc>").count() >= notes, "{sitemap}");
+        assert!(!sitemap.contains("embargoed"));
+        let robots = text(Job::Robots);
+        assert!(robots.contains("Sitemap: https://"), "{robots}");
+        assert!(robots.trim_end().ends_with("/sitemap.xml"), "{robots}");
+    }
+}

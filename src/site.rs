@@ -1179,15 +1179,7 @@ impl<'a> Links<'a> {
         usage: crate::safety::UrlUse,
     ) -> Result<Target, (String, String)> {
         if !is_relative_file(dest) {
-            if dest.starts_with('/') && !dest.starts_with("//") {
-                let path = dest[1..].split(['#', '?']).next().unwrap_or("");
-                return Ok(Target {
-                    url: (!self.config.base_path.is_empty()).then(|| self.config.link(dest)),
-                    site_path: Some(percent_decode(path)),
-                    ..Target::default()
-                });
-            }
-            return Ok(Target::default());
+            return Ok(self.site_link(dest));
         }
         let note = &self.notes[from];
         let (path, fragment) = match dest.find(['#', '?']) {
@@ -1204,31 +1196,7 @@ impl<'a> Links<'a> {
         })?;
         let shown_target = format!("content/{target}");
         if target.ends_with(".md") {
-            let Some(&t) = self.by_source.get(target.as_str()) else {
-                if self.failed.contains(&target) {
-                    return Ok(Target::default()); // that note's own errors are reported
-                }
-                return Err((
-                    format!(
-                        "the link `{dest}` points to a note that does not exist: {shown_target}"
-                    ),
-                    format!(
-                        "check the file name; {} links to other notes by their file, relative to itself",
-                        display_path(&note.shown)
-                    ),
-                ));
-            };
-            let t = self.version_for(t, &note.lang);
-            if self.withheld[t].is_some() {
-                return Ok(self.held(t));
-            }
-            return Ok(Target {
-                url: Some(format!(
-                    "{}{fragment}",
-                    self.config.link(&self.notes[t].path())
-                )),
-                ..Target::default()
-            });
+            return self.note_link(note, dest, &target, fragment);
         }
         let path = self
             .config
@@ -1286,10 +1254,128 @@ impl<'a> Links<'a> {
     }
 }
 
+impl Links<'_> {
+    /// A link that is not to a file beside the note: to a path of the site (`/en/about/`),
+    /// kept for the plan to check, or to another site.
+    fn site_link(&self, dest: &str) -> Target {
+        if dest.starts_with('/') && !dest.starts_with("//") {
+            let path = dest[1..].split(['#', '?']).next().unwrap_or("");
+            return Target {
+                url: (!self.config.base_path.is_empty()).then(|| self.config.link(dest)),
+                site_path: Some(percent_decode(path)),
+                ..Target::default()
+            };
+        }
+        Target::default()
+    }
+
+    /// A link from `note` to the note in file `target` (under content/): to its version in
+    /// the note's language, or held back with it while it is withheld.
+    fn note_link(
+        &self,
+        note: &Note,
+        dest: &str,
+        target: &str,
+        fragment: &str,
+    ) -> Result<Target, (String, String)> {
+        let Some(&t) = self.by_source.get(target) else {
+            if self.failed.contains(target) {
+                return Ok(Target::default()); // that note's own errors are reported
+            }
+            return Err((
+                format!("the link `{dest}` points to a note that does not exist: content/{target}"),
+                format!(
+                    "check the file name; {} links to other notes by their file, relative to itself",
+                    display_path(&note.shown)
+                ),
+            ));
+        };
+        let t = self.version_for(t, &note.lang);
+        if self.withheld[t].is_some() {
+            return Ok(self.held(t));
+        }
+        Ok(Target {
+            url: Some(format!(
+                "{}{fragment}",
+                self.config.link(&self.notes[t].path())
+            )),
+            ..Target::default()
+        })
+    }
+}
+
 /// Decodes `%20` and other escapes in a link path, so `my%20file.pdf` finds `my file.pdf`;
 /// a link whose escapes are not UTF-8 is taken as written.
 fn percent_decode(text: &str) -> String {
     percent_encoding::percent_decode_str(text)
         .decode_utf8()
         .map_or_else(|_| text.to_string(), |decoded| decoded.into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::open::{Purpose, Request};
+
+    fn basic(purpose: Purpose, now: &str) -> super::Site {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/basic");
+        let request = Request {
+            root,
+            now: now.parse().unwrap(),
+            base_url: None,
+            purpose,
+        };
+        request.open().unwrap().model().unwrap()
+    }
+
+    fn withheld(site: &super::Site) -> Vec<(String, Option<super::Withheld>)> {
+        let mut held: Vec<_> = site
+            .notes
+            .iter()
+            .zip(&site.withheld)
+            .filter(|(_, w)| w.is_some())
+            .map(|(n, w)| (n.content_rel.clone(), w.clone()))
+            .collect();
+        held.sort_by(|a, b| a.0.cmp(&b.0));
+        held
+    }
+
+    #[test]
+    fn drafts_and_embargoes_are_withheld_until_their_time_and_shown_in_the_preview() {
+        let release: jiff::Timestamp = "2030-01-01T01:00:00Z".parse().unwrap();
+        let site = basic(Purpose::Publish, "2020-01-01");
+        assert_eq!(
+            withheld(&site),
+            [
+                (
+                    "briefings/draft-note.en.md".to_string(),
+                    Some(super::Withheld::Draft)
+                ),
+                (
+                    "briefings/embargoed.en.md".to_string(),
+                    Some(super::Withheld::Embargoed(release))
+                ),
+            ]
+        );
+        // Withheld notes are in no listing, and the published ones are newest first.
+        let en = &site.languages["en"];
+        assert!(en.briefings.iter().all(|&i| site.withheld[i].is_none()));
+        assert!(
+            en.briefings
+                .windows(2)
+                .all(|w| site.notes[w[0]].date.timestamp >= site.notes[w[1]].date.timestamp)
+        );
+        // The moment the embargo ends, the note is out; a draft stays a draft.
+        let later = basic(Purpose::Publish, "2030-01-01T09:00:00+08:00");
+        assert_eq!(withheld(&later).len(), 1);
+        assert_eq!(
+            basic(Purpose::Build { drafts: true }, "2020-01-01")
+                .withheld
+                .iter()
+                .flatten()
+                .count(),
+            1
+        );
+        // The preview shows everything, each with its banner.
+        assert!(withheld(&basic(Purpose::Preview, "2020-01-01")).is_empty());
+    }
 }

@@ -54,6 +54,9 @@ impl Browser {
                 ],
             }),
         );
+        // The WebDriver client's rustls has both providers in a test build (ring, as
+        // briefing's S3 client uses; aws-lc, as fantoccini asks for): it must be told which.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = ClientBuilder::rustls()
             .unwrap()
             .capabilities(caps)

@@ -45,7 +45,12 @@ impl Store {
 
     /// The same objects through the S3 protocol, for what only it tells (their headers).
     fn operator(&self) -> opendal::Operator {
+        // As briefing does: reqwest with its TLS on ring (a test build also has aws-lc).
+        let _ = rustls::crypto::ring::default_provider().install_default();
         opendal::install_default();
+        opendal::HttpTransporter::install_default(
+            opendal_http_transport_reqwest::ReqwestTransport::new(reqwest::Client::new()),
+        );
         opendal::Operator::new(
             opendal::services::S3::default()
                 .bucket("press")

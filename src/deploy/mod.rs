@@ -861,13 +861,22 @@ fn choose_target(config: &Config, name: Option<&str>) -> Result<Target, Diagnost
     }
 }
 
+/// Installs, once a process, the HTTP client S3 requests go through: reqwest, its TLS with
+/// ring (the other provider, aws-lc, took a minute of a first build to compile).
+fn install_http() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        opendal::install_default();
+        opendal::HttpTransporter::install_default(
+            opendal_http_transport_reqwest::ReqwestTransport::new(reqwest::Client::new()),
+        );
+    });
+}
+
 /// The storage of a target.
 fn operator(target: &Target) -> Result<Operator, Diagnostic> {
-    // The HTTP client S3 requests go through (once a process), with ring for its TLS: the
-    // other provider, aws-lc, took a minute of a first build to compile. Installing twice
-    // (a second deploy under --watch) keeps the first.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    opendal::install_default();
+    install_http();
     let built = match &target.kind {
         TargetKind::Folder { path } => {
             if !path.is_dir() {
@@ -948,47 +957,12 @@ fn failure(target: &Target, what: &str, e: &opendal::Error) -> Diagnostic {
         }),
         _ => None,
     };
-    if let Some(host) = &ssh_host {
-        let problem = if said(&[
-            "Host key verification failed",
-            "REMOTE HOST IDENTIFICATION HAS CHANGED",
-            "No ED25519 host key is known",
-            "host key is known",
-        ]) {
-            Some((
-                "the host's key is not in ~/.ssh/known_hosts, or it changed",
-                format!(
-                    "ask the host's administrator for its key fingerprint, compare it with the one `ssh-keyscan {host} | ssh-keygen -lf -` shows, and only if they match add the key: ssh-keyscan {host} >> ~/.ssh/known_hosts"
-                ),
-            ))
-        } else if said(&["Permission denied", "Too many authentication failures"]) {
-            Some((
-                "the host did not accept any of the SSH keys offered",
-                "check the user in the target's url, and that the host has your public key in ~/.ssh/authorized_keys; a key is taken from the SSH agent, from ~/.ssh, or from the file BRIEFING_SSH_KEY names".to_string(),
-            ))
-        } else if said(&[
-            "Could not resolve hostname",
-            "Connection refused",
-            "Connection timed out",
-            "No route to host",
-            "Network is unreachable",
-        ]) {
-            Some((
-                "the host cannot be reached",
-                format!(
-                    "check the host name and port in the target's url and your network connection: `ssh {host}` should connect"
-                ),
-            ))
-        } else {
-            None
-        };
-        if let Some((why, help)) = problem {
-            return Diagnostic::error(format!(
-                "deploying to `{}` ({}) failed: could not {what}: {why}",
-                target.name, target.url
-            ))
-            .help(help);
-        }
+    if let Some((why, help)) = ssh_host.and_then(|host| ssh_failure(&host, &said)) {
+        return Diagnostic::error(format!(
+            "deploying to `{}` ({}) failed: could not {what}: {why}",
+            target.name, target.url
+        ))
+        .help(help);
     }
     if said(&[
         "No space left on device",
@@ -1050,6 +1024,44 @@ fn failure(target: &Target, what: &str, e: &opendal::Error) -> Diagnostic {
         target.name, target.url
     ))
     .help(format!("{help} ({e})"))
+}
+
+/// Why the system's ssh could not connect, from what it said, and what to do: an unknown or
+/// changed host key, a key the host refused, a host out of reach.
+fn ssh_failure(host: &str, said: &dyn Fn(&[&str]) -> bool) -> Option<(&'static str, String)> {
+    if said(&[
+        "Host key verification failed",
+        "REMOTE HOST IDENTIFICATION HAS CHANGED",
+        "No ED25519 host key is known",
+        "host key is known",
+    ]) {
+        Some((
+            "the host's key is not in ~/.ssh/known_hosts, or it changed",
+            format!(
+                "ask the host's administrator for its key fingerprint, compare it with the one `ssh-keyscan {host} | ssh-keygen -lf -` shows, and only if they match add the key: ssh-keyscan {host} >> ~/.ssh/known_hosts"
+            ),
+        ))
+    } else if said(&["Permission denied", "Too many authentication failures"]) {
+        Some((
+            "the host did not accept any of the SSH keys offered",
+            "check the user in the target's url, and that the host has your public key in ~/.ssh/authorized_keys; a key is taken from the SSH agent, from ~/.ssh, or from the file BRIEFING_SSH_KEY names".to_string(),
+        ))
+    } else if said(&[
+        "Could not resolve hostname",
+        "Connection refused",
+        "Connection timed out",
+        "No route to host",
+        "Network is unreachable",
+    ]) {
+        Some((
+            "the host cannot be reached",
+            format!(
+                "check the host name and port in the target's url and your network connection: `ssh {host}` should connect"
+            ),
+        ))
+    } else {
+        None
+    }
 }
 
 /// Every file of the output folder but its marker, with its content's hash.

@@ -345,20 +345,12 @@ impl Grouping {
     }
 }
 
-/// Writes the index files of language `lang`; says how many briefings they hold.
-fn language_index(site: &Site, lang: &str, write: &Writer) -> Result<usize, Diagnostic> {
-    let mut notes: Vec<usize> = (0..site.notes.len())
-        .filter(|&i| site.notes[i].lang == lang && indexed(site, i))
-        .collect();
-    notes.sort_by(|&a, &b| {
-        let (x, y) = (&site.notes[a], &site.notes[b]);
-        (x.date.timestamp, x.path()).cmp(&(y.date.timestamp, y.path()))
-    });
-    let stemmer = stemmer(lang);
+/// The word groups of the briefings `notes` (their ids: their places in it), and each one's
+/// weighted word count. Runs of briefings are counted in parallel, each into a grouping of
+/// its own, and join the index in the order of their ids.
+fn group_words(site: &Site, notes: &[usize], stemmer: Option<&Stemmer>) -> (Grouping, Vec<u32>) {
     let mut grouping = Grouping::default();
     let mut lengths: Vec<u32> = Vec::with_capacity(notes.len());
-    // Runs of briefings are counted in parallel, each into a grouping of its own, and join the
-    // index in the order of their ids.
     for (k, runs) in notes.chunks(RUN * RUNS_AT_ONCE).enumerate() {
         let first = k * RUN * RUNS_AT_ONCE;
         let counted: Vec<(Grouping, Vec<u32>)> = runs
@@ -372,7 +364,7 @@ fn language_index(site: &Site, lang: &str, write: &Writer) -> Result<usize, Diag
                     .map(|(n, &i)| {
                         let id = (first + r * RUN + n) as u32;
                         count(site, i, |word, weight, in_title| {
-                            counts.add(stemmer.as_ref(), word, id, weight, in_title)
+                            counts.add(stemmer, word, id, weight, in_title)
                         })
                     })
                     .collect();
@@ -384,6 +376,19 @@ fn language_index(site: &Site, lang: &str, write: &Writer) -> Result<usize, Diag
             lengths.extend(run_lengths);
         }
     }
+    (grouping, lengths)
+}
+
+/// Writes the index files of language `lang`; says how many briefings they hold.
+fn language_index(site: &Site, lang: &str, write: &Writer) -> Result<usize, Diagnostic> {
+    let mut notes: Vec<usize> = (0..site.notes.len())
+        .filter(|&i| site.notes[i].lang == lang && indexed(site, i))
+        .collect();
+    notes.sort_by(|&a, &b| {
+        let (x, y) = (&site.notes[a], &site.notes[b]);
+        (x.date.timestamp, x.path()).cmp(&(y.date.timestamp, y.path()))
+    });
+    let (grouping, lengths) = group_words(site, &notes, stemmer(lang).as_ref());
     let mut groups = grouping.groups;
 
     let size: usize = groups
