@@ -451,331 +451,41 @@ impl Config {
 
     /// Checks the text of a site.yaml.
     pub fn parse(root: &Path, source: &str) -> Result<Config, Diagnostics> {
-        let shown = Path::new(SITE_FILE);
-        let raw: RawSite = yaml::parse(source, source, 1, shown)?;
-        let mut errors = Vec::new();
-        let at_key = |path: &[&str], message: String, help: String| {
-            let d = Diagnostic::error(message).file(shown).help(help);
-            match yaml::key_location(source, path) {
-                Some((line, column)) => {
-                    d.at(source, line, column, path.last().map_or(1, |k| k.len()))
-                }
-                None => d,
-            }
+        let raw: RawSite = yaml::parse(source, source, 1, Path::new(SITE_FILE))?;
+        let mut k = Keys {
+            source,
+            errors: Vec::new(),
         };
-
-        let mut languages = Vec::new();
-        for (code, lang) in &raw.languages {
-            if code.is_empty() || !code.chars().all(|c| c.is_ascii_lowercase() || c == '-') {
-                errors.push(at_key(
-                    &["languages", code],
-                    format!("`{code}` is not a usable language code"),
-                    "use a short lowercase code such as en or zh".into(),
-                ));
-            }
-            languages.push(Language {
-                code: code.clone(),
-                name: lang.name.clone(),
-                html_lang: lang.html_lang.clone().unwrap_or_else(|| code.clone()),
-            });
-        }
-        if languages.is_empty() {
-            errors.push(at_key(
-                &["languages"],
-                "no languages are configured".into(),
-                "list at least one, e.g. en: { name: English, html_lang: en }".into(),
-            ));
-        }
-        let codes: Vec<&str> = languages.iter().map(|l| l.code.as_str()).collect();
-        let default_language = raw
-            .default_language
-            .clone()
-            .unwrap_or_else(|| codes.first().unwrap_or(&"en").to_string());
-        if !codes.is_empty() && !codes.contains(&default_language.as_str()) {
-            errors.push(at_key(
-                &["default_language"],
-                format!("default_language `{default_language}` is not one of the languages"),
-                format!("use one of: {}", codes.join(", ")),
-            ));
-        }
-        for code in &codes {
-            if !raw.title.contains_key(*code) {
-                errors.push(at_key(
-                    &["title"],
-                    format!("the site title has no `{code}` version"),
-                    format!("add a line `{code}: …` under title"),
-                ));
-            }
-        }
-
+        let (languages, default_language) = languages(&mut k, &raw);
         let (base_url, base_path) = split_base_url(&raw.base_url).unwrap_or_else(|| {
-            errors.push(at_key(
+            k.error(
                 &["base_url"],
                 format!("base_url `{}` is not an absolute http(s) address with a plain path", raw.base_url),
-                "write the address the site will have, e.g. https://press.example.org or https://example.org/press, with no `//`, `\\`, `..`, `%` or user name in it".into(),
-            ));
+                "write the address the site will have, e.g. https://press.example.org or https://example.org/press, with no `//`, `\\`, `..`, `%` or user name in it",
+            );
             (String::new(), String::new())
         });
-
-        if let Some(theme) = &raw.theme
-            && (theme.is_empty()
-                || theme.starts_with('.')
-                || !theme
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
-        {
-            errors.push(at_key(
-                &["theme"],
-                format!(
-                    "theme `{}` is not the name of a folder under themes/",
-                    crate::safety::shorten(theme, 60)
-                ),
-                "write the name of the theme's folder, made of letters, digits, `-` and `_`, e.g. theme: default".into(),
-            ));
-        }
-        let per_page = raw.per_page.unwrap_or(20);
-        if per_page == 0 {
-            errors.push(at_key(
-                &["per_page"],
-                "per_page must be at least 1".into(),
-                "set per_page to the number of briefings on a listing page, e.g. 20".into(),
-            ));
-        }
-
-        let timezone = match &raw.timezone {
-            Some(name) => match TimeZone::get(name) {
-                Ok(tz) => Some(tz),
-                Err(_) => {
-                    errors.push(at_key(
-                        &["timezone"],
-                        format!("unknown time zone `{name}`"),
-                        "use an IANA time zone name such as Asia/Shanghai or Europe/Brussels"
-                            .into(),
-                    ));
-                    None
-                }
-            },
-            None => None,
-        };
-
-        let phone_region = match &raw.phone_region {
-            Some(code) => match code.trim().to_ascii_uppercase().parse() {
-                Ok(id) => Some(id),
-                Err(_) => {
-                    errors.push(at_key(
-                        &["phone_region"],
-                        format!("unknown region `{code}`"),
-                        "use the two-letter code of a country, such as CN, GB or CH".into(),
-                    ));
-                    None
-                }
-            },
-            None => None,
-        };
-
-        let entity = |names: &IndexMap<String, String>, url: &Option<String>| Entity {
-            key: None,
-            names: names.clone(),
-            url: url.clone(),
-            funder: None,
-        };
-        let mut funders = IndexMap::new();
-        for (key, f) in &raw.funders {
-            let mut e = entity(&f.name, &f.url);
-            e.key = Some(key.clone());
-            funders.insert(key.clone(), e);
-        }
-        let mut projects = IndexMap::new();
-        for (key, p) in &raw.projects {
-            if let Some(funder) = &p.funder
-                && !funders.contains_key(funder)
-            {
-                errors.push(at_key(
-                    &["projects", key, "funder"],
-                    format!("project `{key}` names funder `{funder}`, which is not under funders"),
-                    format!(
-                        "add `{funder}` under funders, or use one of: {}",
-                        key_list(&funders)
-                    ),
-                ));
-            }
-            let mut e = entity(&p.name, &p.url);
-            e.key = Some(key.clone());
-            e.funder = p.funder.clone();
-            projects.insert(key.clone(), e);
-        }
-        for (section, map) in [("projects", &projects), ("funders", &funders)] {
-            for (key, e) in map.iter() {
-                if let Some(Err(message)) = e.url.as_deref().map(|u| check_url(u, UrlUse::Link)) {
-                    errors.push(at_key(
-                        &[section, key, "url"],
-                        format!("the url of `{key}`: {message}"),
-                        "write the address of its web site, e.g. https://example.org/project"
-                            .into(),
-                    ));
-                }
-                if !e.names.contains_key(&default_language) {
-                    errors.push(at_key(
-                        &[section, key, "name"],
-                        format!("`{key}` has no name in the default language `{default_language}`"),
-                        format!("add `{default_language}: …` under its name"),
-                    ));
-                }
-            }
-        }
-
-        let mut contacts = IndexMap::new();
-        for (key, c) in raw.contacts {
-            let name = c.name.into_map();
-            if name.values().all(|n| n.trim().is_empty()) {
-                errors.push(at_key(
-                    &["contacts", &key, "name"],
-                    format!("the contact `{key}` has no name"),
-                    "write the name, or one per language: name: { en: Li Wei, zh: 李伟 }".into(),
-                ));
-            }
-            let email = c.email.as_deref().map(str::trim).and_then(|email| {
-                crate::contact::email(email)
-                    .map_err(|(why, help)| {
-                        errors.push(at_key(
-                            &["contacts", &key, "email"],
-                            format!("the contact `{key}` has an invalid email: `{email}`: {why}"),
-                            help,
-                        ))
-                    })
-                    .ok()
-            });
-            let mut phone_doubt = None;
-            let phone = c.phone.as_deref().map(str::trim).and_then(|phone| {
-                let (number, doubt) = crate::contact::phone(phone, phone_region)
-                    .map_err(|(why, help)| {
-                        errors.push(at_key(
-                            &["contacts", &key, "phone"],
-                            format!("the contact `{key}` has an invalid phone: `{phone}`: {why}"),
-                            help,
-                        ))
-                    })
-                    .ok()?;
-                phone_doubt = doubt.map(|doubt| {
-                    let d = Diagnostic::warning(format!(
-                        "the phone of the contact `{key}`, `{phone}`, {doubt}"
-                    ))
-                    .file(shown)
-                    .help("check the number with the person; it is published as it is");
-                    match yaml::key_location(source, &["contacts", &key, "phone"]) {
-                        Some((line, column)) => d.at(source, line, column, "phone".len()),
-                        None => d,
-                    }
-                });
-                Some(number)
-            });
-            contacts.insert(
-                key,
-                SiteContact {
-                    name,
-                    role: c.role.map(Localised::into_map).unwrap_or_default(),
-                    organisation: c.organisation.map(Localised::into_map).unwrap_or_default(),
-                    email,
-                    phone,
-                    phone_doubt,
-                },
-            );
-        }
-
-        let mut deploy = Vec::new();
-        for (name, value) in &raw.deploy {
-            if let serde_yaml::Value::Mapping(m) = value
-                && let Some(key) = m
-                    .keys()
-                    .filter_map(|k| k.as_str())
-                    .find(|k| SECRET_KEYS.contains(&k.to_ascii_lowercase().as_str()))
-            {
-                errors.push(at_key(
-                    &["deploy", name, key],
-                    format!("`{key}` looks like a secret, and site.yaml is no place for one"),
-                    "delete the line: SSH keys come from the SSH agent, ~/.ssh or the file BRIEFING_SSH_KEY names; S3 keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".into(),
-                ));
-                continue;
-            }
-            let raw_target: RawTarget = match serde_yaml::from_value(value.clone()) {
-                Ok(t) => t,
-                Err(e) => {
-                    let text = e.to_string();
-                    let text = text.find(" at line ").map_or(text.as_str(), |i| &text[..i]);
-                    errors.push(at_key(
-                        &["deploy", name],
-                        format!("the deploy target `{name}`: {text}"),
-                        "a target has `url:` (file://, sftp:// or s3://) and, for S3, `endpoint:` and `region:`".into(),
-                    ));
-                    continue;
-                }
-            };
-            match target_kind(
-                raw_target.url.trim(),
-                raw_target.endpoint,
-                raw_target.region,
-            ) {
-                Ok(kind) => deploy.push(Target {
-                    name: name.clone(),
-                    url: raw_target.url.trim().to_string(),
-                    kind,
-                }),
-                Err(help) => errors.push(at_key(
-                    &["deploy", name, "url"],
-                    format!(
-                        "the deploy target `{name}` has an address briefing cannot use: `{}`",
-                        raw_target.url
-                    ),
-                    help,
-                )),
-            }
-        }
-
-        let mut site_file = |key: &str, value: &Option<String>| {
-            let value = value.as_deref()?.trim();
-            let path = value.trim_start_matches('/');
-            let image = path.rsplit_once('.').is_some_and(|(_, ext)| {
-                ["svg", "png", "ico", "jpg", "jpeg", "webp", "gif"]
-                    .contains(&ext.to_ascii_lowercase().as_str())
-            });
-            let bad_segment = path
-                .split('/')
-                .any(|s| s.is_empty() || s == "." || s == ".." || s.contains('\\'));
-            if bad_segment || !image {
-                errors.push(at_key(
-                    &[key],
-                    format!("`{value}` cannot be the {key}"),
-                    format!("write the path of an image (SVG, PNG, ICO, JPEG, WebP or GIF) under content/, e.g. {key}: pages/{key}.svg for content/pages/{key}.svg"),
-                ));
-                return None;
-            }
-            let (line, _) = yaml::key_location(source, &[key])?;
-            let source_line = source.lines().nth(line - 1)?.to_string();
-            let column = source_line.find(path).map_or(1, |c| c + 1);
-            Some(SiteFile {
-                path: path.to_string(),
-                line,
-                column,
-                source_line,
-            })
-        };
-        let logo = site_file("logo", &raw.logo);
-        let favicon = site_file("favicon", &raw.favicon);
-        let social_card = site_file("social_card", &raw.social_card);
+        let (per_page, timezone, phone_region) = settings(&mut k, &raw);
+        let (projects, funders) = registries(&mut k, &raw, &default_language);
+        let contacts = site_contacts(&mut k, raw.contacts, phone_region);
+        let deploy = deploy_targets(&mut k, &raw.deploy);
+        let logo = site_file(&mut k, "logo", &raw.logo);
+        let favicon = site_file(&mut k, "favicon", &raw.favicon);
+        let social_card = site_file(&mut k, "social_card", &raw.social_card);
         if let Some(card) = &social_card
             && !crate::images::is_raster(&card.path)
         {
-            errors.push(card.error(
+            k.errors.push(card.error(
                 format!("`{}` cannot be the social card", card.path),
                 "social networks show a JPEG, PNG or WebP image, not SVG or GIF: export the card as a PNG of 1200×630 pixels".into(),
             ));
         }
         let images = images_settings(raw.images, &mut |path, message, help| {
-            errors.push(at_key(path, message, help))
+            k.error(path, message, help)
         });
 
-        if !errors.is_empty() {
-            return Err(Diagnostics(errors));
+        if !k.errors.is_empty() {
+            return Err(Diagnostics(k.errors));
         }
         Ok(Config {
             root: root.to_path_buf(),
@@ -864,4 +574,343 @@ fn key_list(map: &IndexMap<String, Entity>) -> String {
     } else {
         map.keys().cloned().collect::<Vec<_>>().join(", ")
     }
+}
+
+/// site.yaml as it is read: every problem at its key.
+struct Keys<'a> {
+    source: &'a str,
+    errors: Vec<Diagnostic>,
+}
+
+impl Keys<'_> {
+    /// An error at the key at `path` (under its parents) of site.yaml.
+    fn error(&mut self, path: &[&str], message: impl Into<String>, help: impl Into<String>) {
+        let d = Diagnostic::error(message.into())
+            .file(SITE_FILE)
+            .help(help.into());
+        self.errors
+            .push(match yaml::key_location(self.source, path) {
+                Some((line, column)) => d.at(
+                    self.source,
+                    line,
+                    column,
+                    path.last().map_or(1, |k| k.len()),
+                ),
+                None => d,
+            });
+    }
+}
+
+/// The site's languages, in order, and its default one; each with a title.
+fn languages(k: &mut Keys, raw: &RawSite) -> (Vec<Language>, String) {
+    let mut languages = Vec::new();
+    for (code, lang) in &raw.languages {
+        if code.is_empty() || !code.chars().all(|c| c.is_ascii_lowercase() || c == '-') {
+            k.error(
+                &["languages", code],
+                format!("`{code}` is not a usable language code"),
+                "use a short lowercase code such as en or zh",
+            );
+        }
+        languages.push(Language {
+            code: code.clone(),
+            name: lang.name.clone(),
+            html_lang: lang.html_lang.clone().unwrap_or_else(|| code.clone()),
+        });
+    }
+    if languages.is_empty() {
+        k.error(
+            &["languages"],
+            "no languages are configured",
+            "list at least one, e.g. en: { name: English, html_lang: en }",
+        );
+    }
+    let codes: Vec<&str> = languages.iter().map(|l| l.code.as_str()).collect();
+    let default_language = raw
+        .default_language
+        .clone()
+        .unwrap_or_else(|| codes.first().unwrap_or(&"en").to_string());
+    if !codes.is_empty() && !codes.contains(&default_language.as_str()) {
+        k.error(
+            &["default_language"],
+            format!("default_language `{default_language}` is not one of the languages"),
+            format!("use one of: {}", codes.join(", ")),
+        );
+    }
+    for code in &codes {
+        if !raw.title.contains_key(*code) {
+            k.error(
+                &["title"],
+                format!("the site title has no `{code}` version"),
+                format!("add a line `{code}: …` under title"),
+            );
+        }
+    }
+    (languages, default_language)
+}
+
+/// The theme's name checked, and the listing length, time zone and telephone region.
+fn settings(
+    k: &mut Keys,
+    raw: &RawSite,
+) -> (usize, Option<TimeZone>, Option<phonenumber::country::Id>) {
+    if let Some(theme) = &raw.theme
+        && (theme.is_empty()
+            || theme.starts_with('.')
+            || !theme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+    {
+        k.error(
+            &["theme"],
+            format!(
+                "theme `{}` is not the name of a folder under themes/",
+                crate::safety::shorten(theme, 60)
+            ),
+            "write the name of the theme's folder, made of letters, digits, `-` and `_`, e.g. theme: default",
+        );
+    }
+    let per_page = raw.per_page.unwrap_or(20);
+    if per_page == 0 {
+        k.error(
+            &["per_page"],
+            "per_page must be at least 1",
+            "set per_page to the number of briefings on a listing page, e.g. 20",
+        );
+    }
+    let timezone = raw
+        .timezone
+        .as_ref()
+        .and_then(|name| match TimeZone::get(name) {
+            Ok(tz) => Some(tz),
+            Err(_) => {
+                k.error(
+                    &["timezone"],
+                    format!("unknown time zone `{name}`"),
+                    "use an IANA time zone name such as Asia/Shanghai or Europe/Brussels",
+                );
+                None
+            }
+        });
+    let phone_region =
+        raw.phone_region
+            .as_ref()
+            .and_then(|code| match code.trim().to_ascii_uppercase().parse() {
+                Ok(id) => Some(id),
+                Err(_) => {
+                    k.error(
+                        &["phone_region"],
+                        format!("unknown region `{code}`"),
+                        "use the two-letter code of a country, such as CN, GB or CH",
+                    );
+                    None
+                }
+            });
+    (per_page, timezone, phone_region)
+}
+
+/// The registries of projects and funders, each entry with a name in the default language
+/// and a link that may be published; a project's funder must be one of them.
+fn registries(
+    k: &mut Keys,
+    raw: &RawSite,
+    default_language: &str,
+) -> (IndexMap<String, Entity>, IndexMap<String, Entity>) {
+    let entity = |key: &str, names: &IndexMap<String, String>, url: &Option<String>| Entity {
+        key: Some(key.to_string()),
+        names: names.clone(),
+        url: url.clone(),
+        funder: None,
+    };
+    let funders: IndexMap<String, Entity> = raw
+        .funders
+        .iter()
+        .map(|(key, f)| (key.clone(), entity(key, &f.name, &f.url)))
+        .collect();
+    let mut projects = IndexMap::new();
+    for (key, p) in &raw.projects {
+        if let Some(funder) = &p.funder
+            && !funders.contains_key(funder)
+        {
+            k.error(
+                &["projects", key, "funder"],
+                format!("project `{key}` names funder `{funder}`, which is not under funders"),
+                format!(
+                    "add `{funder}` under funders, or use one of: {}",
+                    key_list(&funders)
+                ),
+            );
+        }
+        let mut e = entity(key, &p.name, &p.url);
+        e.funder = p.funder.clone();
+        projects.insert(key.clone(), e);
+    }
+    for (section, map) in [("projects", &projects), ("funders", &funders)] {
+        for (key, e) in map.iter() {
+            if let Some(Err(message)) = e.url.as_deref().map(|u| check_url(u, UrlUse::Link)) {
+                k.error(
+                    &[section, key, "url"],
+                    format!("the url of `{key}`: {message}"),
+                    "write the address of its web site, e.g. https://example.org/project",
+                );
+            }
+            if !e.names.contains_key(default_language) {
+                k.error(
+                    &[section, key, "name"],
+                    format!("`{key}` has no name in the default language `{default_language}`"),
+                    format!("add `{default_language}: …` under its name"),
+                );
+            }
+        }
+    }
+    (projects, funders)
+}
+
+/// The contacts notes name by key, each with a name, its address and number checked.
+fn site_contacts(
+    k: &mut Keys,
+    raw: IndexMap<String, RawSiteContact>,
+    phone_region: Option<phonenumber::country::Id>,
+) -> IndexMap<String, SiteContact> {
+    let mut contacts = IndexMap::new();
+    for (key, c) in raw {
+        let name = c.name.into_map();
+        if name.values().all(|n| n.trim().is_empty()) {
+            k.error(
+                &["contacts", &key, "name"],
+                format!("the contact `{key}` has no name"),
+                "write the name, or one per language: name: { en: Li Wei, zh: 李伟 }",
+            );
+        }
+        let email = c.email.as_deref().map(str::trim).and_then(|email| {
+            crate::contact::email(email)
+                .map_err(|(why, help)| {
+                    k.error(
+                        &["contacts", &key, "email"],
+                        format!("the contact `{key}` has an invalid email: `{email}`: {why}"),
+                        help,
+                    )
+                })
+                .ok()
+        });
+        let mut phone_doubt = None;
+        let phone = c.phone.as_deref().map(str::trim).and_then(|phone| {
+            let (number, doubt) = crate::contact::phone(phone, phone_region)
+                .map_err(|(why, help)| {
+                    k.error(
+                        &["contacts", &key, "phone"],
+                        format!("the contact `{key}` has an invalid phone: `{phone}`: {why}"),
+                        help,
+                    )
+                })
+                .ok()?;
+            phone_doubt = doubt.map(|doubt| {
+                let d = Diagnostic::warning(format!(
+                    "the phone of the contact `{key}`, `{phone}`, {doubt}"
+                ))
+                .file(SITE_FILE)
+                .help("check the number with the person; it is published as it is");
+                match yaml::key_location(k.source, &["contacts", &key, "phone"]) {
+                    Some((line, column)) => d.at(k.source, line, column, "phone".len()),
+                    None => d,
+                }
+            });
+            Some(number)
+        });
+        contacts.insert(
+            key,
+            SiteContact {
+                name,
+                role: c.role.map(Localised::into_map).unwrap_or_default(),
+                organisation: c.organisation.map(Localised::into_map).unwrap_or_default(),
+                email,
+                phone,
+                phone_doubt,
+            },
+        );
+    }
+    contacts
+}
+
+/// The places `deploy` publishes to, each with an address briefing can use and no secret.
+fn deploy_targets(k: &mut Keys, raw: &IndexMap<String, serde_yaml::Value>) -> Vec<Target> {
+    let mut deploy = Vec::new();
+    for (name, value) in raw {
+        if let serde_yaml::Value::Mapping(m) = value
+            && let Some(key) = m
+                .keys()
+                .filter_map(|k| k.as_str())
+                .find(|k| SECRET_KEYS.contains(&k.to_ascii_lowercase().as_str()))
+        {
+            k.error(
+                &["deploy", name, key],
+                format!("`{key}` looks like a secret, and site.yaml is no place for one"),
+                "delete the line: SSH keys come from the SSH agent, ~/.ssh or the file BRIEFING_SSH_KEY names; S3 keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+            );
+            continue;
+        }
+        let raw_target: RawTarget = match serde_yaml::from_value(value.clone()) {
+            Ok(t) => t,
+            Err(e) => {
+                let text = e.to_string();
+                let text = text.find(" at line ").map_or(text.as_str(), |i| &text[..i]);
+                k.error(
+                    &["deploy", name],
+                    format!("the deploy target `{name}`: {text}"),
+                    "a target has `url:` (file://, sftp:// or s3://) and, for S3, `endpoint:` and `region:`",
+                );
+                continue;
+            }
+        };
+        match target_kind(
+            raw_target.url.trim(),
+            raw_target.endpoint,
+            raw_target.region,
+        ) {
+            Ok(kind) => deploy.push(Target {
+                name: name.clone(),
+                url: raw_target.url.trim().to_string(),
+                kind,
+            }),
+            Err(help) => k.error(
+                &["deploy", name, "url"],
+                format!(
+                    "the deploy target `{name}` has an address briefing cannot use: `{}`",
+                    raw_target.url
+                ),
+                help,
+            ),
+        }
+    }
+    deploy
+}
+
+/// An image of content/ that site.yaml names at `key` (logo, favicon, social card).
+fn site_file(k: &mut Keys, key: &str, value: &Option<String>) -> Option<SiteFile> {
+    let value = value.as_deref()?.trim();
+    let path = value.trim_start_matches('/');
+    let image = path.rsplit_once('.').is_some_and(|(_, ext)| {
+        ["svg", "png", "ico", "jpg", "jpeg", "webp", "gif"]
+            .contains(&ext.to_ascii_lowercase().as_str())
+    });
+    let bad_segment = path
+        .split('/')
+        .any(|s| s.is_empty() || s == "." || s == ".." || s.contains('\\'));
+    if bad_segment || !image {
+        k.error(
+            &[key],
+            format!("`{value}` cannot be the {key}"),
+            format!("write the path of an image (SVG, PNG, ICO, JPEG, WebP or GIF) under content/, e.g. {key}: pages/{key}.svg for content/pages/{key}.svg"),
+        );
+        return None;
+    }
+    let (line, _) = yaml::key_location(k.source, &[key])?;
+    let source_line = k.source.lines().nth(line - 1)?.to_string();
+    let column = source_line.find(path).map_or(1, |c| c + 1);
+    Some(SiteFile {
+        path: path.to_string(),
+        line,
+        column,
+        source_line,
+    })
 }
