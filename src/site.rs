@@ -154,6 +154,7 @@ impl Site {
         let published = |i: usize| withheld[i].is_none();
 
         let translations = versions(&config, &notes, &groups, published);
+        // Every version of a note, published or not, for the links of withheld notes.
         let anything_withheld = withheld.iter().any(Option::is_some);
         let all_versions = if anything_withheld {
             versions(&config, &notes, &groups, |_| true)
@@ -169,56 +170,45 @@ impl Site {
             crate::images::cache_dir(&config.root),
             config.images.clone(),
         );
+        let sources = Sources {
+            config: &config,
+            notes: &notes,
+            loose_assets: &loose_assets,
+            failed: &failed,
+            images: &images,
+        };
         let (terms, (links, links_all, link_targets)) = rayon::join(
             || language_terms(&config, &languages, &notes),
             || {
-                let links = Links::new(
-                    &config,
-                    &notes,
-                    &withheld,
-                    &translations,
-                    &loose_assets,
-                    &failed,
-                    &images,
-                );
                 // A withheld note is checked too, as if everything were published: a draft may
                 // link to another draft, and both are published together.
-                let links_all = anything_withheld.then(|| {
-                    Links::new(
-                        &config,
-                        &notes,
-                        &none,
-                        &all_versions,
-                        &loose_assets,
-                        &failed,
-                        &images,
-                    )
-                });
+                let links_all =
+                    anything_withheld.then(|| Links::new(&sources, &none, &all_versions));
                 let targets = link_targets(&config, &notes, &withheld, &loose_assets);
-                (links, links_all, targets)
+                (
+                    Links::new(&sources, &withheld, &translations),
+                    links_all,
+                    targets,
+                )
+            },
+        );
+        let tag_errors = terms.into_iter().zip(languages.values_mut()).flat_map(
+            |((projects, funders, tags, errors), index)| {
+                index.projects = projects;
+                index.funders = funders;
+                index.tags = tags;
+                errors
             },
         );
         // Loading errors first, then the tags', then those of embargoes, versions and
         // downloads, then the links'.
-        let (mut errors, mut warnings): (Vec<Diagnostic>, Vec<Diagnostic>) =
-            diagnostics.into_iter().partition(Diagnostic::is_error);
-        for (index, (projects, funders, tags, tag_errors)) in languages.values_mut().zip(terms) {
-            index.projects = projects;
-            index.funders = funders;
-            index.tags = tags;
-            errors.extend(tag_errors);
-        }
-        for d in embargo_problems
+        let (mut errors, mut warnings): (Vec<Diagnostic>, Vec<Diagnostic>) = diagnostics
             .into_iter()
+            .chain(tag_errors.collect::<Vec<_>>())
+            .chain(embargo_problems)
             .chain(event_differences(&notes, &groups))
             .chain(notes.iter().flat_map(|n| unknown_downloads(n)))
-        {
-            if d.is_error() {
-                errors.push(d);
-            } else {
-                warnings.push(d);
-            }
-        }
+            .partition(Diagnostic::is_error);
         let in_feed = feed_notes(&languages, notes.len());
         let reuse = Reuse {
             previous: previous
@@ -227,22 +217,7 @@ impl Site {
             in_feed: &in_feed,
         };
         let (results, vcards) = rayon::join(
-            || -> Vec<Body> {
-                notes
-                    .par_iter()
-                    .enumerate()
-                    .map(|(i, note)| {
-                        let links = match &links_all {
-                            Some(all) if !published(i) => all,
-                            _ => &links,
-                        };
-                        match reuse.rendered(i, note, links) {
-                            Some(r) => Ok(Some(r)),
-                            None => render_body(&config, links, i, note, in_feed[i]),
-                        }
-                    })
-                    .collect()
-            },
+            || reuse.bodies(&links, links_all.as_ref(), &withheld),
             || crate::vcard::Cards::new(&config, &notes, published),
         );
         let rendered: Vec<Option<Arc<Rendered>>> = results
@@ -262,12 +237,9 @@ impl Site {
         }
         let held_assets = held_assets(&notes, &withheld, &rendered, &loose_assets);
         let (cleaned, pictures) = publish_images(
-            &config,
-            &images,
-            &notes,
+            &sources,
             &withheld,
             &rendered,
-            &loose_assets,
             &held_assets,
             &mut errors,
             &mut warnings,
@@ -467,6 +439,31 @@ struct Reuse<'a> {
 }
 
 impl Reuse<'_> {
+    /// Every note's body: taken again from the previous site where it can be, rendered
+    /// otherwise (a withheld note's links resolved as if everything were published).
+    fn bodies(
+        &self,
+        links: &Links,
+        links_all: Option<&Links>,
+        withheld: &[Option<Withheld>],
+    ) -> Vec<Body> {
+        links
+            .notes
+            .par_iter()
+            .enumerate()
+            .map(|(i, note)| {
+                let links = match links_all {
+                    Some(all) if withheld[i].is_some() => all,
+                    _ => links,
+                };
+                match self.rendered(i, note, links) {
+                    Some(r) => Ok(Some(r)),
+                    None => render_body(links.config, links, i, note, self.in_feed[i]),
+                }
+            })
+            .collect()
+    }
+
     /// The previous rendering of note `i`: found at the same place in the list of notes,
     /// unless notes were added or removed; only if its text, the images it shows and (for a
     /// note a feed carries) its feed text are as they were.
@@ -567,18 +564,21 @@ fn rendering_warnings(
 /// its identifying metadata, and the resized copies of those shown in published notes' text.
 /// A file that is not the image its name says is an error; one over `images.max_size` a
 /// warning with its size. The cache's manifest is saved for the next build.
-#[allow(clippy::too_many_arguments)]
 fn publish_images(
-    config: &Config,
-    images: &Images,
-    notes: &[Arc<Note>],
+    src: &Sources,
     withheld: &[Option<Withheld>],
     rendered: &[Option<Arc<Rendered>>],
-    loose_assets: &[LooseAsset],
     held_assets: &HashSet<String>,
     errors: &mut Vec<Diagnostic>,
     warnings: &mut Vec<Diagnostic>,
 ) -> (HashMap<String, Cleaned>, HashMap<String, Arc<Picture>>) {
+    let Sources {
+        config,
+        notes,
+        loose_assets,
+        images,
+        ..
+    } = *src;
     // Per file (path under content/): where it is, and whether a published note shows it.
     let mut files: IndexMap<String, (std::path::PathBuf, bool)> = IndexMap::new();
     for (i, note) in notes.iter().enumerate() {
@@ -1093,16 +1093,30 @@ struct Links<'a> {
     images: &'a Images,
 }
 
+/// What links of notes resolve against, whichever notes are published.
+struct Sources<'a> {
+    config: &'a Config,
+    notes: &'a [Arc<Note>],
+    loose_assets: &'a [LooseAsset],
+    failed: &'a HashSet<String>,
+    images: &'a Images,
+}
+
 impl<'a> Links<'a> {
+    /// The link tables of `src` with the notes `withheld` left out, each note's versions in
+    /// `translations`.
     fn new(
-        config: &'a Config,
-        notes: &'a [Arc<Note>],
+        src: &Sources<'a>,
         withheld: &'a [Option<Withheld>],
         translations: &'a [Vec<usize>],
-        loose_assets: &'a [LooseAsset],
-        failed: &'a HashSet<String>,
-        images: &'a Images,
     ) -> Self {
+        let Sources {
+            config,
+            notes,
+            loose_assets,
+            failed,
+            images,
+        } = *src;
         let mut bundle_files: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, n) in notes.iter().enumerate() {
             if let Some(b) = &n.bundle {
