@@ -225,7 +225,7 @@ pub fn options() -> Options {
 
 /// Renders `body`. `resolve` says where a link or image target leads, or why it is broken.
 /// Images get their width and height from the file, and `loading="lazy"`.
-pub fn render<F>(body: &str, raw_html: RawHtml, mut resolve: F) -> Result<Rendered, Vec<LinkError>>
+pub fn render<F>(body: &str, raw_html: RawHtml, resolve: F) -> Result<Rendered, Vec<LinkError>>
 where
     F: FnMut(&str, UrlUse) -> Result<Target, (String, String)>,
 {
@@ -234,52 +234,103 @@ where
         RawHtml::Allow => (body.into(), Vec::new()),
     };
     let body = body.as_ref();
-    let mut images_without_alt = Vec::new();
-    let mut has_raw_html = false;
-    // An open image: its index in `events`, where it leads, and where it starts in the body.
-    let mut image: Option<(usize, Option<Target>, usize)> = None;
-    let mut images = Vec::new();
-    let mut errors = Vec::new();
-    // The loose files of content/ the note links to, as the resolver names them.
-    let mut loose_links = Vec::new();
-    let mut site_links = Vec::new();
-    // Resolves a link or image written at `offset` in the body, noting what it names.
-    let mut resolve = |dest: &str, offset: usize, usage: UrlUse| {
-        let target = resolve(dest, usage)?;
-        loose_links.extend(target.loose.clone());
-        if let Some(path) = &target.site_path {
-            site_links.push((offset, path.clone()));
-        }
-        Ok(target)
-    };
-    let mut events: Vec<Event> = Vec::new();
-    let mut held_links = Vec::new();
-    // Inside a link published as its words alone.
-    let mut unlinked = false;
-    let mut ids = HeadingIds::default();
-    let mut heading: Option<usize> = None; // index in `events` of an open heading
-    let mut teaser = Teaser::default();
-    let mut text = String::with_capacity(body.len());
-
+    let mut reader = Reader::new(resolve, body.len());
     for (event, range) in Parser::new_ext(body, options()).into_offset_iter() {
-        let event = match event {
+        if let Some(event) = reader.translate(event, range.start) {
+            reader.keep(event);
+        }
+    }
+    reader.finish(raw_html, swallowing_tags, body.len())
+}
+
+/// A walk through a note's events: what it rewrote, and what it gathered so far.
+struct Reader<'a, F> {
+    resolve: F,
+    /// The events to write, images already made tags.
+    events: Vec<Event<'a>>,
+    errors: Vec<LinkError>,
+    /// The loose files of content/ the note links to, as the resolver names them.
+    loose_links: Vec<String>,
+    site_links: Vec<(usize, String)>,
+    held_links: Vec<(usize, String)>,
+    images: Vec<ShownImage>,
+    images_without_alt: Vec<usize>,
+    /// An open image: its index in `events`, where it leads, and where it starts in the body.
+    image: Option<(usize, Option<Target>, usize)>,
+    /// Inside a link published as its words alone.
+    unlinked: bool,
+    has_raw_html: bool,
+    ids: HeadingIds,
+    /// The index in `events` of an open heading.
+    heading: Option<usize>,
+    teaser: Teaser,
+    text: String,
+}
+
+impl<'a, F> Reader<'a, F>
+where
+    F: FnMut(&str, UrlUse) -> Result<Target, (String, String)>,
+{
+    fn new(resolve: F, body_len: usize) -> Self {
+        Reader {
+            resolve,
+            events: Vec::new(),
+            errors: Vec::new(),
+            loose_links: Vec::new(),
+            site_links: Vec::new(),
+            held_links: Vec::new(),
+            images: Vec::new(),
+            images_without_alt: Vec::new(),
+            image: None,
+            unlinked: false,
+            has_raw_html: false,
+            ids: HeadingIds::default(),
+            heading: None,
+            teaser: Teaser::default(),
+            text: String::with_capacity(body_len),
+        }
+    }
+
+    /// Where `dest`, written at `offset` in the body, leads, noting what it names.
+    fn rewrite(
+        &mut self,
+        dest: CowStr<'a>,
+        usage: UrlUse,
+        offset: usize,
+    ) -> (CowStr<'a>, Option<Target>, Option<String>) {
+        let Reader {
+            resolve,
+            loose_links,
+            site_links,
+            errors,
+            ..
+        } = self;
+        let mut resolve = |dest: &str, offset: usize, usage: UrlUse| {
+            let target = resolve(dest, usage)?;
+            loose_links.extend(target.loose.clone());
+            if let Some(path) = &target.site_path {
+                site_links.push((offset, path.clone()));
+            }
+            Ok(target)
+        };
+        rewrite(dest, usage, offset, &mut resolve, errors)
+    }
+
+    /// The event as it is written, links and images leading where they resolve; `None` for
+    /// what is not written (the ends of links published as their words alone).
+    fn translate(&mut self, event: Event<'a>, offset: usize) -> Option<Event<'a>> {
+        Some(match event {
             Event::Start(Tag::Link {
                 link_type,
                 dest_url,
                 title,
                 id,
             }) => {
-                let (dest_url, _, held) = rewrite(
-                    dest_url,
-                    UrlUse::Link,
-                    range.start,
-                    &mut resolve,
-                    &mut errors,
-                );
+                let (dest_url, _, held) = self.rewrite(dest_url, UrlUse::Link, offset);
                 if let Some(message) = held {
-                    held_links.push((range.start, message));
-                    unlinked = true;
-                    continue;
+                    self.held_links.push((offset, message));
+                    self.unlinked = true;
+                    return None;
                 }
                 Event::Start(Tag::Link {
                     link_type,
@@ -288,9 +339,9 @@ where
                     id,
                 })
             }
-            Event::End(TagEnd::Link) if unlinked => {
-                unlinked = false;
-                continue;
+            Event::End(TagEnd::Link) if self.unlinked => {
+                self.unlinked = false;
+                return None;
             }
             Event::Start(Tag::Image {
                 link_type,
@@ -298,23 +349,17 @@ where
                 title,
                 id,
             }) => {
-                let (dest_url, target, _) = rewrite(
-                    dest_url,
-                    UrlUse::Image,
-                    range.start,
-                    &mut resolve,
-                    &mut errors,
-                );
+                let (dest_url, target, _) = self.rewrite(dest_url, UrlUse::Image, offset);
                 if let Some(t) = &target
                     && let Some(content) = &t.content
                 {
-                    images.push(ShownImage {
+                    self.images.push(ShownImage {
                         content: content.clone(),
                         stamp: t.sizes.as_ref().map(|s| s.stamp),
                         alt: String::new(),
                     });
                 }
-                image = Some((events.len(), target, range.start));
+                self.image = Some((self.events.len(), target, offset));
                 Event::Start(Tag::Image {
                     link_type,
                     dest_url,
@@ -323,7 +368,7 @@ where
                 })
             }
             event @ (Event::Html(_) | Event::InlineHtml(_)) => {
-                has_raw_html = true;
+                self.has_raw_html = true;
                 event
             }
             // Only an id and classes come from Markdown: `{onclick=…}` after a heading is dropped.
@@ -339,70 +384,90 @@ where
                 attrs: Vec::new(),
             }),
             other => other,
-        };
+        })
+    }
 
-        teaser.see(&event, image.is_some());
-        plain_text(&mut text, &event, image.is_some());
-
+    /// Takes a written event into the text, the teaser and the events; a heading gets its id
+    /// and an image becomes its tag once they end.
+    fn keep(&mut self, event: Event<'a>) {
+        self.teaser.see(&event, self.image.is_some());
+        plain_text(&mut self.text, &event, self.image.is_some());
         match event {
             Event::Start(Tag::Heading { .. }) => {
-                heading = Some(events.len());
-                events.push(event);
+                self.heading = Some(self.events.len());
+                self.events.push(event);
             }
             Event::End(TagEnd::Heading(level)) => {
-                if let Some(start) = heading.take() {
-                    set_heading_id(&mut events, start, level, &mut ids);
+                if let Some(start) = self.heading.take() {
+                    set_heading_id(&mut self.events, start, level, &mut self.ids);
                 }
-                events.push(Event::End(TagEnd::Heading(level)));
+                self.events.push(Event::End(TagEnd::Heading(level)));
             }
             Event::End(TagEnd::Image) => {
-                if let Some((start, target, offset)) = image.take() {
-                    let (tag, alt) = image_tag(&events[start..], target.as_ref());
-                    if alt.trim().is_empty() {
-                        images_without_alt.push(offset);
-                    }
-                    if let Some(shown) = images
-                        .last_mut()
-                        .filter(|_| target.as_ref().is_some_and(|t| t.content.is_some()))
-                    {
-                        shown.alt = alt.replace(LITERAL_LT, "<");
-                    }
-                    events.truncate(start);
-                    events.push(Event::InlineHtml(CowStr::from(tag)));
+                if let Some((start, target, offset)) = self.image.take() {
+                    self.close_image(start, target, offset);
                 }
             }
-            other => events.push(other),
+            other => self.events.push(other),
         }
     }
-    if !errors.is_empty() {
-        return Err(errors);
+
+    /// Replaces the events of the image that starts at `start` with its `<img>` tag.
+    fn close_image(&mut self, start: usize, target: Option<Target>, offset: usize) {
+        let (tag, alt) = image_tag(&self.events[start..], target.as_ref());
+        if alt.trim().is_empty() {
+            self.images_without_alt.push(offset);
+        }
+        if let Some(shown) = self
+            .images
+            .last_mut()
+            .filter(|_| target.as_ref().is_some_and(|t| t.content.is_some()))
+        {
+            shown.alt = alt.replace(LITERAL_LT, "<");
+        }
+        self.events.truncate(start);
+        self.events.push(Event::InlineHtml(CowStr::from(tag)));
     }
-    let mut out = String::with_capacity(body.len() * 3 / 2);
-    html::push_html(&mut out, events.into_iter());
-    // Raw HTML may open an element in one block and close it in another: the note is
-    // sanitised whole. Without it, every tag is pulldown-cmark's own or the image tag above,
-    // every text and attribute is escaped by them, and every URL passed
-    // [`safety::check_url`]: there is nothing for the sanitiser to take out.
-    if !swallowing_tags.is_empty() {
-        out = out.replace(LITERAL_LT, "&lt;");
-        text = text.replace(LITERAL_LT, "<");
-        teaser.first_paragraph = teaser.first_paragraph.replace(LITERAL_LT, "<");
+
+    /// The note as HTML and text, or every link that could not be followed.
+    fn finish(
+        self,
+        raw_html: RawHtml,
+        swallowing_tags: Vec<(usize, String)>,
+        body_len: usize,
+    ) -> Result<Rendered, Vec<LinkError>> {
+        if !self.errors.is_empty() {
+            return Err(self.errors);
+        }
+        let mut out = String::with_capacity(body_len * 3 / 2);
+        html::push_html(&mut out, self.events.into_iter());
+        let mut text = self.text;
+        let mut teaser = self.teaser;
+        // Raw HTML may open an element in one block and close it in another: the note is
+        // sanitised whole. Without it, every tag is pulldown-cmark's own or the image tag
+        // above, every text and attribute is escaped by them, and every URL passed
+        // [`safety::check_url`]: there is nothing for the sanitiser to take out.
+        if !swallowing_tags.is_empty() {
+            out = out.replace(LITERAL_LT, "&lt;");
+            text = text.replace(LITERAL_LT, "<");
+            teaser.first_paragraph = teaser.first_paragraph.replace(LITERAL_LT, "<");
+        }
+        if raw_html == RawHtml::Sanitize && self.has_raw_html {
+            out = sanitizer().clean(&out).to_string();
+        }
+        Ok(Rendered {
+            html: out,
+            text: text.trim_end().to_string(),
+            first_paragraph: teaser.summary(),
+            swallowing_tags,
+            images_without_alt: self.images_without_alt,
+            loose_links: self.loose_links,
+            held_links: self.held_links,
+            site_links: self.site_links,
+            images: self.images,
+            feed_html: None,
+        })
     }
-    if raw_html == RawHtml::Sanitize && has_raw_html {
-        out = sanitizer().clean(&out).to_string();
-    }
-    Ok(Rendered {
-        html: out,
-        text: text.trim_end().to_string(),
-        first_paragraph: teaser.summary(),
-        swallowing_tags,
-        images_without_alt,
-        loose_links,
-        held_links,
-        site_links,
-        images,
-        feed_html: None,
-    })
 }
 
 /// The first paragraph of a note as it is read, for the summary of listings and feeds: at

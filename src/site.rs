@@ -146,26 +146,9 @@ impl Site {
             diagnostics,
             failed,
         } = content;
-        // The versions of a note share one embargo, whichever of them gives it.
-        let groups = version_groups(&notes);
-        let (embargo_from, embargo_problems) =
-            shared_embargoes(&config, &notes, &groups, selection.now);
-        let withheld = withholding(&notes, &embargo_from, selection);
-        let published = |i: usize| withheld[i].is_none();
-
-        let translations = versions(&config, &notes, &groups, published);
-        // Every version of a note, published or not, for the links of withheld notes.
-        let anything_withheld = withheld.iter().any(Option::is_some);
-        let all_versions = if anything_withheld {
-            versions(&config, &notes, &groups, |_| true)
-        } else {
-            translations.clone()
-        };
-
+        let (publication, embargo_problems) = Publication::decide(&config, &notes, selection);
+        let published = |i: usize| publication.withheld[i].is_none();
         let (mut languages, position) = language_indexes(&config, &notes, published);
-
-        // The terms of each language, beside the link tables: on cores of their own.
-        let none = vec![None; notes.len()];
         let images = Images::new(
             crate::images::cache_dir(&config.root),
             config.images.clone(),
@@ -177,77 +160,58 @@ impl Site {
             failed: &failed,
             images: &images,
         };
-        let (terms, (links, links_all, link_targets)) = rayon::join(
+        // The terms of each language, beside the link tables: on cores of their own.
+        let (terms, tables) = rayon::join(
             || language_terms(&config, &languages, &notes),
-            || {
-                // A withheld note is checked too, as if everything were published: a draft may
-                // link to another draft, and both are published together.
-                let links_all =
-                    anything_withheld.then(|| Links::new(&sources, &none, &all_versions));
-                let targets = link_targets(&config, &notes, &withheld, &loose_assets);
-                (
-                    Links::new(&sources, &withheld, &translations),
-                    links_all,
-                    targets,
-                )
-            },
+            || LinkTables::new(&sources, &publication),
         );
-        let tag_errors = terms.into_iter().zip(languages.values_mut()).flat_map(
-            |((projects, funders, tags, errors), index)| {
-                index.projects = projects;
-                index.funders = funders;
-                index.tags = tags;
-                errors
-            },
-        );
+        let tag_errors = set_terms(&mut languages, terms);
         // Loading errors first, then the tags', then those of embargoes, versions and
         // downloads, then the links'.
-        let (mut errors, mut warnings): (Vec<Diagnostic>, Vec<Diagnostic>) = diagnostics
+        let (mut errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) = diagnostics
             .into_iter()
-            .chain(tag_errors.collect::<Vec<_>>())
+            .chain(tag_errors)
             .chain(embargo_problems)
-            .chain(event_differences(&notes, &groups))
+            .chain(event_differences(&notes, &publication.groups))
             .chain(notes.iter().flat_map(|n| unknown_downloads(n)))
             .partition(Diagnostic::is_error);
         let in_feed = feed_notes(&languages, notes.len());
         let reuse = Reuse {
-            previous: previous
-                .filter(|p| p.link_targets == link_targets && p.config.raw_html == config.raw_html),
+            previous: previous.filter(|p| {
+                p.link_targets == tables.targets && p.config.raw_html == config.raw_html
+            }),
             by_file: std::sync::OnceLock::new(),
             in_feed: &in_feed,
         };
-        let (results, vcards) = rayon::join(
-            || reuse.bodies(&links, links_all.as_ref(), &withheld),
+        let withheld = &publication.withheld;
+        let (bodies, vcards) = rayon::join(
+            || reuse.bodies(&tables.links, tables.links_all.as_ref(), withheld),
             || crate::vcard::Cards::new(&config, &notes, published),
         );
-        let rendered: Vec<Option<Arc<Rendered>>> = results
-            .into_iter()
-            .map(|r| {
-                r.unwrap_or_else(|e| {
-                    errors.extend(e);
-                    None
-                })
-            })
-            .collect();
+        let rendered = rendered_bodies(bodies, &mut errors);
+        let mut warnings = warnings;
         rendering_warnings(&notes, &rendered, &mut warnings);
         let mut warnings = fold_repeats(warnings);
-        if !errors.is_empty() {
-            errors.extend(warnings);
-            return Err(errors);
-        }
-        let held_assets = held_assets(&notes, &withheld, &rendered, &loose_assets);
+        stop_on_errors(&mut errors, &mut warnings)?;
+        let held_assets = held_assets(&notes, withheld, &rendered, &loose_assets);
         let (cleaned, pictures) = publish_images(
             &sources,
-            &withheld,
+            withheld,
             &rendered,
             &held_assets,
             &mut errors,
             &mut warnings,
         );
-        if !errors.is_empty() {
-            errors.extend(warnings);
-            return Err(errors);
-        }
+        stop_on_errors(&mut errors, &mut warnings)?;
+        let link_targets = tables.targets;
+        drop(tables);
+        let Publication {
+            withheld,
+            embargo_from,
+            translations,
+            all_versions,
+            ..
+        } = publication;
         Ok(Site {
             config,
             notes,
@@ -405,6 +369,124 @@ fn language_terms(
             (projects, funders, tags, errors)
         })
         .collect()
+}
+
+/// Which notes are published at the moment of a build, and which versions of each are linked
+/// together.
+struct Publication {
+    /// The notes that are versions of one another (one translation key), in site order.
+    groups: Vec<Vec<usize>>,
+    /// Per note: the version whose `embargo:` applies to it.
+    embargo_from: Vec<Option<usize>>,
+    /// Per note: why it is withheld, if it is.
+    withheld: Vec<Option<Withheld>>,
+    /// Per note: its published versions in the other languages.
+    translations: Vec<Vec<usize>>,
+    /// Per note: all its versions in the other languages, published or not.
+    all_versions: Vec<Vec<usize>>,
+}
+
+impl Publication {
+    /// Decides what is published at `selection`'s moment, with the problems of embargoes.
+    fn decide(
+        config: &Config,
+        notes: &[Arc<Note>],
+        selection: &Selection,
+    ) -> (Publication, Vec<Diagnostic>) {
+        // The versions of a note share one embargo, whichever of them gives it.
+        let groups = version_groups(notes);
+        let (embargo_from, problems) = shared_embargoes(config, notes, &groups, selection.now);
+        let withheld = withholding(notes, &embargo_from, selection);
+        let translations = versions(config, notes, &groups, |i| withheld[i].is_none());
+        // Every version of a note, published or not, for the links of withheld notes.
+        let all_versions = if withheld.iter().any(Option::is_some) {
+            versions(config, notes, &groups, |_| true)
+        } else {
+            translations.clone()
+        };
+        let publication = Publication {
+            groups,
+            embargo_from,
+            withheld,
+            translations,
+            all_versions,
+        };
+        (publication, problems)
+    }
+}
+
+/// What the relative links of notes resolve against.
+struct LinkTables<'a> {
+    /// With the withheld notes left out.
+    links: Links<'a>,
+    /// As if everything were published, when something is withheld: a withheld note is
+    /// checked too, since a draft may link to another draft and both are published together.
+    links_all: Option<Links<'a>>,
+    /// A fingerprint of everything a relative link can resolve to.
+    targets: u64,
+}
+
+impl<'a> LinkTables<'a> {
+    fn new(sources: &Sources<'a>, publication: &'a Publication) -> Self {
+        let withheld = &publication.withheld;
+        let links_all = withheld
+            .iter()
+            .any(Option::is_some)
+            .then(|| Links::new(sources, &[], &publication.all_versions));
+        LinkTables {
+            links: Links::new(sources, withheld, &publication.translations),
+            links_all,
+            targets: link_targets(
+                sources.config,
+                sources.notes,
+                withheld,
+                sources.loose_assets,
+            ),
+        }
+    }
+}
+
+/// Puts each language's terms into its index; gives the errors of its tags.
+fn set_terms(
+    languages: &mut IndexMap<String, LanguageIndex>,
+    terms: Vec<LanguageTerms>,
+) -> Vec<Diagnostic> {
+    let mut errors = Vec::new();
+    for ((projects, funders, tags, tag_errors), index) in
+        terms.into_iter().zip(languages.values_mut())
+    {
+        index.projects = projects;
+        index.funders = funders;
+        index.tags = tags;
+        errors.extend(tag_errors);
+    }
+    errors
+}
+
+/// The rendered bodies, the errors of those that failed put into `errors`.
+fn rendered_bodies(bodies: Vec<Body>, errors: &mut Vec<Diagnostic>) -> Vec<Option<Arc<Rendered>>> {
+    bodies
+        .into_iter()
+        .map(|r| {
+            r.unwrap_or_else(|e| {
+                errors.extend(e);
+                None
+            })
+        })
+        .collect()
+}
+
+/// Stops a model with errors: every error, then every warning.
+fn stop_on_errors(
+    errors: &mut Vec<Diagnostic>,
+    warnings: &mut Vec<Diagnostic>,
+) -> Result<(), Vec<Diagnostic>> {
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let mut all = std::mem::take(errors);
+    all.append(warnings);
+    Err(all)
 }
 
 /// The notes some feed carries: their text is rendered a second time with absolute URLs.
@@ -1082,6 +1164,7 @@ fn tag_terms(briefings: &[usize], notes: &[Arc<Note>], errors: &mut Vec<Diagnost
 struct Links<'a> {
     config: &'a Config,
     notes: &'a [Arc<Note>],
+    /// Per note: why it is withheld; empty when none is.
     withheld: &'a [Option<Withheld>],
     translations: &'a [Vec<usize>],
     by_source: HashMap<&'a str, usize>,
@@ -1157,9 +1240,14 @@ impl<'a> Links<'a> {
         self.sizes(rel, &file).ok().map(|s| s.stamp)
     }
 
+    /// Why note `t` is withheld, if it is.
+    fn why_withheld(&self, t: usize) -> Option<&Withheld> {
+        self.withheld.get(t).and_then(Option::as_ref)
+    }
+
     /// The version of note `target` to link to from a page in `lang`.
     fn version_for(&self, target: usize, lang: &str) -> usize {
-        if self.notes[target].lang == lang || self.withheld[target].is_some() {
+        if self.notes[target].lang == lang || self.why_withheld(target).is_some() {
             return target;
         }
         self.translations[target]
@@ -1173,7 +1261,7 @@ impl<'a> Links<'a> {
     /// alone, and when it can lead there, in the site time zone.
     fn held(&self, t: usize) -> Target {
         let shown = display_path(&self.notes[t].shown);
-        let when = match &self.withheld[t] {
+        let when = match self.why_withheld(t) {
             Some(Withheld::Embargoed(ts)) => format!(
                 "{shown} is published at {}",
                 crate::dates::local(*ts, self.config.timezone.as_ref())
@@ -1240,7 +1328,7 @@ impl<'a> Links<'a> {
         if let Some(owners) = self.bundle_files.get(&target) {
             // Files of a withheld note are withheld with it: a link to them is a link to it,
             // unless another version of the note is published.
-            if owners.iter().all(|&o| self.withheld[o].is_some()) {
+            if owners.iter().all(|&o| self.why_withheld(o).is_some()) {
                 return Ok(self.held(self.version_for(owners[0], &note.lang)));
             }
             return Ok(Target {
@@ -1305,7 +1393,7 @@ impl Links<'_> {
             ));
         };
         let t = self.version_for(t, &note.lang);
-        if self.withheld[t].is_some() {
+        if self.why_withheld(t).is_some() {
             return Ok(self.held(t));
         }
         Ok(Target {
