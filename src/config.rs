@@ -142,6 +142,9 @@ pub struct Language {
     pub name: String,
     /// The value of `<html lang>` and `hreflang`: `en`, `zh-Hans`.
     pub html_lang: String,
+    /// A warning at its key when the locale table does not know it fully, naming what falls
+    /// back.
+    pub locale_fallback: Option<Diagnostic>,
 }
 
 /// A project or funder of the registry, or one written inline in a note.
@@ -601,6 +604,19 @@ impl Keys<'_> {
     }
 }
 
+/// A warning at language `code` of site.yaml when briefing does not know how to write it
+/// fully, naming what falls back.
+fn locale_fallback(source: &str, code: &str) -> Option<Diagnostic> {
+    let what = crate::locale::fallbacks(code)?;
+    let d = Diagnostic::warning(what).file(SITE_FILE).help(
+        "the site builds as it is; to have the language written properly, ask the site's maintainer to add it to briefing's locale table (src/locale.rs)",
+    );
+    Some(match yaml::key_location(source, &["languages", code]) {
+        Some((line, column)) => d.at(source, line, column, code.len()),
+        None => d,
+    })
+}
+
 /// The site's languages, in order, and its default one; each with a title.
 fn languages(k: &mut Keys, raw: &RawSite) -> (Vec<Language>, String) {
     let mut languages = Vec::new();
@@ -616,6 +632,7 @@ fn languages(k: &mut Keys, raw: &RawSite) -> (Vec<Language>, String) {
             code: code.clone(),
             name: lang.name.clone(),
             html_lang: lang.html_lang.clone().unwrap_or_else(|| code.clone()),
+            locale_fallback: locale_fallback(k.source, code),
         });
     }
     if languages.is_empty() {

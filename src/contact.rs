@@ -30,15 +30,14 @@ pub struct Contact {
     pub phone: Option<Phone>,
 }
 
-/// The contact names and the number that a new note starts with.
-pub const PLACEHOLDER_NAMES: [&str; 2] = ["Name Surname", "姓名"];
+/// The number that a new note starts with (its names are in the locale table).
 pub const PLACEHOLDER_PHONE: &str = "+86 10 0000 0000";
 const PLACEHOLDER_TEL: &str = "tel:+861000000000";
 
 /// Whether a contact (its name and `tel:` URI) is still the example of a new note, which
 /// `check --strict` must not let through.
 pub fn is_placeholder(name: &str, tel: Option<&str>) -> bool {
-    PLACEHOLDER_NAMES.contains(&name.trim()) || tel == Some(PLACEHOLDER_TEL)
+    crate::locale::placeholder_names().any(|n| n == name.trim()) || tel == Some(PLACEHOLDER_TEL)
 }
 
 /// What is wrong with a number or an address, and what to write instead.

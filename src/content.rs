@@ -245,12 +245,19 @@ pub fn load_reusing(config: &Config, unchanged: &HashMap<&str, &Note>) -> Conten
     notes.sort_by(|a, b| a.content_rel.cmp(&b.content_rel));
     let notes: Vec<Arc<Note>> = notes.into_iter().map(Arc::new).collect();
     check_pairs(&notes, &mut errors);
-    // A doubtful number of site.yaml's contacts, once for the site rather than once a note.
+    // A doubtful number of site.yaml's contacts and a language written in part, once for the
+    // site rather than once a note.
     errors.extend(
         config
             .contacts
             .values()
             .filter_map(|c| c.phone_doubt.clone()),
+    );
+    errors.extend(
+        config
+            .languages
+            .iter()
+            .filter_map(|l| l.locale_fallback.clone()),
     );
     errors.extend(warnings);
     Content {

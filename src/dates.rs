@@ -4,21 +4,6 @@ use jiff::civil::{Date, DateTime};
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ZonedDateTime as Zoned};
 
-const EN_MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-
 /// A moment from front matter: a date, or a datetime with or without an offset.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct When {
@@ -187,7 +172,7 @@ fn impossible(text: &str) -> Option<String> {
     let first = Date::new(year, month as i8, 1).ok()?;
     let days = first.days_in_month();
     if day < 1 || day > i16::from(days) {
-        let name = EN_MONTHS[month as usize - 1];
+        let name = crate::locale::english_month(month as i8);
         // February's length depends on the year; the other months' do not.
         return Some(if month == 2 {
             format!("February {year} has {days} days")
@@ -203,70 +188,6 @@ fn when(zoned: &Zoned) -> When {
         timestamp: zoned.timestamp(),
         date: zoned.date(),
         rfc3339: zoned.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string(),
-    }
-}
-
-fn is_zh(lang: &str) -> bool {
-    lang == "zh" || lang.starts_with("zh-")
-}
-
-fn is_en(lang: &str) -> bool {
-    lang == "en" || lang.starts_with("en-")
-}
-
-/// "16 October 2015", "2015年10月16日", or ISO for other languages.
-pub fn format_date(d: Date, lang: &str) -> String {
-    if is_zh(lang) {
-        format!("{}年{}月{}日", d.year(), d.month(), d.day())
-    } else if is_en(lang) {
-        format!("{} {} {}", d.day(), month(d), d.year())
-    } else {
-        d.to_string()
-    }
-}
-
-fn month(d: Date) -> &'static str {
-    EN_MONTHS[(d.month() - 1) as usize]
-}
-
-/// "19–28 October 2015", "28 September – 3 October 2015", "2015年10月19日至28日".
-pub fn format_range(start: Date, end: Date, lang: &str) -> String {
-    if start == end {
-        return format_date(start, lang);
-    }
-    let (a, b) = if end < start {
-        (end, start)
-    } else {
-        (start, end)
-    };
-    let same_year = a.year() == b.year();
-    let same_month = same_year && a.month() == b.month();
-    if is_zh(lang) {
-        let tail = if same_month {
-            format!("{}日", b.day())
-        } else if same_year {
-            format!("{}月{}日", b.month(), b.day())
-        } else {
-            format_date(b, lang)
-        };
-        format!("{}至{}", format_date(a, lang), tail)
-    } else if is_en(lang) {
-        if same_month {
-            format!("{}–{} {} {}", a.day(), b.day(), month(b), b.year())
-        } else if same_year {
-            format!(
-                "{} {} – {} {} {}",
-                a.day(),
-                month(a),
-                b.day(),
-                month(b),
-                b.year()
-            )
-        } else {
-            format!("{} – {}", format_date(a, lang), format_date(b, lang))
-        }
-    } else {
-        format!("{a} – {b}")
     }
 }
 
@@ -319,46 +240,6 @@ mod tests {
 
     fn d(s: &str) -> Date {
         s.parse().unwrap()
-    }
-
-    #[test]
-    fn single_dates() {
-        assert_eq!(format_date(d("2015-10-16"), "en"), "16 October 2015");
-        assert_eq!(format_date(d("2015-10-16"), "zh"), "2015年10月16日");
-    }
-
-    #[test]
-    fn ranges_in_both_languages() {
-        let cases = [
-            (
-                "2015-10-19",
-                "2015-10-28",
-                "19–28 October 2015",
-                "2015年10月19日至28日",
-            ),
-            (
-                "2015-09-28",
-                "2015-10-03",
-                "28 September – 3 October 2015",
-                "2015年9月28日至10月3日",
-            ),
-            (
-                "2015-12-28",
-                "2016-01-03",
-                "28 December 2015 – 3 January 2016",
-                "2015年12月28日至2016年1月3日",
-            ),
-            (
-                "2015-10-16",
-                "2015-10-16",
-                "16 October 2015",
-                "2015年10月16日",
-            ),
-        ];
-        for (a, b, en, zh) in cases {
-            assert_eq!(format_range(d(a), d(b), "en"), en);
-            assert_eq!(format_range(d(a), d(b), "zh"), zh);
-        }
     }
 
     #[test]

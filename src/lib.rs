@@ -17,6 +17,7 @@ mod dates;
 mod deploy;
 mod error;
 mod images;
+mod locale;
 mod markdown;
 mod open;
 mod output;

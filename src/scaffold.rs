@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 
 use crate::config::Config;
-use crate::contact::{PLACEHOLDER_NAMES, PLACEHOLDER_PHONE};
+use crate::contact::PLACEHOLDER_PHONE;
 use crate::content::{slugify, valid_slug};
 use crate::error::{Diagnostic, Diagnostics, display_path};
 use crate::paths::{CONTENT_DIR, THEMES_DIR};
@@ -32,7 +32,6 @@ fn write_new(path: &Path, text: &str) -> Result<(), Diagnostic> {
 
 /// The front matter and first lines of a new note in `lang`.
 fn note_template(config: &Config, lang: &str, date: Date) -> String {
-    let zh = lang == "zh" || lang.starts_with("zh-");
     let keys: Vec<&str> = config.projects.keys().map(String::as_str).collect();
     let project = match keys.first() {
         Some(first) => format!(
@@ -42,27 +41,15 @@ fn note_template(config: &Config, lang: &str, date: Date) -> String {
         None => "# project: { name: \"Project name\", url: \"https://example.org/project\" }\n"
             .to_string(),
     };
-    let (title, subtitle, dateline, name, role, place, body) = if zh {
-        (
-            "简报标题",
-            "标题下的一句话导语",
-            "北京",
-            PLACEHOLDER_NAMES[1],
-            "传播官员",
-            "北京",
-            "北京——在此撰写第一段：何人、何事、何时、何地。\n\n正文的其余部分。\n",
-        )
-    } else {
-        (
-            "Headline of the briefing",
-            "One sentence under the headline",
-            "Beijing",
-            PLACEHOLDER_NAMES[0],
-            "Communications Officer",
-            "Beijing",
-            "BEIJING – Write the first paragraph here: who, what, when and where.\n\nThe rest of the text.\n",
-        )
-    };
+    let crate::locale::NewNote {
+        title,
+        subtitle,
+        dateline,
+        name,
+        role,
+        place,
+        body,
+    } = crate::locale::new_note(lang);
     // The spokespeople of site.yaml, by key, where it has some; else one to fill in.
     let registry: Vec<&str> = config.contacts.keys().map(String::as_str).collect();
     let contacts = match registry.first() {

@@ -330,19 +330,21 @@ fn register(tera: &mut Tera, strings: Arc<Strings>, default_language: String) {
     let list_strings = strings.clone();
     // `["Vienna", "Sofia", "Paris"] | list` → `Vienna, Sofia and Paris` in English, `维也纳、索非亚、巴黎`
     // in Chinese: the separators are the interface strings `list_separator` and
-    // `list_last_separator` of the page's language.
+    // `list_last_separator` of the page's language, else those of its locale.
     tera.register_filter(
         "list",
         move |items: Vec<String>, kwargs: Kwargs, state: &State| -> tera::TeraResult<String> {
             let lang = lang_of(&kwargs, state, &fallback);
-            let separator = |key: &str| {
+            // The theme's strings, else the language's own separators.
+            let (own_sep, own_last) = crate::locale::of(&lang).list;
+            let separator = |key: &str, own: &str| {
                 string(&list_strings, &lang, &fallback, key)
                     .cloned()
-                    .unwrap_or_else(|| ", ".to_string())
+                    .unwrap_or_else(|| own.to_string())
             };
             let (mut sep, mut last) = (
-                separator("list_separator"),
-                separator("list_last_separator"),
+                separator("list_separator", own_sep),
+                separator("list_last_separator", own_last),
             );
             // Places with commas of their own (`Vienna, Austria`) are set apart by semicolons:
             // `Vienna, Austria; Sofia, Bulgaria; and Paris, France`.
@@ -396,7 +398,7 @@ fn register(tera: &mut Tera, strings: Arc<Strings>, default_language: String) {
             let date = dates::date_of(&value).ok_or_else(|| {
                 tera::Error::message(format!("format_date: `{value}` is not a date"))
             })?;
-            Ok(dates::format_date(date, &lang))
+            Ok(crate::locale::format_date(date, &lang))
         },
     );
     let fallback = default_language;
@@ -410,7 +412,11 @@ fn register(tera: &mut Tera, strings: Arc<Strings>, default_language: String) {
                 dates::date_of(v)
                     .ok_or_else(|| tera::Error::message(format!("date_range: `{v}` is not a date")))
             };
-            Ok(dates::format_range(parse(&start)?, parse(&end)?, &lang))
+            Ok(crate::locale::format_range(
+                parse(&start)?,
+                parse(&end)?,
+                &lang,
+            ))
         },
     );
 }

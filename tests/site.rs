@@ -636,38 +636,39 @@ fn the_404_page_speaks_both_languages() {
 
 #[test]
 fn a_missing_interface_string_falls_back_with_one_warning() {
+    // German: a language the default theme has no interface strings for.
     let site = fixture("basic");
     let yaml = std::fs::read_to_string(site.path().join("site.yaml"))
         .unwrap()
         .replace(
             "  zh: { name: 中文, html_lang: zh-Hans }",
-            "  zh: { name: 中文, html_lang: zh-Hans }\n  fr: { name: Français, html_lang: fr }",
+            "  zh: { name: 中文, html_lang: zh-Hans }\n  de: { name: Deutsch, html_lang: de }",
         )
         .replace(
             "  zh: 测试办公室简报",
-            "  zh: 测试办公室简报\n  fr: Notes de presse",
+            "  zh: 测试办公室简报\n  de: Pressemitteilungen",
         );
     write(site.path(), "site.yaml", &yaml);
     write(
         site.path(),
-        "themes/default/i18n/fr.yaml",
+        "themes/default/i18n/de.yaml",
         "briefings: Notes\n",
     );
     write(
         site.path(),
-        "content/pages/about.fr.md",
-        "---\ntitle: À propos\ndate: 2015-09-01\n---\n\nTexte.\n",
+        "content/pages/about.de.md",
+        "---\ntitle: Über uns\ndate: 2015-09-01\n---\n\nText.\n",
     );
     let out = briefing(site.path(), &["build"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
-    assert!(err.contains("warning: the interface string `further_information` has no `fr` text; the `en` text is used"), "{err}");
+    assert!(err.contains("warning: the interface string `further_information` has no `de` text; the `en` text is used"), "{err}");
     assert_eq!(
-        err.matches("`further_information` has no `fr` text")
+        err.matches("`further_information` has no `de` text")
             .count(),
         1
     );
-    let p = page(site.path(), "fr/about/index.html");
+    let p = page(site.path(), "de/about/index.html");
     assert_eq!(texts(&p, ".site-nav a")[0], "Notes");
     assert_eq!(text(&p, ".skip-link"), "Skip to content");
 }

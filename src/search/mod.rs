@@ -40,7 +40,7 @@ use rustc_hash::FxHashMap;
 use std::time::Instant;
 
 use rayon::prelude::*;
-use rust_stemmers::{Algorithm, Stemmer};
+use rust_stemmers::Stemmer;
 use serde::{Deserialize, Serialize};
 
 use crate::content::Section;
@@ -235,6 +235,10 @@ pub struct Meta {
     /// index holds, for queries typed in traditional characters.
     #[serde(default)]
     pub t2s: bool,
+    /// The stemmer the search page applies to the words of a query (`english`), from the
+    /// locale table: one that `search.js` carries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query_stemmer: Option<String>,
     /// The names of the other files, `{}` standing for a file's number: the search script
     /// knows them from here only. The names are those the index always had, so the version
     /// stays: a site's own copy of an older `search.js` still reads the index.
@@ -459,6 +463,7 @@ fn language_index(site: &Site, lang: &str, write: &Writer) -> Result<usize, Diag
             chunk: CHUNK,
             lengths,
             t2s: !t2s.is_empty(),
+            query_stemmer: crate::locale::of(lang).query_stemmer.map(String::from),
             files: names,
         },
     )?;
@@ -570,7 +575,7 @@ fn record(site: &Site, i: usize) -> PageRecord {
     PageRecord {
         url: site.config.link(&n.path()),
         title: n.title.clone(),
-        date: crate::dates::format_date(n.date.date, &n.lang),
+        date: crate::locale::format_date(n.date.date, &n.lang),
         datetime: n.date.date.to_string(),
         text,
     }
@@ -612,30 +617,9 @@ pub fn simplify(text: &str, t2s: &std::collections::HashMap<String, String>) -> 
         .collect()
 }
 
-/// The Snowball stemmer of a language code, if there is one.
+/// The Snowball stemmer of a language code, if the locale table has one.
 fn stemmer(lang: &str) -> Option<Stemmer> {
-    let algorithm = match lang.split(['-', '_']).next().unwrap_or(lang) {
-        "ar" => Algorithm::Arabic,
-        "da" => Algorithm::Danish,
-        "de" => Algorithm::German,
-        "el" => Algorithm::Greek,
-        "en" => Algorithm::English,
-        "es" => Algorithm::Spanish,
-        "fi" => Algorithm::Finnish,
-        "fr" => Algorithm::French,
-        "hu" => Algorithm::Hungarian,
-        "it" => Algorithm::Italian,
-        "nl" => Algorithm::Dutch,
-        "no" | "nb" => Algorithm::Norwegian,
-        "pt" => Algorithm::Portuguese,
-        "ro" => Algorithm::Romanian,
-        "ru" => Algorithm::Russian,
-        "sv" => Algorithm::Swedish,
-        "ta" => Algorithm::Tamil,
-        "tr" => Algorithm::Turkish,
-        _ => return None,
-    };
-    Some(Stemmer::create(algorithm))
+    crate::locale::of(lang).stemmer.map(Stemmer::create)
 }
 
 /// Whether `c` is written without spaces between words: Han ideographs and Japanese kana.

@@ -158,8 +158,12 @@ impl Index {
     fn search_text(&mut self, lowered: &str) -> Result<Found, String> {
         let mut tokens: Vec<(String, bool)> = Vec::new();
         runs(lowered, |run, cjk| tokens.push((run.to_string(), cjk)));
-        // English only, as `search.js` carries the English stemmer only.
-        let stemmer = (self.meta.language.split(['-', '_']).next() == Some("en"))
+        // As the search page does: with the stemmer `meta.json` names (English only, the one
+        // `search.js` carries).
+        let stemmer = self
+            .meta
+            .query_stemmer
+            .is_some()
             .then(|| stemmer(&self.meta.language))
             .flatten();
         let mut found = Found::default();

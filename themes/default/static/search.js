@@ -62,8 +62,9 @@
       var total = 0;
       m.lengths.forEach(function (n) { total += n; });
       m.average = m.pages ? total / m.pages : 1;
-      // English words find their other forms (src/search/query.rs stems English only).
-      m.stem = /^en([-_]|$)/.test(m.language) ? stemEnglish : null;
+      // Words find their other forms with the stemmer meta.json names (src/locale.rs says
+      // which language has one here: English, whose stemmer is below).
+      m.stem = m.query_stemmer === "english" ? stemEnglish : null;
       m.load = load;
       return m;
     });
