@@ -10,6 +10,7 @@ use jiff::Timestamp;
 use crate::error::{Diagnostic, Diagnostics, display_path};
 use crate::open::{Opened, Request};
 use crate::output::Lock;
+use crate::pipeline::{FileHashes, Hashing};
 use crate::plan::Stage;
 use crate::search::SearchReport;
 use crate::site::Withheld;
@@ -116,13 +117,19 @@ pub fn failure_summary(errors: &Diagnostics) -> String {
 /// finished even when this one then fails at a mistake of its own.
 pub fn build(request: &Request, output: Option<&Path>) -> Result<BuildReport, Diagnostics> {
     let lock = take(&request.root, output)?;
-    build_locked(request.open()?, lock)
+    build_locked(request.open()?, lock, None)
 }
 
-/// Builds a site already opened (as `deploy` opens it, to find its target first).
-pub fn build_opened(opened: Opened, output: Option<&Path>) -> Result<BuildReport, Diagnostics> {
+/// Builds a site already opened (as `deploy` opens it, to find its target first), with the
+/// SHA-256 and size of every file it made, taken as they were written.
+pub fn build_opened(
+    opened: Opened,
+    output: Option<&Path>,
+) -> Result<(BuildReport, FileHashes), Diagnostics> {
     let lock = take(&opened.config.root, output)?;
-    build_locked(opened, lock)
+    let mut hashes = FileHashes::new();
+    let report = build_locked(opened, lock, Some(&mut hashes))?;
+    Ok((report, hashes))
 }
 
 /// The output folder, held until the new site is in place: no other build writes it
@@ -138,11 +145,25 @@ fn take(root: &Path, output: Option<&Path>) -> Result<Lock, Diagnostics> {
     Ok(lock)
 }
 
-fn build_locked(opened: Opened, lock: Lock) -> Result<BuildReport, Diagnostics> {
+/// Builds into the output folder `lock` holds; `hashes`, when given, receives every file's.
+fn build_locked(
+    opened: Opened,
+    lock: Lock,
+    hashes: Option<&mut FileHashes>,
+) -> Result<BuildReport, Diagnostics> {
     let output = lock.output().to_path_buf();
     let (site, theme) = opened.load()?;
     let staging = crate::output::Staging::create(lock)?;
-    let made = match crate::pipeline::run(&site, &theme, &staging) {
+    let ran = match hashes {
+        Some(hashes) => {
+            let hashing = Hashing::new(&staging);
+            let ran = crate::pipeline::run(&site, &theme, &hashing);
+            *hashes = hashing.into_hashes();
+            ran
+        }
+        None => crate::pipeline::run(&site, &theme, &staging),
+    };
+    let made = match ran {
         Ok(made) => made,
         Err(errors) => {
             staging.abort();

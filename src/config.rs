@@ -9,6 +9,7 @@ use serde::Deserialize;
 use crate::error::{Diagnostic, Diagnostics, read_text};
 use crate::paths::SITE_FILE;
 use crate::safety::{UrlUse, check_url};
+use crate::targets::Target;
 use crate::yaml;
 
 #[derive(Deserialize)]
@@ -256,108 +257,6 @@ fn byte_size(value: &serde_yaml::Value) -> Option<u64> {
         _ => return None,
     };
     (number >= 0.0).then_some((number * unit) as u64)
-}
-
-/// Where `briefing deploy` publishes the site: a named target of site.yaml's `deploy:`.
-#[derive(Debug, Clone)]
-pub struct Target {
-    pub name: String,
-    /// As written: `file:///srv/www/press`, `sftp://…`, `s3://…`.
-    pub url: String,
-    pub kind: TargetKind,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TargetKind {
-    /// A folder: a mounted share or a local web root.
-    Folder { path: PathBuf },
-    /// A host with SSH.
-    Sftp {
-        user: Option<String>,
-        host: String,
-        port: Option<u16>,
-        path: String,
-    },
-    /// An S3-compatible object store.
-    S3 {
-        bucket: String,
-        prefix: String,
-        endpoint: Option<String>,
-        region: Option<String>,
-    },
-}
-
-/// Reads a target's URL, or says what is wrong with it.
-fn target_kind(
-    url: &str,
-    endpoint: Option<String>,
-    region: Option<String>,
-) -> Result<TargetKind, String> {
-    let (scheme, rest) = url
-        .split_once("://")
-        .ok_or("a target's url starts with file://, sftp:// or s3://")?;
-    match scheme {
-        "file" => {
-            let path = rest.strip_prefix("localhost").unwrap_or(rest);
-            if !path.starts_with('/') {
-                return Err("a folder target is an absolute path: file:///srv/www/press".into());
-            }
-            let path = percent_encoding::percent_decode_str(path)
-                .decode_utf8()
-                .map_err(|_| "the path is not valid UTF-8 once decoded")?;
-            Ok(TargetKind::Folder {
-                path: PathBuf::from(path.as_ref()),
-            })
-        }
-        "sftp" => {
-            let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-            let (user, hostport) = match authority.rsplit_once('@') {
-                Some((user, hostport)) => {
-                    if user.contains(':') {
-                        return Err("a password cannot be written in site.yaml: use an SSH key (from the SSH agent, ~/.ssh, or the file BRIEFING_SSH_KEY names)".into());
-                    }
-                    (Some(user.to_string()), hostport)
-                }
-                None => (None, authority),
-            };
-            let (host, port) = match hostport.rsplit_once(':') {
-                Some((host, port)) if !host.ends_with(']') || port.parse::<u16>().is_ok() => (
-                    host,
-                    Some(
-                        port.parse::<u16>()
-                            .map_err(|_| format!("`{port}` is not a port number"))?,
-                    ),
-                ),
-                _ => (hostport, None),
-            };
-            if host.is_empty() {
-                return Err(
-                    "the host is missing: sftp://press@host.example.org/var/www/press".into(),
-                );
-            }
-            Ok(TargetKind::Sftp {
-                user,
-                host: host.to_string(),
-                port,
-                path: format!("/{path}"),
-            })
-        }
-        "s3" => {
-            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-            if bucket.is_empty() {
-                return Err("the bucket is missing: s3://press-site/www".into());
-            }
-            Ok(TargetKind::S3 {
-                bucket: bucket.to_string(),
-                prefix: prefix.trim_matches('/').to_string(),
-                endpoint,
-                region,
-            })
-        }
-        other => Err(format!(
-            "`{other}://` is not a kind of target briefing knows: use file://, sftp:// or s3://"
-        )),
-    }
 }
 
 /// A spokesperson kept once in site.yaml under `contacts:` and named by key from notes, so
@@ -874,16 +773,19 @@ fn deploy_targets(k: &mut Keys, raw: &IndexMap<String, serde_yaml::Value>) -> Ve
                 k.error(
                     &["deploy", name],
                     format!("the deploy target `{name}`: {text}"),
-                    "a target has `url:` (file://, sftp:// or s3://) and, for S3, `endpoint:` and `region:`",
+                    format!(
+                        "a target has `url:` ({}) and, for S3, `endpoint:` and `region:`",
+                        crate::targets::SCHEMES
+                    ),
                 );
                 continue;
             }
         };
-        match target_kind(
-            raw_target.url.trim(),
-            raw_target.endpoint,
-            raw_target.region,
-        ) {
+        let settings = crate::targets::Settings {
+            endpoint: raw_target.endpoint,
+            region: raw_target.region,
+        };
+        match crate::targets::parse(raw_target.url.trim(), settings) {
             Ok(kind) => deploy.push(Target {
                 name: name.clone(),
                 url: raw_target.url.trim().to_string(),

@@ -33,6 +33,7 @@ mod serve;
 mod site;
 mod size;
 mod status;
+mod targets;
 mod theme;
 mod urls;
 mod vcard;

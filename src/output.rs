@@ -29,6 +29,51 @@ pub enum Body {
     File(PathBuf),
 }
 
+impl Body {
+    /// Its SHA-256 in hexadecimal, and its size; a copied file is read a block at a time.
+    pub fn sha256(&self) -> Result<(String, u64), Diagnostic> {
+        use sha2::Digest as _;
+        let bytes: &[u8] = match self {
+            Body::Bytes(b) => b,
+            Body::Static(b) => b,
+            Body::File(source) => {
+                let cannot = |e: io::Error| {
+                    Diagnostic::error(format!("cannot read {}: {e}", display_path(source)))
+                };
+                let mut file = fs::File::open(source).map_err(cannot)?;
+                let mut hasher = sha2::Sha256::new();
+                let mut buffer = vec![0u8; 64 * 1024];
+                let mut size = 0u64;
+                loop {
+                    let n = file.read(&mut buffer).map_err(cannot)?;
+                    if n == 0 {
+                        break;
+                    }
+                    hasher.update(&buffer[..n]);
+                    size += n as u64;
+                }
+                return Ok((hex(&hasher.finalize()), size));
+            }
+        };
+        Ok((sha256(bytes), bytes.len() as u64))
+    }
+}
+
+/// The SHA-256 of some bytes, in hexadecimal.
+pub fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex(&sha2::Sha256::digest(bytes))
+}
+
+fn hex(digest: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(digest.len() * 2);
+    for b in digest {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
 /// One file of the built site.
 #[derive(Debug, Clone)]
 pub struct OutputFile {

@@ -31,6 +31,53 @@ impl Sink for Discard {
     }
 }
 
+/// The SHA-256 (hexadecimal) and size of each file a run made, by path.
+pub type FileHashes = std::collections::HashMap<String, (String, u64)>;
+
+/// Hashes every file on its way to another sink (`deploy`: the output folder is not read
+/// again to learn what to send; `status TARGET`: into [`Discard`]).
+pub struct Hashing<'a> {
+    inner: &'a dyn Sink,
+    hashes: std::sync::Mutex<FileHashes>,
+}
+
+impl<'a> Hashing<'a> {
+    pub fn new(inner: &'a dyn Sink) -> Self {
+        Hashing {
+            inner,
+            hashes: Default::default(),
+        }
+    }
+
+    /// What passed through.
+    pub fn into_hashes(self) -> FileHashes {
+        self.hashes.into_inner().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Sink for Hashing<'_> {
+    fn put(&self, files: &[OutputFile]) -> Result<(), Diagnostic> {
+        use rayon::prelude::*;
+        let hashed: Vec<(String, (String, u64))> = files
+            .par_iter()
+            .map(|f| {
+                let (hash, size) = f.body.sha256()?;
+                Ok((f.path.clone(), (hash, size)))
+            })
+            .collect::<Result<_, Diagnostic>>()?;
+        self.inner.put(files)?;
+        self.hashes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(hashed);
+        Ok(())
+    }
+
+    fn stopped(&self) -> bool {
+        self.inner.stopped()
+    }
+}
+
 impl Sink for crate::output::Staging {
     fn put(&self, files: &[OutputFile]) -> Result<(), Diagnostic> {
         self.write(files)

@@ -10,9 +10,12 @@ use std::path::Path;
 use opendal::{EntryMode, Operator};
 use rayon::prelude::*;
 
-use super::{MANIFEST, Manifest, failure, sha256, uploading_name};
-use crate::config::{Target, TargetKind};
+use super::{MANIFEST, Manifest, uploading_name};
 use crate::error::{Diagnostic, Diagnostics};
+use crate::output::sha256;
+use crate::targets::{Target, failure};
+#[cfg(feature = "sftp")]
+use crate::targets::Kind;
 
 /// What a target holds: its files with their sizes, and its links.
 #[derive(Default)]
@@ -37,7 +40,7 @@ impl Holdings {
 /// Lists everything under the target's root. Links are listed, never followed.
 pub(super) async fn list(op: &Operator, target: &Target) -> Result<Holdings, Diagnostics> {
     let mut holdings = Holdings::default();
-    if let TargetKind::Folder { path } = &target.kind {
+    if let Some(path) = target.kind.folder() {
         for entry in walkdir::WalkDir::new(path).min_depth(1).follow_links(false) {
             let entry = match entry {
                 Ok(entry) => entry,
@@ -46,7 +49,7 @@ pub(super) async fn list(op: &Operator, target: &Target) -> Result<Holdings, Dia
                 Err(e)
                     if e.io_error()
                         .is_some_and(|io| io.kind() == std::io::ErrorKind::PermissionDenied)
-                        && e.path().is_some_and(|p| p != path.as_path()) =>
+                        && e.path().is_some_and(|p| p != path) =>
                 {
                     if let Some(p) = e.path() {
                         holdings.links.insert(relative(path, p));
@@ -73,19 +76,12 @@ pub(super) async fn list(op: &Operator, target: &Target) -> Result<Holdings, Dia
         }
         return Ok(holdings);
     }
-    if let TargetKind::Sftp {
-        user,
-        host,
-        port,
-        path,
-    } = &target.kind
-    {
-        return list_sftp(user.as_deref(), host, *port, path)
-            .await
-            .map_err(|e| {
-                let e = opendal::Error::new(opendal::ErrorKind::Unexpected, e);
-                Diagnostics::from(failure(target, "list what it holds", &e))
-            });
+    #[cfg(feature = "sftp")]
+    if let Kind::Sftp(sftp) = &target.kind {
+        return list_sftp(sftp).await.map_err(|e| {
+            let e = opendal::Error::new(opendal::ErrorKind::Unexpected, e);
+            Diagnostics::from(failure(target, "list what it holds", &e))
+        });
     }
     let entries = op
         .list_with("")
@@ -116,30 +112,23 @@ pub(super) async fn list(op: &Operator, target: &Target) -> Result<Holdings, Dia
 /// entry: a link as a link. (The storage library asks again for an entry whose kind it does
 /// not know, and that follows the link: a linked folder would be listed, and entered, as a
 /// folder of the target.)
-async fn list_sftp(
-    user: Option<&str>,
-    host: &str,
-    port: Option<u16>,
-    root: &str,
-) -> Result<Holdings, String> {
+#[cfg(feature = "sftp")]
+async fn list_sftp(target: &crate::targets::Sftp) -> Result<Holdings, String> {
     use futures_util::StreamExt as _;
     use openssh_sftp_client::error::SftpErrorKind;
     use openssh_sftp_client::openssh::{KnownHosts, SessionBuilder};
 
+    let root = target.path.as_str();
     let mut session = SessionBuilder::default();
-    if let Some(user) = user {
-        session.user(user.to_string());
+    if let Some(user) = &target.user {
+        session.user(user.clone());
     }
     if let Some(key) = std::env::var_os("BRIEFING_SSH_KEY") {
         session.keyfile(key);
     }
     session.known_hosts_check(KnownHosts::Strict);
-    let endpoint = match port {
-        Some(port) => format!("ssh://{host}:{port}"),
-        None => format!("ssh://{host}"),
-    };
     let session = session
-        .connect(&endpoint)
+        .connect(target.endpoint())
         .await
         .map_err(|e| format!("{e:?}"))?;
     let sftp = openssh_sftp_client::Sftp::from_session(session, Default::default())
@@ -343,7 +332,7 @@ pub(super) async fn verify(
         .map(|(path, _, _)| path.to_string())
         .collect();
     let hashes: Vec<(String, Option<String>)> =
-        if let TargetKind::Folder { path: root } = &target.kind {
+        if let Some(root) = target.kind.folder() {
             unchanged
                 .into_par_iter()
                 .map(|p| {
@@ -357,7 +346,7 @@ pub(super) async fn verify(
                 let hash = op.read(&p).await.ok().map(|b| sha256(&b.to_vec()));
                 (p, hash)
             }))
-            .buffer_unordered(super::concurrency(target))
+            .buffer_unordered(target.kind.concurrency())
             .collect()
             .await
         };

@@ -16,10 +16,9 @@ use std::time::{Duration, Instant};
 use opendal::{ErrorKind, Operator};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::build::BuildReport;
-use crate::config::{Config, Target, TargetKind};
+use crate::config::Config;
 use crate::dates::Now;
 use crate::error::{Diagnostic, Diagnostics, Log, display_path};
 use crate::open::Request;
@@ -27,6 +26,7 @@ use crate::paths::SITE_FILE;
 use crate::plan::Stage;
 use crate::size::human_size;
 use crate::status::Held;
+use crate::targets::{Folder, Kind, Target, failure};
 
 mod holdings;
 pub use holdings::Disagreement;
@@ -37,16 +37,6 @@ pub const MANIFEST: &str = ".briefing-deploy.json";
 /// How a file is named while it is being sent, where the target can rename: a visitor never
 /// gets half a file.
 const UPLOADING: &str = ".briefing-upload";
-
-/// Files sent at once: to a folder, enough to keep the disk busy; over SSH, where each is
-/// sent on a connection of its own, fewer than the connections an SSH server lets start at
-/// once (OpenSSH's MaxStartups: 10).
-fn concurrency(target: &Target) -> usize {
-    match target.kind {
-        TargetKind::Sftp { .. } => 4,
-        _ => 16,
-    }
-}
 
 pub struct DeployOptions {
     pub root: PathBuf,
@@ -491,9 +481,9 @@ fn prepare(
         .clone()
         .unwrap_or_else(|| options.root.join("output"));
     guard(&target, &options.root, &output)?;
-    let op = operator(&target)?;
-    let build = crate::build::build_opened(opened, options.output.as_deref())?;
-    let local = local_files(&build.output, &build.stages).map_err(Diagnostics::from)?;
+    let op = target.kind.open(&target)?;
+    let (build, hashes) = crate::build::build_opened(opened, options.output.as_deref())?;
+    let local = local_files(hashes, &build.stages).map_err(Diagnostics::from)?;
     Ok((target, op, build, local))
 }
 
@@ -564,7 +554,7 @@ async fn send_files(
     let mut done = 0;
     for stage in [Stage::Asset, Stage::Page, Stage::Listing] {
         let batch: Vec<&&Local> = send.iter().filter(|f| f.stage == stage).collect();
-        if let TargetKind::Folder { path } = &target.kind {
+        if let Some(path) = target.kind.folder() {
             // In slices, so that the progress bar moves: it is not to be called from
             // several threads.
             for slice in batch.chunks(256) {
@@ -587,7 +577,7 @@ async fn send_files(
                 .into_iter()
                 .map(|f| async move { (f, put(op, output, f, rename).await) }),
         )
-        .buffer_unordered(concurrency(target));
+        .buffer_unordered(target.kind.concurrency());
         use futures_util::StreamExt as _;
         while let Some((f, result)) = sending.next().await {
             result.map_err(|e| fail(&format!("send {}", f.path), e))?;
@@ -626,13 +616,16 @@ async fn delete_files(
         .map_err(|e| fail("write its manifest", e))?;
     for folder in holdings::emptied_folders(deleted) {
         match &target.kind {
-            TargetKind::Folder { path } => {
+            Kind::Folder(Folder { path }) => {
                 let _ = std::fs::remove_dir(path.join(&folder));
             }
-            TargetKind::Sftp { .. } => {
+            #[cfg(feature = "sftp")]
+            Kind::Sftp(_) => {
                 let _ = op.delete(&format!("{folder}/")).await;
             }
-            TargetKind::S3 { .. } => {}
+            // An object store has no folders: a name goes with its last file.
+            #[cfg(feature = "s3")]
+            Kind::S3(_) => {}
         }
     }
     Ok(())
@@ -650,10 +643,12 @@ fn guard(target: &Target, root: &Path, output: &Path) -> Result<(), Diagnostic> 
         .help("a target is a folder of its own on the web host, e.g. url: file:///srv/www/press: correct the url in site.yaml"))
     };
     let absolute = match &target.kind {
-        TargetKind::Folder { path } => crate::output::absolute_existing(path),
-        TargetKind::Sftp { path, .. } if path.trim_end_matches('/').is_empty() => {
+        Kind::Folder(Folder { path }) => crate::output::absolute_existing(path),
+        #[cfg(feature = "sftp")]
+        Kind::Sftp(sftp) if sftp.path.trim_end_matches('/').is_empty() => {
             return refuse("it is the root of the file system");
         }
+        #[allow(unreachable_patterns)]
         _ => return Ok(()),
     };
     if let Some(why) = crate::output::everything_folder(&absolute) {
@@ -749,50 +744,16 @@ impl Live {
     }
 }
 
-/// Collects the SHA-256 of every file a run makes, writing nothing.
-#[derive(Default)]
-struct Hashes(std::sync::Mutex<HashMap<String, (String, u64)>>);
-
-impl crate::pipeline::Sink for Hashes {
-    fn put(&self, files: &[crate::output::OutputFile]) -> Result<(), Diagnostic> {
-        let hashed: Vec<(String, (String, u64))> = files
-            .par_iter()
-            .map(|f| {
-                let bytes = match &f.body {
-                    crate::output::Body::Bytes(b) => std::borrow::Cow::Borrowed(b.as_slice()),
-                    crate::output::Body::Static(b) => std::borrow::Cow::Borrowed(*b),
-                    crate::output::Body::File(p) => {
-                        std::borrow::Cow::Owned(std::fs::read(p).map_err(|e| {
-                            Diagnostic::error(format!("cannot read {}: {e}", display_path(p)))
-                        })?)
-                    }
-                };
-                Ok((f.path.clone(), (sha256(&bytes), bytes.len() as u64)))
-            })
-            .collect::<Result<_, Diagnostic>>()?;
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend(hashed);
-        Ok(())
-    }
-}
-
 /// What the target holds and how it differs from the site now, made by the same pipeline as
 /// a build (into hashes, not files): `briefing status TARGET`.
 pub fn live(request: &Request, target: Option<&str>) -> Result<Live, Diagnostics> {
     let opened = request.open()?;
     let target = choose_target(&opened.config, target)?;
-    let op = operator(&target)?;
+    let op = target.kind.open(&target)?;
     let (site, theme) = opened.load()?;
-    let hashes = Hashes::default();
+    let hashes = crate::pipeline::Hashing::new(&crate::pipeline::Discard);
     crate::pipeline::run(&site, &theme, &hashes).map_err(Diagnostics)?;
-    let mut site_files: Vec<(String, (String, u64))> = hashes
-        .0
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner())
-        .into_iter()
-        .collect();
+    let mut site_files: Vec<(String, (String, u64))> = hashes.into_hashes().into_iter().collect();
     site_files.sort();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -821,14 +782,6 @@ pub fn live(request: &Request, target: Option<&str>) -> Result<Live, Diagnostics
         to_delete,
         disagreement,
     })
-}
-
-/// The SHA-256 of some bytes, in hexadecimal.
-fn sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// How far a deploy is, for a progress bar.
@@ -861,250 +814,32 @@ fn choose_target(config: &Config, name: Option<&str>) -> Result<Target, Diagnost
     }
 }
 
-/// Installs, once a process, the HTTP client S3 requests go through: reqwest, its TLS with
-/// ring (the other provider, aws-lc, took a minute of a first build to compile).
-fn install_http() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        opendal::install_default();
-        opendal::HttpTransporter::install_default(
-            opendal_http_transport_reqwest::ReqwestTransport::new(reqwest::Client::new()),
-        );
-    });
-}
-
-/// The storage of a target.
-fn operator(target: &Target) -> Result<Operator, Diagnostic> {
-    install_http();
-    let built = match &target.kind {
-        TargetKind::Folder { path } => {
-            if !path.is_dir() {
-                return Err(Diagnostic::error(format!(
-                    "the folder of the deploy target `{}` does not exist: {}",
-                    target.name,
-                    display_path(path)
-                ))
-                .help("create it (and mount the share, if it is one), or correct the url in site.yaml"));
-            }
-            Operator::new(opendal::services::Fs::default().root(&path.to_string_lossy()))
-        }
-        TargetKind::Sftp {
-            user,
-            host,
-            port,
-            path,
-        } => {
-            // The system's ssh does the connecting: the SSH agent, ~/.ssh and ~/.ssh/config
-            // work as they do for `ssh` itself, and an unknown host key is refused.
-            let endpoint = match port {
-                Some(port) => format!("ssh://{host}:{port}"),
-                None => format!("ssh://{host}"),
-            };
-            let mut builder = opendal::services::Sftp::default()
-                .endpoint(&endpoint)
-                .root(path)
-                .known_hosts_strategy("strict");
-            if let Some(user) = user {
-                builder = builder.user(user);
-            }
-            if let Some(key) = std::env::var_os("BRIEFING_SSH_KEY") {
-                builder = builder.key(&key.to_string_lossy());
-            }
-            Operator::new(builder)
-        }
-        TargetKind::S3 {
-            bucket,
-            prefix,
-            endpoint,
-            region,
-        } => {
-            // Keys come from the environment (and the AWS configuration files), never from
-            // site.yaml.
-            if std::env::var_os("AWS_ACCESS_KEY_ID").is_none()
-                && std::env::var_os("AWS_PROFILE").is_none()
-                && !Path::new(&std::env::var_os("HOME").unwrap_or_default())
-                    .join(".aws/credentials")
-                    .is_file()
-            {
-                return Err(Diagnostic::error(format!(
-                    "no keys for the deploy target `{}` ({})",
-                    target.name, target.url
-                ))
-                .help("set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to the bucket's access key (or AWS_PROFILE to a profile of ~/.aws/credentials)"));
-            }
-            let mut builder = opendal::services::S3::default()
-                .bucket(bucket)
-                .root(&format!("/{prefix}"))
-                .region(region.as_deref().unwrap_or("us-east-1"));
-            if let Some(endpoint) = endpoint {
-                builder = builder.endpoint(endpoint);
-            }
-            Operator::new(builder)
-        }
-    };
-    built.map_err(|e| failure(target, "open it", &e))
-}
-
-/// An error of the target, in words: which target, what failed, what to do.
-fn failure(target: &Target, what: &str, e: &opendal::Error) -> Diagnostic {
-    let text = format!("{e:?}");
-    let said = |words: &[&str]| words.iter().any(|w| text.contains(w));
-    let ssh_host = match &target.kind {
-        TargetKind::Sftp { host, port, .. } => Some(match port {
-            Some(port) => format!("-p {port} {host}"),
-            None => host.clone(),
-        }),
-        _ => None,
-    };
-    if let Some((why, help)) = ssh_host.and_then(|host| ssh_failure(&host, &said)) {
-        return Diagnostic::error(format!(
-            "deploying to `{}` ({}) failed: could not {what}: {why}",
-            target.name, target.url
-        ))
-        .help(help);
-    }
-    if said(&[
-        "No space left on device",
-        "Disk quota exceeded",
-        "QuotaExceeded",
-        "EntityTooLarge",
-    ]) {
-        return Diagnostic::error(format!(
-            "deploying to `{}` ({}) failed: could not {what}: the target is full",
-            target.name, target.url
-        ))
-        .help("make room on the target (or ask its administrator for more), then run deploy again: it sends only what is missing. No file there was left half-written");
-    }
-    if matches!(target.kind, TargetKind::S3 { .. })
-        && said(&[
-            "InvalidAccessKeyId",
-            "SignatureDoesNotMatch",
-            "AccessDenied",
-            "403",
-        ])
-    {
-        return Diagnostic::error(format!(
-            "deploying to `{}` ({}) failed: could not {what}: the store refused the keys",
-            target.name, target.url
-        ))
-        .help("check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: they must be a key of this store with the right to write to the bucket");
-    }
-    let (why, help) = if e.kind() == ErrorKind::PermissionDenied || said(&["Read-only file system"])
-    {
-        (
-            "this user may not write there".to_string(),
-            "check the folder's permissions (and that the share is mounted for writing), or the account's rights on the host or bucket",
-        )
-    } else if said(&[
-        "Connection refused",
-        "dns error",
-        "Name or service not known",
-        "timed out",
-        "No route to host",
-        "Network is unreachable",
-    ]) {
-        (
-            "the host cannot be reached".to_string(),
-            "check the host (or the endpoint) in the target's url and your network connection, then run deploy again: it sends only what is missing",
-        )
-    } else if e.kind() == ErrorKind::NotFound {
-        (
-            "the place it names does not exist".to_string(),
-            "check the target's url in site.yaml",
-        )
-    } else {
-        (
-            e.kind().to_string(),
-            "check that the target is reachable and has room; run deploy again to finish: it sends only what is missing",
-        )
-    };
-    Diagnostic::error(format!(
-        "deploying to `{}` ({}) failed: could not {what}: {why}",
-        target.name, target.url
-    ))
-    .help(format!("{help} ({e})"))
-}
-
-/// Why the system's ssh could not connect, from what it said, and what to do: an unknown or
-/// changed host key, a key the host refused, a host out of reach.
-fn ssh_failure(host: &str, said: &dyn Fn(&[&str]) -> bool) -> Option<(&'static str, String)> {
-    if said(&[
-        "Host key verification failed",
-        "REMOTE HOST IDENTIFICATION HAS CHANGED",
-        "No ED25519 host key is known",
-        "host key is known",
-    ]) {
-        Some((
-            "the host's key is not in ~/.ssh/known_hosts, or it changed",
-            format!(
-                "ask the host's administrator for its key fingerprint, compare it with the one `ssh-keyscan {host} | ssh-keygen -lf -` shows, and only if they match add the key: ssh-keyscan {host} >> ~/.ssh/known_hosts"
-            ),
-        ))
-    } else if said(&["Permission denied", "Too many authentication failures"]) {
-        Some((
-            "the host did not accept any of the SSH keys offered",
-            "check the user in the target's url, and that the host has your public key in ~/.ssh/authorized_keys; a key is taken from the SSH agent, from ~/.ssh, or from the file BRIEFING_SSH_KEY names".to_string(),
-        ))
-    } else if said(&[
-        "Could not resolve hostname",
-        "Connection refused",
-        "Connection timed out",
-        "No route to host",
-        "Network is unreachable",
-    ]) {
-        Some((
-            "the host cannot be reached",
-            format!(
-                "check the host name and port in the target's url and your network connection: `ssh {host}` should connect"
-            ),
-        ))
-    } else {
-        None
-    }
-}
-
-/// Every file of the output folder but its marker, with its content's hash.
-fn local_files(output: &Path, stages: &HashMap<String, Stage>) -> Result<Vec<Local>, Diagnostic> {
-    let mut paths = Vec::new();
-    for entry in walkdir::WalkDir::new(output).sort_by_file_name() {
-        let entry = entry.map_err(|e| {
-            Diagnostic::error(format!("cannot read the built site: {e}"))
-                .help("build again, then deploy")
-        })?;
-        if !entry.file_type().is_file() {
-            continue;
-        }
-        let rel = entry.path().strip_prefix(output).unwrap_or(entry.path());
-        let rel = rel.to_string_lossy().replace('\\', "/");
-        if rel == crate::output::MARKER {
-            continue;
-        }
-        paths.push(rel);
-    }
-    paths
-        .into_par_iter()
-        .map(|path| {
-            let bytes = std::fs::read(output.join(&path)).map_err(|e| {
-                Diagnostic::error(format!("cannot read {path} of the built site: {e}"))
-                    .help("build again, then deploy")
-            })?;
-            let hash = sha256(&bytes);
-            // The build says the stage of every file it made; the output folder holds those.
+/// Every file the build made, with its content's hash (taken as the build wrote it: the
+/// output folder is not read again) and its stage, in the order of their paths.
+fn local_files(
+    hashes: crate::pipeline::FileHashes,
+    stages: &HashMap<String, Stage>,
+) -> Result<Vec<Local>, Diagnostic> {
+    let mut local = hashes
+        .into_iter()
+        .map(|(path, (hash, size))| {
+            // The build says the stage of every file it made.
             let stage = stages.get(&path).copied().ok_or_else(|| {
                 Diagnostic::error(format!(
-                    "{path} is in the output folder, but the build did not make it"
+                    "{path} was made by the build, which gave it no stage"
                 ))
-                .help("build again, then deploy; nothing else may write into the output folder")
+                .help("this is a mistake of briefing: please report it")
             })?;
             Ok(Local {
-                size: bytes.len() as u64,
                 path,
                 hash,
+                size,
                 stage,
             })
         })
-        .collect()
+        .collect::<Result<Vec<Local>, Diagnostic>>()?;
+    local.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(local)
 }
 
 async fn read_manifest(op: &Operator, target: &Target) -> Result<Manifest, Diagnostics> {
