@@ -253,12 +253,33 @@ pub fn new_note(code: &str) -> &'static NewNote {
         .expect("the first entry of the table is complete")
 }
 
-/// `pattern` with each `{name}` of `values` filled in.
+/// `pattern` with each `{name}` of `values` filled in, in one pass (dates are written on
+/// every listing of every note).
 fn fill(pattern: &str, values: &[(&str, &str)]) -> String {
-    let mut out = pattern.to_string();
-    for (name, value) in values {
-        out = out.replace(&format!("{{{name}}}"), value);
+    let mut out = String::with_capacity(pattern.len() + 16);
+    let mut rest = pattern;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let value = after.find('}').and_then(|close| {
+            let name = &after[..close];
+            values
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (*v, close))
+        });
+        match value {
+            Some((v, close)) => {
+                out.push_str(v);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
     }
+    out.push_str(rest);
     out
 }
 

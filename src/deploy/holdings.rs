@@ -13,9 +13,9 @@ use rayon::prelude::*;
 use super::{MANIFEST, Manifest, uploading_name};
 use crate::error::{Diagnostic, Diagnostics};
 use crate::output::sha256;
-use crate::targets::{Target, failure};
 #[cfg(feature = "sftp")]
 use crate::targets::Kind;
+use crate::targets::{Target, failure};
 
 /// What a target holds: its files with their sizes, and its links.
 #[derive(Default)]
@@ -331,25 +331,24 @@ pub(super) async fn verify(
         .filter(|(path, hash, _)| record.files.get(*path).map(String::as_str) == Some(*hash))
         .map(|(path, _, _)| path.to_string())
         .collect();
-    let hashes: Vec<(String, Option<String>)> =
-        if let Some(root) = target.kind.folder() {
-            unchanged
-                .into_par_iter()
-                .map(|p| {
-                    let hash = std::fs::read(root.join(&p)).ok().map(|b| sha256(&b));
-                    (p, hash)
-                })
-                .collect()
-        } else {
-            use futures_util::StreamExt as _;
-            futures_util::stream::iter(unchanged.into_iter().map(|p| async move {
-                let hash = op.read(&p).await.ok().map(|b| sha256(&b.to_vec()));
+    let hashes: Vec<(String, Option<String>)> = if let Some(root) = target.kind.folder() {
+        unchanged
+            .into_par_iter()
+            .map(|p| {
+                let hash = std::fs::read(root.join(&p)).ok().map(|b| sha256(&b));
                 (p, hash)
-            }))
-            .buffer_unordered(target.kind.concurrency())
+            })
             .collect()
-            .await
-        };
+    } else {
+        use futures_util::StreamExt as _;
+        futures_util::stream::iter(unchanged.into_iter().map(|p| async move {
+            let hash = op.read(&p).await.ok().map(|b| sha256(&b.to_vec()));
+            (p, hash)
+        }))
+        .buffer_unordered(target.kind.concurrency())
+        .collect()
+        .await
+    };
     let mut changed = Vec::new();
     for (path, hash) in hashes {
         let entry = record.files.get_mut(&path);
