@@ -29,7 +29,36 @@ const EDITS: usize = 31;
 
 fn main() {
     let mut targets = Targets::from_args();
-    let notes = targets::sizes(&[1000])[0];
+    let mut medians = Vec::new();
+    for notes in targets::sizes(&[1000]) {
+        let run = measure(notes);
+        medians.push((notes, run.report(&mut targets)));
+    }
+    // The cost of a save follows the edit, not the site: at the largest size at most 1.5×
+    // the smallest's.
+    if let (Some(&(small, a)), Some(&(large, b))) = (medians.first(), medians.last())
+        && large > small
+    {
+        let ratio = ms(b) / ms(a);
+        println!(
+            "saved → page with the edit, {large} notes / {small} notes: {ratio:.2}× (target: at most 1.5×): {}",
+            targets.timing(ratio <= 1.5)
+        );
+    }
+    targets.finish();
+}
+
+/// What one size measured.
+struct Run {
+    notes: usize,
+    startup: Duration,
+    shown: usize,
+    to_event: Vec<Duration>,
+    to_page: Vec<Duration>,
+}
+
+/// Starts the preview over `notes` generated notes and saves one of them [`EDITS`] times.
+fn measure(notes: usize) -> Run {
     let dir = tempfile::tempdir().expect("temp dir");
     let site = dir.path().join("site");
     corpus::generate(notes, "ours", &site);
@@ -56,10 +85,13 @@ fn main() {
     let original = std::fs::read_to_string(&note).unwrap();
 
     let mut events = server.events();
-
-    let mut to_event = Vec::new();
-    let mut to_page = Vec::new();
-    let mut shown = 0;
+    let mut run = Run {
+        notes,
+        startup,
+        shown: 0,
+        to_event: Vec::new(),
+        to_page: Vec::new(),
+    };
     for n in 0..EDITS {
         // Whatever the previous save still sends arrives before this one is made.
         events.drain(Duration::from_millis(300));
@@ -75,49 +107,71 @@ fn main() {
             let (status, _, body) = server.get(&format!("/en/briefings/{slug}/"));
             assert_eq!(status, 200);
             if body.contains(&marker) {
-                to_event.push(event);
-                to_page.push(saved.elapsed());
-                shown += 1;
+                run.to_event.push(event);
+                run.to_page.push(saved.elapsed());
+                run.shown += 1;
                 break;
             }
         }
     }
-    drop(server);
-
-    println!("serve latency, {notes} bilingual notes, {EDITS} edits of one note");
-    // The first page within a second at 1,000 notes, three seconds at 10,000.
-    let start_target = if notes > 1000 { 3000 } else { 1000 };
-    println!(
-        "  start → first page served: {} ms (target: under {start_target} ms): {}",
-        startup.as_millis(),
-        targets.timing(startup < Duration::from_millis(start_target))
-    );
-    println!(
-        "  edits that reached the page: {shown} of {EDITS}: {}",
-        targets.judge("every edit reaches the page", shown == EDITS)
-    );
-    report(&targets, "  saved → reload event sent", &mut to_event, 50);
-    report(
-        &targets,
-        "  saved → page served with the edit",
-        &mut to_page,
-        100,
-    );
-    targets.finish();
+    run
 }
 
-/// The median, minimum and 90th percentile, and whether the median is under `target_ms`.
-fn report(targets: &Targets, what: &str, samples: &mut [Duration], target_ms: u64) {
+impl Run {
+    /// Prints the run against the targets; gives the median of save → page.
+    fn report(mut self, targets: &mut Targets) -> Duration {
+        let notes = self.notes;
+        println!("serve latency, {notes} bilingual notes, {EDITS} edits of one note");
+        println!(
+            "  start → first page served: {} ms (target: under 1000 ms): {}",
+            self.startup.as_millis(),
+            targets.timing(self.startup < Duration::from_millis(1000))
+        );
+        println!(
+            "  edits that reached the page: {} of {EDITS}: {}",
+            self.shown,
+            targets.judge("every edit reaches the page", self.shown == EDITS)
+        );
+        report(
+            targets,
+            "  saved → reload event sent",
+            &mut self.to_event,
+            30,
+            50,
+        );
+        report(
+            targets,
+            "  saved → page served with the edit",
+            &mut self.to_page,
+            30,
+            50,
+        )
+    }
+}
+
+/// The median, minimum and 90th percentile, against targets for the median and the 90th
+/// percentile; gives the median.
+fn report(
+    targets: &Targets,
+    what: &str,
+    samples: &mut [Duration],
+    median_ms: u64,
+    p90_ms: u64,
+) -> Duration {
     if samples.is_empty() {
         println!("{what}: no sample");
-        return;
+        return Duration::ZERO;
     }
     let middle = median(samples);
+    let p90 = samples[samples.len() * 9 / 10];
     println!(
-        "{what}: median {:.1} ms, min {:.1} ms, p90 {:.1} ms (target: median under {target_ms} ms): {}",
+        "{what}: median {:.1} ms, min {:.1} ms, p90 {:.1} ms (targets: median under {median_ms} ms, p90 under {p90_ms} ms): {}",
         ms(middle),
         ms(samples[0]),
-        ms(samples[samples.len() * 9 / 10]),
-        targets.timing(middle < Duration::from_millis(target_ms))
+        ms(p90),
+        targets.timing(
+            middle < Duration::from_millis(median_ms) && p90 < Duration::from_millis(p90_ms)
+        )
     );
+    middle
 }

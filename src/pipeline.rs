@@ -20,6 +20,12 @@ pub trait Sink: Sync {
     fn stopped(&self) -> bool {
         false
     }
+
+    /// How many pages are rendered before they are handed over (and [`Sink::stopped`] is
+    /// asked again).
+    fn slice(&self) -> usize {
+        SLICE
+    }
 }
 
 /// Keeps nothing: `check` makes every file to find its errors, and lets it go.
@@ -75,6 +81,10 @@ impl Sink for Hashing<'_> {
 
     fn stopped(&self) -> bool {
         self.inner.stopped()
+    }
+
+    fn slice(&self) -> usize {
+        self.inner.slice()
     }
 }
 
@@ -139,7 +149,7 @@ pub fn render_plan(
             // Each slice is handed to the sink while the next one renders: writing a file
             // waits on the kernel, rendering keeps the cores busy meanwhile.
             let mut rendered: Vec<OutputFile> = Vec::new();
-            for slice in plan.pages.chunks(SLICE) {
+            for slice in plan.pages.chunks(sink.slice()) {
                 if sink.stopped() {
                     return errors;
                 }

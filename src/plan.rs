@@ -133,10 +133,21 @@ impl Plan {
         site: &Site,
         has: impl Fn(&str) -> bool,
     ) -> Result<(), Vec<Diagnostic>> {
+        self.check_site_links_of(site, 0..site.notes.len(), has)
+    }
+
+    /// [`Plan::check_site_links`] for the notes `of` alone (by their place in the site).
+    pub fn check_site_links_of(
+        &self,
+        site: &Site,
+        of: impl Iterator<Item = usize>,
+        has: impl Fn(&str) -> bool,
+    ) -> Result<(), Vec<Diagnostic>> {
         let unreleased: std::collections::HashSet<&str> =
             self.unreleased.iter().map(|(_, p)| p.as_str()).collect();
         let mut errors = Vec::new();
-        for (i, note) in site.notes.iter().enumerate() {
+        for i in of {
+            let note = &site.notes[i];
             let Some(rendered) = &site.rendered[i] else {
                 continue;
             };

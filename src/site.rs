@@ -37,7 +37,7 @@ pub enum Withheld {
 }
 
 /// The notes of one language, as listings need them.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct LanguageIndex {
     /// Published briefings, newest first.
     pub briefings: Vec<usize>,
@@ -83,7 +83,7 @@ pub fn tag_key(tag: &str) -> Option<String> {
 }
 
 /// The whole site, ready to render.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Site {
     pub config: Config,
     /// Every note found, published or not.
@@ -95,9 +95,9 @@ pub struct Site {
     /// Per note: its rendered body (published notes only).
     pub rendered: Vec<Option<Arc<Rendered>>>,
     /// Per note: the published versions of it in the other languages, in site language order.
-    pub translations: Vec<Vec<usize>>,
+    pub translations: Arc<Vec<Vec<usize>>>,
     /// Per note: all its versions in the other languages, published or not.
-    pub all_versions: Vec<Vec<usize>>,
+    pub all_versions: Arc<Vec<Vec<usize>>>,
     /// Per note: its place in its language's briefing list.
     pub position: Vec<Option<usize>>,
     /// Per language code.
@@ -111,6 +111,8 @@ pub struct Site {
     pub now: Timestamp,
     /// A fingerprint of everything a relative link in a note can resolve to.
     link_targets: u64,
+    /// What relative links resolve against.
+    link_index: Arc<LinkIndex>,
     /// The vCards of the published notes' contacts.
     pub vcards: crate::vcard::Cards,
     /// Per published image of content/ (path under content/): the file to publish, without
@@ -120,6 +122,9 @@ pub struct Site {
     pub pictures: HashMap<String, Arc<Picture>>,
     /// How many images this model resized rather than took from the cache.
     pub images_made: usize,
+    /// The warnings of the front matter of notes (embargoes, events, downloads) before they
+    /// were folded with the others: the same as long as no front matter changes.
+    front_warnings: Vec<Diagnostic>,
 }
 
 impl Site {
@@ -160,26 +165,35 @@ impl Site {
             failed: &failed,
             images: &images,
         };
-        // The terms of each language, beside the link tables: on cores of their own.
-        let (terms, tables) = rayon::join(
+        // The terms of each language, beside what links resolve against: on cores of
+        // their own.
+        let (terms, (link_index, link_targets)) = rayon::join(
             || language_terms(&config, &languages, &notes),
-            || LinkTables::new(&sources, &publication),
+            || {
+                (
+                    Arc::new(LinkIndex::new(&notes, &loose_assets)),
+                    link_targets(&config, &notes, &publication.withheld, &loose_assets),
+                )
+            },
         );
+        let tables = LinkTables::new(&sources, &link_index, &publication);
         let tag_errors = set_terms(&mut languages, terms);
         // Loading errors first, then the tags', then those of embargoes, versions and
         // downloads, then the links'.
-        let (mut errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) = diagnostics
+        let (mut errors, mut warnings): (Vec<Diagnostic>, Vec<Diagnostic>) =
+            diagnostics.into_iter().partition(Diagnostic::is_error);
+        let (front_errors, front_warnings): (Vec<Diagnostic>, Vec<Diagnostic>) = tag_errors
             .into_iter()
-            .chain(tag_errors)
             .chain(embargo_problems)
             .chain(event_differences(&notes, &publication.groups))
             .chain(notes.iter().flat_map(|n| unknown_downloads(n)))
             .partition(Diagnostic::is_error);
+        errors.extend(front_errors);
+        warnings.extend(front_warnings.iter().cloned());
         let in_feed = feed_notes(&languages, notes.len());
         let reuse = Reuse {
-            previous: previous.filter(|p| {
-                p.link_targets == tables.targets && p.config.raw_html == config.raw_html
-            }),
+            previous: previous
+                .filter(|p| p.link_targets == link_targets && p.config.raw_html == config.raw_html),
             by_file: std::sync::OnceLock::new(),
             in_feed: &in_feed,
         };
@@ -189,7 +203,6 @@ impl Site {
             || crate::vcard::Cards::new(&config, &notes, published),
         );
         let rendered = rendered_bodies(bodies, &mut errors);
-        let mut warnings = warnings;
         rendering_warnings(&notes, &rendered, &mut warnings);
         let mut warnings = fold_repeats(warnings);
         stop_on_errors(&mut errors, &mut warnings)?;
@@ -203,8 +216,6 @@ impl Site {
             &mut warnings,
         );
         stop_on_errors(&mut errors, &mut warnings)?;
-        let link_targets = tables.targets;
-        drop(tables);
         let Publication {
             withheld,
             embargo_from,
@@ -218,8 +229,8 @@ impl Site {
             withheld,
             embargo_from,
             rendered,
-            translations,
-            all_versions,
+            translations: Arc::new(translations),
+            all_versions: Arc::new(all_versions),
             position,
             languages,
             loose_assets,
@@ -227,11 +238,85 @@ impl Site {
             warnings,
             now: selection.now,
             link_targets,
+            link_index,
             vcards,
             cleaned,
             pictures,
             images_made: images.work_done().0,
+            front_warnings,
         })
+    }
+
+    /// The site after an edit of one note's text below its front matter, made from
+    /// `previous` by rendering that note's Markdown again: nothing else of the model depends
+    /// on it. `content` is the previous site's content with that one note read again. Gives
+    /// the site and the note's place in it; None
+    /// when the change may reach further (another note, front matter, the files or images
+    /// the text names, an embargo ending meanwhile, a link error): then
+    /// [`Site::new_reusing`] makes the model whole, and gives the same site.
+    pub fn with_edited_text(
+        previous: &Site,
+        content: &Content,
+        selection: &Selection,
+    ) -> Option<(Site, usize)> {
+        let i = edited_text(previous, content)?;
+        // Embargoes are decided at `selection.now`: none may end between the two models.
+        let ended =
+            |w: &crate::dates::When| w.timestamp > previous.now && w.timestamp <= selection.now;
+        if previous
+            .notes
+            .iter()
+            .any(|n| n.embargo.as_ref().is_some_and(ended))
+        {
+            return None;
+        }
+        let config = &previous.config;
+        let note = &content.notes[i];
+        let images = Images::new(
+            crate::images::cache_dir(&config.root),
+            config.images.clone(),
+        );
+        let sources = Sources {
+            config,
+            notes: &content.notes,
+            loose_assets: &previous.loose_assets,
+            failed: &content.failed,
+            images: &images,
+        };
+        // A withheld note's links resolve as if everything were published.
+        let links = match previous.withheld[i] {
+            Some(_) => Links::new(&sources, &previous.link_index, &[], &previous.all_versions),
+            None => Links::new(
+                &sources,
+                &previous.link_index,
+                &previous.withheld,
+                &previous.translations,
+            ),
+        };
+        let in_feed = feed_notes(&previous.languages, previous.notes.len())[i];
+        let body = render_body(config, &links, i, note, in_feed).ok()??;
+        let old = previous.rendered[i].as_ref()?;
+        // What the plan and the published files depend on: the same files and images.
+        let same_files = body.loose_links == old.loose_links
+            && body.images.len() == old.images.len()
+            && body
+                .images
+                .iter()
+                .zip(&old.images)
+                .all(|(a, b)| a.content == b.content && a.stamp == b.stamp);
+        if !same_files || images.work_done().0 > 0 {
+            return None;
+        }
+        let mut site = previous.clone();
+        site.notes[i] = note.clone();
+        site.rendered[i] = Some(body);
+        site.now = selection.now;
+        site.images_made = 0;
+        let mut warnings: Vec<Diagnostic> = content.diagnostics.clone();
+        warnings.extend(previous.front_warnings.iter().cloned());
+        rendering_warnings(&site.notes, &site.rendered, &mut warnings);
+        site.warnings = fold_repeats(warnings);
+        Some((site, i))
     }
 
     /// The embargo a note is held back by: its own, or the one another version of it gives.
@@ -422,28 +507,45 @@ struct LinkTables<'a> {
     /// As if everything were published, when something is withheld: a withheld note is
     /// checked too, since a draft may link to another draft and both are published together.
     links_all: Option<Links<'a>>,
-    /// A fingerprint of everything a relative link can resolve to.
-    targets: u64,
 }
 
 impl<'a> LinkTables<'a> {
-    fn new(sources: &Sources<'a>, publication: &'a Publication) -> Self {
+    fn new(sources: &Sources<'a>, index: &'a LinkIndex, publication: &'a Publication) -> Self {
         let withheld = &publication.withheld;
         let links_all = withheld
             .iter()
             .any(Option::is_some)
-            .then(|| Links::new(sources, &[], &publication.all_versions));
+            .then(|| Links::new(sources, index, &[], &publication.all_versions));
         LinkTables {
-            links: Links::new(sources, withheld, &publication.translations),
+            links: Links::new(sources, index, withheld, &publication.translations),
             links_all,
-            targets: link_targets(
-                sources.config,
-                sources.notes,
-                withheld,
-                sources.loose_assets,
-            ),
         }
     }
+}
+
+/// The one note of `content` whose text changed below its front matter since `previous`,
+/// if that is the only change.
+fn edited_text(previous: &Site, content: &Content) -> Option<usize> {
+    if content.notes.len() != previous.notes.len()
+        || !content.failed.is_empty()
+        || content.diagnostics.iter().any(Diagnostic::is_error)
+    {
+        return None;
+    }
+    let mut changed = content
+        .notes
+        .iter()
+        .zip(&previous.notes)
+        .enumerate()
+        .filter(|(_, (new, old))| !Arc::ptr_eq(new, old));
+    let (i, (new, old)) = changed.next()?;
+    if changed.next().is_some() {
+        return None;
+    }
+    let same_front = new.content_rel == old.content_rel
+        && new.body_start == old.body_start
+        && new.text[..new.body_start] == old.text[..old.body_start];
+    (same_front && previous.rendered[i].is_some()).then_some(i)
 }
 
 /// Puts each language's terms into its index; gives the errors of its tags.
@@ -1167,10 +1269,7 @@ struct Links<'a> {
     /// Per note: why it is withheld; empty when none is.
     withheld: &'a [Option<Withheld>],
     translations: &'a [Vec<usize>],
-    by_source: HashMap<&'a str, usize>,
-    /// Files of note folders, by their path under content/ → the notes of that folder.
-    bundle_files: HashMap<String, Vec<usize>>,
-    loose: HashSet<&'a str>,
+    index: &'a LinkIndex,
     /// Notes that failed to load: links to them are not reported again.
     failed: &'a HashSet<String>,
     images: &'a Images,
@@ -1185,21 +1284,20 @@ struct Sources<'a> {
     images: &'a Images,
 }
 
-impl<'a> Links<'a> {
-    /// The link tables of `src` with the notes `withheld` left out, each note's versions in
-    /// `translations`.
-    fn new(
-        src: &Sources<'a>,
-        withheld: &'a [Option<Withheld>],
-        translations: &'a [Vec<usize>],
-    ) -> Self {
-        let Sources {
-            config,
-            notes,
-            loose_assets,
-            failed,
-            images,
-        } = *src;
+/// What relative links resolve against, whichever notes are published: made once per
+/// model, and kept by a model made from it by an edit of one note's text.
+#[derive(Debug, Default)]
+struct LinkIndex {
+    /// Notes by their path under content/.
+    by_source: HashMap<String, usize>,
+    /// Files of note folders, by their path under content/ → the notes of that folder.
+    bundle_files: HashMap<String, Vec<usize>>,
+    /// Loose files of content/, by their path under it.
+    loose: HashSet<String>,
+}
+
+impl LinkIndex {
+    fn new(notes: &[Arc<Note>], loose_assets: &[LooseAsset]) -> Self {
         let mut bundle_files: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, n) in notes.iter().enumerate() {
             if let Some(b) = &n.bundle {
@@ -1211,18 +1309,40 @@ impl<'a> Links<'a> {
                 }
             }
         }
+        LinkIndex {
+            by_source: notes
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.content_rel.clone(), i))
+                .collect(),
+            bundle_files,
+            loose: loose_assets.iter().map(|a| a.rel.clone()).collect(),
+        }
+    }
+}
+
+impl<'a> Links<'a> {
+    /// The links of `src` resolved through `index`, with the notes `withheld` left out,
+    /// each note's versions in `translations`.
+    fn new(
+        src: &Sources<'a>,
+        index: &'a LinkIndex,
+        withheld: &'a [Option<Withheld>],
+        translations: &'a [Vec<usize>],
+    ) -> Self {
+        let Sources {
+            config,
+            notes,
+            failed,
+            images,
+            ..
+        } = *src;
         Links {
             config,
             notes,
             withheld,
             translations,
-            by_source: notes
-                .iter()
-                .enumerate()
-                .map(|(i, n)| (n.content_rel.as_str(), i))
-                .collect(),
-            bundle_files,
-            loose: loose_assets.iter().map(|a| a.rel.as_str()).collect(),
+            index,
             failed,
             images,
         }
@@ -1305,7 +1425,8 @@ impl<'a> Links<'a> {
             .root
             .join(crate::paths::CONTENT_DIR)
             .join(&target);
-        let known = self.bundle_files.contains_key(&target) || self.loose.contains(target.as_str());
+        let known = self.index.bundle_files.contains_key(&target)
+            || self.index.loose.contains(target.as_str());
         // An image of the site shown in the text is offered in the sizes screens need.
         let sizes = match usage {
             crate::safety::UrlUse::Image if known && is_raster(&target) => {
@@ -1325,7 +1446,7 @@ impl<'a> Links<'a> {
             "{}{fragment}",
             self.config.file_link(&crate::urls::content_file(&target))
         ));
-        if let Some(owners) = self.bundle_files.get(&target) {
+        if let Some(owners) = self.index.bundle_files.get(&target) {
             // Files of a withheld note are withheld with it: a link to them is a link to it,
             // unless another version of the note is published.
             if owners.iter().all(|&o| self.why_withheld(o).is_some()) {
@@ -1339,7 +1460,7 @@ impl<'a> Links<'a> {
                 ..Target::default()
             });
         }
-        if self.loose.contains(target.as_str()) {
+        if self.index.loose.contains(target.as_str()) {
             return Ok(Target {
                 url,
                 file,
@@ -1380,7 +1501,7 @@ impl Links<'_> {
         target: &str,
         fragment: &str,
     ) -> Result<Target, (String, String)> {
-        let Some(&t) = self.by_source.get(target) else {
+        let Some(&t) = self.index.by_source.get(target) else {
             if self.failed.contains(target) {
                 return Ok(Target::default()); // that note's own errors are reported
             }

@@ -66,6 +66,39 @@ fn every_kind_of_edit_gives_the_files_of_a_full_build() {
         let text = std::fs::read_to_string(r.join(tour)).unwrap();
         write(r, tour, &text.replace("next week", "on Monday"));
     });
+    // More edits of text alone, which the preview makes by rendering that note again: a
+    // draft's, a link to another note and a heading added, an image's words.
+    let draft = "content/briefings/draft-note.en.md";
+    check(&mut p, root, "a draft's text", &[draft], |r| {
+        let text = std::fs::read_to_string(r.join(draft)).unwrap();
+        write(r, draft, &text.replace("not ready", "almost ready"));
+    });
+    let visa = "content/briefings/visa.en.md";
+    check(
+        &mut p,
+        root,
+        "a link and a heading in the text",
+        &[visa],
+        |r| {
+            let text = std::fs::read_to_string(r.join(visa)).unwrap();
+            write(
+            r,
+            visa,
+            &text.replace(
+                "Both sides agreed on next steps.",
+                "Both sides agreed on [the study tour](study-tour/index.en.md).\n\n## Next\n\nMore.",
+            ),
+        );
+        },
+    );
+    check(&mut p, root, "an image's words", &[tour], |r| {
+        let text = std::fs::read_to_string(r.join(tour)).unwrap();
+        write(
+            r,
+            tour,
+            &text.replace("![Route of the tour]", "![The route]"),
+        );
+    });
 
     check(
         &mut p,
