@@ -165,30 +165,16 @@ impl Site {
             failed: &failed,
             images: &images,
         };
-        // The terms of each language, beside what links resolve against: on cores of
-        // their own.
-        let (terms, (link_index, link_targets)) = rayon::join(
-            || language_terms(&config, &languages, &notes),
-            || {
-                (
-                    Arc::new(LinkIndex::new(&notes, &loose_assets)),
-                    link_targets(&config, &notes, &publication.withheld, &loose_assets),
-                )
-            },
-        );
+        let (terms, (link_index, link_targets)) =
+            terms_and_link_index(&sources, &languages, &publication);
         let tables = LinkTables::new(&sources, &link_index, &publication);
         let tag_errors = set_terms(&mut languages, terms);
         // Loading errors first, then the tags', then those of embargoes, versions and
         // downloads, then the links'.
         let (mut errors, mut warnings): (Vec<Diagnostic>, Vec<Diagnostic>) =
             diagnostics.into_iter().partition(Diagnostic::is_error);
-        let (front_errors, front_warnings): (Vec<Diagnostic>, Vec<Diagnostic>) = tag_errors
-            .into_iter()
-            .chain(embargo_problems)
-            .chain(event_differences(&notes, &publication.groups))
-            .chain(notes.iter().flat_map(|n| unknown_downloads(n)))
-            .partition(Diagnostic::is_error);
-        errors.extend(front_errors);
+        let front = tag_errors.into_iter().chain(embargo_problems);
+        let front_warnings = front_problems(&notes, &publication, front, &mut errors);
         warnings.extend(front_warnings.iter().cloned());
         let in_feed = feed_notes(&languages, notes.len());
         let reuse = Reuse {
@@ -521,6 +507,47 @@ impl<'a> LinkTables<'a> {
             links_all,
         }
     }
+}
+
+/// The terms of each language, beside what links resolve against and its fingerprint: on
+/// cores of their own.
+fn terms_and_link_index(
+    sources: &Sources,
+    languages: &IndexMap<String, LanguageIndex>,
+    publication: &Publication,
+) -> (Vec<LanguageTerms>, (Arc<LinkIndex>, u64)) {
+    let Sources {
+        config,
+        notes,
+        loose_assets,
+        ..
+    } = *sources;
+    rayon::join(
+        || language_terms(config, languages, notes),
+        || {
+            (
+                Arc::new(LinkIndex::new(notes, loose_assets)),
+                link_targets(config, notes, &publication.withheld, loose_assets),
+            )
+        },
+    )
+}
+
+/// The problems of front matter: `found` (tags, embargoes), then differences between the
+/// versions of an event, then unknown downloads. The errors go to `errors`; gives the
+/// warnings.
+fn front_problems(
+    notes: &[Arc<Note>],
+    publication: &Publication,
+    found: impl Iterator<Item = Diagnostic>,
+    errors: &mut Vec<Diagnostic>,
+) -> Vec<Diagnostic> {
+    let (front_errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) = found
+        .chain(event_differences(notes, &publication.groups))
+        .chain(notes.iter().flat_map(|n| unknown_downloads(n)))
+        .partition(Diagnostic::is_error);
+    errors.extend(front_errors);
+    warnings
 }
 
 /// The one note of `content` whose text changed below its front matter since `previous`,
