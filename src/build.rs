@@ -35,6 +35,8 @@ pub struct BuildReport {
     pub search: Option<SearchReport>,
     /// How many images were decoded and resized, rather than taken from the image cache.
     pub images_made: usize,
+    /// How many pages were kept as the last build left them, not rendered again.
+    pub kept: usize,
     /// The notes left out, soonest release first.
     pub held: Vec<Held>,
     /// The stage of each file written (the search index's aside: they list pages, and go
@@ -75,6 +77,9 @@ impl BuildReport {
                 ", {} processed",
                 counted(self.images_made, "image")
             ));
+        }
+        if self.kept > 0 {
+            held.push_str(&format!(", {} kept from the last build", self.kept));
         }
         if let Some(search) = &self.search {
             held.push_str(&format!(
@@ -153,7 +158,8 @@ fn build_locked(
 ) -> Result<BuildReport, Diagnostics> {
     let output = lock.output().to_path_buf();
     let (site, theme) = opened.load()?;
-    let staging = crate::output::Staging::create(lock)?;
+    let memory = lock.memory(&theme.fingerprint);
+    let staging = crate::output::Staging::create(lock, memory)?;
     let ran = match hashes {
         Some(hashes) => {
             let hashing = Hashing::new(&staging);
@@ -213,6 +219,7 @@ fn build_locked(
         warnings: site.warnings.into_iter().chain(theme.warnings).collect(),
         search: made.search,
         images_made: site.images_made,
+        kept: made.kept,
         stages: made.paths.into_iter().collect(),
     })
 }

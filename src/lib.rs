@@ -19,6 +19,7 @@ mod error;
 mod images;
 mod locale;
 mod markdown;
+mod memory;
 mod open;
 mod output;
 mod paths;

@@ -19,6 +19,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Diagnostic, Diagnostics, display_path};
+use crate::memory::{Key, Memory, Stamp};
 
 /// The bytes of one output file.
 #[derive(Debug, Clone)]
@@ -27,6 +28,9 @@ pub enum Body {
     Static(&'static [u8]),
     /// Copied from this file.
     File(PathBuf),
+    /// The file the last build left in the output folder (here), the same page: kept as it
+    /// is, its stamp checked when the memory vouched for it.
+    Kept(PathBuf, Stamp),
 }
 
 impl Body {
@@ -36,7 +40,7 @@ impl Body {
         let bytes: &[u8] = match self {
             Body::Bytes(b) => b,
             Body::Static(b) => b,
-            Body::File(source) => {
+            Body::File(source) | Body::Kept(source, _) => {
                 let cannot = |e: io::Error| {
                     Diagnostic::error(format!("cannot read {}: {e}", display_path(source)))
                 };
@@ -82,6 +86,8 @@ pub struct OutputFile {
     pub body: Body,
     /// The user's file it comes from, to name in errors.
     pub from: Option<PathBuf>,
+    /// The fingerprint of what its template was given, for the next build's memory.
+    pub key: Option<Key>,
 }
 
 impl OutputFile {
@@ -91,6 +97,17 @@ impl OutputFile {
             path,
             body: Body::Bytes(bytes.into()),
             from: None,
+            key: None,
+        }
+    }
+
+    /// A page the output folder holds already, as the last build left it.
+    pub fn kept(path: String, file: PathBuf, stamp: Stamp, key: Key) -> Self {
+        OutputFile {
+            path,
+            body: Body::Kept(file, stamp),
+            from: None,
+            key: Some(key),
         }
     }
 }
@@ -102,13 +119,16 @@ const MARKER_TEXT: &str =
     "This folder is written by `briefing build`; each build replaces what is in it.\n";
 
 const STATE_MARKER_TEXT: &str = "This folder holds the state of `briefing build` for the output folder beside it: \
-     a lock, and while a build runs, its new files. briefing removes what it no longer needs.\n";
+     a lock, what the last build remembers of its pages, and while a build runs, its new files. \
+     briefing removes what it no longer needs.\n";
 
 /// The names briefing may create in its state folder.
-const STATE_ENTRIES: [&str; 8] = [
+const STATE_ENTRIES: [&str; 10] = [
     MARKER,
     ".gitignore",
     "lock",
+    crate::memory::FILE,
+    "memory.new",
     "staging",
     "aside",
     "old",
@@ -450,6 +470,12 @@ impl Lock {
         &self.output
     }
 
+    /// What the last build into this output folder remembered, for a theme of fingerprint
+    /// `theme`.
+    pub fn memory(&self, theme: &Key) -> Memory {
+        Memory::load(&self.state, &self.output, crate::memory::identity(theme))
+    }
+
     pub fn finished(&self) -> Option<&Finished> {
         self.finished.as_ref()
     }
@@ -508,7 +534,7 @@ impl Lock {
     /// folders of earlier versions of briefing beside the output folder: a leftover never
     /// blocks a build.
     fn clear(&self) -> Result<(), Diagnostic> {
-        for name in ["staging", "aside", "old", "journal.new"] {
+        for name in ["staging", "aside", "old", "journal.new", "memory.new"] {
             let path = self.state.join(name);
             remove_any(&path).map_err(|e| fail("remove the leftover", &path, e))?;
         }
@@ -767,6 +793,8 @@ pub struct Staging {
     odd: bool,
     /// What [`Staging::write`] has written so far; it may be called from several threads.
     written: Mutex<Written>,
+    /// What the last build remembered, and where this one's memory goes.
+    memory: Memory,
 }
 
 #[derive(Default)]
@@ -775,11 +803,13 @@ struct Written {
     paths: HashSet<String>,
     /// The files written into the staging folder because the output lacks them or differs.
     changed: Vec<String>,
+    /// The pages made from a fingerprint, with the stamp of the file this build leaves.
+    learned: Vec<(String, Key, Stamp)>,
 }
 
 impl Staging {
     /// Creates the staging folder for the output folder held by `lock`.
-    pub fn create(lock: Lock) -> Result<Staging, Diagnostic> {
+    pub fn create(lock: Lock, memory: Memory) -> Result<Staging, Diagnostic> {
         check_contents(&lock.output, Path::new(&lock.shown))?;
         let staging = lock.staging();
         let output = lock.output.clone();
@@ -803,6 +833,7 @@ impl Staging {
             others,
             odd,
             written: Mutex::default(),
+            memory,
         };
         if let Err(e) = fs::write(s.staging.join(MARKER), MARKER_TEXT) {
             let shown = PathBuf::from(&s.lock.shown);
@@ -825,23 +856,53 @@ impl Staging {
                 )));
             }
         }
-        let changed: Vec<&OutputFile> = if self.update {
-            files
-                .par_iter()
-                .filter(|f| {
-                    !(self.existing.contains(&f.path) && holds(&self.output.join(&f.path), &f.body))
-                })
-                .collect()
-        } else {
-            files.iter().collect()
-        };
+        // Per file: whether the output folder holds it already, and if so its stamp there.
+        let kept: Vec<Option<Option<Stamp>>> = files
+            .par_iter()
+            .map(|f| {
+                if !self.update || !self.existing.contains(&f.path) {
+                    return None;
+                }
+                match &f.body {
+                    Body::Kept(_, stamp) => Some(Some(*stamp)),
+                    body => {
+                        let here = self.output.join(&f.path);
+                        holds(&here, body).then(|| f.key.and_then(|_| Stamp::read(&here)))
+                    }
+                }
+            })
+            .collect();
+        let changed: Vec<&OutputFile> = files
+            .iter()
+            .zip(&kept)
+            .filter_map(|(f, k)| k.is_none().then_some(f))
+            .collect();
         fill(&self.staging, &changed)?;
+        // The stamps of the pages with a fingerprint, as this build leaves them.
+        let learned: Vec<(String, Key, Stamp)> = files
+            .par_iter()
+            .zip(&kept)
+            .filter_map(|(f, k)| {
+                let key = f.key?;
+                let stamp = match k {
+                    Some(stamp) => *stamp,
+                    None => Stamp::read(&self.staging.join(&f.path)),
+                };
+                Some((f.path.clone(), key, stamp?))
+            })
+            .collect();
         let mut written = self.written.lock().unwrap_or_else(|e| e.into_inner());
         written.paths.extend(files.iter().map(|f| f.path.clone()));
         written
             .changed
             .extend(changed.iter().map(|f| f.path.clone()));
+        written.learned.extend(learned);
         Ok(())
+    }
+
+    /// What the last build remembered, for rendering to check.
+    pub fn memory(&self) -> &Memory {
+        &self.memory
     }
 
     /// Gives up: the staging folder goes, the output folder stays as it was.
@@ -855,7 +916,8 @@ impl Staging {
     /// is written down first, so it is made whole even if the process is killed, and undone
     /// if a file cannot be moved.
     pub fn commit(mut self) -> Result<(), Diagnostic> {
-        let written = std::mem::take(self.written.get_mut().unwrap_or_else(|e| e.into_inner()));
+        let mut written = std::mem::take(self.written.get_mut().unwrap_or_else(|e| e.into_inner()));
+        let learned = std::mem::take(&mut written.learned);
         let journal = if !self.update {
             self.swap(written.paths.len())
         } else {
@@ -889,6 +951,7 @@ impl Staging {
             && dropped.is_empty()
         {
             // Nothing to change: the output folder holds the new site already.
+            self.remember(learned, None);
             self.abort();
             return Ok(());
         }
@@ -903,6 +966,7 @@ impl Staging {
         match self.lock.forward(&journal, &mut created) {
             Ok(_) => {
                 self.lock.close_journal();
+                self.remember(learned, Some(&journal));
                 Ok(())
             }
             Err(e) => match self.lock.back(&journal, &created) {
@@ -917,6 +981,32 @@ impl Staging {
                 ))
                 .help("fix the cause, then build again: the build finishes the change first")),
             },
+        }
+    }
+
+    /// Keeps what this build learned for the next one. A memory that cannot be written is
+    /// the same as none: the next build renders every page.
+    /// The files the change `journal` moved or linked are stamped again where they now are:
+    /// that changed their status-change time.
+    fn remember(&self, mut learned: Vec<(String, Key, Stamp)>, journal: Option<&Journal>) {
+        let moved: Option<HashSet<&str>> = match journal {
+            Some(Journal::InPlace { moved, .. }) => {
+                Some(moved.iter().map(String::as_str).collect())
+            }
+            // The staging folder took the output folder's place, the unchanged files linked
+            // into it from the old one.
+            Some(Journal::Swap { .. }) if self.update => None,
+            _ => Some(HashSet::new()),
+        };
+        learned.par_iter_mut().for_each(|(path, _, stamp)| {
+            if moved.as_ref().is_none_or(|m| m.contains(path.as_str()))
+                && let Some(now) = Stamp::read(&self.output.join(path.as_str()))
+            {
+                *stamp = now;
+            }
+        });
+        if self.memory.save(&self.lock.state, &learned).is_err() {
+            let _ = fs::remove_file(self.lock.state.join(crate::memory::FILE));
         }
     }
 
@@ -987,7 +1077,7 @@ fn holds(path: &Path, body: &Body) -> bool {
     let bytes: &[u8] = match body {
         Body::Bytes(b) => b,
         Body::Static(b) => b,
-        Body::File(source) => {
+        Body::File(source) | Body::Kept(source, _) => {
             return fs::metadata(source).is_ok_and(|s| {
                 s.len() == meta.len() && same_contents(source, path).unwrap_or(false)
             });
@@ -1124,11 +1214,13 @@ fn fill(staging: &Path, files: &[&OutputFile]) -> Result<(), Diagnostic> {
         let result = match &f.body {
             Body::Bytes(b) => fs::write(&target, b),
             Body::Static(b) => fs::write(&target, b),
-            Body::File(source) => fs::copy(source, &target).map(|_| ()),
+            Body::File(source) | Body::Kept(source, _) => fs::copy(source, &target).map(|_| ()),
         };
         result.map_err(|e| {
             let what = match &f.body {
-                Body::File(source) => format!("cannot copy {}: {e}", display_path(source)),
+                Body::File(source) | Body::Kept(source, _) => {
+                    format!("cannot copy {}: {e}", display_path(source))
+                }
                 _ => format!("cannot write {}: {e}", display_path(&target)),
             };
             Diagnostic::error(what)

@@ -4,7 +4,8 @@
 //! stops one stops the others, with the same message.
 
 use crate::error::Diagnostic;
-use crate::output::OutputFile;
+use crate::memory::Memory;
+use crate::output::{Body, OutputFile};
 use crate::plan::{Job, Plan, Stage};
 use crate::render;
 use crate::search::{self, SearchReport};
@@ -25,6 +26,12 @@ pub trait Sink: Sync {
     /// asked again).
     fn slice(&self) -> usize {
         SLICE
+    }
+
+    /// What the last build into the same place remembered: pages whose template would be
+    /// given the same values are kept rather than rendered again.
+    fn memory(&self) -> Option<&Memory> {
+        None
     }
 }
 
@@ -86,11 +93,19 @@ impl Sink for Hashing<'_> {
     fn slice(&self) -> usize {
         self.inner.slice()
     }
+
+    fn memory(&self) -> Option<&Memory> {
+        self.inner.memory()
+    }
 }
 
 impl Sink for crate::output::Staging {
     fn put(&self, files: &[OutputFile]) -> Result<(), Diagnostic> {
         self.write(files)
+    }
+
+    fn memory(&self) -> Option<&Memory> {
+        Some(self.memory())
     }
 }
 
@@ -100,6 +115,17 @@ pub struct Made {
     /// stage in which it may go live on a web host.
     pub paths: Vec<(String, Stage)>,
     pub search: Option<SearchReport>,
+    /// The pages kept as the last build left them, not rendered again.
+    pub kept: usize,
+}
+
+/// What rendering a plan gave, besides its files.
+pub struct Ran {
+    pub search: Option<SearchReport>,
+    /// The search index's files.
+    pub index_files: Vec<String>,
+    /// The pages kept as the last build left them.
+    pub kept: usize,
 }
 
 /// How many files are rendered before they are handed to the sink: the whole site is never
@@ -110,7 +136,11 @@ const SLICE: usize = 1024;
 /// was made.
 pub fn run(site: &Site, theme: &Theme, sink: &dyn Sink) -> Result<Made, Vec<Diagnostic>> {
     let plan = Plan::new(site, theme)?;
-    let (search, index_files) = render_plan(site, theme, &plan, sink, true)?;
+    let Ran {
+        search,
+        index_files,
+        kept,
+    } = render_plan(site, theme, &plan, sink, true)?;
     let Plan { pages, copies, .. } = plan;
     let paths = pages
         .into_iter()
@@ -118,7 +148,11 @@ pub fn run(site: &Site, theme: &Theme, sink: &dyn Sink) -> Result<Made, Vec<Diag
         .chain(copies.into_iter().map(|c| (c.path, Stage::Asset)))
         .chain(index_files.into_iter().map(|p| (p, Stage::SEARCH_INDEX)))
         .collect();
-    Ok(Made { paths, search })
+    Ok(Made {
+        paths,
+        search,
+        kept,
+    })
 }
 
 /// Renders every page of a checked plan into `sink`, then its copied files, and builds the
@@ -130,8 +164,9 @@ pub fn render_plan(
     plan: &Plan,
     sink: &dyn Sink,
     with_search: bool,
-) -> Result<(Option<SearchReport>, Vec<String>), Vec<Diagnostic>> {
+) -> Result<Ran, Vec<Diagnostic>> {
     let mut errors = Vec::new();
+    let mut kept = 0;
 
     // The search index is built from the site model beside the rendering, on the cores
     // rendering leaves idle while a slice is handed over.
@@ -155,7 +190,7 @@ pub fn render_plan(
                 }
                 let jobs: Vec<Job> = slice.iter().map(|(j, _)| *j).collect();
                 let (next, put) = rayon::join(
-                    || render::render_jobs(site, theme, plan, &jobs),
+                    || render::render_jobs(site, theme, plan, sink.memory(), &jobs),
                     || {
                         if rendered.is_empty() || !errors.is_empty() {
                             Ok(())
@@ -170,7 +205,10 @@ pub fn render_plan(
                 rendered = Vec::with_capacity(next.len());
                 for result in next {
                     match result {
-                        Ok(f) => rendered.push(f),
+                        Ok(f) => {
+                            kept += usize::from(matches!(f.body, Body::Kept(..)));
+                            rendered.push(f);
+                        }
                         Err(e) => errors.push(e),
                     }
                 }
@@ -203,10 +241,11 @@ pub fn render_plan(
         errors.push(e);
     }
     if errors.is_empty() {
-        Ok((
+        Ok(Ran {
             search,
-            index_files.into_inner().unwrap_or_else(|e| e.into_inner()),
-        ))
+            index_files: index_files.into_inner().unwrap_or_else(|e| e.into_inner()),
+            kept,
+        })
     } else {
         Err(errors)
     }

@@ -362,6 +362,7 @@ fn copies(site: &Site, theme: &Theme) -> Vec<OutputFile> {
                 body: published(site, &path, &asset.source),
                 path,
                 from: None,
+                key: None,
             });
         }
     }
@@ -374,6 +375,7 @@ fn copies(site: &Site, theme: &Theme) -> Vec<OutputFile> {
             body: published(site, &path, &asset.source),
             path,
             from: None,
+            key: None,
         });
     }
     // The resized copies of images shown in the text, beside their originals.
@@ -386,6 +388,7 @@ fn copies(site: &Site, theme: &Theme) -> Vec<OutputFile> {
                 path: urls::image_variant(rel, v.width, v.format.extension()),
                 body: Body::File(v.file.clone()),
                 from: Some(original.clone()),
+                key: None,
             });
         }
     }
@@ -397,6 +400,7 @@ fn copies(site: &Site, theme: &Theme) -> Vec<OutputFile> {
                 Source::File(p) => Body::File(p.clone()),
             },
             from: None,
+            key: None,
         });
     }
     files
@@ -419,6 +423,7 @@ fn planned(site: &Site, plan: &[(Job, String)]) -> Vec<OutputFile> {
             path: path.clone(),
             body: Body::Static(&[]),
             from: source(site, *job),
+            key: None,
         })
         .collect()
 }

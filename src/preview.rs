@@ -484,6 +484,8 @@ pub fn bytes_of(body: &Body, root: &Path) -> std::io::Result<Vec<u8>> {
         Body::Bytes(b) => Ok(b.clone()),
         Body::Static(b) => Ok(b.to_vec()),
         Body::File(p) => read_inside(p, root),
+        // A page of the output folder, as the last build left it (never in the preview).
+        Body::Kept(p, _) => std::fs::read(p),
     }
 }
 

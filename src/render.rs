@@ -8,6 +8,7 @@ use crate::config::{Config, Entity};
 use crate::contact::Contact;
 use crate::content::{Note, Section};
 use crate::error::{Diagnostic, display_path};
+use crate::memory::{Fingerprint, Memory};
 use crate::output::OutputFile;
 use crate::plan::{Job, Layout, Plan, source};
 use crate::site::FEED_ENTRIES;
@@ -238,18 +239,46 @@ pub fn render_job(
     plan: &Plan,
     job: Job,
 ) -> Result<OutputFile, Diagnostic> {
-    Renderer::new(site, theme, plan).render(job)
+    Renderer::new(site, theme, plan, None).render(job)
 }
 
-/// Renders the given jobs of the plan, in parallel. Results come in the order of `jobs`.
+/// Renders the given jobs of the plan, in parallel, keeping the pages `memory` vouches for.
+/// Results come in the order of `jobs`.
 pub fn render_jobs(
     site: &Site,
     theme: &Theme,
     plan: &Plan,
+    memory: Option<&Memory>,
     jobs: &[Job],
 ) -> Vec<Result<OutputFile, Diagnostic>> {
-    let r = Renderer::new(site, theme, plan);
+    let r = Renderer::new(site, theme, plan, memory);
     jobs.par_iter().map(|&j| r.render(j)).collect()
+}
+
+/// What a template is given: values by name. A page's values go into tera's context to be
+/// rendered, or into a fingerprint to learn whether the page changed, by the same code.
+trait Scope {
+    fn insert<T: Serialize + ?Sized>(&mut self, name: &'static str, value: &T);
+}
+
+impl Scope for Context {
+    fn insert<T: Serialize + ?Sized>(&mut self, name: &'static str, value: &T) {
+        Context::insert(self, name, value);
+    }
+}
+
+impl Scope for Fingerprint {
+    fn insert<T: Serialize + ?Sized>(&mut self, name: &'static str, value: &T) {
+        self.add(name, value);
+    }
+}
+
+/// Both at once: a page rendered and fingerprinted for the next build.
+impl Scope for (Context, Fingerprint) {
+    fn insert<T: Serialize + ?Sized>(&mut self, name: &'static str, value: &T) {
+        self.0.insert(name, value);
+        self.1.add(name, value);
+    }
 }
 
 /// Renders the site's files through the theme's templates.
@@ -260,6 +289,7 @@ struct Renderer<'a> {
     site: &'a Site,
     theme: &'a Theme,
     config: &'a Config,
+    memory: Option<&'a Memory>,
 }
 
 /// JSON for a `<script>` element: `<`, `>` and `&` escaped so no text can close the element.
@@ -272,33 +302,89 @@ fn json_for_script(value: &serde_json::Value) -> String {
 }
 
 impl<'a> Renderer<'a> {
-    fn new(site: &'a Site, theme: &'a Theme, plan: &'a Plan) -> Self {
+    fn new(site: &'a Site, theme: &'a Theme, plan: &'a Plan, memory: Option<&'a Memory>) -> Self {
         Renderer {
             layout: Layout::new(site),
             pages: &plan.pages,
             site,
             theme,
             config: &site.config,
+            memory,
         }
     }
 
     fn render(&self, job: Job) -> Result<OutputFile, Diagnostic> {
         let path = self.layout.path(job);
         let mut file = match job {
-            Job::Note(i) => self.note_page(i, path)?,
-            Job::Listing { lang, term, page } => self.listing_page(lang, term, page, path)?,
-            Job::TermIndex { lang, kind } => self.term_index(lang, kind, path)?,
-            Job::Feed { lang, term } => self.feed(lang, term, path)?,
-            Job::Root => self.root_page(path)?,
-            Job::NotFound => self.simple("404.html", path)?,
-            Job::Robots => self.simple("robots.txt", path)?,
-            Job::Search { lang } => self.search_page(lang, path)?,
-            Job::Sitemap => self.sitemap(path)?,
-            Job::Alias { note, .. } => self.alias_page(note, path)?,
             Job::VCard(c) => OutputFile::page(path, self.site.vcards.cards[c].text.clone()),
+            _ => self.templated(job, path)?,
         };
         file.from = source(self.site, job);
         Ok(file)
+    }
+
+    /// A page made by a template: kept as the last build left it when the memory vouches
+    /// for it and its template would be given the same values, rendered otherwise.
+    fn templated(&self, job: Job, path: String) -> Result<OutputFile, Diagnostic> {
+        let (template, ctx, key) = match self.memory {
+            None => {
+                let mut ctx = Context::new();
+                (self.fill(job, &mut ctx), ctx, None)
+            }
+            // Nothing remembered: every page is rendered, and fingerprinted on the way.
+            Some(memory) if memory.is_empty() => {
+                let mut both = (Context::new(), Fingerprint::default());
+                let template = self.fill(job, &mut both);
+                (template, both.0, both.1.finish(template))
+            }
+            Some(memory) => {
+                let mut fingerprint = Fingerprint::default();
+                let template = self.fill(job, &mut fingerprint);
+                let key = fingerprint.finish(template);
+                if let Some(key) = key
+                    && let Some(stamp) = memory.kept(&path, &key)
+                {
+                    let file = memory.file(&path);
+                    return Ok(OutputFile::kept(path, file, stamp, key));
+                }
+                let mut ctx = Context::new();
+                self.fill(job, &mut ctx);
+                (template, ctx, key)
+            }
+        };
+        let mut file = self.render_to(template, &ctx, path).map_err(|mut d| {
+            if let Job::Note(i) = job {
+                let shown = display_path(&self.site.notes[i].shown);
+                d.message = format!("{} (while rendering {shown})", d.message);
+            }
+            d
+        })?;
+        file.key = key;
+        Ok(file)
+    }
+
+    /// Gives a job's template its values: the template's name.
+    fn fill<C: Scope>(&self, job: Job, ctx: &mut C) -> &'static str {
+        match job {
+            Job::Note(i) => self.note_page(i, ctx),
+            Job::Listing { lang, term, page } => self.listing_page(lang, term, page, ctx),
+            Job::TermIndex { lang, kind } => self.term_index(lang, kind, ctx),
+            Job::Feed { lang, term } => self.feed(lang, term, ctx),
+            Job::Root => self.root_page(ctx),
+            Job::NotFound | Job::Robots => {
+                let template = if job == Job::Robots {
+                    "robots.txt"
+                } else {
+                    "404.html"
+                };
+                self.simple(template, &self.layout.path(job), ctx)
+            }
+            Job::Search { lang } => self.search_page(lang, ctx),
+            Job::Sitemap => self.sitemap(ctx),
+            Job::Alias { note, .. } => self.alias_page(note, ctx),
+            // Not made by a template.
+            Job::VCard(_) => "",
+        }
     }
 
     fn site_view(&self, lang: &str) -> SiteView<'a> {
@@ -611,8 +697,14 @@ impl<'a> Renderer<'a> {
         }
     }
 
-    fn base_context(&self, lang: &str, path: &str, alternates: &[Alternate<'a>]) -> Context {
-        let mut ctx = Context::new();
+    /// What every page's template is given.
+    fn base_context<C: Scope>(
+        &self,
+        ctx: &mut C,
+        lang: &str,
+        path: &str,
+        alternates: &[Alternate<'a>],
+    ) {
         ctx.insert("lang", lang);
         ctx.insert("html_lang", self.config.html_lang(lang));
         ctx.insert("site", &self.site_view(lang));
@@ -629,7 +721,6 @@ impl<'a> Renderer<'a> {
             .map(|index| index.pages.iter().map(|&i| self.note_link(i)).collect())
             .unwrap_or_default();
         ctx.insert("nav", &nav);
-        ctx
     }
 
     fn render_to(
@@ -649,12 +740,12 @@ impl<'a> Renderer<'a> {
         Ok(OutputFile::page(path, page))
     }
 
-    fn note_page(&self, i: usize, out: String) -> Result<OutputFile, Diagnostic> {
+    fn note_page<C: Scope>(&self, i: usize, ctx: &mut C) -> &'static str {
         let site = self.site;
         let note = &site.notes[i];
         let path = note.path();
         let alternates = self.note_alternates(i);
-        let mut ctx = self.base_context(&note.lang, &path, &alternates);
+        self.base_context(ctx, &note.lang, &path, &alternates);
         let view = self.note_view(i);
         ctx.insert(
             "meta_title",
@@ -665,7 +756,7 @@ impl<'a> Renderer<'a> {
             ctx.insert("card", &card);
         }
         ctx.insert("page", &view);
-        let template = match note.section {
+        match note.section {
             Section::Briefings => {
                 if let Some(p) = site.position[i] {
                     let list = &site.languages[&note.lang].briefings;
@@ -682,15 +773,7 @@ impl<'a> Renderer<'a> {
                 "briefing.html"
             }
             Section::Pages => "page.html",
-        };
-        self.render_to(template, &ctx, out).map_err(|mut d| {
-            d.message = format!(
-                "{} (while rendering {})",
-                d.message,
-                display_path(&note.shown)
-            );
-            d
-        })
+        }
     }
 
     fn note_alternates(&self, i: usize) -> Vec<Alternate<'a>> {
@@ -814,20 +897,20 @@ impl<'a> Renderer<'a> {
 
     /// One page of a paginated list of briefings: the home page of a language (`term` None),
     /// or a project's, funder's or tag's page. It gets only its slice of the list.
-    fn listing_page(
+    fn listing_page<C: Scope>(
         &self,
         lang: usize,
         term: Option<(Kind, usize)>,
         n: usize,
-        out: String,
-    ) -> Result<OutputFile, Diagnostic> {
+        ctx: &mut C,
+    ) -> &'static str {
         let code = self.layout.lang(lang);
         let list = self.layout.listing_items(lang, term);
         let per_page = self.config.per_page;
         let pages = list.len().div_ceil(per_page).max(1);
         let path = self.layout.listing_page_path(lang, term, n);
         let alternates = self.listing_alternates(lang, term);
-        let mut ctx = self.base_context(code, &path, &alternates);
+        self.base_context(ctx, code, &path, &alternates);
         let items: Vec<NoteLink> = list
             .iter()
             .skip((n - 1) * per_page)
@@ -853,7 +936,7 @@ impl<'a> Renderer<'a> {
                     .link(&self.layout.listing_page_path(lang, term, n + 1)),
             );
         }
-        let template = match term {
+        match term {
             None => "home.html",
             Some((kind, t)) => {
                 let term = self.layout.term(lang, kind, t);
@@ -876,8 +959,7 @@ impl<'a> Renderer<'a> {
                 );
                 "term.html"
             }
-        };
-        self.render_to(template, &ctx, out)
+        }
     }
 
     fn term_index_alternates(&self, kind: Kind) -> Vec<Alternate<'a>> {
@@ -885,11 +967,11 @@ impl<'a> Renderer<'a> {
     }
 
     /// The page listing every project, funder or tag of a language.
-    fn term_index(&self, lang: usize, kind: Kind, out: String) -> Result<OutputFile, Diagnostic> {
+    fn term_index<C: Scope>(&self, lang: usize, kind: Kind, ctx: &mut C) -> &'static str {
         let code = self.layout.lang(lang);
         let path = urls::term_index(code, kind);
         let alternates = self.term_index_alternates(kind);
-        let mut ctx = self.base_context(code, &path, &alternates);
+        self.base_context(ctx, code, &path, &alternates);
         let links: Vec<TermLink> = self.site.languages[lang]
             .terms(kind)
             .iter()
@@ -902,17 +984,17 @@ impl<'a> Renderer<'a> {
             .collect();
         ctx.insert("kind", kind.dir());
         ctx.insert("terms", &links);
-        self.render_to("terms.html", &ctx, out)
+        "terms.html"
     }
 
     /// The Atom feed of a language, or of a project, funder or tag in that language: the
     /// newest entries, each with its full text, contacts and press kit.
-    fn feed(
+    fn feed<C: Scope>(
         &self,
         lang: usize,
         term: Option<(Kind, usize)>,
-        out: String,
-    ) -> Result<OutputFile, Diagnostic> {
+        ctx: &mut C,
+    ) -> &'static str {
         let code = self.layout.lang(lang);
         let dir = self.layout.listing_dir(lang, term);
         let list = self.layout.listing_items(lang, term);
@@ -940,7 +1022,7 @@ impl<'a> Renderer<'a> {
             None => site_title.to_string(),
             Some((kind, t)) => format!("{} · {site_title}", self.layout.term(lang, kind, t).name),
         };
-        let mut ctx = self.base_context(code, &dir, &[]);
+        self.base_context(ctx, code, &dir, &[]);
         ctx.insert(
             "feed",
             &serde_json::json!({
@@ -951,7 +1033,7 @@ impl<'a> Renderer<'a> {
             }),
         );
         ctx.insert("entries", &entries);
-        self.render_to("atom.xml", &ctx, out)
+        "atom.xml"
     }
 
     fn feed_entry(&self, i: usize) -> FeedEntry<'a> {
@@ -1005,25 +1087,25 @@ impl<'a> Renderer<'a> {
         self.alternates(|code| Some(urls::home(code)))
     }
 
-    fn root_page(&self, out: String) -> Result<OutputFile, Diagnostic> {
+    fn root_page<C: Scope>(&self, ctx: &mut C) -> &'static str {
         let lang = self.config.default_language.as_str();
-        let ctx = self.base_context(lang, "", &self.home_alternates());
-        self.render_to("root.html", &ctx, out)
+        self.base_context(ctx, lang, "", &self.home_alternates());
+        "root.html"
     }
 
     /// A page of the site as a whole (404, robots.txt), in the default language.
-    fn simple(&self, template: &str, path: String) -> Result<OutputFile, Diagnostic> {
+    fn simple<C: Scope>(&self, template: &'static str, path: &str, ctx: &mut C) -> &'static str {
         let lang = self.config.default_language.as_str();
-        let ctx = self.base_context(lang, &path, &self.home_alternates());
-        self.render_to(template, &ctx, path)
+        self.base_context(ctx, lang, path, &self.home_alternates());
+        template
     }
 
     /// The search page of a language.
-    fn search_page(&self, lang: usize, out: String) -> Result<OutputFile, Diagnostic> {
+    fn search_page<C: Scope>(&self, lang: usize, ctx: &mut C) -> &'static str {
         let code = self.layout.lang(lang);
         let path = urls::search(code);
         let alternates = self.alternates(|other| Some(urls::search(other)));
-        let mut ctx = self.base_context(code, &path, &alternates);
+        self.base_context(ctx, code, &path, &alternates);
         ctx.insert("meta_title", self.config.title(code));
         // The index's folder, and its meta.json, which names its other files.
         ctx.insert("search_index_url", &self.config.link(&path));
@@ -1044,17 +1126,17 @@ impl<'a> Renderer<'a> {
             })
             .collect();
         ctx.insert("search_meta_urls", &metas);
-        self.render_to("search.html", &ctx, out)
+        "search.html"
     }
 
     /// A redirect from an old URL of a note to the note.
-    fn alias_page(&self, i: usize, out: String) -> Result<OutputFile, Diagnostic> {
+    fn alias_page<C: Scope>(&self, i: usize, ctx: &mut C) -> &'static str {
         let note = &self.site.notes[i];
         let target = note.path();
-        let mut ctx = self.base_context(&note.lang, &target, &[]);
+        self.base_context(ctx, &note.lang, &target, &[]);
         ctx.insert("target", &self.config.link(&target));
         ctx.insert("title", &note.title);
-        self.render_to("alias.html", &ctx, out)
+        "alias.html"
     }
 
     /// The sitemap entry of a job's page, for pages that search engines should see.
@@ -1099,16 +1181,15 @@ impl<'a> Renderer<'a> {
         Some(self.sitemap_url(&self.layout.page_path(job), lastmod, &alternates))
     }
 
-    fn sitemap(&self, out: String) -> Result<OutputFile, Diagnostic> {
+    fn sitemap<C: Scope>(&self, ctx: &mut C) -> &'static str {
         let mut urls: Vec<SitemapUrl> = self
             .pages
             .iter()
             .filter_map(|&(job, _)| self.sitemap_entry(job))
             .collect();
         urls.sort_by(|a, b| a.loc.cmp(&b.loc));
-        let mut ctx = Context::new();
         ctx.insert("urls", &urls);
-        self.render_to("sitemap.xml", &ctx, out)
+        "sitemap.xml"
     }
 }
 
@@ -1140,7 +1221,7 @@ mod tests {
         };
         let (site, theme) = request.site().unwrap();
         let plan = Plan::new(&site, &theme).unwrap();
-        let renderer = Renderer::new(&site, &theme, &plan);
+        let renderer = Renderer::new(&site, &theme, &plan, None);
         let view = serde_json::to_value(renderer.site_view("zh")).unwrap();
         let urls = &view["urls"];
         assert_eq!(urls["home"], "/press/zh/");

@@ -41,6 +41,9 @@ pub struct Theme {
     pub sources: HashMap<String, (PathBuf, String)>,
     /// Interface strings missing in a language (they fall back to the default language).
     pub warnings: Vec<Diagnostic>,
+    /// The SHA-256 of what a page's rendering depends on in the theme: its templates, its
+    /// interface strings and the language they fall back to.
+    pub fingerprint: crate::memory::Key,
 }
 
 /// The theme's files: path under the theme folder → (shown name, source).
@@ -251,6 +254,7 @@ impl Theme {
                 }
             }
         }
+        let fingerprint = fingerprint(&templates, &strings, &config.default_language);
         let strings = Arc::new(strings);
         let mut tera = Tera::new();
         tera.autoescape_on([".html", ".xml"]);
@@ -266,8 +270,46 @@ impl Theme {
             statics,
             sources,
             warnings,
+            fingerprint,
         })
     }
+}
+
+/// The theme's part in every page's fingerprint: templates and strings, in name order.
+fn fingerprint(
+    templates: &[(String, String)],
+    strings: &Strings,
+    default_language: &str,
+) -> crate::memory::Key {
+    use sha2::Digest as _;
+    let mut h = sha2::Sha256::new();
+    let mut field = |bytes: &[u8]| {
+        h.update((bytes.len() as u64).to_le_bytes());
+        h.update(bytes);
+    };
+    let mut named: Vec<&(String, String)> = templates.iter().collect();
+    named.sort();
+    for (name, text) in named {
+        field(name.as_bytes());
+        field(text.as_bytes());
+    }
+    let mut langs: Vec<_> = strings.iter().collect();
+    langs.sort_by(|a, b| a.0.cmp(b.0));
+    for (lang, map) in langs {
+        let mut keys: Vec<_> = map.iter().collect();
+        keys.sort();
+        field(lang.as_bytes());
+        for (key, text) in keys {
+            field(key.as_bytes());
+            field(text.as_bytes());
+        }
+    }
+    field(default_language.as_bytes());
+    let mut key = crate::memory::Key::default();
+    let digest = h.finalize();
+    let n = key.len();
+    key.copy_from_slice(&digest[..n]);
+    key
 }
 
 /// A template error as a diagnostic: the template file, line and column, and tera's message.

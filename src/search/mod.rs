@@ -147,6 +147,7 @@ impl<'a> Outbox<'a> {
             path,
             body: Body::Bytes(bytes),
             from: None,
+            key: None,
         });
         if self.bytes >= WRITE_BYTES {
             self.flush()?;

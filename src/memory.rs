@@ -1,0 +1,370 @@
+//! What a build remembers for the next one, kept beside the output folder (in its state
+//! folder, `.output.briefing/memory`): for every page it rendered, a fingerprint of what
+//! the page's template was given, and the size, time and inode of the file it left in the
+//! output folder. A page whose template would be given the same values, in the same theme,
+//! by the same program, is the same page: when the file is still the one the last build
+//! left there, the next build keeps it without rendering it again.
+//!
+//! The memory is checked, never trusted: it is written whole or not at all, carries the
+//! SHA-256 of its text (a damaged file is forgotten), names the program and theme that made
+//! it (another program or theme forgets it), and each file it vouches for must still have
+//! the size, inode, modification time and status-change time it had: a file written,
+//! replaced or touched since, by anything, is rendered again (its status-change time cannot
+//! be set back by hand). Forgetting costs a render, never a wrong page.
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::Digest as _;
+
+/// A fingerprint: the 128-bit XXH3 hash of what a template was given, and the template's
+/// name. Like the fingerprints of a compiler's incremental builds, it is not made to resist
+/// a forger, only chance: the site's writers could publish any page they like anyway.
+pub type Key = [u8; 16];
+
+/// The name of the memory in the state folder.
+pub const FILE: &str = "memory";
+
+/// The version of the memory's format and of what a fingerprint covers: changing either
+/// makes every memory stale.
+const FORMAT: u32 = 1;
+
+/// How a file in the output folder looked when a build left it there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stamp {
+    len: u64,
+    /// Modification time, in nanoseconds since 1970.
+    modified: u64,
+    inode: u64,
+    /// Status-change time, in nanoseconds since 1970 (none where the system has none).
+    changed: i64,
+}
+
+impl Stamp {
+    pub fn of(meta: &fs::Metadata) -> Stamp {
+        #[cfg(unix)]
+        let (inode, changed) = {
+            use std::os::unix::fs::MetadataExt as _;
+            (
+                meta.ino(),
+                meta.ctime().wrapping_mul(1_000_000_000) + meta.ctime_nsec(),
+            )
+        };
+        #[cfg(not(unix))]
+        let (inode, changed) = (0, 0);
+        let modified = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos() as u64);
+        Stamp {
+            len: meta.len(),
+            modified,
+            inode,
+            changed,
+        }
+    }
+
+    /// The stamp of the plain file at `path`, if there is one.
+    pub fn read(path: &Path) -> Option<Stamp> {
+        let meta = fs::symlink_metadata(path).ok()?;
+        meta.is_file().then(|| Stamp::of(&meta))
+    }
+}
+
+/// The fingerprint of a page in the making: each value its template is given, by name.
+pub struct Fingerprint {
+    feed: Feed,
+    /// A value could not be written: the page has no fingerprint.
+    failed: bool,
+}
+
+impl Default for Fingerprint {
+    fn default() -> Self {
+        Fingerprint {
+            feed: Feed {
+                hash: Box::default(),
+                buffer: Vec::with_capacity(FEED_BUFFER),
+            },
+            failed: false,
+        }
+    }
+}
+
+/// Bytes gathered before they go into the hash: serde writes a few at a time.
+const FEED_BUFFER: usize = 4096;
+
+/// Takes the compact binary form (postcard's) of values into the hash: strings with their
+/// lengths, so no two different values read the same, and nothing to escape.
+struct Feed {
+    hash: Box<xxhash_rust::xxh3::Xxh3>,
+    buffer: Vec<u8>,
+}
+
+impl Feed {
+    fn flush(&mut self) {
+        self.hash.update(&self.buffer);
+        self.buffer.clear();
+    }
+}
+
+impl postcard::ser_flavors::Flavor for &mut Feed {
+    type Output = ();
+
+    fn try_push(&mut self, byte: u8) -> postcard::Result<()> {
+        self.buffer.push(byte);
+        if self.buffer.len() >= FEED_BUFFER {
+            self.flush();
+        }
+        Ok(())
+    }
+
+    fn try_extend(&mut self, bytes: &[u8]) -> postcard::Result<()> {
+        if self.buffer.len() + bytes.len() > FEED_BUFFER {
+            self.flush();
+        }
+        if bytes.len() >= FEED_BUFFER {
+            self.hash.update(bytes);
+        } else {
+            self.buffer.extend_from_slice(bytes);
+        }
+        Ok(())
+    }
+
+    fn finalize(self) -> postcard::Result<()> {
+        Ok(())
+    }
+}
+
+impl Fingerprint {
+    /// Adds a value given to the template under `name`: every field, in order.
+    pub fn add<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) {
+        use postcard::ser_flavors::Flavor as _;
+        let mut feed = &mut self.feed;
+        let _ = feed.try_extend(&(name.len() as u64).to_le_bytes());
+        let _ = feed.try_extend(name.as_bytes());
+        self.failed |= postcard::serialize_with_flavor(value, &mut self.feed).is_err();
+    }
+
+    /// The key of a page made with `template` from the values added; none when a value could
+    /// not be written (the page is then always rendered).
+    pub fn finish(mut self, template: &str) -> Option<Key> {
+        self.add("template", template);
+        self.feed.flush();
+        (!self.failed).then(|| self.feed.hash.digest128().to_le_bytes())
+    }
+}
+
+/// What makes every fingerprint mean the same page: this program, the memory's format, and
+/// the theme's fingerprint (its templates and interface strings).
+pub fn identity(theme: &Key) -> Key {
+    let mut h = sha2::Sha256::new();
+    h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    h.update(FORMAT.to_le_bytes());
+    // A program built again (a new version under development) is another program.
+    let program = std::env::current_exe()
+        .ok()
+        .and_then(|p| Stamp::read(&p))
+        .map_or([0u8; 24], |s| {
+            let mut b = [0u8; 24];
+            b[..8].copy_from_slice(&s.len.to_le_bytes());
+            b[8..16].copy_from_slice(&s.modified.to_le_bytes());
+            b[16..].copy_from_slice(&s.inode.to_le_bytes());
+            b
+        });
+    h.update(program);
+    h.update(theme);
+    let mut key = crate::memory::Key::default();
+    let digest = h.finalize();
+    let n = key.len();
+    key.copy_from_slice(&digest[..n]);
+    key
+}
+
+/// One page remembered.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    key: Key,
+    stamp: Stamp,
+}
+
+/// What the last build into an output folder remembered, for this build to check.
+#[derive(Debug)]
+pub struct Memory {
+    output: PathBuf,
+    identity: Key,
+    pages: HashMap<String, Entry>,
+}
+
+/// The memory as written: its pages, by path, each `[key, len, modified, inode]`.
+#[derive(Serialize, Deserialize)]
+struct Written {
+    format: u32,
+    identity: String,
+    pages: Vec<(String, String, Stamp)>,
+}
+
+impl Memory {
+    /// The memory kept in `state` for the output folder `output`, made by the program and
+    /// theme of `identity`; empty when there is none, or none to trust.
+    pub fn load(state: &Path, output: &Path, identity: Key) -> Memory {
+        let pages = fs::read(state.join(FILE))
+            .ok()
+            .and_then(|bytes| parse(&bytes, &identity))
+            .unwrap_or_default();
+        Memory {
+            output: output.to_path_buf(),
+            identity,
+            pages,
+        }
+    }
+
+    /// Whether it remembers nothing: every page is rendered, and fingerprinted on the way.
+    pub fn is_empty(&self) -> bool {
+        self.pages.is_empty()
+    }
+
+    /// The file at `path` in the output folder, when the last build made it from the
+    /// fingerprint `key` and it is still the file that build left: its stamp.
+    pub fn kept(&self, path: &str, key: &Key) -> Option<Stamp> {
+        let entry = self.pages.get(path)?;
+        if entry.key != *key {
+            return None;
+        }
+        let now = Stamp::read(&self.output.join(path))?;
+        (now == entry.stamp).then_some(now)
+    }
+
+    /// The file a kept page is in.
+    pub fn file(&self, path: &str) -> PathBuf {
+        self.output.join(path)
+    }
+
+    /// Writes what this build learned (every page it made, with its key and the stamp of
+    /// its file) as the memory for the next one: whole, or not at all.
+    pub fn save(&self, state: &Path, learned: &[(String, Key, Stamp)]) -> std::io::Result<()> {
+        let written = Written {
+            format: FORMAT,
+            identity: hex(&self.identity),
+            pages: learned
+                .iter()
+                .map(|(path, key, stamp)| (path.clone(), hex(key), *stamp))
+                .collect(),
+        };
+        let text = serde_json::to_vec(&written).map_err(std::io::Error::other)?;
+        let mut file = hex(&sha2::Sha256::digest(&text)).into_bytes();
+        file.push(b'\n');
+        file.extend_from_slice(&text);
+        let new = state.join("memory.new");
+        fs::write(&new, &file)?;
+        fs::rename(&new, state.join(FILE))
+    }
+}
+
+/// The pages of a memory file, if its checksum, format and identity hold.
+fn parse(bytes: &[u8], identity: &Key) -> Option<HashMap<String, Entry>> {
+    let newline = bytes.iter().position(|&b| b == b'\n')?;
+    let (sum, text) = (&bytes[..newline], &bytes[newline + 1..]);
+    if sum != hex(&sha2::Sha256::digest(text)).as_bytes() {
+        return None;
+    }
+    let written: Written = serde_json::from_slice(text).ok()?;
+    if written.format != FORMAT || written.identity != hex(identity) {
+        return None;
+    }
+    written
+        .pages
+        .into_iter()
+        .map(|(path, key, stamp)| {
+            Some((
+                path,
+                Entry {
+                    key: unhex(&key)?,
+                    stamp,
+                },
+            ))
+        })
+        .collect()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+fn unhex(text: &str) -> Option<Key> {
+    let mut key = [0u8; 16];
+    if text.len() != 32 {
+        return None;
+    }
+    for (i, byte) in key.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(text.get(i * 2..i * 2 + 2)?, 16).ok()?;
+    }
+    Some(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(text: &str) -> Key {
+        let mut f = Fingerprint::default();
+        f.add("page", text);
+        f.finish("briefing.html").unwrap()
+    }
+
+    #[test]
+    fn a_page_is_kept_only_while_its_file_and_fingerprint_are_the_same() {
+        let dir = std::env::temp_dir().join(format!("briefing-memory-{}", std::process::id()));
+        let (state, output) = (dir.join("state"), dir.join("output"));
+        fs::create_dir_all(&state).unwrap();
+        fs::create_dir_all(&output).unwrap();
+        fs::write(output.join("a.html"), "<p>a</p>").unwrap();
+        let stamp = Stamp::read(&output.join("a.html")).unwrap();
+        let identity = [7u8; 16];
+        let memory = Memory::load(&state, &output, identity);
+        assert!(memory.is_empty());
+        memory
+            .save(&state, &[("a.html".into(), key("a"), stamp)])
+            .unwrap();
+
+        let memory = Memory::load(&state, &output, identity);
+        assert_eq!(memory.kept("a.html", &key("a")), Some(stamp));
+        // Another fingerprint, another program or theme, a file changed by hand, a damaged
+        // memory: rendered again.
+        assert_eq!(memory.kept("a.html", &key("b")), None);
+        assert!(Memory::load(&state, &output, [8u8; 16]).is_empty());
+        fs::write(output.join("a.html"), "<p>b</p>").unwrap();
+        let changed = Stamp::read(&output.join("a.html")).unwrap();
+        if changed != stamp {
+            assert_eq!(memory.kept("a.html", &key("a")), None);
+        }
+        let mut bytes = fs::read(state.join(FILE)).unwrap();
+        let last = bytes.len() - 3;
+        bytes[last] ^= 1;
+        fs::write(state.join(FILE), bytes).unwrap();
+        assert!(Memory::load(&state, &output, identity).is_empty());
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_fingerprint_covers_names_values_and_the_template() {
+        let mut a = Fingerprint::default();
+        a.add("title", "Border");
+        let mut b = Fingerprint::default();
+        b.add("titl", "eBorder");
+        assert_ne!(a.finish("t.html"), b.finish("t.html"));
+        assert_ne!(key("a"), {
+            let mut f = Fingerprint::default();
+            f.add("page", "a");
+            f.finish("page.html").unwrap()
+        });
+        assert_eq!(key("a"), key("a"));
+    }
+}

@@ -1,0 +1,168 @@
+//! What a build remembers for the next one: pages whose template would be given the same
+//! values are kept as the last build left them, and never when anything could have changed
+//! them.
+
+mod common;
+
+use common::*;
+
+/// The number a build's summary gives of pages kept from the last build (0 when it says
+/// none).
+fn kept(summary: &str) -> usize {
+    summary
+        .split(", ")
+        .find_map(|part| part.strip_suffix(" kept from the last build"))
+        .map_or(0, |n| n.parse().unwrap())
+}
+
+/// The number of pages a build's summary says it built.
+fn pages(summary: &str) -> usize {
+    let after = summary.split("Built ").nth(1).unwrap();
+    after.split(' ').next().unwrap().parse().unwrap()
+}
+
+/// How many files a build of the unchanged site keeps: every page and every other file made
+/// by a template (but the feeds, rendered each time).
+fn all_kept(site: &std::path::Path) -> usize {
+    let summary = build_ok(site, &[]);
+    let n = kept(&summary);
+    assert!(n >= pages(&summary), "{summary}");
+    n
+}
+
+#[test]
+fn a_rebuild_renders_only_the_pages_an_edit_reaches_and_equals_a_fresh_build() {
+    let site = fixture("basic");
+    let first = build_ok(site.path(), &[]);
+    assert_eq!(kept(&first), 0, "{first}");
+
+    // Nothing changed: every page is kept.
+    let all = all_kept(site.path());
+
+    // A new headline reaches its page, its translation's (the language switcher), the
+    // listings and feeds that show it, and its neighbours' links; not the rest.
+    edit(
+        site.path(),
+        "content/briefings/visa.en.md",
+        "title: ",
+        "title: Revised ",
+    );
+    let edited = build_ok(site.path(), &[]);
+    let output = site.path().join("output");
+    assert!(
+        std::fs::read_to_string(output.join("en/briefings/visa/index.html"))
+            .unwrap()
+            .contains("Revised Policy dialogue")
+    );
+    let rendered = all - kept(&edited);
+    assert!(
+        rendered > 1 && kept(&edited) > rendered,
+        "the edit reaches some pages, not all: {edited}"
+    );
+
+    build_ok(site.path(), &["--output", "fresh"]);
+    assert_same_tree(&tree(&output), &tree(&site.path().join("fresh")));
+}
+
+#[test]
+fn a_page_changed_in_the_output_folder_is_rendered_again() {
+    let site = fixture("basic");
+    build_ok(site.path(), &[]);
+    let all = all_kept(site.path());
+    let output = site.path().join("output");
+    let expected = tree(&output);
+
+    // The same length, the old modification time: only the inode's change time tells.
+    let page = output.join("en/about/index.html");
+    let text = std::fs::read_to_string(&page).unwrap();
+    let time = modified(&page);
+    std::fs::write(&page, text.replacen("<html", "<HTML", 1)).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&page)
+        .unwrap()
+        .set_modified(time)
+        .unwrap();
+    // Replaced by another file, and removed.
+    let other = output.join("zh/about/index.html");
+    let copy = site.path().join("copy.html");
+    std::fs::copy(&other, &copy).unwrap();
+    std::fs::rename(&copy, &other).unwrap();
+    std::fs::remove_file(output.join("en/index.html")).unwrap();
+
+    let summary = build_ok(site.path(), &[]);
+    assert_same_tree(&tree(&output), &expected);
+    assert_eq!(kept(&summary), all - 3, "{summary}");
+}
+
+#[test]
+fn a_damaged_or_foreign_memory_is_forgotten_and_the_pages_rendered() {
+    let site = fixture("basic");
+    build_ok(site.path(), &[]);
+    let all = all_kept(site.path());
+    let output = site.path().join("output");
+    let expected = tree(&output);
+    let memory = site.path().join(".output.briefing/memory");
+
+    // A byte flipped in the middle.
+    let mut bytes = std::fs::read(&memory).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x20;
+    std::fs::write(&memory, &bytes).unwrap();
+    let summary = build_ok(site.path(), &[]);
+    assert_eq!(kept(&summary), 0, "{summary}");
+    assert_same_tree(&tree(&output), &expected);
+
+    // Not a memory at all, then none.
+    std::fs::write(&memory, "{}").unwrap();
+    assert_eq!(kept(&build_ok(site.path(), &[])), 0);
+    std::fs::remove_file(&memory).unwrap();
+    assert_eq!(kept(&build_ok(site.path(), &[])), 0);
+    assert_same_tree(&tree(&output), &expected);
+    // Each build left a memory the next one trusts.
+    assert_eq!(all_kept(site.path()), all);
+}
+
+#[test]
+fn a_changed_template_or_interface_string_renders_every_page_again() {
+    let site = fixture("basic");
+    build_ok(site.path(), &[]);
+    let all = all_kept(site.path());
+
+    // A site's own interface string in place of the built-in one: every page is made again.
+    write(
+        site.path(),
+        "themes/default/i18n/en.yaml",
+        "briefings: Press briefings\n",
+    );
+    let summary = build_ok(site.path(), &[]);
+    assert_eq!(kept(&summary), 0, "{summary}");
+    assert_eq!(all_kept(site.path()), all);
+
+    build_ok(site.path(), &["--output", "fresh"]);
+    assert_same_tree(
+        &tree(&site.path().join("output")),
+        &tree(&site.path().join("fresh")),
+    );
+}
+
+#[test]
+fn a_failed_build_keeps_the_memory_of_the_output_it_left_alone() {
+    let site = fixture("basic");
+    build_ok(site.path(), &[]);
+    let all = all_kept(site.path());
+    edit(
+        site.path(),
+        "content/briefings/visa.en.md",
+        "title: ",
+        "title: [unclosed ",
+    );
+    build_fails(site.path(), &[]);
+    edit(
+        site.path(),
+        "content/briefings/visa.en.md",
+        "title: [unclosed ",
+        "title: ",
+    );
+    assert_eq!(all_kept(site.path()), all);
+}
