@@ -157,7 +157,11 @@ fn build_locked(
     hashes: Option<&mut FileHashes>,
 ) -> Result<BuildReport, Diagnostics> {
     let output = lock.output().to_path_buf();
-    let (site, theme) = opened.load()?;
+    let shelf = lock.shelf(&opened.config.fingerprint);
+    let (content, learned) = crate::content::load_remembering(&opened.config, &shelf);
+    lock.keep(&shelf, learned);
+    drop(shelf);
+    let (site, theme) = opened.assemble(content)?;
     let memory = lock.memory(&theme.fingerprint);
     let staging = crate::output::Staging::create(lock, memory)?;
     let ran = match hashes {

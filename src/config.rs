@@ -149,7 +149,7 @@ pub struct Language {
 }
 
 /// A project or funder of the registry, or one written inline in a note.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, Deserialize)]
 pub struct Entity {
     /// The registry key, when it comes from site.yaml.
     pub key: Option<String>,
@@ -331,6 +331,9 @@ pub struct Config {
     pub favicon: Option<SiteFile>,
     /// Where `briefing deploy` publishes, in site.yaml's order: the first is the default.
     pub deploy: Vec<Target>,
+    /// A key of everything these settings come from: the site folder, site.yaml's text and
+    /// `--base-url`. Notes read under the same key read the same.
+    pub fingerprint: crate::memory::Key,
 }
 
 impl Config {
@@ -410,6 +413,10 @@ impl Config {
             social_card,
             images,
             deploy,
+            fingerprint: crate::memory::key_of(&[
+                root.to_string_lossy().as_bytes(),
+                source.as_bytes(),
+            ]),
         })
     }
 
@@ -440,6 +447,7 @@ impl Config {
         })?;
         self.base_url = base_url;
         self.base_path = base_path;
+        self.fingerprint = crate::memory::key_of(&[&self.fingerprint, url.as_bytes()]);
         Ok(self)
     }
 }

@@ -10,7 +10,7 @@ use phonenumber::Mode;
 use phonenumber::country::Id;
 
 /// A telephone number as pages show it and phones dial it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Phone {
     /// International form: `+86 10 5979 9612 ext. 12`.
     pub shown: String,
@@ -19,7 +19,7 @@ pub struct Phone {
 }
 
 /// A contact of the "For further information please contact" block.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Contact {
     pub name: String,
     pub role: Option<String>,

@@ -7,19 +7,20 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 use jiff::tz::TimeZone;
 use rayon::prelude::*;
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 use walkdir::WalkDir;
 
 use crate::config::{Config, Entity};
 use crate::contact::Contact;
 use crate::dates::{When, parse_when};
 use crate::error::{Diagnostic, display_path, line_col, read_text};
+use crate::memory::{Key, Shelf};
 use crate::paths::{CONTENT_DIR, is_ignored};
 use crate::safety::{self, UrlUse};
 use crate::yaml;
 
 /// The two kinds of note, each a folder of `content/`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Section {
     Briefings,
     Pages,
@@ -43,7 +44,7 @@ impl Section {
 }
 
 /// The activity a note is about.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Event {
     pub start: Option<When>,
     pub end: Option<When>,
@@ -69,7 +70,7 @@ pub struct LooseAsset {
 }
 
 /// One language version of a briefing or page.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Note {
     pub section: Section,
     pub lang: String,
@@ -110,10 +111,13 @@ pub struct Note {
     /// A static page's place in the site navigation: lower first; pages without one follow,
     /// by slug.
     pub nav_order: Option<i64>,
-    /// The full text of the file, for error snippets.
+    /// The full text of the file, for error snippets (a remembered note gets it from its file).
+    #[serde(skip)]
     pub text: String,
     /// Byte offset of the Markdown body in `text`.
     pub body_start: usize,
+    /// Set once every file of content/ is known.
+    #[serde(skip)]
     pub assets: Vec<BundleAsset>,
     /// The files of the note's folder its page offers under "Downloads", in this order, when
     /// it says (`downloads: [programme.pdf, delegation.jpg]`); otherwise every file of the
@@ -121,6 +125,7 @@ pub struct Note {
     pub downloads: Option<Vec<String>>,
     /// What links to this note and its files resolve against, as a number: made on first use,
     /// once `assets` is set.
+    #[serde(skip)]
     link_key: std::sync::OnceLock<u64>,
 }
 
@@ -191,6 +196,27 @@ pub fn load(config: &Config) -> Content {
 /// Loads `content/` like [`load`], taking the notes in `unchanged` (by path under content/)
 /// as they are instead of reading their files again.
 pub fn load_reusing(config: &Config, unchanged: &HashMap<&str, &Note>) -> Content {
+    load_with(config, unchanged, None).0
+}
+
+/// What a build learned of each note it read: the key of its text, and the note.
+pub type Learned = Vec<(Key, Vec<u8>)>;
+
+/// What a build keeps of one note it read.
+type Kept = Option<(Key, Vec<u8>)>;
+
+/// Loads `content/` like [`load`], taking each note whose text `shelf` holds as a build
+/// read it before, rather than reading its front matter again; and what to keep of every
+/// note for the next build.
+pub fn load_remembering(config: &Config, shelf: &Shelf) -> (Content, Learned) {
+    load_with(config, &HashMap::new(), Some(shelf))
+}
+
+fn load_with(
+    config: &Config,
+    unchanged: &HashMap<&str, &Note>,
+    shelf: Option<&Shelf>,
+) -> (Content, Learned) {
     let Walked {
         markdown,
         others,
@@ -208,20 +234,25 @@ pub fn load_reusing(config: &Config, unchanged: &HashMap<&str, &Note>) -> Conten
         })
         .collect();
 
-    let parsed: Vec<Parsed> = markdown
+    let parsed: Vec<(Parsed, Kept)> = markdown
         .par_iter()
         .map(|(path, rel)| match unchanged.get(rel.as_str()) {
             Some(note) => {
                 let mut note = (*note).clone();
                 note.assets.clear();
-                Ok((note, Vec::new()))
+                (Ok((note, Vec::new())), None)
             }
-            None => parse_note(config, path, rel),
+            None => match shelf {
+                Some(shelf) => parse_remembered(config, path, rel, shelf),
+                None => (parse_note(config, path, rel), None),
+            },
         })
         .collect();
     let mut notes = Vec::new();
     let mut failed = HashSet::new();
-    for (result, (_, rel)) in parsed.into_iter().zip(&markdown) {
+    let mut learned = Vec::new();
+    for ((result, kept), (_, rel)) in parsed.into_iter().zip(&markdown) {
+        learned.extend(kept);
         match result {
             Ok((note, w)) => {
                 notes.push(note);
@@ -260,12 +291,13 @@ pub fn load_reusing(config: &Config, unchanged: &HashMap<&str, &Note>) -> Conten
             .filter_map(|l| l.locale_fallback.clone()),
     );
     errors.extend(warnings);
-    Content {
+    let content = Content {
         notes,
         loose_assets,
         diagnostics: errors,
         failed,
-    }
+    };
+    (content, learned)
 }
 
 /// The files of content/, in name order: the notes, the other files (with their sizes), and
@@ -733,6 +765,32 @@ fn parse_note(config: &Config, path: &Path, rel: &str) -> Parsed {
     let shown_path = shown(config, path);
     let text = read_text(path, &shown_path).map_err(|d| vec![d])?;
     parse_note_text(config, path, rel, text)
+}
+
+/// Reads a note, taking what `shelf` holds of the same text (as a build read it before, with
+/// its warnings) rather than reading its front matter again; with what to keep of it for
+/// the next build.
+fn parse_remembered(config: &Config, path: &Path, rel: &str, shelf: &Shelf) -> (Parsed, Kept) {
+    let text = match read_text(path, &shown(config, path)) {
+        Ok(text) => text,
+        Err(d) => return (Err(vec![d]), None),
+    };
+    let key = crate::memory::key_of(&[rel.as_bytes(), text.as_bytes()]);
+    if let Some(bytes) = shelf.get(&key)
+        && let Ok((mut note, warnings)) = postcard::from_bytes::<(Note, Vec<Diagnostic>)>(bytes)
+    {
+        note.text = match text.strip_prefix('\u{feff}') {
+            Some(t) => t.to_string(),
+            None => text,
+        };
+        return (Ok((note, warnings)), Some((key, bytes.to_vec())));
+    }
+    let parsed = parse_note_text(config, path, rel, text);
+    let kept = match &parsed {
+        Ok(read) => postcard::to_allocvec(read).ok().map(|bytes| (key, bytes)),
+        Err(_) => None,
+    };
+    (parsed, kept)
 }
 
 /// Reads a note from its text: `path` is its file, `rel` its path under content/.

@@ -263,6 +263,82 @@ impl Memory {
     }
 }
 
+/// What a build learned of each note: the note as its text reads, by a key of that text
+/// (and of the settings and program that read it), kept for the next build, which then
+/// reads a note again only when its file changed. Written whole with its checksum; a
+/// damaged or foreign shelf is forgotten.
+pub struct Shelf {
+    identity: Key,
+    entries: HashMap<Key, Vec<u8>>,
+}
+
+/// The name of the note shelf in the state folder.
+pub const NOTES: &str = "notes";
+
+/// The shelf as written: its checksum (XXH3-128 of what follows), then this.
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    format: u32,
+    identity: Key,
+    entries: Vec<(Key, Vec<u8>)>,
+}
+
+impl Shelf {
+    /// The shelf kept in `state` for settings and program of `identity`; empty when there is
+    /// none to trust.
+    pub fn load(state: &Path, identity: Key) -> Shelf {
+        let entries = fs::read(state.join(NOTES))
+            .ok()
+            .and_then(|bytes| {
+                let (sum, text) = bytes.split_at_checked(16)?;
+                if sum != xxhash_rust::xxh3::xxh3_128(text).to_le_bytes() {
+                    return None;
+                }
+                let stored: Stored = postcard::from_bytes(text).ok()?;
+                (stored.format == FORMAT && stored.identity == identity)
+                    .then(|| stored.entries.into_iter().collect())
+            })
+            .unwrap_or_default();
+        Shelf { identity, entries }
+    }
+
+    /// What was learned under `key`.
+    pub fn get(&self, key: &Key) -> Option<&[u8]> {
+        self.entries.get(key).map(Vec::as_slice)
+    }
+
+    /// Keeps `learned` as the shelf for the next build, whole or not at all; nothing is
+    /// written when it holds what the shelf already held.
+    pub fn save(&self, state: &Path, learned: Vec<(Key, Vec<u8>)>) -> std::io::Result<()> {
+        if learned.len() == self.entries.len()
+            && learned.iter().all(|(k, _)| self.entries.contains_key(k))
+        {
+            return Ok(());
+        }
+        let stored = Stored {
+            format: FORMAT,
+            identity: self.identity,
+            entries: learned,
+        };
+        let text = postcard::to_allocvec(&stored).map_err(std::io::Error::other)?;
+        let mut file = xxhash_rust::xxh3::xxh3_128(&text).to_le_bytes().to_vec();
+        file.extend_from_slice(&text);
+        let new = state.join("notes.new");
+        fs::write(&new, &file)?;
+        fs::rename(&new, state.join(NOTES))
+    }
+}
+
+/// The key of what `parts` hold, in order: XXH3-128, each part with its length.
+pub fn key_of(parts: &[&[u8]]) -> Key {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    for part in parts {
+        h.update(&(part.len() as u64).to_le_bytes());
+        h.update(part);
+    }
+    h.digest128().to_le_bytes()
+}
+
 /// The pages of a memory file, if its checksum, format and identity hold.
 fn parse(bytes: &[u8], identity: &Key) -> Option<HashMap<String, Entry>> {
     let newline = bytes.iter().position(|&b| b == b'\n')?;

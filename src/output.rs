@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Diagnostic, Diagnostics, display_path};
-use crate::memory::{Key, Memory, Stamp};
+use crate::memory::{Key, Memory, Shelf, Stamp};
 
 /// The bytes of one output file.
 #[derive(Debug, Clone)]
@@ -119,16 +119,18 @@ const MARKER_TEXT: &str =
     "This folder is written by `briefing build`; each build replaces what is in it.\n";
 
 const STATE_MARKER_TEXT: &str = "This folder holds the state of `briefing build` for the output folder beside it: \
-     a lock, what the last build remembers of its pages, and while a build runs, its new files. \
+     a lock, what the last build remembers of its notes and pages, and while a build runs, its new files. \
      briefing removes what it no longer needs.\n";
 
 /// The names briefing may create in its state folder.
-const STATE_ENTRIES: [&str; 10] = [
+const STATE_ENTRIES: [&str; 12] = [
     MARKER,
     ".gitignore",
     "lock",
     crate::memory::FILE,
     "memory.new",
+    crate::memory::NOTES,
+    "notes.new",
     "staging",
     "aside",
     "old",
@@ -470,6 +472,20 @@ impl Lock {
         &self.output
     }
 
+    /// What the last build into this output folder learned of the notes, for settings of
+    /// fingerprint `config`.
+    pub fn shelf(&self, config: &Key) -> Shelf {
+        Shelf::load(&self.state, crate::memory::identity(config))
+    }
+
+    /// Keeps what this build learned of the notes for the next one; a shelf that cannot be
+    /// written is the same as none.
+    pub fn keep(&self, shelf: &Shelf, learned: crate::content::Learned) {
+        if shelf.save(&self.state, learned).is_err() {
+            let _ = fs::remove_file(self.state.join(crate::memory::NOTES));
+        }
+    }
+
     /// What the last build into this output folder remembered, for a theme of fingerprint
     /// `theme`.
     pub fn memory(&self, theme: &Key) -> Memory {
@@ -534,7 +550,14 @@ impl Lock {
     /// folders of earlier versions of briefing beside the output folder: a leftover never
     /// blocks a build.
     fn clear(&self) -> Result<(), Diagnostic> {
-        for name in ["staging", "aside", "old", "journal.new", "memory.new"] {
+        for name in [
+            "staging",
+            "aside",
+            "old",
+            "journal.new",
+            "memory.new",
+            "notes.new",
+        ] {
             let path = self.state.join(name);
             remove_any(&path).map_err(|e| fail("remove the leftover", &path, e))?;
         }

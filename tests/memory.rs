@@ -166,3 +166,45 @@ fn a_failed_build_keeps_the_memory_of_the_output_it_left_alone() {
     );
     assert_eq!(all_kept(site.path()), all);
 }
+
+#[test]
+fn a_note_is_read_again_when_its_file_or_the_site_settings_change() {
+    let site = fixture("basic");
+    build_ok(site.path(), &[]);
+    let output = site.path().join("output");
+    let advisory = |output: &std::path::Path| {
+        std::fs::read_to_string(output.join("en/briefings/advisory/index.html")).unwrap()
+    };
+    assert!(advisory(&output).contains("EU-China Dialogue on Migration and Mobility Support"));
+
+    // A project's name in site.yaml reaches every note of the project.
+    edit(
+        site.path(),
+        "site.yaml",
+        "en: EU-China Dialogue on Migration and Mobility Support Project",
+        "en: EU-China Migration Dialogue",
+    );
+    build_ok(site.path(), &[]);
+    assert!(advisory(&output).contains("EU-China Migration Dialogue"));
+    assert!(!advisory(&output).contains("Mobility Support Project"));
+
+    // A note's own text, even with its length unchanged.
+    edit(
+        site.path(),
+        "content/briefings/advisory.en.md",
+        "project: dialogue",
+        "project: returns ",
+    );
+    build_ok(site.path(), &[]);
+    assert!(!advisory(&output).contains("EU-China Migration Dialogue"));
+
+    // What the builds learned of the notes, damaged: forgotten, every note read again.
+    let shelf = site.path().join(".output.briefing/notes");
+    let mut bytes = std::fs::read(&shelf).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    std::fs::write(&shelf, &bytes).unwrap();
+    build_ok(site.path(), &[]);
+    build_ok(site.path(), &["--output", "fresh"]);
+    assert_same_tree(&tree(&output), &tree(&site.path().join("fresh")));
+}
