@@ -159,9 +159,12 @@ fn build_locked(
     let output = lock.output().to_path_buf();
     let shelf = lock.shelf(&opened.config.fingerprint);
     let (content, learned) = crate::content::load_remembering(&opened.config, &shelf);
-    lock.keep(&shelf, learned);
+    // The shelf is written while the model is made: it does not depend on it.
+    let (site, theme) = std::thread::scope(|s| {
+        s.spawn(|| lock.keep(&shelf, learned));
+        opened.assemble(content)
+    })?;
     drop(shelf);
-    let (site, theme) = opened.assemble(content)?;
     let memory = lock.memory(&theme.fingerprint);
     let staging = crate::output::Staging::create(lock, memory)?;
     let ran = match hashes {

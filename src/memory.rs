@@ -15,6 +15,7 @@
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
@@ -148,6 +149,16 @@ impl Fingerprint {
         self.failed |= postcard::serialize_with_flavor(value, &mut self.feed).is_err();
     }
 
+    /// Adds values given to the template under `name` by their own fingerprints (made once
+    /// for many pages); one that has none leaves the page without one.
+    pub fn add_keys(&mut self, name: &str, keys: &[Option<Key>]) {
+        let keys: Option<Vec<Key>> = keys.iter().copied().collect();
+        match keys {
+            Some(keys) => self.add(name, &keys),
+            None => self.failed = true,
+        }
+    }
+
     /// The key of a page made with `template` from the values added; none when a value could
     /// not be written (the page is then always rendered).
     pub fn finish(mut self, template: &str) -> Option<Key> {
@@ -196,6 +207,8 @@ pub struct Memory {
     output: PathBuf,
     identity: Key,
     pages: HashMap<String, Entry>,
+    /// The fingerprints of links to notes, by note, as this build makes them.
+    links: OnceLock<Vec<OnceLock<Option<Key>>>>,
 }
 
 /// The memory as written: its pages, by path, each `[key, len, modified, inode]`.
@@ -218,6 +231,7 @@ impl Memory {
             output: output.to_path_buf(),
             identity,
             pages,
+            links: OnceLock::new(),
         }
     }
 
@@ -235,6 +249,19 @@ impl Memory {
         }
         let now = Stamp::read(&self.output.join(path))?;
         (now == entry.stamp).then_some(now)
+    }
+
+    /// The fingerprint of the link to note `i` of `notes`, made by `make` the first time.
+    pub fn link_key(
+        &self,
+        i: usize,
+        notes: usize,
+        make: impl FnOnce() -> Option<Key>,
+    ) -> Option<Key> {
+        let links = self
+            .links
+            .get_or_init(|| (0..notes).map(|_| OnceLock::new()).collect());
+        *links.get(i)?.get_or_init(make)
     }
 
     /// The file a kept page is in.

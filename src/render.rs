@@ -8,7 +8,7 @@ use crate::config::{Config, Entity};
 use crate::contact::Contact;
 use crate::content::{Note, Section};
 use crate::error::{Diagnostic, display_path};
-use crate::memory::{Fingerprint, Memory};
+use crate::memory::{Fingerprint, Key, Memory};
 use crate::output::OutputFile;
 use crate::plan::{Job, Layout, Plan, source};
 use crate::site::FEED_ENTRIES;
@@ -259,17 +259,42 @@ pub fn render_jobs(
 /// rendered, or into a fingerprint to learn whether the page changed, by the same code.
 trait Scope {
     fn insert<T: Serialize + ?Sized>(&mut self, name: &'static str, value: &T);
+
+    /// Links to notes, which many pages show: for a template, their views; for a
+    /// fingerprint, the fingerprint of each view, made once a build.
+    fn insert_links(&mut self, name: &'static str, notes: &[usize], r: &Renderer);
+
+    /// A link to one note, as [`Scope::insert_links`].
+    fn insert_link(&mut self, name: &'static str, note: usize, r: &Renderer);
 }
 
 impl Scope for Context {
     fn insert<T: Serialize + ?Sized>(&mut self, name: &'static str, value: &T) {
         Context::insert(self, name, value);
     }
+
+    fn insert_links(&mut self, name: &'static str, notes: &[usize], r: &Renderer) {
+        let links: Vec<NoteLink> = notes.iter().map(|&i| r.note_link(i)).collect();
+        Context::insert(self, name, &links);
+    }
+
+    fn insert_link(&mut self, name: &'static str, note: usize, r: &Renderer) {
+        Context::insert(self, name, &r.note_link(note));
+    }
 }
 
 impl Scope for Fingerprint {
     fn insert<T: Serialize + ?Sized>(&mut self, name: &'static str, value: &T) {
         self.add(name, value);
+    }
+
+    fn insert_links(&mut self, name: &'static str, notes: &[usize], r: &Renderer) {
+        let keys: Vec<Option<Key>> = notes.iter().map(|&i| r.link_key(i)).collect();
+        self.add_keys(name, &keys);
+    }
+
+    fn insert_link(&mut self, name: &'static str, note: usize, r: &Renderer) {
+        self.add_keys(name, &[r.link_key(note)]);
     }
 }
 
@@ -278,6 +303,16 @@ impl Scope for (Context, Fingerprint) {
     fn insert<T: Serialize + ?Sized>(&mut self, name: &'static str, value: &T) {
         self.0.insert(name, value);
         self.1.add(name, value);
+    }
+
+    fn insert_links(&mut self, name: &'static str, notes: &[usize], r: &Renderer) {
+        self.0.insert_links(name, notes, r);
+        self.1.insert_links(name, notes, r);
+    }
+
+    fn insert_link(&mut self, name: &'static str, note: usize, r: &Renderer) {
+        self.0.insert_link(name, note, r);
+        self.1.insert_link(name, note, r);
     }
 }
 
@@ -441,6 +476,16 @@ impl<'a> Renderer<'a> {
                 .as_ref()
                 .map(|k| self.config.link(&urls::term(lang, kind, k))),
         }
+    }
+
+    /// The fingerprint of the link to note `i`, made once a build.
+    fn link_key(&self, i: usize) -> Option<Key> {
+        let memory = self.memory?;
+        memory.link_key(i, self.site.notes.len(), || {
+            let mut f = Fingerprint::default();
+            f.add("link", &self.note_link(i));
+            f.finish("")
+        })
     }
 
     fn note_link(&self, i: usize) -> NoteLink<'a> {
@@ -714,13 +759,12 @@ impl<'a> Renderer<'a> {
         ctx.insert("meta_title", self.config.title(lang));
         ctx.insert("meta_description", self.config.title(lang));
         ctx.insert("card", &self.site_card(lang));
-        let nav: Vec<NoteLink> = self
+        let nav = self
             .site
             .languages
             .get(lang)
-            .map(|index| index.pages.iter().map(|&i| self.note_link(i)).collect())
-            .unwrap_or_default();
-        ctx.insert("nav", &nav);
+            .map_or(&[][..], |index| &index.pages);
+        ctx.insert_links("nav", nav, self);
     }
 
     fn render_to(
@@ -762,10 +806,10 @@ impl<'a> Renderer<'a> {
                     let list = &site.languages[&note.lang].briefings;
                     // The list is newest first: "previous" is the older briefing.
                     if let Some(&older) = list.get(p + 1) {
-                        ctx.insert("previous", &self.note_link(older));
+                        ctx.insert_link("previous", older, self);
                     }
                     if p > 0 {
-                        ctx.insert("next", &self.note_link(list[p - 1]));
+                        ctx.insert_link("next", list[p - 1], self);
                     }
                 }
                 ctx.insert("og_type", "article");
@@ -911,13 +955,9 @@ impl<'a> Renderer<'a> {
         let path = self.layout.listing_page_path(lang, term, n);
         let alternates = self.listing_alternates(lang, term);
         self.base_context(ctx, code, &path, &alternates);
-        let items: Vec<NoteLink> = list
-            .iter()
-            .skip((n - 1) * per_page)
-            .take(per_page)
-            .map(|&i| self.note_link(i))
-            .collect();
-        ctx.insert("items", &items);
+        let end = list.len().min(n * per_page);
+        let items = list.get((n - 1) * per_page..end).unwrap_or_default();
+        ctx.insert_links("items", items, self);
         ctx.insert("page_number", &n);
         ctx.insert("page_count", &pages);
         if n > 1 {
