@@ -228,9 +228,17 @@ impl Memory {
             .and_then(|bytes| parse(&bytes, &identity))
             .unwrap_or_default();
         Memory {
+            pages,
+            ..Memory::new(output, identity)
+        }
+    }
+
+    /// A memory of nothing, for the output folder `output`.
+    pub fn new(output: &Path, identity: Key) -> Memory {
+        Memory {
             output: output.to_path_buf(),
             identity,
-            pages,
+            pages: HashMap::new(),
             links: OnceLock::new(),
         }
     }

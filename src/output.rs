@@ -489,7 +489,13 @@ impl Lock {
     /// What the last build into this output folder remembered, for a theme of fingerprint
     /// `theme`.
     pub fn memory(&self, theme: &Key) -> Memory {
-        Memory::load(&self.state, &self.output, crate::memory::identity(theme))
+        let identity = crate::memory::identity(theme);
+        // An output folder without its marker (not there, emptied) holds nothing to keep:
+        // every page is rendered, and fingerprinted on the way.
+        if !fs::symlink_metadata(self.output.join(MARKER)).is_ok_and(|m| m.is_file()) {
+            return Memory::new(&self.output, identity);
+        }
+        Memory::load(&self.state, &self.output, identity)
     }
 
     pub fn finished(&self) -> Option<&Finished> {

@@ -226,34 +226,7 @@ impl Theme {
             }
         }
 
-        // A string missing in one language falls back to the default language: warn once per key.
-        let mut warnings = Vec::new();
-        if let Some(default) = strings.get(&config.default_language) {
-            let mut keys: Vec<&String> = default.keys().collect();
-            keys.sort();
-            for lang in config
-                .languages
-                .iter()
-                .filter(|l| l.code != config.default_language)
-            {
-                let Some(own) = strings.get(&lang.code) else {
-                    continue;
-                };
-                for key in keys.iter().filter(|k| !own.contains_key(k.as_str())) {
-                    warnings.push(
-                        Diagnostic::warning(format!(
-                            "the interface string `{key}` has no `{}` text; the `{}` text is used",
-                            lang.code, config.default_language
-                        ))
-                        .file(format!("themes/{}/i18n/{}.yaml", config.theme, lang.code))
-                        .help(format!(
-                            "add `{key}: …` to themes/{}/i18n/{}.yaml",
-                            config.theme, lang.code
-                        )),
-                    );
-                }
-            }
-        }
+        let warnings = missing_strings(config, &strings);
         let fingerprint = fingerprint(&templates, &strings, &config.default_language);
         let strings = Arc::new(strings);
         let mut tera = Tera::new();
@@ -273,6 +246,39 @@ impl Theme {
             fingerprint,
         })
     }
+}
+
+/// A string missing in one language falls back to the default language: a warning once per
+/// key.
+fn missing_strings(config: &Config, strings: &Strings) -> Vec<Diagnostic> {
+    let mut warnings = Vec::new();
+    if let Some(default) = strings.get(&config.default_language) {
+        let mut keys: Vec<&String> = default.keys().collect();
+        keys.sort();
+        for lang in config
+            .languages
+            .iter()
+            .filter(|l| l.code != config.default_language)
+        {
+            let Some(own) = strings.get(&lang.code) else {
+                continue;
+            };
+            for key in keys.iter().filter(|k| !own.contains_key(k.as_str())) {
+                warnings.push(
+                    Diagnostic::warning(format!(
+                        "the interface string `{key}` has no `{}` text; the `{}` text is used",
+                        lang.code, config.default_language
+                    ))
+                    .file(format!("themes/{}/i18n/{}.yaml", config.theme, lang.code))
+                    .help(format!(
+                        "add `{key}: …` to themes/{}/i18n/{}.yaml",
+                        config.theme, lang.code
+                    )),
+                );
+            }
+        }
+    }
+    warnings
 }
 
 /// The theme's part in every page's fingerprint: templates and strings, in name order.
