@@ -5,8 +5,8 @@
 //! by the same program, is the same page: when the file is still the one the last build
 //! left there, the next build keeps it without rendering it again.
 //!
-//! The memory is checked, never trusted: it is written whole or not at all, carries the
-//! SHA-256 of its text (a damaged file is forgotten), names the program and theme that made
+//! The memory is checked, never trusted: it is written whole or not at all, carries a
+//! checksum of its bytes (a damaged file is forgotten), names the program and theme that made
 //! it (another program or theme forgets it), and each file it vouches for must still have
 //! the size, inode, modification time and status-change time it had: a file written,
 //! replaced or touched since, by anything, is rendered again (its status-change time cannot
@@ -18,7 +18,6 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
-use sha2::Digest as _;
 
 /// A fingerprint: the 128-bit XXH3 hash of what a template was given, and the template's
 /// name. Like the fingerprints of a compiler's incremental builds, it is not made to resist
@@ -171,27 +170,19 @@ impl Fingerprint {
 /// What makes every fingerprint mean the same page: this program, the memory's format, and
 /// the theme's fingerprint (its templates and interface strings).
 pub fn identity(theme: &Key) -> Key {
-    let mut h = sha2::Sha256::new();
-    h.update(env!("CARGO_PKG_VERSION").as_bytes());
-    h.update(FORMAT.to_le_bytes());
     // A program built again (a new version under development) is another program.
     let program = std::env::current_exe()
         .ok()
         .and_then(|p| Stamp::read(&p))
-        .map_or([0u8; 24], |s| {
-            let mut b = [0u8; 24];
-            b[..8].copy_from_slice(&s.len.to_le_bytes());
-            b[8..16].copy_from_slice(&s.modified.to_le_bytes());
-            b[16..].copy_from_slice(&s.inode.to_le_bytes());
-            b
-        });
-    h.update(program);
-    h.update(theme);
-    let mut key = crate::memory::Key::default();
-    let digest = h.finalize();
-    let n = key.len();
-    key.copy_from_slice(&digest[..n]);
-    key
+        .map_or((0, 0, 0), |s| (s.len, s.modified, s.inode));
+    key_of(&[
+        env!("CARGO_PKG_VERSION").as_bytes(),
+        &FORMAT.to_le_bytes(),
+        &program.0.to_le_bytes(),
+        &program.1.to_le_bytes(),
+        &program.2.to_le_bytes(),
+        theme,
+    ])
 }
 
 /// One page remembered.
@@ -211,21 +202,27 @@ pub struct Memory {
     links: OnceLock<Vec<OnceLock<Option<Key>>>>,
 }
 
-/// The memory as written: its pages, by path, each `[key, len, modified, inode]`.
+/// The memory as written: each page's path, fingerprint and stamp.
 #[derive(Serialize, Deserialize)]
 struct Written {
     format: u32,
-    identity: String,
-    pages: Vec<(String, String, Stamp)>,
+    identity: Key,
+    pages: Vec<(String, Key, Stamp)>,
 }
 
 impl Memory {
     /// The memory kept in `state` for the output folder `output`, made by the program and
     /// theme of `identity`; empty when there is none, or none to trust.
     pub fn load(state: &Path, output: &Path, identity: Key) -> Memory {
-        let pages = fs::read(state.join(FILE))
-            .ok()
-            .and_then(|bytes| parse(&bytes, &identity))
+        let pages = read_checked(&state.join(FILE))
+            .and_then(|text| postcard::from_bytes::<Written>(&text).ok())
+            .filter(|w| w.format == FORMAT && w.identity == identity)
+            .map(|w| {
+                w.pages
+                    .into_iter()
+                    .map(|(path, key, stamp)| (path, Entry { key, stamp }))
+                    .collect()
+            })
             .unwrap_or_default();
         Memory {
             pages,
@@ -282,19 +279,10 @@ impl Memory {
     pub fn save(&self, state: &Path, learned: &[(String, Key, Stamp)]) -> std::io::Result<()> {
         let written = Written {
             format: FORMAT,
-            identity: hex(&self.identity),
-            pages: learned
-                .iter()
-                .map(|(path, key, stamp)| (path.clone(), hex(key), *stamp))
-                .collect(),
+            identity: self.identity,
+            pages: learned.to_vec(),
         };
-        let text = serde_json::to_vec(&written).map_err(std::io::Error::other)?;
-        let mut file = hex(&sha2::Sha256::digest(&text)).into_bytes();
-        file.push(b'\n');
-        file.extend_from_slice(&text);
-        let new = state.join("memory.new");
-        fs::write(&new, &file)?;
-        fs::rename(&new, state.join(FILE))
+        write_checked(state, FILE, &written)
     }
 }
 
@@ -310,7 +298,7 @@ pub struct Shelf {
 /// The name of the note shelf in the state folder.
 pub const NOTES: &str = "notes";
 
-/// The shelf as written: its checksum (XXH3-128 of what follows), then this.
+/// The shelf as written.
 #[derive(Serialize, Deserialize)]
 struct Stored {
     format: u32,
@@ -322,17 +310,10 @@ impl Shelf {
     /// The shelf kept in `state` for settings and program of `identity`; empty when there is
     /// none to trust.
     pub fn load(state: &Path, identity: Key) -> Shelf {
-        let entries = fs::read(state.join(NOTES))
-            .ok()
-            .and_then(|bytes| {
-                let (sum, text) = bytes.split_at_checked(16)?;
-                if sum != xxhash_rust::xxh3::xxh3_128(text).to_le_bytes() {
-                    return None;
-                }
-                let stored: Stored = postcard::from_bytes(text).ok()?;
-                (stored.format == FORMAT && stored.identity == identity)
-                    .then(|| stored.entries.into_iter().collect())
-            })
+        let entries = read_checked(&state.join(NOTES))
+            .and_then(|text| postcard::from_bytes::<Stored>(&text).ok())
+            .filter(|s| s.format == FORMAT && s.identity == identity)
+            .map(|s| s.entries.into_iter().collect())
             .unwrap_or_default();
         Shelf { identity, entries }
     }
@@ -355,13 +336,29 @@ impl Shelf {
             identity: self.identity,
             entries: learned,
         };
-        let text = postcard::to_allocvec(&stored).map_err(std::io::Error::other)?;
-        let mut file = xxhash_rust::xxh3::xxh3_128(&text).to_le_bytes().to_vec();
-        file.extend_from_slice(&text);
-        let new = state.join("notes.new");
-        fs::write(&new, &file)?;
-        fs::rename(&new, state.join(NOTES))
+        write_checked(state, NOTES, &stored)
     }
+}
+
+/// Writes `value` (in postcard's form, after its XXH3-128 checksum) as the file `name` of
+/// `state`: whole, by a rename of `<name>.new`, or not at all.
+fn write_checked(state: &Path, name: &str, value: &impl Serialize) -> std::io::Result<()> {
+    let text = postcard::to_allocvec(value).map_err(std::io::Error::other)?;
+    let mut file = xxhash_rust::xxh3::xxh3_128(&text).to_le_bytes().to_vec();
+    file.extend_from_slice(&text);
+    let new = state.join(format!("{name}.new"));
+    fs::write(&new, &file)?;
+    fs::rename(&new, state.join(name))
+}
+
+/// What [`write_checked`] wrote at `path`, if its checksum holds.
+fn read_checked(path: &Path) -> Option<Vec<u8>> {
+    let mut bytes = fs::read(path).ok()?;
+    let (sum, text) = bytes.split_at_checked(16)?;
+    if sum != xxhash_rust::xxh3::xxh3_128(text).to_le_bytes() {
+        return None;
+    }
+    Some(bytes.split_off(16))
 }
 
 /// The key of what `parts` hold, in order: XXH3-128, each part with its length.
@@ -372,52 +369,6 @@ pub fn key_of(parts: &[&[u8]]) -> Key {
         h.update(part);
     }
     h.digest128().to_le_bytes()
-}
-
-/// The pages of a memory file, if its checksum, format and identity hold.
-fn parse(bytes: &[u8], identity: &Key) -> Option<HashMap<String, Entry>> {
-    let newline = bytes.iter().position(|&b| b == b'\n')?;
-    let (sum, text) = (&bytes[..newline], &bytes[newline + 1..]);
-    if sum != hex(&sha2::Sha256::digest(text)).as_bytes() {
-        return None;
-    }
-    let written: Written = serde_json::from_slice(text).ok()?;
-    if written.format != FORMAT || written.identity != hex(identity) {
-        return None;
-    }
-    written
-        .pages
-        .into_iter()
-        .map(|(path, key, stamp)| {
-            Some((
-                path,
-                Entry {
-                    key: unhex(&key)?,
-                    stamp,
-                },
-            ))
-        })
-        .collect()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
-}
-
-fn unhex(text: &str) -> Option<Key> {
-    let mut key = [0u8; 16];
-    if text.len() != 32 {
-        return None;
-    }
-    for (i, byte) in key.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(text.get(i * 2..i * 2 + 2)?, 16).ok()?;
-    }
-    Some(key)
 }
 
 #[cfg(test)]

@@ -287,35 +287,24 @@ fn fingerprint(
     strings: &Strings,
     default_language: &str,
 ) -> crate::memory::Key {
-    use sha2::Digest as _;
-    let mut h = sha2::Sha256::new();
-    let mut field = |bytes: &[u8]| {
-        h.update((bytes.len() as u64).to_le_bytes());
-        h.update(bytes);
-    };
+    let mut parts: Vec<&[u8]> = Vec::new();
     let mut named: Vec<&(String, String)> = templates.iter().collect();
     named.sort();
     for (name, text) in named {
-        field(name.as_bytes());
-        field(text.as_bytes());
+        parts.extend([name.as_bytes(), text.as_bytes()]);
     }
     let mut langs: Vec<_> = strings.iter().collect();
     langs.sort_by(|a, b| a.0.cmp(b.0));
     for (lang, map) in langs {
         let mut keys: Vec<_> = map.iter().collect();
         keys.sort();
-        field(lang.as_bytes());
+        parts.push(lang.as_bytes());
         for (key, text) in keys {
-            field(key.as_bytes());
-            field(text.as_bytes());
+            parts.extend([key.as_bytes(), text.as_bytes()]);
         }
     }
-    field(default_language.as_bytes());
-    let mut key = crate::memory::Key::default();
-    let digest = h.finalize();
-    let n = key.len();
-    key.copy_from_slice(&digest[..n]);
-    key
+    parts.push(default_language.as_bytes());
+    crate::memory::key_of(&parts)
 }
 
 /// A template error as a diagnostic: the template file, line and column, and tera's message.
