@@ -122,6 +122,8 @@ pub fn failure_summary(errors: &Diagnostics) -> String {
 /// finished even when this one then fails at a mistake of its own.
 pub fn build(request: &Request, output: Option<&Path>) -> Result<BuildReport, Diagnostics> {
     let lock = take(&request.root, output)?;
+    // Before site.yaml is read: its contacts' numbers are the first a build reads.
+    lock.recall_phones();
     build_locked(request.open()?, lock, None)
 }
 
@@ -161,7 +163,10 @@ fn build_locked(
     let (content, learned) = crate::content::load_remembering(&opened.config, &shelf);
     // The shelf is written while the model is made: it does not depend on it.
     let (site, theme) = std::thread::scope(|s| {
-        s.spawn(|| lock.keep(&shelf, learned));
+        s.spawn(|| {
+            lock.keep(&shelf, learned);
+            lock.keep_phones();
+        });
         opened.assemble(content)
     })?;
     drop(shelf);

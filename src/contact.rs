@@ -53,23 +53,62 @@ const MEMO_LIMIT: usize = 4096;
 /// between digits, full-width digits, and an extension (`ext. 12`, `x12`). A number without
 /// `+` is read in `region` (site.yaml's `phone_region`). The error says what is wrong.
 pub fn phone(text: &str, region: Option<Id>) -> Result<Checked, Problem> {
-    // Contacts repeat from note to note: each spelling is read once.
-    type Cache = Mutex<HashMap<(String, Option<Id>), Result<Checked, Problem>>>;
-    static CACHE: OnceLock<Cache> = OnceLock::new();
-    let cache = CACHE.get_or_init(Cache::default);
     let key = (text.to_string(), region);
-    if let Some(known) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+    if let Some(known) = memo()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .read
+        .get(&key)
+    {
         return known.clone();
     }
     let checked = read_phone(text, region);
-    let mut known = cache.lock().unwrap_or_else(|e| e.into_inner());
+    let mut memo = memo().lock().unwrap_or_else(|e| e.into_inner());
     // `serve` and `deploy --watch` read numbers for as long as they run, and each typo
     // typed on the way is a spelling: the memo starts again rather than grow without end.
-    if known.len() >= MEMO_LIMIT {
-        known.clear();
+    if memo.read.len() >= MEMO_LIMIT {
+        memo.read.clear();
     }
-    known.insert(key, checked.clone());
+    memo.read.insert(key, checked.clone());
+    memo.learned = true;
     checked
+}
+
+/// A spelling of a number in a region, and what reading it gave.
+pub type Known = ((String, Option<Id>), Result<Checked, Problem>);
+
+/// Contacts repeat from note to note and from build to build: each spelling is read once.
+/// (Reading the first number loads the numbering plans of every country, which takes longer
+/// than reading a site's notes again.)
+#[derive(Default)]
+struct Memo {
+    read: HashMap<(String, Option<Id>), Result<Checked, Problem>>,
+    /// A spelling was read since [`recall`] or [`learned`].
+    learned: bool,
+}
+
+fn memo() -> &'static Mutex<Memo> {
+    static MEMO: OnceLock<Mutex<Memo>> = OnceLock::new();
+    MEMO.get_or_init(Default::default)
+}
+
+/// Takes what an earlier run of the same program read (kept by the build in its state
+/// folder) as read.
+pub fn recall(known: Vec<Known>) {
+    let mut memo = memo().lock().unwrap_or_else(|e| e.into_inner());
+    let room = MEMO_LIMIT.saturating_sub(memo.read.len());
+    memo.read.extend(known.into_iter().take(room));
+}
+
+/// Every spelling read so far, if one was read since the last call (or [`recall`]).
+pub fn learned() -> Option<Vec<Known>> {
+    let mut memo = memo().lock().unwrap_or_else(|e| e.into_inner());
+    std::mem::take(&mut memo.learned).then(|| {
+        memo.read
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    })
 }
 
 /// A number read, and a doubt about it: a number whose form is right but that the

@@ -340,6 +340,46 @@ impl Shelf {
     }
 }
 
+/// The name of the telephone numbers read by earlier builds, in the state folder.
+pub const PHONES: &str = "phones";
+
+/// The numbers as written.
+#[derive(Serialize, Deserialize)]
+struct Phones {
+    format: u32,
+    identity: Key,
+    known: Vec<crate::contact::Known>,
+}
+
+/// The identity of what this program reads of a telephone number: its numbering plans are
+/// the program's own.
+fn phones_identity() -> Key {
+    identity(&key_of(&[PHONES.as_bytes()]))
+}
+
+/// The telephone numbers this program read in earlier builds into `state`, for
+/// [`crate::contact::recall`]; none when they cannot be trusted.
+pub fn recall_phones(state: &Path) -> Vec<crate::contact::Known> {
+    read_checked(&state.join(PHONES))
+        .and_then(|bytes| postcard::from_bytes::<Phones>(&bytes).ok())
+        .filter(|p| p.format == FORMAT && p.identity == phones_identity())
+        .map(|p| p.known)
+        .unwrap_or_default()
+}
+
+/// Keeps the numbers read so far in `state`, if some were read since the last time.
+pub fn keep_phones(state: &Path) -> std::io::Result<()> {
+    let Some(known) = crate::contact::learned() else {
+        return Ok(());
+    };
+    let phones = Phones {
+        format: FORMAT,
+        identity: phones_identity(),
+        known,
+    };
+    write_checked(state, PHONES, &phones)
+}
+
 /// Writes `value` (in postcard's form, after its XXH3-128 checksum) as the file `name` of
 /// `state`: whole, by a rename of `<name>.new`, or not at all.
 fn write_checked(state: &Path, name: &str, value: &impl Serialize) -> std::io::Result<()> {

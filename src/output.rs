@@ -119,11 +119,11 @@ const MARKER_TEXT: &str =
     "This folder is written by `briefing build`; each build replaces what is in it.\n";
 
 const STATE_MARKER_TEXT: &str = "This folder holds the state of `briefing build` for the output folder beside it: \
-     a lock, what the last build remembers of its notes and pages, and while a build runs, its new files. \
+     a lock, what the last builds remember of their notes, pages and telephone numbers, and while a build runs, its new files. \
      briefing removes what it no longer needs.\n";
 
 /// The names briefing may create in its state folder.
-const STATE_ENTRIES: [&str; 12] = [
+const STATE_ENTRIES: [&str; 14] = [
     MARKER,
     ".gitignore",
     "lock",
@@ -131,6 +131,8 @@ const STATE_ENTRIES: [&str; 12] = [
     "memory.new",
     crate::memory::NOTES,
     "notes.new",
+    crate::memory::PHONES,
+    "phones.new",
     "staging",
     "aside",
     "old",
@@ -486,6 +488,20 @@ impl Lock {
         }
     }
 
+    /// Takes the telephone numbers earlier builds read as read: the numbering plans of every
+    /// country are loaded only when a number is new.
+    pub fn recall_phones(&self) {
+        crate::contact::recall(crate::memory::recall_phones(&self.state));
+    }
+
+    /// Keeps the telephone numbers read so far for the next build; numbers that cannot be
+    /// written are read again next time.
+    pub fn keep_phones(&self) {
+        if crate::memory::keep_phones(&self.state).is_err() {
+            let _ = fs::remove_file(self.state.join(crate::memory::PHONES));
+        }
+    }
+
     /// What the last build into this output folder remembered, for a theme of fingerprint
     /// `theme`.
     pub fn memory(&self, theme: &Key) -> Memory {
@@ -563,6 +579,7 @@ impl Lock {
             "journal.new",
             "memory.new",
             "notes.new",
+            "phones.new",
         ] {
             let path = self.state.join(name);
             remove_any(&path).map_err(|e| fail("remove the leftover", &path, e))?;

@@ -208,3 +208,37 @@ fn a_note_is_read_again_when_its_file_or_the_site_settings_change() {
     build_ok(site.path(), &["--output", "fresh"]);
     assert_same_tree(&tree(&output), &tree(&site.path().join("fresh")));
 }
+
+#[test]
+fn numbers_read_by_an_earlier_build_are_remembered_but_each_new_spelling_is_read() {
+    let site = fixture("basic");
+    build_ok(site.path(), &[]);
+    let phones = site.path().join(".output.briefing/phones");
+    assert!(phones.is_file(), "the build keeps the numbers it read");
+
+    // A remembered number changed to a wrong one is refused at its line all the same.
+    let note = "content/briefings/study-tour/index.en.md";
+    edit(site.path(), note, "+86 10 5979 1234", "+86 10 5979 12O4");
+    let err = build_fails(site.path(), &[]);
+    assert!(
+        err.contains("invalid phone: `+86 10 5979 12O4`: it has the letter `O`")
+            && err.contains("index.en.md:16"),
+        "{err}"
+    );
+    edit(site.path(), note, "+86 10 5979 12O4", "+86 10 5979 1234");
+
+    // Damaged: forgotten; every number is read again, and the pages are the same.
+    let mut bytes = std::fs::read(&phones).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x01;
+    std::fs::write(&phones, &bytes).unwrap();
+    build_ok(site.path(), &[]);
+    build_ok(site.path(), &["--output", "fresh"]);
+    let output = site.path().join("output");
+    assert_same_tree(&tree(&output), &tree(&site.path().join("fresh")));
+    assert!(
+        std::fs::read_to_string(output.join("en/briefings/study-tour/index.html"))
+            .unwrap()
+            .contains("tel:+861059791234")
+    );
+}
