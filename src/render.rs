@@ -1,5 +1,7 @@
 //! Rendering: the site model through the theme's templates into a list of output files.
 
+use std::collections::HashMap;
+
 use rayon::prelude::*;
 use serde::Serialize;
 use tera::Context;
@@ -266,6 +268,14 @@ trait Scope {
 
     /// A link to one note, as [`Scope::insert_links`].
     fn insert_link(&mut self, name: &'static str, note: usize, r: &Renderer);
+
+    /// The site as `lang`'s pages show it (`site`), the same for all of them: for a
+    /// fingerprint, its fingerprint, made once a build.
+    fn insert_site(&mut self, lang: &str, r: &Renderer);
+
+    /// JSON for a `<script>` element (see [`json_for_script`]); a fingerprint takes the
+    /// value itself, which the text is made from.
+    fn insert_json(&mut self, name: &'static str, value: &serde_json::Value);
 }
 
 impl Scope for Context {
@@ -281,6 +291,17 @@ impl Scope for Context {
     fn insert_link(&mut self, name: &'static str, note: usize, r: &Renderer) {
         Context::insert(self, name, &r.note_link(note));
     }
+
+    fn insert_site(&mut self, lang: &str, r: &Renderer) {
+        match r.sites.get(lang) {
+            Some((view, _)) => Context::insert(self, "site", view),
+            None => Context::insert(self, "site", &r.site_view(lang)),
+        }
+    }
+
+    fn insert_json(&mut self, name: &'static str, value: &serde_json::Value) {
+        Context::insert(self, name, &json_for_script(value));
+    }
 }
 
 impl Scope for Fingerprint {
@@ -295,6 +316,17 @@ impl Scope for Fingerprint {
 
     fn insert_link(&mut self, name: &'static str, note: usize, r: &Renderer) {
         self.add_keys(name, &[r.link_key(note)]);
+    }
+
+    fn insert_site(&mut self, lang: &str, r: &Renderer) {
+        match r.sites.get(lang) {
+            Some((_, key)) => self.add_keys("site", &[*key]),
+            None => self.add("site", &r.site_view(lang)),
+        }
+    }
+
+    fn insert_json(&mut self, name: &'static str, value: &serde_json::Value) {
+        self.add(name, value);
     }
 }
 
@@ -314,6 +346,16 @@ impl Scope for (Context, Fingerprint) {
         self.0.insert_link(name, note, r);
         self.1.insert_link(name, note, r);
     }
+
+    fn insert_site(&mut self, lang: &str, r: &Renderer) {
+        self.0.insert_site(lang, r);
+        self.1.insert_site(lang, r);
+    }
+
+    fn insert_json(&mut self, name: &'static str, value: &serde_json::Value) {
+        self.0.insert_json(name, value);
+        self.1.insert_json(name, value);
+    }
 }
 
 /// Renders the site's files through the theme's templates.
@@ -325,6 +367,8 @@ struct Renderer<'a> {
     theme: &'a Theme,
     config: &'a Config,
     memory: Option<&'a Memory>,
+    /// Each language's view of the site, and its fingerprint.
+    sites: HashMap<&'a str, (SiteView<'a>, Option<Key>)>,
 }
 
 /// JSON for a `<script>` element: `<`, `>` and `&` escaped so no text can close the element.
@@ -338,14 +382,24 @@ fn json_for_script(value: &serde_json::Value) -> String {
 
 impl<'a> Renderer<'a> {
     fn new(site: &'a Site, theme: &'a Theme, plan: &'a Plan, memory: Option<&'a Memory>) -> Self {
-        Renderer {
+        let mut renderer = Renderer {
             layout: Layout::new(site),
             pages: &plan.pages,
             site,
             theme,
             config: &site.config,
             memory,
-        }
+            sites: HashMap::new(),
+        };
+        renderer.sites = (site.config.languages.iter())
+            .map(|l| {
+                let view = renderer.site_view(&l.code);
+                let mut f = Fingerprint::default();
+                f.add("site", &view);
+                (l.code.as_str(), (view, f.finish("")))
+            })
+            .collect();
+        renderer
     }
 
     fn render(&self, job: Job) -> Result<OutputFile, Diagnostic> {
@@ -752,7 +806,7 @@ impl<'a> Renderer<'a> {
     ) {
         ctx.insert("lang", lang);
         ctx.insert("html_lang", self.config.html_lang(lang));
-        ctx.insert("site", &self.site_view(lang));
+        ctx.insert_site(lang, self);
         ctx.insert("canonical", &self.config.absolute(path));
         ctx.insert("alternates", alternates);
         ctx.insert("og_type", "website");
@@ -813,7 +867,7 @@ impl<'a> Renderer<'a> {
                     }
                 }
                 ctx.insert("og_type", "article");
-                ctx.insert("json_ld", &json_for_script(&self.json_ld(i, &view)));
+                ctx.insert_json("json_ld", &self.json_ld(i, &view));
                 "briefing.html"
             }
             Section::Pages => "page.html",
