@@ -198,6 +198,9 @@ pub struct Memory {
     output: PathBuf,
     identity: Key,
     pages: HashMap<String, Entry>,
+    /// The plain files the output folder holds as this build begins, with their stamps:
+    /// the only files a page can be kept in.
+    found: HashMap<String, Stamp>,
     /// The fingerprints of links to notes, by note, as this build makes them.
     links: OnceLock<Vec<OnceLock<Option<Key>>>>,
 }
@@ -236,6 +239,7 @@ impl Memory {
             output: output.to_path_buf(),
             identity,
             pages: HashMap::new(),
+            found: HashMap::new(),
             links: OnceLock::new(),
         }
     }
@@ -252,8 +256,19 @@ impl Memory {
         if entry.key != *key {
             return None;
         }
-        let now = Stamp::read(&self.output.join(path))?;
+        let now = *self.found.get(path)?;
         (now == entry.stamp).then_some(now)
+    }
+
+    /// Takes what the output folder holds as this build begins: its plain files, by path,
+    /// with their stamps.
+    pub fn survey(&mut self, found: HashMap<String, Stamp>) {
+        self.found = found;
+    }
+
+    /// The plain files the output folder held as this build began, with their stamps.
+    pub fn found(&self) -> &HashMap<String, Stamp> {
+        &self.found
     }
 
     /// The fingerprint of the link to note `i` of `notes`, made by `make` the first time.
@@ -436,7 +451,11 @@ mod tests {
             .save(&state, &[("a.html".into(), key("a"), stamp)])
             .unwrap();
 
-        let memory = Memory::load(&state, &output, identity);
+        let found = |stamp| HashMap::from([("a.html".to_string(), stamp)]);
+        let mut memory = Memory::load(&state, &output, identity);
+        // Nothing in the output folder: nothing kept.
+        assert_eq!(memory.kept("a.html", &key("a")), None);
+        memory.survey(found(stamp));
         assert_eq!(memory.kept("a.html", &key("a")), Some(stamp));
         // Another fingerprint, another program or theme, a file changed by hand, a damaged
         // memory: rendered again.
@@ -445,6 +464,7 @@ mod tests {
         fs::write(output.join("a.html"), "<p>b</p>").unwrap();
         let changed = Stamp::read(&output.join("a.html")).unwrap();
         if changed != stamp {
+            memory.survey(found(changed));
             assert_eq!(memory.kept("a.html", &key("a")), None);
         }
         let mut bytes = fs::read(state.join(FILE)).unwrap();

@@ -8,7 +8,7 @@
 //! `.output.briefing`: the lock file (never deleted), the staging folder, the journal, the
 //! files moved aside while the new ones go in, and the previous output during a swap.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::fs;
 use std::io::{self, Read, Write};
@@ -830,9 +830,6 @@ pub struct Staging {
     output: PathBuf,
     /// Whether there is a previous output to update; otherwise the staging folder becomes it.
     update: bool,
-    /// The plain files of the previous output (the marker aside), reached through real
-    /// folders only: the only files a build may leave in place.
-    existing: HashSet<String>,
     /// Anything else in it that is not a folder (symbolic links, pipes): replaced or removed.
     others: Vec<String>,
     /// Whether the previous output has names that are not UTF-8: it is then replaced whole.
@@ -855,13 +852,15 @@ struct Written {
 
 impl Staging {
     /// Creates the staging folder for the output folder held by `lock`.
-    pub fn create(lock: Lock, memory: Memory) -> Result<Staging, Diagnostic> {
+    pub fn create(lock: Lock, mut memory: Memory) -> Result<Staging, Diagnostic> {
         check_contents(&lock.output, Path::new(&lock.shown))?;
         let staging = lock.staging();
         let output = lock.output.clone();
         fs::create_dir(&staging).map_err(|e| fail("create", &staging, e))?;
         let update = fs::symlink_metadata(&output).is_ok_and(|m| m.is_dir())
             && fs::read_dir(&output).is_ok_and(|mut d| d.next().is_some());
+        // The plain files of the previous output (the marker aside), reached through real
+        // folders only, go to the memory: the only files a build may leave in place.
         let (existing, others, odd) = if update {
             survey(&output).map_err(|e| {
                 let _ = remove_any(&staging);
@@ -870,12 +869,12 @@ impl Staging {
         } else {
             Default::default()
         };
+        memory.survey(existing);
         let s = Staging {
             lock,
             staging,
             output,
             update,
-            existing,
             others,
             odd,
             written: Mutex::default(),
@@ -906,15 +905,10 @@ impl Staging {
         let kept: Vec<Option<Option<Stamp>>> = files
             .par_iter()
             .map(|f| {
-                if !self.update || !self.existing.contains(&f.path) {
-                    return None;
-                }
+                let found = self.memory.found().get(&f.path).filter(|_| self.update)?;
                 match &f.body {
                     Body::Kept(_, stamp) => Some(Some(*stamp)),
-                    body => {
-                        let here = self.output.join(&f.path);
-                        holds(&here, body).then(|| f.key.and_then(|_| Stamp::read(&here)))
-                    }
+                    body => holds(&self.output.join(&f.path), body).then(|| f.key.map(|_| *found)),
                 }
             })
             .collect();
@@ -972,9 +966,7 @@ impl Staging {
             if !fs::symlink_metadata(self.output.join(MARKER)).is_ok_and(|m| m.is_file()) {
                 changed.push(MARKER.to_string());
             }
-            let dropped: Vec<String> = self
-                .existing
-                .iter()
+            let dropped: Vec<String> = (self.memory.found().keys())
                 .chain(&self.others)
                 .filter(|p| !written.paths.contains(*p))
                 .cloned()
@@ -1148,39 +1140,56 @@ fn same_contents(a: &Path, b: &Path) -> io::Result<bool> {
     }
 }
 
-/// The previous output's plain files and its other entries that are not folders (symbolic
-/// links, pipes), as paths relative to it with `/` between names, the marker left out; and
-/// whether a name is not UTF-8. Symbolic links are never followed.
-fn survey(output: &Path) -> io::Result<(HashSet<String>, Vec<String>, bool)> {
-    let mut files = HashSet::new();
-    let mut others = Vec::new();
-    let mut odd = false;
-    for entry in walkdir::WalkDir::new(output).min_depth(1) {
-        let entry = entry.map_err(io::Error::other)?;
-        let kind = entry.file_type();
-        if kind.is_dir() {
-            continue;
-        }
-        let relative = entry
-            .path()
-            .strip_prefix(output)
-            .map_err(io::Error::other)?;
-        odd |= relative.to_str().is_none();
-        let key = relative
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy())
-            .collect::<Vec<_>>()
-            .join("/");
+/// The previous output's plain files with their stamps and its other entries that are not
+/// folders (symbolic links, pipes), as paths relative to it with `/` between names, the
+/// marker left out; and whether a name is not UTF-8. Symbolic links are never followed.
+/// Folders are read in parallel, each file's stamp asked of its folder.
+fn survey(output: &Path) -> io::Result<(HashMap<String, Stamp>, Vec<String>, bool)> {
+    let mut found = Surveyed::default();
+    survey_folder(output, "", &mut found)?;
+    Ok((found.files.into_iter().collect(), found.others, found.odd))
+}
+
+#[derive(Default)]
+struct Surveyed {
+    files: Vec<(String, Stamp)>,
+    others: Vec<String>,
+    odd: bool,
+}
+
+/// Adds what `dir` (at `prefix` in the output folder: `en/briefings/`) holds to `found`.
+fn survey_folder(dir: &Path, prefix: &str, found: &mut Surveyed) -> io::Result<()> {
+    let mut folders = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        found.odd |= name.to_str().is_none();
+        let key = format!("{prefix}{}", name.to_string_lossy());
         if key == MARKER {
             continue;
         }
-        if kind.is_file() {
-            files.insert(key);
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            folders.push((entry.path(), key + "/"));
+        } else if kind.is_file() {
+            found.files.push((key, Stamp::of(&entry.metadata()?)));
         } else {
-            others.push(key);
+            found.others.push(key);
         }
     }
-    Ok((files, others, odd))
+    let below = folders
+        .into_par_iter()
+        .map(|(path, prefix)| {
+            let mut found = Surveyed::default();
+            survey_folder(&path, &prefix, &mut found).map(|()| found)
+        })
+        .collect::<io::Result<Vec<_>>>()?;
+    for b in below {
+        found.files.extend(b.files);
+        found.others.extend(b.others);
+        found.odd |= b.odd;
+    }
+    Ok(())
 }
 
 /// Creates the folders under `root` that the files at `paths` go into, each once: a level at
