@@ -14,7 +14,7 @@ use crate::config::{Config, Entity};
 use crate::contact::Contact;
 use crate::dates::{When, parse_when};
 use crate::error::{Diagnostic, display_path, line_col, read_text};
-use crate::memory::{Key, Shelf};
+use crate::memory::{Shelf, Shelved};
 use crate::paths::{CONTENT_DIR, is_ignored};
 use crate::safety::{self, UrlUse};
 use crate::yaml;
@@ -200,10 +200,10 @@ pub fn load_reusing(config: &Config, unchanged: &HashMap<&str, &Note>) -> Conten
 }
 
 /// What a build learned of each note it read: the key of its text, and the note.
-pub type Learned = Vec<(Key, Vec<u8>)>;
+pub type Learned = Vec<Shelved>;
 
 /// What a build keeps of one note it read.
-type Kept = Option<(Key, Vec<u8>)>;
+type Kept = Option<Shelved>;
 
 /// Loads `content/` like [`load`], taking each note whose text `shelf` holds as a build
 /// read it before, rather than reading its front matter again; and what to keep of every
@@ -783,11 +783,13 @@ fn parse_remembered(config: &Config, path: &Path, rel: &str, shelf: &Shelf) -> (
             Some(t) => t.to_string(),
             None => text,
         };
-        return (Ok((note, warnings)), Some((key, bytes.to_vec())));
+        return (Ok((note, warnings)), Some(Shelved::Again(key)));
     }
     let parsed = parse_note_text(config, path, rel, text);
     let kept = match &parsed {
-        Ok(read) => postcard::to_allocvec(read).ok().map(|bytes| (key, bytes)),
+        Ok(read) => postcard::to_allocvec(read)
+            .ok()
+            .map(|bytes| Shelved::New(key, bytes)),
         Err(_) => None,
     };
     (parsed, kept)

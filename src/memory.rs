@@ -307,7 +307,10 @@ impl Memory {
 /// damaged or foreign shelf is forgotten.
 pub struct Shelf {
     identity: Key,
-    entries: HashMap<Key, Vec<u8>>,
+    /// The shelf's file as read.
+    bytes: Vec<u8>,
+    /// Where each entry's bytes are in `bytes`.
+    entries: HashMap<Key, std::ops::Range<usize>>,
 }
 
 /// The name of the note shelf in the state folder.
@@ -315,41 +318,67 @@ pub const NOTES: &str = "notes";
 
 /// The shelf as written.
 #[derive(Serialize, Deserialize)]
-struct Stored {
+struct Stored<'a> {
     format: u32,
     identity: Key,
-    entries: Vec<(Key, Vec<u8>)>,
+    #[serde(borrow)]
+    entries: Vec<(Key, &'a [u8])>,
+}
+
+/// What a build learned under a key, for the next: what the shelf held already, or new.
+pub enum Shelved {
+    Again(Key),
+    New(Key, Vec<u8>),
 }
 
 impl Shelf {
     /// The shelf kept in `state` for settings and program of `identity`; empty when there is
     /// none to trust.
     pub fn load(state: &Path, identity: Key) -> Shelf {
-        let entries = read_checked(&state.join(NOTES))
-            .and_then(|text| postcard::from_bytes::<Stored>(&text).ok())
-            .filter(|s| s.format == FORMAT && s.identity == identity)
-            .map(|s| s.entries.into_iter().collect())
-            .unwrap_or_default();
-        Shelf { identity, entries }
+        let bytes = read_checked(&state.join(NOTES)).unwrap_or_default();
+        let entries = match postcard::from_bytes::<Stored>(&bytes) {
+            Ok(s) if s.format == FORMAT && s.identity == identity => {
+                let base = bytes.as_ptr() as usize;
+                (s.entries.iter())
+                    .map(|(key, b)| {
+                        let start = b.as_ptr() as usize - base;
+                        (*key, start..start + b.len())
+                    })
+                    .collect()
+            }
+            _ => HashMap::new(),
+        };
+        Shelf {
+            identity,
+            bytes,
+            entries,
+        }
     }
 
     /// What was learned under `key`.
     pub fn get(&self, key: &Key) -> Option<&[u8]> {
-        self.entries.get(key).map(Vec::as_slice)
+        let range = self.entries.get(key)?;
+        self.bytes.get(range.clone())
     }
 
     /// Keeps `learned` as the shelf for the next build, whole or not at all; nothing is
     /// written when it holds what the shelf already held.
-    pub fn save(&self, state: &Path, learned: Vec<(Key, Vec<u8>)>) -> std::io::Result<()> {
+    pub fn save(&self, state: &Path, learned: Vec<Shelved>) -> std::io::Result<()> {
         if learned.len() == self.entries.len()
-            && learned.iter().all(|(k, _)| self.entries.contains_key(k))
+            && learned.iter().all(|s| matches!(s, Shelved::Again(_)))
         {
             return Ok(());
         }
+        let entries = (learned.iter())
+            .filter_map(|s| match s {
+                Shelved::Again(key) => Some((*key, self.get(key)?)),
+                Shelved::New(key, bytes) => Some((*key, bytes.as_slice())),
+            })
+            .collect();
         let stored = Stored {
             format: FORMAT,
             identity: self.identity,
-            entries: learned,
+            entries,
         };
         write_checked(state, NOTES, &stored)
     }
