@@ -160,16 +160,20 @@ fn build_locked(
 ) -> Result<BuildReport, Diagnostics> {
     let output = lock.output().to_path_buf();
     let shelf = lock.shelf(&opened.config.fingerprint);
+    let bodies = lock.bodies(&opened.config.fingerprint);
     let (content, learned) = crate::content::load_remembering(&opened.config, &shelf);
     // The shelf is written while the model is made: it does not depend on it.
-    let (site, theme) = std::thread::scope(|s| {
+    let (assembled, rendered) = std::thread::scope(|s| {
         s.spawn(|| {
             lock.keep(&shelf, learned);
             lock.keep_phones();
         });
-        opened.assemble(content)
-    })?;
+        opened.assemble_remembering(content, &bodies)
+    });
     drop(shelf);
+    lock.keep(&bodies, rendered);
+    drop(bodies);
+    let (site, theme) = assembled?;
     let memory = lock.memory(&theme.fingerprint);
     let staging = crate::output::Staging::create(lock, memory)?;
     let ran = match hashes {

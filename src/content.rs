@@ -127,6 +127,9 @@ pub struct Note {
     /// once `assets` is set.
     #[serde(skip)]
     link_key: std::sync::OnceLock<u64>,
+    /// The key of its path and text, when a build read it (the note shelf's key).
+    #[serde(skip)]
+    pub text_key: Option<crate::memory::Key>,
 }
 
 impl Note {
@@ -783,9 +786,13 @@ fn parse_remembered(config: &Config, path: &Path, rel: &str, shelf: &Shelf) -> (
             Some(t) => t.to_string(),
             None => text,
         };
+        note.text_key = Some(key);
         return (Ok((note, warnings)), Some(Shelved::Again(key)));
     }
-    let parsed = parse_note_text(config, path, rel, text);
+    let mut parsed = parse_note_text(config, path, rel, text);
+    if let Ok((note, _)) = &mut parsed {
+        note.text_key = Some(key);
+    }
     let kept = match &parsed {
         Ok(read) => postcard::to_allocvec(read)
             .ok()
@@ -888,6 +895,7 @@ pub fn parse_note_text(config: &Config, path: &Path, rel: &str, text: String) ->
         body_start,
         assets: Vec::new(),
         link_key: Default::default(),
+        text_key: None,
     };
     Ok((note, warnings))
 }

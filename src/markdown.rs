@@ -12,10 +12,21 @@ use crate::safety::{self, UrlUse};
 
 /// A note's body as HTML, and as plain text: whole (for the search index), and its first
 /// paragraph.
-#[derive(Debug, Clone, Default)]
+///
+/// A build remembers all of it but its texts (`html`, `text`, `feed_html`) for the next one:
+/// such an outline has `outline` set and its texts empty, and the site model renders the
+/// note again the first time a page asks for them (`Site::body`).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Rendered {
+    #[serde(skip)]
     pub html: String,
+    /// The key of `html` (XXH3-128): what a page's fingerprint takes of it.
+    pub html_key: crate::memory::Key,
+    #[serde(skip)]
     pub text: String,
+    /// Remembered without its texts.
+    #[serde(skip)]
+    pub outline: bool,
     pub first_paragraph: String,
     /// Byte offsets in the body of images that have no alt text.
     pub images_without_alt: Vec<usize>,
@@ -31,6 +42,7 @@ pub struct Rendered {
     pub images: Vec<ShownImage>,
     /// The HTML again with every URL absolute, for feeds: set by the site model for the notes
     /// its feeds carry.
+    #[serde(skip)]
     pub feed_html: Option<String>,
     /// Tags of elements that would hide the text after them (`<script>`, `<textarea>`, …),
     /// written in the text and published as written: byte offset in the body, and the tag.
@@ -156,7 +168,7 @@ fn without_swallowing_tags(body: &str) -> (std::borrow::Cow<'_, str>, Vec<(usize
 const MAX_PASSES: usize = 8;
 
 /// A file of content/ shown as an image in a note's text.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ShownImage {
     /// Its path under content/.
     pub content: String,
@@ -456,8 +468,10 @@ where
             out = sanitizer().clean(&out).to_string();
         }
         Ok(Rendered {
+            html_key: crate::memory::key_of(&[out.as_bytes()]),
             html: out,
             text: text.trim_end().to_string(),
+            outline: false,
             first_paragraph: teaser.summary(),
             swallowing_tags,
             images_without_alt: self.images_without_alt,

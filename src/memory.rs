@@ -306,6 +306,8 @@ impl Memory {
 /// reads a note again only when its file changed. Written whole with its checksum; a
 /// damaged or foreign shelf is forgotten.
 pub struct Shelf {
+    /// Its file's name in the state folder.
+    name: &'static str,
     identity: Key,
     /// The shelf's file as read.
     bytes: Vec<u8>,
@@ -315,6 +317,10 @@ pub struct Shelf {
 
 /// The name of the note shelf in the state folder.
 pub const NOTES: &str = "notes";
+
+/// The name of the shelf of rendered notes (all but their texts: see
+/// [`crate::markdown::Rendered`]) in the state folder.
+pub const BODIES: &str = "bodies";
 
 /// The shelf as written.
 #[derive(Serialize, Deserialize)]
@@ -332,10 +338,10 @@ pub enum Shelved {
 }
 
 impl Shelf {
-    /// The shelf kept in `state` for settings and program of `identity`; empty when there is
-    /// none to trust.
-    pub fn load(state: &Path, identity: Key) -> Shelf {
-        let bytes = read_checked(&state.join(NOTES)).unwrap_or_default();
+    /// The shelf `name` kept in `state` for settings and program of `identity`; empty when
+    /// there is none to trust.
+    pub fn load(state: &Path, name: &'static str, identity: Key) -> Shelf {
+        let bytes = read_checked(&state.join(name)).unwrap_or_default();
         let entries = match postcard::from_bytes::<Stored>(&bytes) {
             Ok(s) if s.format == FORMAT && s.identity == identity => {
                 let base = bytes.as_ptr() as usize;
@@ -349,6 +355,7 @@ impl Shelf {
             _ => HashMap::new(),
         };
         Shelf {
+            name,
             identity,
             bytes,
             entries,
@@ -380,7 +387,12 @@ impl Shelf {
             identity: self.identity,
             entries,
         };
-        write_checked(state, NOTES, &stored)
+        write_checked(state, self.name, &stored)
+    }
+
+    /// Forgets the shelf kept in `state`: a shelf that cannot be written is the same as none.
+    pub fn forget(&self, state: &Path) {
+        let _ = fs::remove_file(state.join(self.name));
     }
 }
 

@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::content::{self, Content};
 use crate::dates::Now;
 use crate::error::{Diagnostic, Diagnostics};
+use crate::memory::{Shelf, Shelved};
 use crate::site::{Selection, Site};
 use crate::theme::Theme;
 
@@ -101,8 +102,36 @@ impl Opened {
     /// Builds the site model from content already read, with the theme: the errors of both
     /// at once.
     pub fn assemble(self, content: Content) -> Result<(Site, Theme), Diagnostics> {
+        self.assemble_with(content, None)
+    }
+
+    /// [`Opened::assemble`], taking the rendered Markdown of notes from `shelf` (what the
+    /// last build learned) where nothing it depends on changed; and what to keep for the
+    /// next build.
+    pub fn assemble_remembering(
+        self,
+        content: Content,
+        shelf: &Shelf,
+    ) -> (Result<(Site, Theme), Diagnostics>, Vec<Shelved>) {
+        let mut learned = Vec::new();
+        let assembled = self.assemble_with(content, Some((shelf, &mut learned)));
+        (assembled, learned)
+    }
+
+    fn assemble_with(
+        self,
+        content: Content,
+        shelf: Option<(&Shelf, &mut Vec<Shelved>)>,
+    ) -> Result<(Site, Theme), Diagnostics> {
         let theme = Theme::load(&self.config);
-        let site = Site::new(self.config, content, &self.selection);
+        let site = match shelf {
+            Some((shelf, learned)) => {
+                let (site, l) = Site::new_remembering(self.config, content, &self.selection, shelf);
+                *learned = l;
+                site
+            }
+            None => Site::new(self.config, content, &self.selection),
+        };
         match (site, theme) {
             (Ok(site), Ok(theme)) => Ok((site, theme)),
             (site, theme) => {

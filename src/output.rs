@@ -123,7 +123,7 @@ const STATE_MARKER_TEXT: &str = "This folder holds the state of `briefing build`
      briefing removes what it no longer needs.\n";
 
 /// The names briefing may create in its state folder.
-const STATE_ENTRIES: [&str; 14] = [
+const STATE_ENTRIES: [&str; 16] = [
     MARKER,
     ".gitignore",
     "lock",
@@ -131,6 +131,8 @@ const STATE_ENTRIES: [&str; 14] = [
     "memory.new",
     crate::memory::NOTES,
     "notes.new",
+    crate::memory::BODIES,
+    "bodies.new",
     crate::memory::PHONES,
     "phones.new",
     "staging",
@@ -477,14 +479,28 @@ impl Lock {
     /// What the last build into this output folder learned of the notes, for settings of
     /// fingerprint `config`.
     pub fn shelf(&self, config: &Key) -> Shelf {
-        Shelf::load(&self.state, crate::memory::identity(config))
+        Shelf::load(
+            &self.state,
+            crate::memory::NOTES,
+            crate::memory::identity(config),
+        )
+    }
+
+    /// What the last build learned of the notes' rendered Markdown, for settings of
+    /// fingerprint `config`.
+    pub fn bodies(&self, config: &Key) -> Shelf {
+        Shelf::load(
+            &self.state,
+            crate::memory::BODIES,
+            crate::memory::identity(config),
+        )
     }
 
     /// Keeps what this build learned of the notes for the next one; a shelf that cannot be
     /// written is the same as none.
-    pub fn keep(&self, shelf: &Shelf, learned: crate::content::Learned) {
+    pub fn keep(&self, shelf: &Shelf, learned: Vec<crate::memory::Shelved>) {
         if shelf.save(&self.state, learned).is_err() {
-            let _ = fs::remove_file(self.state.join(crate::memory::NOTES));
+            shelf.forget(&self.state);
         }
     }
 
@@ -579,6 +595,7 @@ impl Lock {
             "journal.new",
             "memory.new",
             "notes.new",
+            "bodies.new",
             "phones.new",
         ] {
             let path = self.state.join(name);

@@ -115,7 +115,7 @@ struct NoteView<'a> {
     updated: Option<String>,
     updated_datetime: Option<&'a str>,
     summary: &'a str,
-    content: &'a str,
+    content: BodyHtml<'a>,
     link: String,
     url: String,
     lang: &'a str,
@@ -369,6 +369,26 @@ struct Renderer<'a> {
     memory: Option<&'a Memory>,
     /// Each language's view of the site, and its fingerprint.
     sites: HashMap<&'a str, (SiteView<'a>, Option<Key>)>,
+}
+
+/// A note's body in its page: for the template, its HTML; for a fingerprint, the key of the
+/// HTML (a body the last build rendered is not rendered again to be fingerprinted: see
+/// [`Site::body`]). A fingerprint is the one value written in a form that is not human
+/// readable, and that is what tells the two apart.
+struct BodyHtml<'a> {
+    site: &'a Site,
+    note: usize,
+}
+
+impl Serialize for BodyHtml<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            s.serialize_str(self.site.body(self.note).map_or("", |r| r.html.as_str()))
+        } else {
+            let key = self.site.rendered[self.note].as_ref().map(|r| r.html_key);
+            key.serialize(s)
+        }
+    }
 }
 
 /// JSON for a `<script>` element: `<`, `>` and `&` escaped so no text can close the element.
@@ -673,9 +693,10 @@ impl<'a> Renderer<'a> {
             updated: n.updated.as_ref().map(|u| u.date.to_string()),
             updated_datetime: n.updated.as_ref().map(|u| u.rfc3339.as_str()),
             summary: self.site.summary(i),
-            content: self.site.rendered[i]
-                .as_ref()
-                .map_or("", |r| r.html.as_str()),
+            content: BodyHtml {
+                site: self.site,
+                note: i,
+            },
             link: self.config.link(&path),
             url: self.config.absolute(&path),
             lang: &n.lang,
@@ -1135,9 +1156,7 @@ impl<'a> Renderer<'a> {
         let cards = &self.site.vcards;
         FeedEntry {
             note: self.note_link(i),
-            content: self.site.rendered[i]
-                .as_ref()
-                .and_then(|r| r.feed_html.as_deref()),
+            content: self.site.body(i).and_then(|r| r.feed_html.as_deref()),
             contacts: n
                 .contacts
                 .iter()

@@ -13,6 +13,7 @@ use crate::content::{Content, LooseAsset, Note, Section, resolve_relative};
 use crate::error::{Diagnostic, display_path, line_col};
 use crate::images::{Cleaned, Images, Picture, is_raster};
 use crate::markdown::{self, Rendered, Sizes, Target, is_relative_file};
+use crate::memory::{Key, Shelf, Shelved};
 use crate::urls::Kind;
 
 /// How many entries a feed holds: the newest briefings of its listing.
@@ -30,7 +31,7 @@ pub struct Selection {
 }
 
 /// Why a note is left out of a build.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Withheld {
     Draft,
     Embargoed(Timestamp),
@@ -92,8 +93,15 @@ pub struct Site {
     pub withheld: Vec<Option<Withheld>>,
     /// Per note: the version whose `embargo:` applies to it (itself, or another version).
     embargo_from: Vec<Option<usize>>,
-    /// Per note: its rendered body (published notes only).
+    /// Per note: its rendered body (published notes only), perhaps an outline remembered by
+    /// the last build: [`Site::body`] gives it whole.
     pub rendered: Vec<Option<Arc<Rendered>>>,
+    /// Per note remembered as an outline: its body rendered again, when first asked for.
+    whole: Vec<std::sync::OnceLock<Option<Arc<Rendered>>>>,
+    /// Per note: whether a feed carries it (its body is then rendered for feeds too).
+    in_feed: Vec<bool>,
+    /// Notes that failed to load (paths under content/).
+    failed: HashSet<String>,
     /// Per note: the published versions of it in the other languages, in site language order.
     pub translations: Arc<Vec<Vec<usize>>>,
     /// Per note: all its versions in the other languages, published or not.
@@ -145,6 +153,35 @@ impl Site {
         selection: &Selection,
         previous: Option<&Site>,
     ) -> Result<Site, Vec<Diagnostic>> {
+        Site::make(config, content, selection, previous, None)
+    }
+
+    /// Like [`Site::new`], taking the rendered Markdown of notes from `shelf` (what the last
+    /// build learned) where nothing it depends on changed; and what to keep for the next.
+    pub fn new_remembering(
+        config: Config,
+        content: Content,
+        selection: &Selection,
+        shelf: &Shelf,
+    ) -> (Result<Site, Vec<Diagnostic>>, Vec<Shelved>) {
+        let mut learned = Vec::new();
+        let site = Site::make(
+            config,
+            content,
+            selection,
+            None,
+            Some((shelf, &mut learned)),
+        );
+        (site, learned)
+    }
+
+    fn make(
+        config: Config,
+        content: Content,
+        selection: &Selection,
+        previous: Option<&Site>,
+        shelf: Option<(&Shelf, &mut Vec<Shelved>)>,
+    ) -> Result<Site, Vec<Diagnostic>> {
         let Content {
             notes,
             loose_assets,
@@ -177,17 +214,23 @@ impl Site {
         let front_warnings = front_problems(&notes, &publication, front, &mut errors);
         warnings.extend(front_warnings.iter().cloned());
         let in_feed = feed_notes(&languages, notes.len());
+        let (shelf, learned) = shelf.unzip();
         let reuse = Reuse {
             previous: previous
                 .filter(|p| p.link_targets == link_targets && p.config.raw_html == config.raw_html),
             by_file: std::sync::OnceLock::new(),
             in_feed: &in_feed,
+            shelf: shelf.map(|s| (s, link_targets)),
         };
         let withheld = &publication.withheld;
         let (bodies, vcards) = rayon::join(
             || reuse.bodies(&tables.links, tables.links_all.as_ref(), withheld),
             || crate::vcard::Cards::new(&config, &notes, published),
         );
+        let (bodies, shelved): (Vec<Body>, Vec<Option<Shelved>>) = bodies.into_iter().unzip();
+        if let Some(learned) = learned {
+            learned.extend(shelved.into_iter().flatten());
+        }
         let rendered = rendered_bodies(bodies, &mut errors);
         rendering_warnings(&notes, &rendered, &mut warnings);
         let mut warnings = fold_repeats(warnings);
@@ -211,6 +254,9 @@ impl Site {
         } = publication;
         Ok(Site {
             config,
+            whole: (0..notes.len()).map(|_| Default::default()).collect(),
+            in_feed,
+            failed,
             notes,
             withheld,
             embargo_from,
@@ -296,6 +342,7 @@ impl Site {
         let mut site = previous.clone();
         site.notes[i] = note.clone();
         site.rendered[i] = Some(body);
+        site.whole[i] = Default::default();
         site.now = selection.now;
         site.images_made = 0;
         let mut warnings: Vec<Diagnostic> = content.diagnostics.clone();
@@ -303,6 +350,44 @@ impl Site {
         rendering_warnings(&site.notes, &site.rendered, &mut warnings);
         site.warnings = fold_repeats(warnings);
         Some((site, i))
+    }
+
+    /// Note `i`'s rendered body, whole: an outline remembered by the last build is rendered
+    /// again the first time it is asked for (from the same notes, files and links, so the
+    /// same as the last build's).
+    pub fn body(&self, i: usize) -> Option<&Rendered> {
+        let r = self.rendered[i].as_deref()?;
+        if !r.outline {
+            return Some(r);
+        }
+        let whole = self.whole[i].get_or_init(|| {
+            let images = Images::new(
+                crate::images::cache_dir(&self.config.root),
+                self.config.images.clone(),
+            );
+            let sources = Sources {
+                config: &self.config,
+                notes: &self.notes,
+                loose_assets: &self.loose_assets,
+                failed: &self.failed,
+                images: &images,
+            };
+            // As the model made it: a withheld note's links as if everything were published.
+            let links = match self.withheld[i] {
+                Some(_) => Links::new(&sources, &self.link_index, &[], &self.all_versions),
+                None => Links::new(
+                    &sources,
+                    &self.link_index,
+                    &self.withheld,
+                    &self.translations,
+                ),
+            };
+            let whole = render_body(&self.config, &links, i, &self.notes[i], self.in_feed[i]);
+            let whole = whole.ok().flatten();
+            debug_assert!(whole.as_ref().is_some_and(|w| w.html_key == r.html_key));
+            whole
+        });
+        whole.as_deref()
     }
 
     /// The embargo a note is held back by: its own, or the one another version of it gives.
@@ -647,17 +732,21 @@ struct Reuse<'a> {
     /// Its notes by file, made the first time a note is not at its old place.
     by_file: std::sync::OnceLock<HashMap<&'a str, usize>>,
     in_feed: &'a [bool],
+    /// What the last build learned of rendered notes, and the fingerprint of what links
+    /// resolve against in this build ([`link_targets`]).
+    shelf: Option<(&'a Shelf, u64)>,
 }
 
 impl Reuse<'_> {
-    /// Every note's body: taken again from the previous site where it can be, rendered
-    /// otherwise (a withheld note's links resolved as if everything were published).
+    /// Every note's body: taken again from the previous site or the shelf where it can be,
+    /// rendered otherwise (a withheld note's links resolved as if everything were
+    /// published); and what to keep of it on the shelf.
     fn bodies(
         &self,
         links: &Links,
         links_all: Option<&Links>,
         withheld: &[Option<Withheld>],
-    ) -> Vec<Body> {
+    ) -> Vec<(Body, Option<Shelved>)> {
         links
             .notes
             .par_iter()
@@ -667,10 +756,29 @@ impl Reuse<'_> {
                     Some(all) if withheld[i].is_some() => all,
                     _ => links,
                 };
-                match self.rendered(i, note, links) {
-                    Some(r) => Ok(Some(r)),
-                    None => render_body(links.config, links, i, note, self.in_feed[i]),
+                if let Some(r) = self.rendered(i, note, links) {
+                    return (Ok(Some(r)), None);
                 }
+                let key = match (self.shelf, note.text_key) {
+                    (Some((shelf, targets)), Some(text)) => {
+                        let key = crate::memory::key_of(&[&text, &targets.to_le_bytes()]);
+                        if let Some(r) = remembered(shelf, &key, links) {
+                            return (Ok(Some(r)), Some(Shelved::Again(key)));
+                        }
+                        Some(key)
+                    }
+                    _ => None,
+                };
+                let body = render_body(links.config, links, i, note, self.in_feed[i]);
+                let shelved = match (&body, key) {
+                    (Ok(Some(r)), Some(key)) if r.images.iter().all(|s| s.stamp.is_some()) => {
+                        postcard::to_allocvec(r.as_ref())
+                            .ok()
+                            .map(|bytes| Shelved::New(key, bytes))
+                    }
+                    _ => None,
+                };
+                (body, shelved)
             })
             .collect()
     }
@@ -922,6 +1030,17 @@ fn feed_html(config: &Config, links: &Links, i: usize, note: &Note) -> Option<St
     .map(|r| r.html)
 }
 
+/// The outline of a note's rendered Markdown kept under `key` on `shelf`, if the images it
+/// shows are still the same files, resized the same way. (A note showing an image that is
+/// not resized, whose width and height are read from its file, is never kept.)
+fn remembered(shelf: &Shelf, key: &Key, links: &Links) -> Option<Arc<Rendered>> {
+    let mut r: Rendered = postcard::from_bytes(shelf.get(key)?).ok()?;
+    let current = (r.images.iter())
+        .all(|shown| shown.stamp.is_some() && links.stamp(&shown.content) == shown.stamp);
+    r.outline = true;
+    current.then(|| Arc::new(r))
+}
+
 /// The loose files of content/ that go out with a withheld note and with no published one:
 /// files a withheld note links to, and files named after a withheld single-file note
 /// (`secret-chart.svg` beside `secret.en.md`), unless a published note links to them.
@@ -1169,7 +1288,8 @@ fn unknown_downloads(note: &Note) -> Vec<Diagnostic> {
 }
 
 /// A fingerprint of what links resolve against: every note's file, language, URL, pairing and
-/// publication, and every file beside notes or loose in content/.
+/// publication (why and until when it is withheld), and every file beside notes or loose in
+/// content/.
 fn link_targets(
     config: &Config,
     notes: &[Arc<Note>],
@@ -1180,7 +1300,8 @@ fn link_targets(
     let mut h = std::collections::hash_map::DefaultHasher::new();
     config.base_path.hash(&mut h);
     for (n, w) in notes.iter().zip(withheld) {
-        (n.link_key(), w.is_some()).hash(&mut h);
+        // Until when it is withheld: a link to it says so.
+        (n.link_key(), w).hash(&mut h);
     }
     for a in loose_assets {
         a.rel.hash(&mut h);

@@ -242,3 +242,73 @@ fn numbers_read_by_an_earlier_build_are_remembered_but_each_new_spelling_is_read
             .contains("tel:+861059791234")
     );
 }
+
+/// A note's Markdown is kept rendered from one build to the next, but never past a change of
+/// what its links lead to: a linked note's embargo moved, or lifted.
+#[test]
+fn a_note_kept_rendered_follows_what_its_links_lead_to() {
+    let site = fixture("basic");
+    write(
+        site.path(),
+        "content/briefings/teaser.en.md",
+        "---\ntitle: Teaser\ndate: 2016-11-30\n---\n\nRead the [announcement](embargoed.en.md).\n",
+    );
+    let build = |extra: &[&str]| {
+        let mut args = vec!["build"];
+        args.extend_from_slice(extra);
+        let out = briefing(site.path(), &args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        stderr(&out)
+    };
+    let becomes = |when: &str| {
+        format!("becomes a link when content/briefings/embargoed.en.md is published at {when}")
+    };
+    let err = build(&[]);
+    assert!(err.contains(&becomes("2030-01-01 09:00 +08:00")), "{err}");
+    let err = build(&[]);
+    assert!(err.contains(&becomes("2030-01-01 09:00 +08:00")), "{err}");
+
+    let embargoed = "content/briefings/embargoed.en.md";
+    edit(
+        site.path(),
+        embargoed,
+        "2030-01-01T09:00",
+        "2031-06-01T10:00",
+    );
+    let err = build(&[]);
+    assert!(err.contains(&becomes("2031-06-01 10:00 +08:00")), "{err}");
+    let teaser = "en/briefings/teaser/index.html";
+    assert!(
+        attrs(&page(site.path(), teaser), "main a", "href")
+            .iter()
+            .all(|h| !h.contains("embargoed"))
+    );
+
+    edit(
+        site.path(),
+        embargoed,
+        "2031-06-01T10:00",
+        "2016-12-02T10:00",
+    );
+    build(&[]);
+    assert!(
+        attrs(&page(site.path(), teaser), "main a", "href")
+            .iter()
+            .any(|h| h.ends_with("/en/briefings/embargoed/")),
+        "the link is there once the note is out"
+    );
+
+    // The text edited: the page shows the new text.
+    edit(
+        site.path(),
+        "content/briefings/teaser.en.md",
+        "Read the",
+        "Do read the",
+    );
+    build(&[]);
+    assert!(text(&page(site.path(), teaser), "main").contains("Do read the"));
+
+    build(&["--output", "fresh"]);
+    let output = site.path().join("output");
+    assert_same_tree(&tree(&output), &tree(&site.path().join("fresh")));
+}

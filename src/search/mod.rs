@@ -548,7 +548,7 @@ fn count(site: &Site, i: usize, mut each: impl FnMut(&str, u32, bool)) -> u32 {
         fields.extend(event.locations.iter().map(|p| (p.as_str(), LABEL)));
     }
     fields.extend(n.dateline.as_deref().map(|d| (d, BODY)));
-    if let Some(r) = &site.rendered[i] {
+    if let Some(r) = site.body(i) {
         fields.push((&r.text, BODY));
     }
     // The year, as a reader adds it to a query: `trafficking 2015`.
@@ -568,7 +568,7 @@ fn count(site: &Site, i: usize, mut each: impl FnMut(&str, u32, bool)) -> u32 {
 /// What a result shows of briefing `i`.
 fn record(site: &Site, i: usize) -> PageRecord {
     let n = &site.notes[i];
-    let body = site.rendered[i].as_ref().map_or("", |r| r.text.as_str());
+    let body = site.body(i).map_or("", |r| r.text.as_str());
     let text = match &n.summary {
         Some(s) => format!("{s}\n{body}"),
         None => body.to_string(),
