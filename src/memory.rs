@@ -205,12 +205,13 @@ pub struct Memory {
     links: OnceLock<Vec<OnceLock<Option<Key>>>>,
 }
 
-/// The memory as written: each page's path, fingerprint and stamp.
+/// The memory as written: each page's path, fingerprint and stamp (a vector read, a slice
+/// written).
 #[derive(Serialize, Deserialize)]
-struct Written {
+struct Written<P = Vec<(String, Key, Stamp)>> {
     format: u32,
     identity: Key,
-    pages: Vec<(String, Key, Stamp)>,
+    pages: P,
 }
 
 impl Memory {
@@ -295,9 +296,9 @@ impl Memory {
         let written = Written {
             format: FORMAT,
             identity: self.identity,
-            pages: learned.to_vec(),
+            pages: learned,
         };
-        write_checked(state, FILE, &written)
+        write_checked(state, FILE, &written, learned.len() * 96)
     }
 }
 
@@ -387,7 +388,13 @@ impl Shelf {
             identity: self.identity,
             entries,
         };
-        write_checked(state, self.name, &stored)
+        let size = (learned.iter())
+            .map(|s| match s {
+                Shelved::Again(key) => self.entries.get(key).map_or(0, |r| r.len()),
+                Shelved::New(_, bytes) => bytes.len(),
+            })
+            .sum::<usize>();
+        write_checked(state, self.name, &stored, size + 24 * learned.len())
     }
 
     /// Forgets the shelf kept in `state`: a shelf that cannot be written is the same as none.
@@ -433,15 +440,23 @@ pub fn keep_phones(state: &Path) -> std::io::Result<()> {
         identity: phones_identity(),
         known,
     };
-    write_checked(state, PHONES, &phones)
+    write_checked(state, PHONES, &phones, 4096)
 }
 
 /// Writes `value` (in postcard's form, after its XXH3-128 checksum) as the file `name` of
 /// `state`: whole, by a rename of `<name>.new`, or not at all.
-fn write_checked(state: &Path, name: &str, value: &impl Serialize) -> std::io::Result<()> {
-    let text = postcard::to_allocvec(value).map_err(std::io::Error::other)?;
-    let mut file = xxhash_rust::xxh3::xxh3_128(&text).to_le_bytes().to_vec();
-    file.extend_from_slice(&text);
+/// `size` is about how many bytes that takes: the file is made in one buffer of that size.
+fn write_checked(
+    state: &Path,
+    name: &str,
+    value: &impl Serialize,
+    size: usize,
+) -> std::io::Result<()> {
+    let mut file = Vec::with_capacity(16 + size + size / 8);
+    file.extend_from_slice(&[0; 16]);
+    let mut file = postcard::to_extend(value, file).map_err(std::io::Error::other)?;
+    let sum = xxhash_rust::xxh3::xxh3_128(&file[16..]).to_le_bytes();
+    file[..16].copy_from_slice(&sum);
     let new = state.join(format!("{name}.new"));
     fs::write(&new, &file)?;
     fs::rename(&new, state.join(name))
@@ -454,7 +469,8 @@ fn read_checked(path: &Path) -> Option<Vec<u8>> {
     if sum != xxhash_rust::xxh3::xxh3_128(text).to_le_bytes() {
         return None;
     }
-    Some(bytes.split_off(16))
+    bytes.drain(..16);
+    Some(bytes)
 }
 
 /// The key of what `parts` hold, in order: XXH3-128, each part with its length.
