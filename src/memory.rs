@@ -320,7 +320,7 @@ pub struct Shelf {
 pub const NOTES: &str = "notes";
 
 /// The name of the shelf of rendered notes (all but their texts: see
-/// [`crate::markdown::Rendered`]) in the state folder.
+/// `markdown::Rendered`) in the state folder.
 pub const BODIES: &str = "bodies";
 
 /// The shelf as written.

@@ -227,11 +227,7 @@ impl Site {
             || reuse.bodies(&tables.links, tables.links_all.as_ref(), withheld),
             || crate::vcard::Cards::new(&config, &notes, published),
         );
-        let (bodies, shelved): (Vec<Body>, Vec<Option<Shelved>>) = bodies.into_iter().unzip();
-        if let Some(learned) = learned {
-            learned.extend(shelved.into_iter().flatten());
-        }
-        let rendered = rendered_bodies(bodies, &mut errors);
+        let rendered = rendered_bodies(bodies, learned, &mut errors);
         rendering_warnings(&notes, &rendered, &mut warnings);
         let mut warnings = fold_repeats(warnings);
         stop_on_errors(&mut errors, &mut warnings)?;
@@ -302,31 +298,9 @@ impl Site {
         {
             return None;
         }
-        let config = &previous.config;
         let note = &content.notes[i];
-        let images = Images::new(
-            crate::images::cache_dir(&config.root),
-            config.images.clone(),
-        );
-        let sources = Sources {
-            config,
-            notes: &content.notes,
-            loose_assets: &previous.loose_assets,
-            failed: &content.failed,
-            images: &images,
-        };
-        // A withheld note's links resolve as if everything were published.
-        let links = match previous.withheld[i] {
-            Some(_) => Links::new(&sources, &previous.link_index, &[], &previous.all_versions),
-            None => Links::new(
-                &sources,
-                &previous.link_index,
-                &previous.withheld,
-                &previous.translations,
-            ),
-        };
-        let in_feed = feed_notes(&previous.languages, previous.notes.len())[i];
-        let body = render_body(config, &links, i, note, in_feed).ok()??;
+        let (body, images_made) = previous.render_note(&content.notes, &content.failed, i);
+        let body = body.ok()??;
         let old = previous.rendered[i].as_ref()?;
         // What the plan and the published files depend on: the same files and images.
         let same_files = body.loose_links == old.loose_links
@@ -336,7 +310,7 @@ impl Site {
                 .iter()
                 .zip(&old.images)
                 .all(|(a, b)| a.content == b.content && a.stamp == b.stamp);
-        if !same_files || images.work_done().0 > 0 {
+        if !same_files || images_made > 0 {
             return None;
         }
         let mut site = previous.clone();
@@ -361,33 +335,46 @@ impl Site {
             return Some(r);
         }
         let whole = self.whole[i].get_or_init(|| {
-            let images = Images::new(
-                crate::images::cache_dir(&self.config.root),
-                self.config.images.clone(),
-            );
-            let sources = Sources {
-                config: &self.config,
-                notes: &self.notes,
-                loose_assets: &self.loose_assets,
-                failed: &self.failed,
-                images: &images,
-            };
-            // As the model made it: a withheld note's links as if everything were published.
-            let links = match self.withheld[i] {
-                Some(_) => Links::new(&sources, &self.link_index, &[], &self.all_versions),
-                None => Links::new(
-                    &sources,
-                    &self.link_index,
-                    &self.withheld,
-                    &self.translations,
-                ),
-            };
-            let whole = render_body(&self.config, &links, i, &self.notes[i], self.in_feed[i]);
+            let whole = self.render_note(&self.notes, &self.failed, i).0;
             let whole = whole.ok().flatten();
             debug_assert!(whole.as_ref().is_some_and(|w| w.html_key == r.html_key));
             whole
         });
         whole.as_deref()
+    }
+
+    /// Renders the Markdown of note `i` of `notes` (this model's notes, or the same with
+    /// that one read again) with its links resolved as this model resolves them (a withheld
+    /// note's as if everything were published); and how many images that resized.
+    fn render_note(
+        &self,
+        notes: &[Arc<Note>],
+        failed: &HashSet<String>,
+        i: usize,
+    ) -> (Body, usize) {
+        let config = &self.config;
+        let images = Images::new(
+            crate::images::cache_dir(&config.root),
+            config.images.clone(),
+        );
+        let sources = Sources {
+            config,
+            notes,
+            loose_assets: &self.loose_assets,
+            failed,
+            images: &images,
+        };
+        let links = match self.withheld[i] {
+            Some(_) => Links::new(&sources, &self.link_index, &[], &self.all_versions),
+            None => Links::new(
+                &sources,
+                &self.link_index,
+                &self.withheld,
+                &self.translations,
+            ),
+        };
+        let body = render_body(config, &links, i, &notes[i], self.in_feed[i]);
+        (body, images.work_done().0)
     }
 
     /// The embargo a note is held back by: its own, or the one another version of it gives.
@@ -677,8 +664,17 @@ fn set_terms(
     errors
 }
 
-/// The rendered bodies, the errors of those that failed put into `errors`.
-fn rendered_bodies(bodies: Vec<Body>, errors: &mut Vec<Diagnostic>) -> Vec<Option<Arc<Rendered>>> {
+/// The rendered bodies, the errors of those that failed put into `errors`, what to keep on
+/// the shelf into `learned`.
+fn rendered_bodies(
+    bodies: Vec<(Body, Option<Shelved>)>,
+    learned: Option<&mut Vec<Shelved>>,
+    errors: &mut Vec<Diagnostic>,
+) -> Vec<Option<Arc<Rendered>>> {
+    let (bodies, shelved): (Vec<Body>, Vec<Option<Shelved>>) = bodies.into_iter().unzip();
+    if let Some(learned) = learned {
+        learned.extend(shelved.into_iter().flatten());
+    }
     bodies
         .into_iter()
         .map(|r| {
