@@ -171,8 +171,8 @@ fn build_locked(
         opened.assemble_remembering(content, &bodies)
     });
     drop(shelf);
-    lock.keep(&bodies, rendered);
-    drop(bodies);
+    // Written beside the rendering, and done before the lock is let go.
+    let bodies = lock.keep_aside(bodies, rendered);
     let (site, theme) = assembled?;
     let memory = lock.memory(&theme.fingerprint);
     let staging = crate::output::Staging::create(lock, memory)?;
@@ -185,6 +185,7 @@ fn build_locked(
         }
         None => crate::pipeline::run(&site, &theme, &staging),
     };
+    drop(bodies);
     let made = match ran {
         Ok(made) => made,
         Err(errors) => {

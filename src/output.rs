@@ -122,6 +122,24 @@ const STATE_MARKER_TEXT: &str = "This folder holds the state of `briefing build`
      a lock, what the last builds remember of their notes, pages and telephone numbers, and while a build runs, its new files. \
      briefing removes what it no longer needs.\n";
 
+/// Keeps `learned` as `shelf` in `state`; a shelf that cannot be written is the same as none.
+fn keep(state: &Path, shelf: &Shelf, learned: Vec<crate::memory::Shelved>) {
+    if shelf.save(state, learned).is_err() {
+        shelf.forget(state);
+    }
+}
+
+/// A shelf being written beside the build: waited for when dropped.
+pub struct Aside(Option<std::thread::JoinHandle<()>>);
+
+impl Drop for Aside {
+    fn drop(&mut self) {
+        if let Some(writing) = self.0.take() {
+            let _ = writing.join();
+        }
+    }
+}
+
 /// The names briefing may create in its state folder.
 const STATE_ENTRIES: [&str; 16] = [
     MARKER,
@@ -499,9 +517,16 @@ impl Lock {
     /// Keeps what this build learned of the notes for the next one; a shelf that cannot be
     /// written is the same as none.
     pub fn keep(&self, shelf: &Shelf, learned: Vec<crate::memory::Shelved>) {
-        if shelf.save(&self.state, learned).is_err() {
-            shelf.forget(&self.state);
-        }
+        keep(&self.state, shelf, learned);
+    }
+
+    /// [`Lock::keep`] on a thread of its own, beside the build (whose main thread alone
+    /// changes the output folder); waited for when what it gives is dropped.
+    pub fn keep_aside(&self, shelf: Shelf, learned: Vec<crate::memory::Shelved>) -> Aside {
+        let state = self.state.clone();
+        Aside(Some(std::thread::spawn(move || {
+            keep(&state, &shelf, learned)
+        })))
     }
 
     /// Takes the telephone numbers earlier builds read as read: the numbering plans of every

@@ -153,9 +153,7 @@ struct CardView {
 }
 
 /// An entry of an Atom feed: the note with its full text, contacts and press kit.
-#[derive(Serialize)]
 struct FeedEntry<'a> {
-    #[serde(flatten)]
     note: NoteLink<'a>,
     /// The text, with every URL absolute.
     content: Option<&'a str>,
@@ -164,6 +162,40 @@ struct FeedEntry<'a> {
     enclosures: Vec<Enclosure>,
     /// The project, funder and tags, as `<category>`.
     categories: Vec<&'a str>,
+}
+
+/// A template sees an entry's note fields beside its own; a fingerprint, which cannot be
+/// written flattened (postcard writes no map of unknown length), the same values in order.
+impl Serialize for FeedEntry<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let FeedEntry {
+            note,
+            content,
+            contacts,
+            enclosures,
+            categories,
+        } = self;
+        if !s.is_human_readable() {
+            return (note, content, contacts, enclosures, categories).serialize(s);
+        }
+        #[derive(Serialize)]
+        struct Flat<'e, 'a> {
+            #[serde(flatten)]
+            note: &'e NoteLink<'a>,
+            content: &'e Option<&'a str>,
+            contacts: &'e [ContactView<'a>],
+            enclosures: &'e [Enclosure],
+            categories: &'e [&'a str],
+        }
+        Flat {
+            note,
+            content,
+            contacts,
+            enclosures,
+            categories,
+        }
+        .serialize(s)
+    }
 }
 
 #[derive(Serialize)]
@@ -1295,12 +1327,13 @@ impl<'a> Renderer<'a> {
     }
 
     fn sitemap<C: Scope>(&self, ctx: &mut C) -> &'static str {
+        // One entry per page: on every core, as the pages themselves.
         let mut urls: Vec<SitemapUrl> = self
             .pages
-            .iter()
+            .par_iter()
             .filter_map(|&(job, _)| self.sitemap_entry(job))
             .collect();
-        urls.sort_by(|a, b| a.loc.cmp(&b.loc));
+        urls.par_sort_by(|a, b| a.loc.cmp(&b.loc));
         ctx.insert("urls", &urls);
         "sitemap.xml"
     }
