@@ -122,8 +122,6 @@ pub fn failure_summary(errors: &Diagnostics) -> String {
 /// finished even when this one then fails at a mistake of its own.
 pub fn build(request: &Request, output: Option<&Path>) -> Result<BuildReport, Diagnostics> {
     let lock = take(&request.root, output)?;
-    // Before site.yaml is read: its contacts' numbers are the first a build reads.
-    lock.recall_phones();
     build_locked(request.open()?, lock, None)
 }
 
@@ -149,6 +147,8 @@ fn take(root: &Path, output: Option<&Path>) -> Result<Lock, Diagnostics> {
         use std::io::Write as _;
         let _ = writeln!(std::io::stderr(), "{finished}");
     }
+    // For `build`, before site.yaml is read: its contacts' numbers are the first it reads.
+    lock.recall_phones();
     Ok(lock)
 }
 

@@ -396,11 +396,6 @@ impl Shelf {
             .sum::<usize>();
         write_checked(state, self.name, &stored, size + 24 * learned.len())
     }
-
-    /// Forgets the shelf kept in `state`: a shelf that cannot be written is the same as none.
-    pub fn forget(&self, state: &Path) {
-        let _ = fs::remove_file(state.join(self.name));
-    }
 }
 
 /// The name of the telephone numbers read by earlier builds, in the state folder.
@@ -444,14 +439,23 @@ pub fn keep_phones(state: &Path) -> std::io::Result<()> {
 }
 
 /// Writes `value` (in postcard's form, after its XXH3-128 checksum) as the file `name` of
-/// `state`: whole, by a rename of `<name>.new`, or not at all.
-/// `size` is about how many bytes that takes: the file is made in one buffer of that size.
+/// `state`: whole, by a rename of `<name>.new`, or not at all; then the old file is removed
+/// too (what cannot be written is the same as nothing remembered). `size` is about how many
+/// bytes that takes: the file is made in one buffer of that size.
 fn write_checked(
     state: &Path,
     name: &str,
     value: &impl Serialize,
     size: usize,
 ) -> std::io::Result<()> {
+    let written = write_new(state, name, value, size);
+    if written.is_err() {
+        let _ = fs::remove_file(state.join(name));
+    }
+    written
+}
+
+fn write_new(state: &Path, name: &str, value: &impl Serialize, size: usize) -> std::io::Result<()> {
     let mut file = Vec::with_capacity(16 + size + size / 8);
     file.extend_from_slice(&[0; 16]);
     let mut file = postcard::to_extend(value, file).map_err(std::io::Error::other)?;

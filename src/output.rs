@@ -122,13 +122,6 @@ const STATE_MARKER_TEXT: &str = "This folder holds the state of `briefing build`
      a lock, what the last builds remember of their notes, pages and telephone numbers, and while a build runs, its new files. \
      briefing removes what it no longer needs.\n";
 
-/// Keeps `learned` as `shelf` in `state`; a shelf that cannot be written is the same as none.
-fn keep(state: &Path, shelf: &Shelf, learned: Vec<crate::memory::Shelved>) {
-    if shelf.save(state, learned).is_err() {
-        shelf.forget(state);
-    }
-}
-
 /// A shelf being written beside the build: waited for when dropped.
 pub struct Aside(Option<std::thread::JoinHandle<()>>);
 
@@ -517,7 +510,7 @@ impl Lock {
     /// Keeps what this build learned of the notes for the next one; a shelf that cannot be
     /// written is the same as none.
     pub fn keep(&self, shelf: &Shelf, learned: Vec<crate::memory::Shelved>) {
-        keep(&self.state, shelf, learned);
+        let _ = shelf.save(&self.state, learned);
     }
 
     /// [`Lock::keep`] on a thread of its own, beside the build (whose main thread alone
@@ -525,7 +518,7 @@ impl Lock {
     pub fn keep_aside(&self, shelf: Shelf, learned: Vec<crate::memory::Shelved>) -> Aside {
         let state = self.state.clone();
         Aside(Some(std::thread::spawn(move || {
-            keep(&state, &shelf, learned)
+            let _ = shelf.save(&state, learned);
         })))
     }
 
@@ -538,9 +531,7 @@ impl Lock {
     /// Keeps the telephone numbers read so far for the next build; numbers that cannot be
     /// written are read again next time.
     pub fn keep_phones(&self) {
-        if crate::memory::keep_phones(&self.state).is_err() {
-            let _ = fs::remove_file(self.state.join(crate::memory::PHONES));
-        }
+        let _ = crate::memory::keep_phones(&self.state);
     }
 
     /// What the last build into this output folder remembered, for a theme of fingerprint
@@ -947,7 +938,8 @@ impl Staging {
         let kept: Vec<Option<Option<Stamp>>> = files
             .par_iter()
             .map(|f| {
-                let found = self.memory.found().get(&f.path).filter(|_| self.update)?;
+                // Nothing is found when there is no previous output to update.
+                let found = self.memory.found().get(&f.path)?;
                 match &f.body {
                     Body::Kept(_, stamp) => Some(Some(*stamp)),
                     body => holds(&self.output.join(&f.path), body).then(|| f.key.map(|_| *found)),
@@ -1064,10 +1056,10 @@ impl Staging {
         }
     }
 
-    /// Keeps what this build learned for the next one. A memory that cannot be written is
-    /// the same as none: the next build renders every page.
-    /// The files the change `journal` moved or linked are stamped again where they now are:
-    /// that changed their status-change time.
+    /// Keeps what this build learned for the next one, the files the change `journal` moved
+    /// or linked stamped again where they now are (that changed their status-change time).
+    /// A memory that cannot be written is the same as none: the next build renders every
+    /// page.
     fn remember(&self, mut learned: Vec<(String, Key, Stamp)>, journal: Option<&Journal>) {
         let moved: Option<HashSet<&str>> = match journal {
             Some(Journal::InPlace { moved, .. }) => {
@@ -1085,9 +1077,7 @@ impl Staging {
                 *stamp = now;
             }
         });
-        if self.memory.save(&self.lock.state, &learned).is_err() {
-            let _ = fs::remove_file(self.lock.state.join(crate::memory::FILE));
-        }
+        let _ = self.memory.save(&self.lock.state, &learned);
     }
 
     /// The journal of a change that puts the staging folder, holding all `files` of the new
