@@ -24,6 +24,8 @@ pub struct Rendered {
     pub html_key: crate::memory::Key,
     #[serde(skip)]
     pub text: String,
+    /// The key of `text`: what the search index remembers of it.
+    pub text_key: crate::memory::Key,
     /// Remembered without its texts.
     #[serde(skip)]
     pub outline: bool,
@@ -467,10 +469,12 @@ where
         if raw_html == RawHtml::Sanitize && self.has_raw_html {
             out = sanitizer().clean(&out).to_string();
         }
+        let text = text.trim_end().to_string();
         Ok(Rendered {
             html_key: crate::memory::key_of(&[out.as_bytes()]),
             html: out,
-            text: text.trim_end().to_string(),
+            text_key: crate::memory::key_of(&[text.as_bytes()]),
+            text,
             outline: false,
             first_paragraph: teaser.summary(),
             swallowing_tags,

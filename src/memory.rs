@@ -203,6 +203,8 @@ pub struct Memory {
     found: HashMap<String, Stamp>,
     /// The fingerprints of links to notes, by note, as this build makes them.
     links: OnceLock<Vec<OnceLock<Option<Key>>>>,
+    /// What the last build learned of the search index, and the state folder it is kept in.
+    index: Option<(Shelf, PathBuf)>,
 }
 
 /// The memory as written: each page's path, fingerprint and stamp (a vector read, a slice
@@ -234,6 +236,16 @@ impl Memory {
         }
     }
 
+    /// Takes what the last build learned of the search index, kept in `state` (whatever the
+    /// output folder holds: it does not depend on it), and keeps what this one learns there.
+    pub fn with_index(self, state: &Path) -> Memory {
+        let index = Shelf::load(state, INDEX, self.identity);
+        Memory {
+            index: Some((index, state.to_path_buf())),
+            ..self
+        }
+    }
+
     /// A memory of nothing, for the output folder `output`.
     pub fn new(output: &Path, identity: Key) -> Memory {
         Memory {
@@ -242,6 +254,20 @@ impl Memory {
             pages: HashMap::new(),
             found: HashMap::new(),
             links: OnceLock::new(),
+            index: None,
+        }
+    }
+
+    /// What the last build learned of the search index (see `search::recall`).
+    pub fn index(&self) -> Option<&Shelf> {
+        self.index.as_ref().map(|(shelf, _)| shelf)
+    }
+
+    /// Keeps what this build learned of the search index for the next; what cannot be
+    /// written is counted again.
+    pub fn keep_index(&self, learned: Vec<Shelved>) {
+        if let Some((shelf, state)) = &self.index {
+            let _ = shelf.save(state, learned);
         }
     }
 
@@ -316,12 +342,21 @@ pub struct Shelf {
     entries: HashMap<Key, std::ops::Range<usize>>,
 }
 
+impl std::fmt::Debug for Shelf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Shelf({}, {} entries)", self.name, self.entries.len())
+    }
+}
+
 /// The name of the note shelf in the state folder.
 pub const NOTES: &str = "notes";
 
 /// The name of the shelf of rendered notes (all but their texts: see
 /// `markdown::Rendered`) in the state folder.
 pub const BODIES: &str = "bodies";
+
+/// The name of the shelf of the search index's word counts in the state folder.
+pub const INDEX: &str = "index";
 
 /// The shelf as written.
 #[derive(Serialize, Deserialize)]

@@ -134,7 +134,7 @@ impl Drop for Aside {
 }
 
 /// The names briefing may create in its state folder.
-const STATE_ENTRIES: [&str; 16] = [
+const STATE_ENTRIES: [&str; 18] = [
     MARKER,
     ".gitignore",
     "lock",
@@ -146,6 +146,8 @@ const STATE_ENTRIES: [&str; 16] = [
     "bodies.new",
     crate::memory::PHONES,
     "phones.new",
+    crate::memory::INDEX,
+    "index.new",
     "staging",
     "aside",
     "old",
@@ -540,10 +542,12 @@ impl Lock {
         let identity = crate::memory::identity(theme);
         // An output folder without its marker (not there, emptied) holds nothing to keep:
         // every page is rendered, and fingerprinted on the way.
-        if !fs::symlink_metadata(self.output.join(MARKER)).is_ok_and(|m| m.is_file()) {
-            return Memory::new(&self.output, identity);
-        }
-        Memory::load(&self.state, &self.output, identity)
+        let memory = if fs::symlink_metadata(self.output.join(MARKER)).is_ok_and(|m| m.is_file()) {
+            Memory::load(&self.state, &self.output, identity)
+        } else {
+            Memory::new(&self.output, identity)
+        };
+        memory.with_index(&self.state)
     }
 
     pub fn finished(&self) -> Option<&Finished> {
@@ -613,6 +617,7 @@ impl Lock {
             "notes.new",
             "bodies.new",
             "phones.new",
+            "index.new",
         ] {
             let path = self.state.join(name);
             remove_any(&path).map_err(|e| fail("remove the leftover", &path, e))?;

@@ -223,7 +223,7 @@ pub fn render_plan(
         },
         || {
             (with_search && !plan.search.is_empty())
-                .then(|| search::index(site, &plan.search, &put))
+                .then(|| search::index(site, &plan.search, &put, sink.memory()))
         },
     );
     errors.extend(rendering);

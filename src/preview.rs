@@ -192,7 +192,7 @@ impl Loaded {
                 }
                 Ok(())
             };
-            match crate::search::index(site, languages, &keep) {
+            match crate::search::index(site, languages, &keep, None) {
                 Ok(_) => files.into_inner().unwrap_or_else(|e| e.into_inner()),
                 // The search page says the index could not be loaded; the build names the error.
                 Err(_) => HashMap::new(),

@@ -315,3 +315,89 @@ fn a_note_kept_rendered_follows_what_its_links_lead_to() {
     let output = site.path().join("output");
     assert_same_tree(&tree(&output), &tree(&site.path().join("fresh")));
 }
+
+/// The titles `briefing search` finds for `query` in English, of the briefings a test
+/// wrote (titled by a word in lower case).
+fn found(site: &std::path::Path, query: &str) -> Vec<String> {
+    let out = briefing(site, &["search", query, "--format", "json"]);
+    assert!(out.status.success(), "{}", said(&out));
+    let answer: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let mut titles: Vec<String> = (answer["results"].as_array().unwrap().iter())
+        .map(|r| r["title"].as_str().unwrap().to_string())
+        .filter(|t| t.chars().all(|c| c.is_ascii_lowercase()))
+        .collect();
+    titles.sort();
+    titles
+}
+
+#[test]
+fn the_search_index_a_rebuild_updates_is_the_one_a_fresh_build_makes() {
+    let site = fixture("basic");
+    with_search(site.path());
+    let note = |slug: &str, date: &str, text: &str| {
+        write(
+            site.path(),
+            &format!("content/briefings/{slug}.en.md"),
+            &format!("---\ntitle: {slug}\ndate: {date}\n---\n\n{text}\n"),
+        );
+    };
+    note("sea", "2016-03-01", "The traffickers were caught at sea.");
+    note("shore", "2016-04-01", "Trafficked people came ashore.");
+    build_ok(site.path(), &[]);
+    let output = site.path().join("output");
+    let same_as_fresh = |extra: &[&str], what: &str| {
+        build_ok(site.path(), extra);
+        let fresh = site.path().join("fresh");
+        let _ = std::fs::remove_dir_all(&fresh);
+        let mut args = vec!["--output", "fresh"];
+        args.extend_from_slice(extra);
+        build_ok(site.path(), &args);
+        let differ = |dir: &std::path::Path| {
+            let mut t = tree(dir);
+            t.retain(|p, _| p.components().any(|c| c.as_os_str() == "search"));
+            assert!(!t.is_empty(), "{what}: no index");
+            t
+        };
+        assert_same_tree(&differ(&output), &differ(&fresh));
+        assert_same_tree(&tree(&output), &tree(&fresh));
+    };
+    // A word added, one of an existing stem: found at once.
+    edit(
+        site.path(),
+        "content/briefings/sea.en.md",
+        "at sea",
+        "at sea by zebrafish trackers",
+    );
+    same_as_fresh(&[], "a word added");
+    assert_eq!(found(site.path(), "zebrafish"), ["sea"]);
+    assert_eq!(found(site.path(), "trafficking"), ["sea", "shore"]);
+    // A briefing older than all the others (every id moves), one gone with the only
+    // `trafficked` (the word leaves its group), one moved to another date.
+    note("oldest", "2010-01-01", "Border officers met in Beijing.");
+    std::fs::remove_file(site.path().join("content/briefings/shore.en.md")).unwrap();
+    edit(
+        site.path(),
+        "content/briefings/sea.en.md",
+        "2016-03-01",
+        "2017-05-01",
+    );
+    same_as_fresh(&[], "briefings added, removed and moved");
+    assert_eq!(found(site.path(), "trafficked"), ["sea"]);
+    assert_eq!(found(site.path(), "beijing"), ["oldest"]);
+    // An embargo lifted: the briefing joins the index.
+    same_as_fresh(&["--now", "2031-01-01T00:00:00Z"], "an embargo lifted");
+    // What the last build counted, damaged: forgotten, every briefing counted again.
+    let index = site.path().join(".output.briefing/index");
+    let mut bytes = std::fs::read(&index).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x20;
+    std::fs::write(&index, &bytes).unwrap();
+    edit(
+        site.path(),
+        "content/briefings/oldest.en.md",
+        "Beijing",
+        "Shanghai",
+    );
+    same_as_fresh(&[], "a damaged memory");
+    assert!(found(site.path(), "beijing").is_empty());
+}

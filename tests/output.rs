@@ -41,10 +41,11 @@ fn state_entries(site: &Path) -> Vec<String> {
 }
 
 /// Between builds the state folder holds its marker, the lock, what the last builds
-/// remembered of notes, pages and numbers (once one has got that far) and nothing of a build.
+/// remembered of notes, pages, numbers and the search index (once one has got that far) and
+/// nothing of a build.
 fn assert_state_at_rest(site: &Path) {
     let mut entries = state_entries(site);
-    entries.retain(|e| !["memory", "notes", "bodies", "phones"].contains(&e.as_str()));
+    entries.retain(|e| !["memory", "notes", "bodies", "phones", "index"].contains(&e.as_str()));
     assert_eq!(entries, [".briefing-output", ".gitignore", "lock"]);
 }
 

@@ -15,8 +15,9 @@
 //!
 //! The files, for a language with `N` indexed briefings:
 //! - `meta.json`: `{version, language, stamp, pages, buckets, chunk, lengths}`; `lengths`
-//!   holds the weighted word count of each briefing, by id; `stamp` is a hash of the other
-//!   files, added to their addresses (`words-3.json?v=<stamp>`).
+//!   holds the weighted word count of each briefing, by id; `stamp` is a hash of the keys
+//!   of the other files (XXH3 of what each holds), added to their addresses
+//!   (`words-3.json?v=<stamp>`).
 //! - `words-<b>.json` for `b < buckets`: the groups with a word in bucket `b` (see [`bucket`]),
 //!   each `[[word, …], [id, count, id, count, …], stem, [id, …]]`: its words, the briefings
 //!   with their counts, the stem (empty in a language without a stemmer, and for Chinese),
@@ -31,10 +32,14 @@
 //!   `{url, title, date, datetime, text}`, for the results and their excerpts.
 //!
 //! Ids number the briefings oldest first, so ids stay as they are when a briefing is added.
-//! Since the output folder keeps files whose bytes are unchanged, an edit that changes a few
-//! words rewrites `meta.json`, the briefing's `pages-<k>.json` and the buckets of those words.
+//! A build remembers the index for the next ([`recall`]), which counts again only the words
+//! of the briefings that changed, and keeps the files whose key is unchanged: an edit that
+//! changes a few words rewrites `meta.json`, the briefing's `pages-<k>.json` and the buckets
+//! of those words.
 
+mod grouping;
 pub mod query;
+mod recall;
 
 use rustc_hash::FxHashMap;
 use std::time::Instant;
@@ -45,8 +50,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::content::Section;
 use crate::error::Diagnostic;
+use crate::memory::{Fingerprint, Key, Memory, Shelved};
 use crate::output::{Body, OutputFile};
 use crate::site::Site;
+use grouping::{Group, Grouping};
 
 /// What building the search index took.
 #[derive(Debug)]
@@ -104,50 +111,82 @@ const WRITE_BYTES: usize = 4 << 20;
 
 /// Builds the index of each language of `languages` (the plan's) from the site's notes and
 /// their rendered bodies, and hands its files to `write` as they are made, so they are never
-/// all held at once.
-pub fn index(site: &Site, languages: &[usize], write: &Writer) -> Result<Indexed, Diagnostic> {
+/// all held at once. With the `memory` of the last build into the same output folder, the
+/// words of the briefings that did not change are taken as it counted them, and files it
+/// left with the same contents are kept; what this build learned is kept for the next.
+pub fn index(
+    site: &Site,
+    languages: &[usize],
+    write: &Writer,
+    memory: Option<&Memory>,
+) -> Result<Indexed, Diagnostic> {
     let started = Instant::now();
-    let indexed: Vec<usize> = languages
+    let indexed: Vec<(usize, Shelved)> = languages
         .par_iter()
-        .map(|&l| language_index(site, &site.config.languages[l].code, write))
+        .map(|&l| language_index(site, &site.config.languages[l].code, write, memory))
         .collect::<Result<_, _>>()?;
+    let pages = indexed.iter().map(|(n, _)| n).sum();
+    if let Some(memory) = memory {
+        memory.keep_index(indexed.into_iter().map(|(_, l)| l).collect());
+    }
     Ok(Indexed {
         report: SearchReport {
             took: started.elapsed(),
-            pages: indexed.iter().sum(),
+            pages,
         },
     })
 }
 
-/// Files on their way to the writer: handed over once they add up to [`WRITE_BYTES`], and
-/// hashed as they come for the stamp of `meta.json`.
+/// Files on their way to the writer: handed over once they add up to [`WRITE_BYTES`]. Each
+/// file has a key of what it holds (but `meta.json`): a file the last build left with the
+/// same key is kept, and the keys make the stamp of `meta.json`.
 struct Outbox<'a> {
     write: &'a Writer<'a>,
+    memory: Option<&'a Memory>,
     files: Vec<OutputFile>,
     bytes: usize,
-    hash: std::hash::DefaultHasher,
+    stamp: xxhash_rust::xxh3::Xxh3,
 }
 
 impl<'a> Outbox<'a> {
-    fn new(write: &'a Writer<'a>) -> Self {
+    fn new(write: &'a Writer<'a>, memory: Option<&'a Memory>) -> Self {
         Outbox {
             write,
+            memory,
             files: Vec::new(),
             bytes: 0,
-            hash: Default::default(),
+            stamp: Default::default(),
         }
     }
 
-    fn push(&mut self, path: String, value: &impl Serialize) -> Result<(), Diagnostic> {
-        use std::hash::Hasher;
-        let bytes = serde_json::to_vec(value).map_err(fail)?;
-        self.hash.write(&bytes);
-        self.bytes += bytes.len();
+    /// Hands on the file `path` of key `key`, kept if the last build left it, or made of
+    /// `value`.
+    fn push<T: Serialize>(
+        &mut self,
+        path: String,
+        key: Option<Key>,
+        value: impl FnOnce() -> T,
+    ) -> Result<(), Diagnostic> {
+        if let Some(key) = &key {
+            self.stamp.update(key);
+        }
+        if let (Some(key), Some(memory)) = (key, self.memory)
+            && let Some(stamp) = memory.kept(&path, &key)
+        {
+            let file = memory.file(&path);
+            self.files.push(OutputFile::kept(path, file, stamp, key));
+            return Ok(());
+        }
+        let body = serde_json::to_vec(&value()).map_err(fail)?;
+        if key.is_none() {
+            self.stamp.update(&body);
+        }
+        self.bytes += body.len();
         self.files.push(OutputFile {
             path,
-            body: Body::Bytes(bytes),
+            body: Body::Bytes(body),
             from: None,
-            key: None,
+            key,
         });
         if self.bytes >= WRITE_BYTES {
             self.flush()?;
@@ -162,22 +201,17 @@ impl<'a> Outbox<'a> {
         Ok(())
     }
 
-    /// A hash of every file pushed so far.
+    /// A hash of every file pushed so far: of its key, or of its bytes where it has none.
     fn stamp(&self) -> String {
-        use std::hash::Hasher;
-        format!("{:016x}", self.hash.finish())
+        format!("{:016x}", self.stamp.digest())
     }
 }
 
-/// A group of words with one stem, and the briefings it occurs in.
-struct Group {
-    words: Vec<String>,
-    /// The stem, in a language with a stemmer; empty otherwise.
-    stem: String,
-    /// (id, weighted count), by id.
-    postings: Vec<u32>,
-    /// The ids of the briefings with a word of the group in their title, in order.
-    titles: Vec<u32>,
+/// The key of a file of the index named `name` that holds `value`.
+fn key_of(name: &str, value: &(impl Serialize + ?Sized)) -> Option<Key> {
+    let mut f = Fingerprint::default();
+    f.add("value", value);
+    f.finish(name)
 }
 
 /// A group as `words-<b>.json` holds it: `[[word, …], [id, count, …], stem, [id, …]]`,
@@ -192,6 +226,7 @@ impl Entry {
             stem,
             mut postings,
             mut titles,
+            ..
         } = group;
         let mut last = 0;
         for pair in postings.chunks_mut(2) {
@@ -202,6 +237,40 @@ impl Entry {
             (*id, last) = (*id - last, *id);
         }
         Entry(words, postings, stem, titles)
+    }
+
+    /// Feeds all it holds to `h`, each part after its length: what a bucket's key is made of.
+    fn hash_into(&self, h: &mut xxhash_rust::xxh3::Xxh3) {
+        let Entry(words, postings, stem, titles) = self;
+        h.update(&(words.len() as u64).to_le_bytes());
+        for text in words.iter().chain([stem]) {
+            h.update(&(text.len() as u64).to_le_bytes());
+            h.update(text.as_bytes());
+        }
+        hash_u32s(h, postings);
+        hash_u32s(h, titles);
+    }
+
+    /// The group it was made of (without the ids of each word).
+    fn into_group(self) -> Group {
+        let Entry(words, mut postings, stem, mut titles) = self;
+        let mut last = 0;
+        for pair in postings.chunks_mut(2) {
+            pair[0] += last;
+            last = pair[0];
+        }
+        let mut last = 0;
+        for id in &mut titles {
+            *id += last;
+            last = *id;
+        }
+        Group {
+            words,
+            stem,
+            postings,
+            titles,
+            word_ids: Vec::new(),
+        }
     }
 
     /// The group's (id, count) pairs, ids as they are.
@@ -277,97 +346,24 @@ pub struct PageRecord {
     pub text: String,
 }
 
-/// The groups of a language's index, or of a run of its briefings, as their words join them.
-#[derive(Default)]
-struct Grouping {
-    groups: Vec<Group>,
-    by_word: FxHashMap<String, usize>,
-    /// Each group by its key: its stem, or its one word where it has no stem.
-    by_key: FxHashMap<String, usize>,
-}
-
-impl Grouping {
-    /// Counts `count` for `word` in briefing `id`; ids come in increasing order.
-    fn add(&mut self, stemmer: Option<&Stemmer>, word: &str, id: u32, count: u32, in_title: bool) {
-        let g = match self.by_word.get(word) {
-            Some(&g) => g,
-            None => {
-                let stem = match stemmer {
-                    Some(s) if !is_cjk_word(word) => s.stem(word).into_owned(),
-                    _ => String::new(),
-                };
-                let g = self.group_of(stem, word);
-                self.join(g, word.to_string());
-                g
-            }
-        };
-        let group = &mut self.groups[g];
-        let postings = &mut group.postings;
-        match postings.len() {
-            n if n >= 2 && postings[n - 2] == id => postings[n - 1] += count,
-            _ => postings.extend([id, count]),
-        }
-        if in_title && group.titles.last() != Some(&id) {
-            group.titles.push(id);
-        }
-    }
-
-    /// The group with stem `stem` (or of `word`, without a stem): a new one if there is none.
-    fn group_of(&mut self, stem: String, word: &str) -> usize {
-        let key = if stem.is_empty() { word } else { &stem };
-        if let Some(&g) = self.by_key.get(key) {
-            return g;
-        }
-        self.by_key.insert(key.to_string(), self.groups.len());
-        self.groups.push(Group {
-            words: Vec::new(),
-            stem,
-            postings: Vec::new(),
-            titles: Vec::new(),
-        });
-        self.groups.len() - 1
-    }
-
-    /// Makes `word`, new here, a word of group `g`.
-    fn join(&mut self, g: usize, word: String) {
-        self.groups[g].words.push(word.clone());
-        self.by_word.insert(word, g);
-    }
-
-    /// Adds the grouping of a run of briefings whose ids all follow the ids already here.
-    fn absorb(&mut self, run: Grouping) {
-        for group in run.groups {
-            let g = self.group_of(group.stem, &group.words[0]);
-            for word in group.words {
-                if !self.by_word.contains_key(&word) {
-                    self.join(g, word);
-                }
-            }
-            let into = &mut self.groups[g];
-            into.postings.extend(group.postings);
-            into.titles.extend(group.titles);
-        }
-    }
-}
-
-/// The word groups of the briefings `notes` (their ids: their places in it), and each one's
-/// weighted word count. Runs of briefings are counted in parallel, each into a grouping of
-/// its own, and join the index in the order of their ids.
-fn group_words(site: &Site, notes: &[usize], stemmer: Option<&Stemmer>) -> (Grouping, Vec<u32>) {
+/// The word groups of the briefings `notes` (each with its id), and each one's weighted word
+/// count. Runs of briefings are counted in parallel, each into a grouping of its own, and
+/// join the index in the order of their ids.
+fn group_words(
+    site: &Site,
+    notes: &[(usize, u32)],
+    stemmer: Option<&Stemmer>,
+) -> (Grouping, Vec<u32>) {
     let mut grouping = Grouping::default();
     let mut lengths: Vec<u32> = Vec::with_capacity(notes.len());
-    for (k, runs) in notes.chunks(RUN * RUNS_AT_ONCE).enumerate() {
-        let first = k * RUN * RUNS_AT_ONCE;
+    for runs in notes.chunks(RUN * RUNS_AT_ONCE) {
         let counted: Vec<(Grouping, Vec<u32>)> = runs
             .par_chunks(RUN)
-            .enumerate()
-            .map(|(r, run)| {
+            .map(|run| {
                 let mut counts = Grouping::default();
                 let lengths = run
                     .iter()
-                    .enumerate()
-                    .map(|(n, &i)| {
-                        let id = (first + r * RUN + n) as u32;
+                    .map(|&(i, id)| {
                         count(site, i, |word, weight, in_title| {
                             counts.add(stemmer, word, id, weight, in_title)
                         })
@@ -384,18 +380,62 @@ fn group_words(site: &Site, notes: &[usize], stemmer: Option<&Stemmer>) -> (Grou
     (grouping, lengths)
 }
 
-/// Writes the index files of language `lang`; says how many briefings they hold.
-fn language_index(site: &Site, lang: &str, write: &Writer) -> Result<usize, Diagnostic> {
-    let mut notes: Vec<usize> = (0..site.notes.len())
-        .filter(|&i| site.notes[i].lang == lang && indexed(site, i))
-        .collect();
-    notes.sort_by(|&a, &b| {
-        let (x, y) = (&site.notes[a], &site.notes[b]);
-        (x.date.timestamp, x.path()).cmp(&(y.date.timestamp, y.path()))
-    });
-    let (grouping, lengths) = group_words(site, &notes, stemmer(lang).as_ref());
-    let mut groups = grouping.groups;
+/// The word groups of the briefings `notes` (by id, each with its path and key) and their
+/// lengths: those the last build counted as it counted them, the others counted now; and
+/// whether that is all as remembered.
+fn groups_of(
+    site: &Site,
+    lang: &str,
+    notes: &[usize],
+    keyed: &[(String, Option<Key>)],
+    memory: Option<&Memory>,
+) -> (Vec<Group>, Vec<u32>, bool) {
+    let stemmer = stemmer(lang);
+    let Some(mut recalled) = recall::recall(memory.and_then(Memory::index), lang, keyed) else {
+        let all: Vec<(usize, u32)> = (notes.iter().enumerate())
+            .map(|(id, &i)| (i, id as u32))
+            .collect();
+        let (grouping, lengths) = group_words(site, &all, stemmer.as_ref());
+        return (grouping.groups, lengths, false);
+    };
+    if !recalled.count.is_empty() {
+        let fresh: Vec<(usize, u32)> = (recalled.count.iter())
+            .map(|&id| (notes[id as usize], id))
+            .collect();
+        let (grouping, lengths) = group_words(site, &fresh, stemmer.as_ref());
+        for (&id, length) in recalled.count.iter().zip(lengths) {
+            recalled.lengths[id as usize] = length;
+        }
+        grouping::join_fresh(&mut recalled.groups, grouping);
+    }
+    (recalled.groups, recalled.lengths, recalled.same)
+}
 
+/// Writes the index files of language `lang`; says how many briefings they hold, and what
+/// the next build may take of them.
+fn language_index(
+    site: &Site,
+    lang: &str,
+    write: &Writer,
+    memory: Option<&Memory>,
+) -> Result<(usize, Shelved), Diagnostic> {
+    // Oldest first, then by path.
+    let mut dated: Vec<(jiff::Timestamp, String, usize)> = (0..site.notes.len())
+        .filter(|&i| site.notes[i].lang == lang && indexed(site, i))
+        .map(|i| (site.notes[i].date.timestamp, site.notes[i].path(), i))
+        .collect();
+    dated.par_sort_unstable();
+    let notes: Vec<usize> = dated.iter().map(|&(_, _, i)| i).collect();
+    let keyed: Vec<(String, Option<Key>)> = dated
+        .into_par_iter()
+        .map(|(_, path, i)| {
+            let key = recall::note_key(site, i, &path);
+            (path, key)
+        })
+        .collect();
+    let (mut groups, lengths, same) = groups_of(site, lang, &notes, &keyed, memory);
+    groups.par_iter_mut().for_each(Group::sort_words);
+    groups.par_sort_by(|a, b| a.words.cmp(&b.words));
     let size: usize = groups
         .iter()
         .map(|g| {
@@ -409,67 +449,108 @@ fn language_index(site: &Site, lang: &str, write: &Writer) -> Result<usize, Diag
         .div_ceil(BUCKET_BYTES)
         .next_power_of_two()
         .min(MAX_BUCKETS);
-    for g in &mut groups {
-        g.words.sort();
-    }
-    groups.sort_by(|a, b| a.words.cmp(&b.words));
     // Traditional characters a query may be typed in, for the characters the index holds.
-    let held: std::collections::HashSet<char> = groups
+    let held: rustc_hash::FxHashSet<char> = groups
         .iter()
         .flat_map(|g| g.words.iter())
         .filter(|w| is_cjk_word(w))
         .flat_map(|w| w.chars())
         .collect();
     let t2s = simplified_of(&held);
+    // The ids of each word of the groups of two words or more, for the next build.
+    let words: Vec<(u32, Vec<Vec<u32>>)> = (groups.iter_mut().enumerate())
+        .filter(|(_, g)| !g.word_ids.is_empty())
+        .map(|(e, g)| (e as u32, std::mem::take(&mut g.word_ids)))
+        .collect();
+    let entries: Vec<Entry> = groups.into_iter().map(Entry::of).collect();
 
+    // The index files are beside the search page.
+    let names = Names::ours();
+    let file = |name: &str, n: usize| crate::urls::search_file(lang, name, n);
+    let mut out = Outbox::new(write, memory);
+    if !t2s.is_empty() {
+        out.push(file(&names.t2s, 0), key_of("t2s", &t2s), || &t2s)?;
+    }
+    write_buckets(&mut out, &entries, buckets, |b| file(&names.words, b))?;
+    let learned = recall::learned(lang, same, &keyed, &lengths, &entries, &words);
+    drop(entries);
+    let filters = filters(site, lang, &notes);
+    out.push(file(&names.filters, 0), key_of("filters", &filters), || {
+        &filters
+    })?;
+    for (k, chunk) in notes.chunks(CHUNK).enumerate() {
+        let keys: Vec<_> = (k * CHUNK..k * CHUNK + chunk.len())
+            .map(|id| keyed[id].1)
+            .collect();
+        let key = keys
+            .iter()
+            .all(Option::is_some)
+            .then(|| key_of("pages", &keys));
+        let records = || -> Vec<PageRecord> { chunk.iter().map(|&i| record(site, i)).collect() };
+        out.push(file(&names.pages, k), key.flatten(), records)?;
+    }
+    let stamp = out.stamp();
+    let meta = Meta {
+        version: INDEX_VERSION,
+        language: lang.to_string(),
+        stamp,
+        pages: notes.len(),
+        buckets,
+        chunk: CHUNK,
+        lengths,
+        t2s: !t2s.is_empty(),
+        query_stemmer: crate::locale::of(lang).query_stemmer.map(String::from),
+        files: names,
+    };
+    out.push(crate::urls::search_meta(lang), None, || meta)?;
+    out.flush()?;
+    Ok((notes.len(), learned))
+}
+
+/// Writes the `words-<b>.json` files, `buckets` of them, named by `name`, of the groups
+/// `entries` (in order): each group into the bucket of each of its words.
+fn write_buckets(
+    out: &mut Outbox,
+    entries: &[Entry],
+    buckets: usize,
+    name: impl Fn(usize) -> String,
+) -> Result<(), Diagnostic> {
     // Each bucket's entries, by their place in `entries`.
     let mut contents: Vec<Vec<usize>> = vec![Vec::new(); buckets];
-    for (e, g) in groups.iter().enumerate() {
-        let mut seen: Vec<usize> = g.words.iter().map(|w| bucket(w, buckets)).collect();
+    for (e, g) in entries.iter().enumerate() {
+        let mut seen: Vec<usize> = g.0.iter().map(|w| bucket(w, buckets)).collect();
         seen.sort_unstable();
         seen.dedup();
         for b in seen {
             contents[b].push(e);
         }
     }
-    let entries: Vec<Entry> = groups.into_iter().map(Entry::of).collect();
+    let keyed: Vec<(Vec<&Entry>, Key)> = contents
+        .par_iter()
+        .map(|of| {
+            let bucket: Vec<&Entry> = of.iter().map(|&e| &entries[e]).collect();
+            let mut h = xxhash_rust::xxh3::Xxh3::new();
+            h.update(b"words");
+            bucket.iter().for_each(|e| e.hash_into(&mut h));
+            (bucket, h.digest128().to_le_bytes())
+        })
+        .collect();
+    for (b, (bucket, key)) in keyed.into_iter().enumerate() {
+        out.push(name(b), Some(key), || bucket)?;
+    }
+    Ok(())
+}
 
-    // The index files are beside the search page.
-    let names = Names::ours();
-    let file = |name: &str, n: usize| crate::urls::search_file(lang, name, n);
-    let mut out = Outbox::new(write);
-    if !t2s.is_empty() {
-        out.push(file(&names.t2s, 0), &t2s)?;
+/// Feeds `values` to `h` after their count, as little-endian bytes.
+fn hash_u32s(h: &mut xxhash_rust::xxh3::Xxh3, values: &[u32]) {
+    h.update(&(values.len() as u64).to_le_bytes());
+    let mut bytes = [0u8; 4096];
+    for chunk in values.chunks(bytes.len() / 4) {
+        for (to, v) in bytes.chunks_exact_mut(4).zip(chunk) {
+            to.copy_from_slice(&v.to_le_bytes());
+        }
+        h.update(&bytes[..chunk.len() * 4]);
     }
-    for (b, of) in contents.iter().enumerate() {
-        let bucket: Vec<&Entry> = of.iter().map(|&e| &entries[e]).collect();
-        out.push(file(&names.words, b), &bucket)?;
-    }
-    drop(contents);
-    drop(entries);
-    out.push(file(&names.filters, 0), &filters(site, lang, &notes))?;
-    for (k, chunk) in notes.chunks(CHUNK).enumerate() {
-        let records: Vec<PageRecord> = chunk.iter().map(|&i| record(site, i)).collect();
-        out.push(file(&names.pages, k), &records)?;
-    }
-    let stamp = out.stamp();
-    out.push(
-        crate::urls::search_meta(lang),
-        &Meta {
-            version: INDEX_VERSION,
-            language: lang.to_string(),
-            stamp,
-            pages: notes.len(),
-            buckets,
-            chunk: CHUNK,
-            lengths,
-            t2s: !t2s.is_empty(),
-            query_stemmer: crate::locale::of(lang).query_stemmer.map(String::from),
-            files: names,
-        },
-    )?;
-    out.flush()?;
-    Ok(notes.len())
 }
 
 /// `filters.json`: what the search page filters and counts results by.
@@ -588,9 +669,7 @@ const TS_CHARACTERS: &str = include_str!("TSCharacters.txt");
 
 /// Each traditional character whose simplified form is one of `held`, with that form: `販`
 /// → `贩`. Ordered, so that the file it goes into has the same bytes at every build.
-fn simplified_of(
-    held: &std::collections::HashSet<char>,
-) -> std::collections::BTreeMap<String, String> {
+fn simplified_of(held: &rustc_hash::FxHashSet<char>) -> std::collections::BTreeMap<String, String> {
     TS_CHARACTERS
         .lines()
         .filter(|l| !l.starts_with('#'))
