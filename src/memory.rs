@@ -358,13 +358,27 @@ pub const BODIES: &str = "bodies";
 /// The name of the shelf of the search index's word counts in the state folder.
 pub const INDEX: &str = "index";
 
-/// The shelf as written.
+/// The files of the memory in the state folder: each written whole as `<name>.new`, then
+/// renamed.
+pub const FILES: [&str; 5] = [FILE, NOTES, BODIES, PHONES, INDEX];
+
+/// The shelf as written: its entries read as borrowed slices of the file, written as
+/// [`Bytes`] (the same bytes).
 #[derive(Serialize, Deserialize)]
-struct Stored<'a> {
+struct Stored<E> {
     format: u32,
     identity: Key,
-    #[serde(borrow)]
-    entries: Vec<(Key, &'a [u8])>,
+    entries: E,
+}
+
+/// Bytes written in one piece (serde's `serialize_bytes`) rather than one value at a time,
+/// as a slice of `u8` is: the same bytes in postcard, without a call per byte.
+pub struct Bytes<'a>(pub &'a [u8]);
+
+impl Serialize for Bytes<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bytes(self.0)
+    }
 }
 
 /// What a build learned under a key, for the next: what the shelf held already, or new.
@@ -378,7 +392,7 @@ impl Shelf {
     /// there is none to trust.
     pub fn load(state: &Path, name: &'static str, identity: Key) -> Shelf {
         let bytes = read_checked(&state.join(name)).unwrap_or_default();
-        let entries = match postcard::from_bytes::<Stored>(&bytes) {
+        let entries = match postcard::from_bytes::<Stored<Vec<(Key, &[u8])>>>(&bytes) {
             Ok(s) if s.format == FORMAT && s.identity == identity => {
                 let base = bytes.as_ptr() as usize;
                 (s.entries.iter())
@@ -414,10 +428,10 @@ impl Shelf {
         }
         let entries = (learned.iter())
             .filter_map(|s| match s {
-                Shelved::Again(key) => Some((*key, self.get(key)?)),
-                Shelved::New(key, bytes) => Some((*key, bytes.as_slice())),
+                Shelved::Again(key) => Some((*key, Bytes(self.get(key)?))),
+                Shelved::New(key, bytes) => Some((*key, Bytes(bytes))),
             })
-            .collect();
+            .collect::<Vec<_>>();
         let stored = Stored {
             format: FORMAT,
             identity: self.identity,

@@ -133,27 +133,25 @@ impl Drop for Aside {
     }
 }
 
-/// The names briefing may create in its state folder.
-const STATE_ENTRIES: [&str; 18] = [
+/// The names briefing may create in its state folder, besides the memory's files
+/// ([`crate::memory::FILES`]) and their `.new` while they are written.
+const STATE_ENTRIES: [&str; 8] = [
     MARKER,
     ".gitignore",
     "lock",
-    crate::memory::FILE,
-    "memory.new",
-    crate::memory::NOTES,
-    "notes.new",
-    crate::memory::BODIES,
-    "bodies.new",
-    crate::memory::PHONES,
-    "phones.new",
-    crate::memory::INDEX,
-    "index.new",
     "staging",
     "aside",
     "old",
     "journal",
     "journal.new",
 ];
+
+/// Whether briefing may create `name` in its state folder.
+fn is_state_entry(name: &std::ffi::OsStr) -> bool {
+    let name = name.to_string_lossy();
+    let memory = name.strip_suffix(".new").unwrap_or(&name);
+    STATE_ENTRIES.contains(&&*name) || crate::memory::FILES.contains(&memory)
+}
 
 /// Said by a failed build whose output folder could not be put back as it was.
 const PART_WAY: &str = "the output folder is part old, part new";
@@ -608,17 +606,11 @@ impl Lock {
     /// folders of earlier versions of briefing beside the output folder: a leftover never
     /// blocks a build.
     fn clear(&self) -> Result<(), Diagnostic> {
-        for name in [
-            "staging",
-            "aside",
-            "old",
-            "journal.new",
-            "memory.new",
-            "notes.new",
-            "bodies.new",
-            "phones.new",
-            "index.new",
-        ] {
+        let written = crate::memory::FILES.map(|name| format!("{name}.new"));
+        for name in ["staging", "aside", "old", "journal.new"]
+            .into_iter()
+            .chain(written.iter().map(String::as_str))
+        {
             let path = self.state.join(name);
             remove_any(&path).map_err(|e| fail("remove the leftover", &path, e))?;
         }
@@ -805,8 +797,7 @@ fn prepare_state(state: &Path) -> io::Result<()> {
     match fs::symlink_metadata(state) {
         Ok(m) if m.is_dir() => {
             let own = fs::symlink_metadata(state.join(MARKER)).is_ok_and(|m| m.is_file())
-                || fs::read_dir(state)?
-                    .all(|e| e.is_ok_and(|e| STATE_ENTRIES.iter().any(|n| e.file_name() == *n)));
+                || fs::read_dir(state)?.all(|e| e.is_ok_and(|e| is_state_entry(&e.file_name())));
             if !own {
                 return Err(io::Error::other(
                     "it exists and was not made by briefing (it has no .briefing-output file)",

@@ -18,17 +18,66 @@ use crate::site::Site;
 
 /// A language's index as remembered: the slices a build has, the vectors the next reads.
 #[derive(Serialize, Deserialize)]
-struct Learned<N, L, E, W> {
+struct Learned<N, L, G, P, W> {
     /// By id: each briefing's path and key.
     notes: N,
     lengths: L,
-    /// The groups, as `words-<b>.json` holds them.
-    entries: E,
-    /// The groups of two words or more, by their place in `entries`: each word's ids.
+    /// Each group, in order: its words, its stem, and how many numbers of `postings` and of
+    /// `titles` are its.
+    groups: G,
+    /// The numbers of every group's postings and then of its titles, as `words-<b>.json`
+    /// holds them (each id the difference from the one before), packed ([`pack`]).
+    numbers: P,
+    /// The groups of two words or more, by their place in `groups`: each word's ids.
     words: W,
 }
 
-type Read = Learned<Vec<(String, Option<Key>)>, Vec<u32>, Vec<Entry>, Vec<(u32, Vec<Vec<u32>>)>>;
+type Read<'a> = Learned<
+    Vec<(String, Option<Key>)>,
+    Vec<u32>,
+    Vec<(Vec<String>, String, u32, u32)>,
+    &'a [u8],
+    Vec<(u32, Vec<Vec<u32>>)>,
+>;
+
+/// Appends `values` to `out` in LEB128, seven bits a byte, as postcard writes a number:
+/// most numbers here (differences of ids, counts) take one byte. Done here for the tens of
+/// millions of them, a value at a time through serde being four times slower.
+fn pack(values: &[u32], out: &mut Vec<u8>) {
+    for &v in values {
+        let mut v = v;
+        while v >= 0x80 {
+            out.push(v as u8 | 0x80);
+            v >>= 7;
+        }
+        out.push(v as u8);
+    }
+}
+
+/// Reads `n` numbers that [`pack`] wrote from the start of `bytes`, and moves past them;
+/// none if `bytes` ends first or holds a number too large.
+fn unpack(bytes: &mut &[u8], n: usize) -> Option<Vec<u32>> {
+    let mut values = Vec::with_capacity(n);
+    let mut at = 0;
+    for _ in 0..n {
+        let (mut v, mut shift) = (0u32, 0);
+        loop {
+            let b = *bytes.get(at)?;
+            at += 1;
+            v |= u32::from(b & 0x7f).checked_shl(shift)?;
+            if b < 0x80 {
+                break;
+            }
+            shift += 7;
+            if shift > 28 {
+                return None;
+            }
+        }
+        values.push(v);
+    }
+    *bytes = &bytes[at..];
+    Some(values)
+}
 
 /// Where a build starts a language's index from.
 pub(super) struct Recalled {
@@ -101,7 +150,13 @@ pub(super) fn recall(
         return None;
     }
     let same = count.is_empty() && notes.len() == learned.notes.len();
-    let mut groups: Vec<Group> = learned.entries.into_iter().map(Entry::into_group).collect();
+    let mut numbers = learned.numbers;
+    let mut groups = Vec::with_capacity(learned.groups.len());
+    for (words, stem, postings, titles) in learned.groups {
+        let postings = unpack(&mut numbers, postings as usize)?;
+        let titles = unpack(&mut numbers, titles as usize)?;
+        groups.push(Entry(words, postings, stem, titles).into_group());
+    }
     for (g, ids) in learned.words {
         groups.get_mut(g as usize)?.word_ids = ids;
     }
@@ -131,20 +186,24 @@ pub(super) fn learned(
     if same {
         return Shelved::Again(key);
     }
+    let groups: Vec<(&[String], &str, u32, u32)> = (entries.iter())
+        .map(|e| (&e.0[..], &e.2[..], e.1.len() as u32, e.3.len() as u32))
+        .collect();
+    let mut numbers = Vec::with_capacity(entries.iter().map(|e| e.1.len() + e.3.len()).sum());
+    for e in entries {
+        pack(&e.1, &mut numbers);
+        pack(&e.3, &mut numbers);
+    }
     let learned = Learned {
         notes,
         lengths,
-        entries,
+        groups,
+        numbers: crate::memory::Bytes(&numbers),
         words,
     };
-    // About what it takes: two bytes for each id and count.
-    let size = (entries.iter())
-        .map(|e| 2 * (e.1.len() + e.3.len()) + e.0.iter().map(|w| w.len() + 2).sum::<usize>())
-        .sum::<usize>()
-        + 24 * notes.len();
+    let size = numbers.len() + 24 * notes.len() + 16 * entries.len();
     match postcard::to_extend(&learned, Vec::with_capacity(size + size / 4)) {
         Ok(bytes) => Shelved::New(key, bytes),
-        // Nothing remembered: the next build counts every briefing.
         Err(_) => Shelved::New(key, Vec::new()),
     }
 }
