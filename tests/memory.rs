@@ -352,13 +352,13 @@ fn the_search_index_a_rebuild_updates_is_the_one_a_fresh_build_makes() {
         let mut args = vec!["--output", "fresh"];
         args.extend_from_slice(extra);
         build_ok(site.path(), &args);
-        let differ = |dir: &std::path::Path| {
+        let index_of = |dir: &std::path::Path| {
             let mut t = tree(dir);
             t.retain(|p, _| p.components().any(|c| c.as_os_str() == "search"));
             assert!(!t.is_empty(), "{what}: no index");
             t
         };
-        assert_same_tree(&differ(&output), &differ(&fresh));
+        assert_same_tree(&index_of(&output), &index_of(&fresh));
         assert_same_tree(&tree(&output), &tree(&fresh));
     };
     // A word added, one of an existing stem: found at once.
