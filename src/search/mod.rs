@@ -730,16 +730,15 @@ fn is_mark(c: char) -> bool {
 
 /// `text` as [`words`] reads it: lowercased, with typographic apostrophes plain.
 pub fn lower(text: &str) -> String {
-    // A capital sigma is lowercased by its place in the word, as `str::to_lowercase` does.
-    if text.contains('Σ') {
-        return text.chars().map(fold).collect::<String>().to_lowercase();
-    }
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match fold(c) {
             c if c.is_ascii() => out.push(c.to_ascii_lowercase()),
             // Chinese and Japanese have no case: no need to look them up.
             c if is_cjk(c) => out.push(c),
+            // A capital sigma is lowercased by its place in the word, as
+            // `str::to_lowercase` does: the text is lowercased by it.
+            'Σ' => return text.chars().map(fold).collect::<String>().to_lowercase(),
             c => out.extend(c.to_lowercase()),
         }
     }

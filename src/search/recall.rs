@@ -158,7 +158,11 @@ pub(super) fn recall(
         groups.push(Entry(words, postings, stem, titles).into_group());
     }
     for (g, ids) in learned.words {
-        groups.get_mut(g as usize)?.word_ids = ids;
+        let group = groups.get_mut(g as usize)?;
+        if ids.len() != group.words.len() {
+            return None;
+        }
+        group.word_ids = ids;
     }
     if !same {
         groups.retain_mut(|g| g.renumber(&new));
