@@ -119,7 +119,7 @@ const MARKER_TEXT: &str =
     "This folder is written by `briefing build`; each build replaces what is in it.\n";
 
 const STATE_MARKER_TEXT: &str = "This folder holds the state of `briefing build` for the output folder beside it: \
-     a lock, what the last builds remember of their notes, pages and telephone numbers, and while a build runs, its new files. \
+     a lock, what the last builds remember of their notes, pages, telephone numbers and search index, and while a build runs, its new files. \
      briefing removes what it no longer needs.\n";
 
 /// A shelf being written beside the build: waited for when dropped.

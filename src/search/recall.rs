@@ -22,10 +22,10 @@ struct Learned<N, L, G, P, W> {
     /// By id: each briefing's path and key.
     notes: N,
     lengths: L,
-    /// Each group, in order: its words, its stem, and how many numbers of `postings` and of
-    /// `titles` are its.
+    /// Each group, in order: its words, its stem, and how many of `numbers` are its postings
+    /// and how many its titles.
     groups: G,
-    /// The numbers of every group's postings and then of its titles, as `words-<b>.json`
+    /// The numbers of each group in turn, its postings then its titles, as `words-<b>.json`
     /// holds them (each id the difference from the one before), packed ([`pack`]).
     numbers: P,
     /// The groups of two words or more, by their place in `groups`: each word's ids.
