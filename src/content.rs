@@ -199,7 +199,7 @@ pub fn load(config: &Config) -> Content {
 /// Loads `content/` like [`load`], taking the notes in `unchanged` (by path under content/)
 /// as they are instead of reading their files again.
 pub fn load_reusing(config: &Config, unchanged: &HashMap<&str, &Note>) -> Content {
-    load_with(config, unchanged, None).0
+    load_with(config, walk(config), unchanged, None).0
 }
 
 /// What a build learned of each note it read: the key of its text, and the note.
@@ -208,15 +208,23 @@ pub type Learned = Vec<Shelved>;
 /// What a build keeps of one note it read.
 type Kept = Option<Shelved>;
 
-/// Loads `content/` like [`load`], taking each note whose text `shelf` holds as a build
+/// Loads `content/` like [`load`], taking each note whose text the shelf holds as a build
 /// read it before, rather than reading its front matter again; and what to keep of every
-/// note for the next build.
-pub fn load_remembering(config: &Config, shelf: &Shelf) -> (Content, Learned) {
-    load_with(config, &HashMap::new(), Some(shelf))
+/// note for the next build. The shelf is asked for once content/ is walked: it may be read
+/// meanwhile.
+pub fn load_remembering(
+    config: &Config,
+    shelf: impl FnOnce() -> Shelf,
+) -> (Content, Learned, Shelf) {
+    let walked = walk(config);
+    let shelf = shelf();
+    let (content, learned) = load_with(config, walked, &HashMap::new(), Some(&shelf));
+    (content, learned, shelf)
 }
 
 fn load_with(
     config: &Config,
+    walked: Walked,
     unchanged: &HashMap<&str, &Note>,
     shelf: Option<&Shelf>,
 ) -> (Content, Learned) {
@@ -225,7 +233,7 @@ fn load_with(
         others,
         mut errors,
         mut warnings,
-    } = walk(config);
+    } = walked;
 
     // Note folders: folders that hold an index.md or index.<lang>.md.
     let bundles: Vec<String> = markdown

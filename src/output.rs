@@ -507,6 +507,27 @@ impl Lock {
         )
     }
 
+    /// What the output folder holds as a build begins: its plain files (the marker aside),
+    /// reached through real folders only, with their stamps; they go to the memory, the only
+    /// files a build may leave in place. Read while the content loads: no other build
+    /// changes the folder while the lock is held.
+    pub fn survey(&self) -> io::Result<Previous> {
+        let output = &self.output;
+        let update = fs::symlink_metadata(output).is_ok_and(|m| m.is_dir())
+            && fs::read_dir(output).is_ok_and(|mut d| d.next().is_some());
+        if !update {
+            return Ok(Previous::default());
+        }
+        let mut found = Surveyed::default();
+        survey_folder(output, "", &mut found)?;
+        Ok(Previous {
+            update,
+            files: found.files.into_iter().collect(),
+            others: found.others,
+            odd: found.odd,
+        })
+    }
+
     /// Keeps what this build learned of the notes for the next one; a shelf that cannot be
     /// written is the same as none.
     pub fn keep(&self, shelf: &Shelf, learned: Vec<crate::memory::Shelved>) {
@@ -880,25 +901,24 @@ struct Written {
 }
 
 impl Staging {
-    /// Creates the staging folder for the output folder held by `lock`.
-    pub fn create(lock: Lock, mut memory: Memory) -> Result<Staging, Diagnostic> {
+    /// Creates the staging folder for the output folder held by `lock`, which held
+    /// `previous` as the build began ([`Lock::survey`]).
+    pub fn create(
+        lock: Lock,
+        mut memory: Memory,
+        previous: io::Result<Previous>,
+    ) -> Result<Staging, Diagnostic> {
         check_contents(&lock.output, Path::new(&lock.shown))?;
         let staging = lock.staging();
         let output = lock.output.clone();
+        let Previous {
+            update,
+            files,
+            others,
+            odd,
+        } = previous.map_err(|e| fail("read the previous output in", &output, e))?;
         fs::create_dir(&staging).map_err(|e| fail("create", &staging, e))?;
-        let update = fs::symlink_metadata(&output).is_ok_and(|m| m.is_dir())
-            && fs::read_dir(&output).is_ok_and(|mut d| d.next().is_some());
-        // The plain files of the previous output (the marker aside), reached through real
-        // folders only, go to the memory: the only files a build may leave in place.
-        let (existing, others, odd) = if update {
-            survey(&output).map_err(|e| {
-                let _ = remove_any(&staging);
-                fail("read the previous output in", &output, e)
-            })?
-        } else {
-            Default::default()
-        };
-        memory.survey(existing);
+        memory.survey(files);
         let s = Staging {
             lock,
             staging,
@@ -1172,10 +1192,17 @@ fn same_contents(a: &Path, b: &Path) -> io::Result<bool> {
 /// folders (symbolic links, pipes), as paths relative to it with `/` between names, the
 /// marker left out; and whether a name is not UTF-8. Symbolic links are never followed.
 /// Folders are read in parallel, each file's stamp asked of its folder.
-fn survey(output: &Path) -> io::Result<(HashMap<String, Stamp>, Vec<String>, bool)> {
-    let mut found = Surveyed::default();
-    survey_folder(output, "", &mut found)?;
-    Ok((found.files.into_iter().collect(), found.others, found.odd))
+/// What the output folder held as a build began.
+#[derive(Default)]
+pub struct Previous {
+    /// Whether there is a previous output to update (a folder holding anything).
+    update: bool,
+    /// Its plain files, with their stamps.
+    files: HashMap<String, Stamp>,
+    /// Anything else that is not a folder (symbolic links, pipes).
+    others: Vec<String>,
+    /// Whether it has names that are not UTF-8.
+    odd: bool,
 }
 
 #[derive(Default)]
