@@ -208,6 +208,84 @@ struct Enclosure {
     title: String,
 }
 
+/// schema.org `NewsArticle` of a briefing page (JSON-LD). Fields are in the order JSON
+/// gives them (by name); a field that is `None` is left out of the JSON, and fingerprinted as
+/// absent, so that no two articles read the same.
+#[derive(Serialize)]
+struct Article<'a> {
+    #[serde(rename = "@context")]
+    context: &'static str,
+    #[serde(rename = "@id")]
+    id: String,
+    #[serde(rename = "@type")]
+    kind: &'static str,
+    #[serde(rename = "alternativeHeadline")]
+    alternative_headline: Option<&'a str>,
+    #[serde(rename = "dateModified")]
+    date_modified: &'a str,
+    #[serde(rename = "datePublished")]
+    date_published: &'a str,
+    dateline: Option<&'a str>,
+    description: &'a str,
+    headline: &'a str,
+    image: Option<ImageObject>,
+    #[serde(rename = "inLanguage")]
+    in_language: &'a str,
+    keywords: Option<&'a [String]>,
+    #[serde(rename = "mainEntityOfPage")]
+    main_entity_of_page: String,
+    publisher: Publisher<'a>,
+    #[serde(rename = "translationOfWork")]
+    translation_of_work: Option<Reference<'a>>,
+    url: String,
+    #[serde(rename = "workTranslation")]
+    work_translation: Option<Vec<Reference<'a>>>,
+}
+
+#[derive(Serialize)]
+struct ImageObject {
+    #[serde(rename = "@type")]
+    kind: &'static str,
+    height: u32,
+    url: String,
+    width: u32,
+}
+
+#[derive(Serialize)]
+struct Publisher<'a> {
+    #[serde(rename = "@type")]
+    kind: &'static str,
+    #[serde(rename = "contactPoint")]
+    contact_point: Option<Vec<ContactPoint<'a>>>,
+    name: &'a str,
+    url: String,
+}
+
+#[derive(Serialize)]
+struct ContactPoint<'a> {
+    #[serde(rename = "@type")]
+    kind: &'static str,
+    #[serde(rename = "contactType")]
+    contact_type: &'static str,
+    description: Option<&'a str>,
+    email: Option<&'a str>,
+    name: &'a str,
+    telephone: Option<&'a str>,
+}
+
+/// Another version of an article: the original, or a translation.
+#[derive(Serialize)]
+struct Reference<'a> {
+    #[serde(rename = "@id")]
+    id: String,
+    #[serde(rename = "@type")]
+    kind: &'static str,
+    headline: &'a str,
+    #[serde(rename = "inLanguage")]
+    in_language: &'a str,
+    url: String,
+}
+
 /// The room a page is rendered into at first: a briefing page of the generated corpus is
 /// 15 KB on average.
 const PAGE_BYTES: usize = 16 * 1024;
@@ -307,7 +385,7 @@ trait Scope {
 
     /// JSON for a `<script>` element (see [`json_for_script`]); a fingerprint takes the
     /// value itself, which the text is made from.
-    fn insert_json(&mut self, name: &'static str, value: &serde_json::Value);
+    fn insert_json<T: Serialize>(&mut self, name: &'static str, value: &T);
 }
 
 impl Scope for Context {
@@ -331,7 +409,7 @@ impl Scope for Context {
         }
     }
 
-    fn insert_json(&mut self, name: &'static str, value: &serde_json::Value) {
+    fn insert_json<T: Serialize>(&mut self, name: &'static str, value: &T) {
         Context::insert(self, name, &json_for_script(value));
     }
 }
@@ -357,7 +435,7 @@ impl Scope for Fingerprint {
         }
     }
 
-    fn insert_json(&mut self, name: &'static str, value: &serde_json::Value) {
+    fn insert_json<T: Serialize>(&mut self, name: &'static str, value: &T) {
         self.add(name, value);
     }
 }
@@ -384,7 +462,7 @@ impl Scope for (Context, Fingerprint) {
         self.1.insert_site(lang, r);
     }
 
-    fn insert_json(&mut self, name: &'static str, value: &serde_json::Value) {
+    fn insert_json<T: Serialize>(&mut self, name: &'static str, value: &T) {
         self.0.insert_json(name, value);
         self.1.insert_json(name, value);
     }
@@ -423,13 +501,28 @@ impl Serialize for BodyHtml<'_> {
     }
 }
 
-/// JSON for a `<script>` element: `<`, `>` and `&` escaped so no text can close the element.
-fn json_for_script(value: &serde_json::Value) -> String {
-    serde_json::to_string(value)
+/// JSON for a `<script>` element: `<`, `>` and `&` escaped so no text can close the element;
+/// fields that are `None` left out.
+fn json_for_script<T: Serialize>(value: &T) -> String {
+    let mut value = serde_json::to_value(value).unwrap_or_default();
+    without_nulls(&mut value);
+    serde_json::to_string(&value)
         .unwrap_or_default()
         .replace('<', "\\u003c")
         .replace('>', "\\u003e")
         .replace('&', "\\u0026")
+}
+
+/// Leaves out of `value`'s objects, at every depth, the fields that are `null`.
+fn without_nulls(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            map.retain(|_, v| !v.is_null());
+            map.values_mut().for_each(without_nulls);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(without_nulls),
+        _ => {}
+    }
 }
 
 impl<'a> Renderer<'a> {
@@ -933,76 +1026,21 @@ impl<'a> Renderer<'a> {
     }
 
     /// schema.org NewsArticle for a briefing, with its translations.
-    fn json_ld(&self, i: usize, view: &NoteView) -> serde_json::Value {
-        use serde_json::json;
+    fn json_ld(&self, i: usize, view: &NoteView<'a>) -> Article<'a> {
         let site = self.site;
-        let note = &site.notes[i];
+        let note: &'a Note = &site.notes[i];
         let html_lang = |n: &'a Note| self.config.html_lang(&n.lang);
         let reference = |j: usize| {
-            json!({
-                "@type": "NewsArticle",
-                "@id": self.config.absolute(&site.notes[j].path()),
-                "url": self.config.absolute(&site.notes[j].path()),
-                "inLanguage": html_lang(&site.notes[j]),
-                "headline": site.notes[j].title,
-            })
+            let other: &'a Note = &site.notes[j];
+            let url = self.config.absolute(&other.path());
+            Reference {
+                id: url.clone(),
+                kind: "NewsArticle",
+                headline: &other.title,
+                in_language: html_lang(other),
+                url,
+            }
         };
-        let mut article = json!({
-            "@context": "https://schema.org",
-            "@type": "NewsArticle",
-            "@id": view.url,
-            "url": view.url,
-            "mainEntityOfPage": view.url,
-            "headline": note.title,
-            "description": view.summary,
-            "datePublished": note.date.rfc3339,
-            "dateModified": site.modified(i).rfc3339,
-            "inLanguage": html_lang(note),
-            "publisher": {
-                "@type": "Organization",
-                "name": self.config.title(&note.lang),
-                "url": self.config.absolute(&urls::home(&note.lang)),
-            },
-        });
-        if let Some(d) = &note.dateline {
-            article["dateline"] = json!(d);
-        }
-        // The photo search engines show beside the headline: the one shared links show.
-        if let Some(card) = self.note_card(i) {
-            article["image"] = json!({
-                "@type": "ImageObject",
-                "url": card.url,
-                "width": card.width,
-                "height": card.height,
-            });
-        }
-        if !note.contacts.is_empty() {
-            let points: Vec<serde_json::Value> = note
-                .contacts
-                .iter()
-                .map(|c| {
-                    let mut point =
-                        json!({"@type": "ContactPoint", "name": c.name, "contactType": "press"});
-                    if let Some(role) = &c.role {
-                        point["description"] = json!(role);
-                    }
-                    if let Some(email) = &c.email {
-                        point["email"] = json!(email);
-                    }
-                    if let Some(phone) = &c.phone {
-                        point["telephone"] = json!(phone.shown);
-                    }
-                    point
-                })
-                .collect();
-            article["publisher"]["contactPoint"] = serde_json::Value::Array(points);
-        }
-        if let Some(s) = &note.subtitle {
-            article["alternativeHeadline"] = json!(s);
-        }
-        if !note.tags.is_empty() {
-            article["keywords"] = json!(note.tags);
-        }
         // The version in the first language of site.yaml is the original; the others translate it.
         let original = std::iter::once(i)
             .chain(site.translations[i].iter().copied())
@@ -1013,16 +1051,49 @@ impl<'a> Renderer<'a> {
                     .position(|l| l.code == site.notes[j].lang)
             })
             .unwrap_or(i);
-        if original == i {
-            if !site.translations[i].is_empty() {
-                article["workTranslation"] = serde_json::Value::Array(
-                    site.translations[i].iter().map(|&j| reference(j)).collect(),
-                );
-            }
-        } else {
-            article["translationOfWork"] = reference(original);
+        let translations = &site.translations[i];
+        Article {
+            context: "https://schema.org",
+            id: view.url.clone(),
+            kind: "NewsArticle",
+            alternative_headline: note.subtitle.as_deref(),
+            date_modified: &site.modified(i).rfc3339,
+            date_published: &note.date.rfc3339,
+            dateline: note.dateline.as_deref(),
+            description: view.summary,
+            headline: &note.title,
+            // The photo search engines show beside the headline: the one shared links show.
+            image: self.note_card(i).map(|card| ImageObject {
+                kind: "ImageObject",
+                height: card.height,
+                url: card.url,
+                width: card.width,
+            }),
+            in_language: html_lang(note),
+            keywords: (!note.tags.is_empty()).then_some(&note.tags[..]),
+            main_entity_of_page: view.url.clone(),
+            publisher: Publisher {
+                kind: "Organization",
+                contact_point: (!note.contacts.is_empty()).then(|| {
+                    (note.contacts.iter())
+                        .map(|c| ContactPoint {
+                            kind: "ContactPoint",
+                            contact_type: "press",
+                            description: c.role.as_deref(),
+                            email: c.email.as_deref(),
+                            name: &c.name,
+                            telephone: c.phone.as_ref().map(|p| p.shown.as_str()),
+                        })
+                        .collect()
+                }),
+                name: self.config.title(&note.lang),
+                url: self.config.absolute(&urls::home(&note.lang)),
+            },
+            translation_of_work: (original != i).then(|| reference(original)),
+            url: view.url.clone(),
+            work_translation: (original == i && !translations.is_empty())
+                .then(|| translations.iter().map(|&j| reference(j)).collect()),
         }
-        article
     }
 
     /// The same listing in the other languages, where it exists.
