@@ -259,3 +259,76 @@ fn build_locked(
     std::thread::spawn(move || drop(site));
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::open::Purpose;
+
+    fn copy_tree(from: &Path, to: &Path) {
+        for entry in walkdir::WalkDir::new(from) {
+            let entry = entry.unwrap();
+            let target = to.join(entry.path().strip_prefix(from).unwrap());
+            if entry.file_type().is_dir() {
+                std::fs::create_dir_all(&target).unwrap();
+            } else {
+                std::fs::copy(entry.path(), &target).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn a_note_whose_file_changes_before_its_text_is_read_again_stops_the_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("site");
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/basic");
+        copy_tree(&fixture, &root);
+        let request = Request {
+            root: root.clone(),
+            now: "2020-01-01".parse().unwrap(),
+            base_url: None,
+            purpose: Purpose::Build { drafts: false },
+        };
+        // The first build learns every note; the next one takes them from its shelf, their
+        // texts read again only when asked for.
+        build(&request, None).unwrap();
+        let opened = request.open().unwrap();
+        let lock = take(&root, None).unwrap();
+        let (content, _, _) = crate::content::load_remembering(&opened.config, || {
+            lock.shelf(&opened.config.fingerprint)
+        });
+        let note = |rel: &str| {
+            let found = content.notes.iter().find(|n| n.content_rel == rel);
+            found.unwrap().clone()
+        };
+
+        // A note whose file is as it was gives its text.
+        let returns = note("briefings/returns.en.md");
+        let file = root.join("content/briefings/returns.en.md");
+        assert_eq!(returns.text(), std::fs::read_to_string(&file).unwrap());
+        assert!(!returns.changed_while_read());
+
+        // One whose file changed meanwhile gives none, neither the old text nor the new.
+        let file = root.join("content/briefings/visa.en.md");
+        let text = std::fs::read_to_string(&file).unwrap();
+        std::fs::write(&file, format!("{text}\nA sentence added meanwhile.\n")).unwrap();
+        let visa = note("briefings/visa.en.md");
+        assert_eq!((visa.text(), visa.body()), ("", ""));
+        assert!(visa.changed_while_read());
+
+        // The run that made the site from it stops, naming that file alone.
+        let (site, theme) = opened.assemble(content).unwrap();
+        let errors = crate::pipeline::run(&site, &theme, &crate::pipeline::Discard)
+            .err()
+            .expect("the run must stop");
+        let named: Vec<_> = errors.iter().map(|d| (&d.message, &d.file)).collect();
+        assert_eq!(
+            named,
+            [(
+                &"this file changed while the site was being built".to_string(),
+                &Some(PathBuf::from("content/briefings/visa.en.md"))
+            )],
+            "{errors:?}"
+        );
+    }
+}

@@ -2,7 +2,8 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use indexmap::IndexMap;
 use jiff::tz::TimeZone;
@@ -13,7 +14,7 @@ use walkdir::WalkDir;
 use crate::config::{Config, Entity};
 use crate::contact::Contact;
 use crate::dates::{When, parse_when};
-use crate::error::{Diagnostic, display_path, line_col, read_text};
+use crate::error::{Diagnostic, display_path, line_col, read_bytes, read_text, utf8_text};
 use crate::memory::{Shelf, Shelved};
 use crate::paths::{CONTENT_DIR, is_ignored};
 use crate::safety::{self, UrlUse};
@@ -111,9 +112,9 @@ pub struct Note {
     /// A static page's place in the site navigation: lower first; pages without one follow,
     /// by slug.
     pub nav_order: Option<i64>,
-    /// The full text of the file, for error snippets (a remembered note gets it from its file).
+    /// The full text of the file (see [`Note::text`]).
     #[serde(skip)]
-    pub text: String,
+    text: NoteText,
     /// Byte offset of the Markdown body in `text`.
     pub body_start: usize,
     /// Set once every file of content/ is known.
@@ -132,15 +133,68 @@ pub struct Note {
     pub text_key: Option<crate::memory::Key>,
 }
 
+/// A note's text, as read with the note; or, for a note the notes' shelf remembered, read
+/// again from its file the first time something asks for it (a snippet for an error, its body
+/// rendered again for a feed): a build that changes a few notes of 10,000 then holds the text
+/// of those few, not 100 MB it does not use.
+#[derive(Debug, Default)]
+struct NoteText {
+    text: OnceLock<String>,
+    /// The file no longer held what the build read: the note has no text, and the run that
+    /// asked for it fails ([`Note::changed_while_read`]).
+    changed: AtomicBool,
+}
+
+impl Clone for NoteText {
+    fn clone(&self) -> Self {
+        NoteText {
+            text: self.text.clone(),
+            changed: AtomicBool::new(self.changed.load(Ordering::Relaxed)),
+        }
+    }
+}
+
 impl Note {
+    /// The full text of the file, for the body and for error snippets.
+    pub fn text(&self) -> &str {
+        self.text.text.get_or_init(|| self.read_again())
+    }
+
+    /// The text of a remembered note, read from its file again: only if it is still the text
+    /// the build read (its key), or else none, the note marked as changed.
+    fn read_again(&self) -> String {
+        let again = std::fs::read(&self.source).ok().filter(|bytes| {
+            self.text_key == Some(crate::memory::key_of(&[self.content_rel.as_bytes(), bytes]))
+        });
+        match again.and_then(|bytes| String::from_utf8(bytes).ok()) {
+            Some(text) => without_bom(text),
+            None => {
+                self.text.changed.store(true, Ordering::Relaxed);
+                String::new()
+            }
+        }
+    }
+
+    /// Whether the note's file changed between the moment the build read it and the moment
+    /// it read it again for its text: whatever was made from it may mix the two, so nothing
+    /// of the run that asked may be published.
+    pub fn changed_while_read(&self) -> bool {
+        self.text.changed.load(Ordering::Relaxed)
+    }
+
     pub fn body(&self) -> &str {
-        &self.text[self.body_start..]
+        self.text().get(self.body_start..).unwrap_or_default()
+    }
+
+    /// The front matter with its `---` lines.
+    pub fn front(&self) -> &str {
+        self.text().get(..self.body_start).unwrap_or_default()
     }
 
     /// The 1-based line of a top-level front matter key (`tags:`), for pointing at it.
     pub fn line_of_key(&self, key: &str) -> Option<usize> {
-        // The front matter with its `---` lines: their keys count lines from the file's top.
-        yaml::key_location(&self.text[..self.body_start], &[key]).map(|(line, _)| line)
+        // Its keys count lines from the file's top.
+        yaml::key_location(self.front(), &[key]).map(|(line, _)| line)
     }
 
     /// A fingerprint of what links to this note resolve against: its file, language, URL,
@@ -782,21 +836,23 @@ fn parse_note(config: &Config, path: &Path, rel: &str) -> Parsed {
 /// its warnings) rather than reading its front matter again; with what to keep of it for
 /// the next build.
 fn parse_remembered(config: &Config, path: &Path, rel: &str, shelf: &Shelf) -> (Parsed, Kept) {
-    let text = match read_text(path, &shown(config, path)) {
-        Ok(text) => text,
+    let shown_path = shown(config, path);
+    let bytes = match read_bytes(path, &shown_path) {
+        Ok(bytes) => bytes,
         Err(d) => return (Err(vec![d]), None),
     };
-    let key = crate::memory::key_of(&[rel.as_bytes(), text.as_bytes()]);
-    if let Some(bytes) = shelf.get(&key)
-        && let Ok((mut note, warnings)) = postcard::from_bytes::<(Note, Vec<Diagnostic>)>(bytes)
+    let key = crate::memory::key_of(&[rel.as_bytes(), &bytes]);
+    // Its text is read again if it is asked for (see `NoteText`).
+    if let Some(kept) = shelf.get(&key)
+        && let Ok((mut note, warnings)) = postcard::from_bytes::<(Note, Vec<Diagnostic>)>(kept)
     {
-        note.text = match text.strip_prefix('\u{feff}') {
-            Some(t) => t.to_string(),
-            None => text,
-        };
         note.text_key = Some(key);
         return (Ok((note, warnings)), Some(Shelved::Again(key)));
     }
+    let text = match utf8_text(bytes, &shown_path) {
+        Ok(text) => text,
+        Err(d) => return (Err(vec![d]), None),
+    };
     let mut parsed = parse_note_text(config, path, rel, text);
     if let Ok((note, _)) = &mut parsed {
         note.text_key = Some(key);
@@ -810,14 +866,19 @@ fn parse_remembered(config: &Config, path: &Path, rel: &str, shelf: &Shelf) -> (
     (parsed, kept)
 }
 
+/// A text without the byte order mark some editors write first.
+fn without_bom(text: String) -> String {
+    match text.strip_prefix('\u{feff}') {
+        Some(t) => t.to_string(),
+        None => text,
+    }
+}
+
 /// Reads a note from its text: `path` is its file, `rel` its path under content/.
 /// Every problem is an error naming the file; nothing in the text can make it panic.
 pub fn parse_note_text(config: &Config, path: &Path, rel: &str, text: String) -> Parsed {
     let shown_path = shown(config, path);
-    let text = match text.strip_prefix('\u{feff}') {
-        Some(t) => t.to_string(),
-        None => text,
-    };
+    let text = without_bom(text);
     let section = section_of(rel).unwrap_or(Section::Briefings);
     let names = file_name(config, rel).map_err(|help| {
         vec![
@@ -899,7 +960,10 @@ pub fn parse_note_text(config: &Config, path: &Path, rel: &str, text: String) ->
         nav_label: read.nav_label,
         nav_order: read.nav_order,
         downloads: read.downloads,
-        text: text.clone(),
+        text: NoteText {
+            text: OnceLock::from(text.clone()),
+            changed: AtomicBool::new(false),
+        },
         body_start,
         assets: Vec::new(),
         link_key: Default::default(),

@@ -196,11 +196,21 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 
 /// Reads a user's text file: names the file when it cannot be read or is not UTF-8.
 pub fn read_text(path: &Path, shown: &Path) -> Result<String, Diagnostic> {
-    let bytes = std::fs::read(path).map_err(|e| {
+    let bytes = read_bytes(path, shown)?;
+    utf8_text(bytes, shown)
+}
+
+/// Reads a user's file: names it when it cannot be read.
+pub fn read_bytes(path: &Path, shown: &Path) -> Result<Vec<u8>, Diagnostic> {
+    std::fs::read(path).map_err(|e| {
         Diagnostic::error(format!("cannot read this file: {e}"))
             .file(shown)
             .help("check that the file exists and that you may read it")
-    })?;
+    })
+}
+
+/// The text of a file read as `bytes`: an error at the first place that is not UTF-8.
+pub fn utf8_text(bytes: Vec<u8>, shown: &Path) -> Result<String, Diagnostic> {
     String::from_utf8(bytes).map_err(|e| {
         let valid = e.utf8_error().valid_up_to();
         let bytes = e.as_bytes();

@@ -136,11 +136,21 @@ const SLICE: usize = 1024;
 /// was made.
 pub fn run(site: &Site, theme: &Theme, sink: &dyn Sink) -> Result<Made, Vec<Diagnostic>> {
     let plan = Plan::new(site, theme)?;
+    let ran = render_plan(site, theme, &plan, sink, true);
+    // A text read again from a file that changed meanwhile: the run made nothing it can give.
+    let changed = site.changed_while_read();
     let Ran {
         search,
         index_files,
         kept,
-    } = render_plan(site, theme, &plan, sink, true)?;
+    } = match ran {
+        Ok(_) if !changed.is_empty() => return Err(changed),
+        Err(mut errors) => {
+            errors.extend(changed);
+            return Err(errors);
+        }
+        Ok(ran) => ran,
+    };
     let Plan { pages, copies, .. } = plan;
     let paths = pages
         .into_iter()

@@ -166,7 +166,7 @@ impl Plan {
                 if later && !site.is_published(i) {
                     continue;
                 }
-                let (line, column) = crate::error::line_col(&note.text, note.body_start + offset);
+                let (line, column) = crate::error::line_col(note.text(), note.body_start + offset);
                 let (message, help) = if later {
                     (
                         format!("the link `/{path}` leads to a note that is not published yet"),
@@ -181,7 +181,7 @@ impl Plan {
                 errors.push(
                     Diagnostic::error(message)
                         .file(&note.shown)
-                        .at(&note.text, line, column, 1)
+                        .at(note.text(), line, column, 1)
                         .help(help),
                 );
             }

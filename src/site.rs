@@ -337,10 +337,26 @@ impl Site {
         let whole = self.whole[i].get_or_init(|| {
             let whole = self.render_note(&self.notes, &self.failed, i).0;
             let whole = whole.ok().flatten();
-            debug_assert!(whole.as_ref().is_some_and(|w| w.html_key == r.html_key));
+            debug_assert!(
+                whole.as_ref().is_some_and(|w| w.html_key == r.html_key)
+                    || self.notes[i].changed_while_read()
+            );
             whole
         });
         whole.as_deref()
+    }
+
+    /// An error for each note whose file changed while the build read it (see
+    /// [`Note::text`]): what was made from it may mix two texts, and none of it may go out.
+    pub fn changed_while_read(&self) -> Vec<Diagnostic> {
+        (self.notes.iter())
+            .filter(|n| n.changed_while_read())
+            .map(|n| {
+                Diagnostic::error("this file changed while the site was being built")
+                    .file(&n.shown)
+                    .help("build again once it is saved: nothing was published from this build")
+            })
+            .collect()
     }
 
     /// Renders the Markdown of note `i` of `notes` (this model's notes, or the same with
@@ -643,7 +659,7 @@ fn edited_text(previous: &Site, content: &Content) -> Option<usize> {
     }
     let same_front = new.content_rel == old.content_rel
         && new.body_start == old.body_start
-        && new.text[..new.body_start] == old.text[..old.body_start];
+        && new.front() == old.front();
     (same_front && previous.rendered[i].is_some()).then_some(i)
 }
 
@@ -767,6 +783,8 @@ impl Reuse<'_> {
                 };
                 let body = render_body(links.config, links, i, note, self.in_feed[i]);
                 let shelved = match (&body, key) {
+                    // A text that changed as it was read again is no one's body.
+                    _ if note.changed_while_read() => None,
                     (Ok(Some(r)), Some(key)) if r.images.iter().all(|s| s.stamp.is_some()) => {
                         postcard::to_allocvec(r.as_ref())
                             .ok()
@@ -798,7 +816,7 @@ impl Reuse<'_> {
                 .get(note.content_rel.as_str())?,
         };
         let old = &p.notes[at];
-        let same = std::ptr::eq(old.as_ref(), note) || old.text == note.text;
+        let same = std::ptr::eq(old.as_ref(), note) || old.text() == note.text();
         let r = p.rendered[at].clone().filter(|_| same)?;
         // The images it shows must be the same files, resized the same way.
         let current = r.images.iter().all(|shown| match shown.stamp {
@@ -825,10 +843,10 @@ fn render_body(config: &Config, links: &Links, i: usize, note: &Note, in_feed: b
         errors
             .into_iter()
             .map(|e| {
-                let (line, column) = line_col(&note.text, note.body_start + e.offset);
+                let (line, column) = line_col(note.text(), note.body_start + e.offset);
                 Diagnostic::error(e.message)
                     .file(&note.shown)
-                    .at(&note.text, line, column, 1)
+                    .at(note.text(), line, column, 1)
                     .help(e.help)
             })
             .collect()
@@ -844,31 +862,31 @@ fn rendering_warnings(
 ) {
     for (note, r) in notes.iter().zip(rendered) {
         for &offset in r.iter().flat_map(|r| &r.images_without_alt) {
-            let (line, column) = line_col(&note.text, note.body_start + offset);
+            let (line, column) = line_col(note.text(), note.body_start + offset);
             warnings.push(
                     Diagnostic::warning("this image has no alt text")
                         .file(&note.shown)
-                        .at(&note.text, line, column, 2)
+                        .at(note.text(), line, column, 2)
                         .help("describe the image between the brackets, e.g. ![The delegation at the ministry](photo.jpg): screen readers read it aloud"),
                 );
         }
         for (offset, tag) in r.iter().flat_map(|r| &r.swallowing_tags) {
-            let (line, column) = line_col(&note.text, note.body_start + offset);
+            let (line, column) = line_col(note.text(), note.body_start + offset);
             warnings.push(
                     Diagnostic::warning(format!(
                         "`{tag}` is published as written: as HTML it would hide the rest of the note"
                     ))
                     .file(&note.shown)
-                    .at(&note.text, line, column, tag.len() - 1)
+                    .at(note.text(), line, column, tag.len() - 1)
                     .help(format!("to name the tag, put it in backticks: `{tag}`; a note cannot hold scripts, styles or forms")),
                 );
         }
         for (offset, message) in r.iter().flat_map(|r| &r.held_links) {
-            let (line, column) = line_col(&note.text, note.body_start + offset);
+            let (line, column) = line_col(note.text(), note.body_start + offset);
             warnings.push(
                     Diagnostic::warning(message.clone())
                         .file(&note.shown)
-                        .at(&note.text, line, column, 1)
+                        .at(note.text(), line, column, 1)
                         .help("its words are published without the link for now; build again once that note is out, and the link is there"),
                 );
         }
@@ -1166,7 +1184,7 @@ fn shared_embargoes(
             continue;
         }
         let at_embargo = |note: &Note, d: Diagnostic| match note.line_of_key("embargo") {
-            Some(line) => d.at(&note.text, line, 1, 7),
+            Some(line) => d.at(note.text(), line, 1, 7),
             None => d,
         };
         if let Some((other, differs)) = with.find(|(_, e)| e.timestamp != embargo.timestamp) {
@@ -1237,9 +1255,9 @@ fn event_differences(notes: &[Arc<Note>], groups: &[Vec<usize>]) -> Vec<Diagnost
                 ))
                 .file(&note.shown)
                 .help("correct the version that is wrong: every version of a note describes the same event");
-                let front = &note.text[..note.body_start];
+                let front = note.front();
                 problems.push(match crate::yaml::key_location(front, &["event", key]) {
-                    Some((line, column)) => d.at(&note.text, line, column, key.len()),
+                    Some((line, column)) => d.at(note.text(), line, column, key.len()),
                     None => d,
                 });
             }
@@ -1254,7 +1272,7 @@ fn unknown_downloads(note: &Note) -> Vec<Diagnostic> {
         return Vec::new();
     };
     let at = |d: Diagnostic| match note.line_of_key("downloads") {
-        Some(line) => d.at(&note.text, line, 1, "downloads".len()),
+        Some(line) => d.at(note.text(), line, 1, "downloads".len()),
         None => d,
     };
     if note.bundle.is_none() {
@@ -1338,7 +1356,7 @@ fn tag_terms(briefings: &[usize], notes: &[Arc<Note>], errors: &mut Vec<Diagnost
     let mut terms: IndexMap<String, (Term, usize)> = IndexMap::new();
     // Points at the note's `tags:` line.
     let at_tags = |note: &Note, d: Diagnostic| match note.line_of_key("tags") {
-        Some(line) => d.at(&note.text, line, 1, 4),
+        Some(line) => d.at(note.text(), line, 1, 4),
         None => d,
     };
     // A site has few tags, written on many notes: each spelling's URL form is made once.
