@@ -479,6 +479,8 @@ struct Renderer<'a> {
     memory: Option<&'a Memory>,
     /// Each language's view of the site, and its fingerprint.
     sites: HashMap<&'a str, (SiteView<'a>, Option<Key>)>,
+    /// Each language's card of the site (see [`Renderer::site_card`]).
+    cards: HashMap<&'a str, Option<CardView>>,
 }
 
 /// A note's body in its page: for the template, its HTML; for a fingerprint, the key of the
@@ -535,6 +537,7 @@ impl<'a> Renderer<'a> {
             config: &site.config,
             memory,
             sites: HashMap::new(),
+            cards: HashMap::new(),
         };
         renderer.sites = (site.config.languages.iter())
             .map(|l| {
@@ -543,6 +546,9 @@ impl<'a> Renderer<'a> {
                 f.add("site", &view);
                 (l.code.as_str(), (view, f.finish("")))
             })
+            .collect();
+        renderer.cards = (site.config.languages.iter())
+            .map(|l| (l.code.as_str(), renderer.site_card(&l.code)))
             .collect();
         renderer
     }
@@ -958,7 +964,10 @@ impl<'a> Renderer<'a> {
         ctx.insert("og_type", "website");
         ctx.insert("meta_title", self.config.title(lang));
         ctx.insert("meta_description", self.config.title(lang));
-        ctx.insert("card", &self.site_card(lang));
+        match self.cards.get(lang) {
+            Some(card) => ctx.insert("card", card),
+            None => ctx.insert("card", &self.site_card(lang)),
+        }
         let nav = self
             .site
             .languages
@@ -996,8 +1005,9 @@ impl<'a> Renderer<'a> {
             &format!("{} · {}", note.title, self.config.title(&note.lang)),
         );
         ctx.insert("meta_description", view.summary);
-        if let Some(card) = self.note_card(i) {
-            ctx.insert("card", &card);
+        let card = self.note_card(i);
+        if let Some(card) = &card {
+            ctx.insert("card", card);
         }
         ctx.insert("page", &view);
         match note.section {
@@ -1013,7 +1023,7 @@ impl<'a> Renderer<'a> {
                     }
                 }
                 ctx.insert("og_type", "article");
-                ctx.insert_json("json_ld", &self.json_ld(i, &view));
+                ctx.insert_json("json_ld", &self.json_ld(i, &view, card));
                 "briefing.html"
             }
             Section::Pages => "page.html",
@@ -1025,8 +1035,9 @@ impl<'a> Renderer<'a> {
         self.alternates(|code| site.version_in(i, code).map(|j| site.notes[j].path()))
     }
 
-    /// schema.org NewsArticle for a briefing, with its translations.
-    fn json_ld(&self, i: usize, view: &NoteView<'a>) -> Article<'a> {
+    /// schema.org NewsArticle for a briefing, with its translations and its card (`card`:
+    /// the photo search engines show beside the headline).
+    fn json_ld(&self, i: usize, view: &NoteView<'a>, card: Option<CardView>) -> Article<'a> {
         let site = self.site;
         let note: &'a Note = &site.notes[i];
         let html_lang = |n: &'a Note| self.config.html_lang(&n.lang);
@@ -1062,8 +1073,7 @@ impl<'a> Renderer<'a> {
             dateline: note.dateline.as_deref(),
             description: view.summary,
             headline: &note.title,
-            // The photo search engines show beside the headline: the one shared links show.
-            image: self.note_card(i).map(|card| ImageObject {
+            image: card.map(|card| ImageObject {
                 kind: "ImageObject",
                 height: card.height,
                 url: card.url,
