@@ -67,8 +67,9 @@ struct Loaded {
     plan: Arc<Plan>,
     /// Every path of the plan, and its place there.
     index: Arc<HashMap<String, Entry>>,
-    /// Per page of the plan: its bytes, once asked for.
-    pages: Vec<OnceLock<Result<Arc<Body>, Diagnostic>>>,
+    /// Per page of the plan: its bytes, once asked for (small, for a model of 26,000 pages
+    /// is made at every save).
+    pages: Vec<OnceLock<Result<Arc<Body>, Arc<Diagnostic>>>>,
     /// What rendering pages has reported so far.
     failed: Mutex<Vec<Diagnostic>>,
     /// The search index's files, built when the search page first asks for one.
@@ -154,9 +155,10 @@ impl Loaded {
                 if let Err(e) = &rendered {
                     self.failed(std::slice::from_ref(e));
                 }
-                rendered
+                rendered.map_err(Arc::new)
             })
             .clone()
+            .map_err(|e| e.as_ref().clone())
     }
 
     /// Keeps the errors of pages that failed to render, each once, to show over every page.

@@ -108,8 +108,8 @@ pub struct Site {
     pub all_versions: Arc<Vec<Vec<usize>>>,
     /// Per note: its place in its language's briefing list.
     pub position: Vec<Option<usize>>,
-    /// Per language code.
-    pub languages: IndexMap<String, LanguageIndex>,
+    /// Per language code; shared with the models the preview makes from this one.
+    pub languages: Arc<IndexMap<String, LanguageIndex>>,
     pub loose_assets: Vec<LooseAsset>,
     /// Loose files of content/ held back with a withheld note (paths under content/): those
     /// only withheld notes link to, and those named after a withheld single-file note.
@@ -260,7 +260,7 @@ impl Site {
             translations: Arc::new(translations),
             all_versions: Arc::new(all_versions),
             position,
-            languages,
+            languages: Arc::new(languages),
             loose_assets,
             held_assets,
             warnings,
