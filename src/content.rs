@@ -163,9 +163,9 @@ impl Note {
     /// The text of a remembered note, read from its file again: only if it is still the text
     /// the build read (its key), or else none, the note marked as changed.
     fn read_again(&self) -> String {
-        let again = std::fs::read(&self.source).ok().filter(|bytes| {
-            self.text_key == Some(crate::memory::key_of(&[self.content_rel.as_bytes(), bytes]))
-        });
+        let again = std::fs::read(&self.source)
+            .ok()
+            .filter(|bytes| self.text_key == Some(text_key(&self.content_rel, bytes)));
         match again.and_then(|bytes| String::from_utf8(bytes).ok()) {
             Some(text) => without_bom(text),
             None => {
@@ -841,7 +841,7 @@ fn parse_remembered(config: &Config, path: &Path, rel: &str, shelf: &Shelf) -> (
         Ok(bytes) => bytes,
         Err(d) => return (Err(vec![d]), None),
     };
-    let key = crate::memory::key_of(&[rel.as_bytes(), &bytes]);
+    let key = text_key(rel, &bytes);
     // Its text is read again if it is asked for (see `NoteText`).
     if let Some(kept) = shelf.get(&key)
         && let Ok((mut note, warnings)) = postcard::from_bytes::<(Note, Vec<Diagnostic>)>(kept)
@@ -864,6 +864,12 @@ fn parse_remembered(config: &Config, path: &Path, rel: &str, shelf: &Shelf) -> (
         Err(_) => None,
     };
     (parsed, kept)
+}
+
+/// The key of a note's file (`rel`, its path under content/) as read: the notes' shelf's,
+/// and what a text read again must still have.
+fn text_key(rel: &str, bytes: &[u8]) -> crate::memory::Key {
+    crate::memory::key_of(&[rel.as_bytes(), bytes])
 }
 
 /// A text without the byte order mark some editors write first.

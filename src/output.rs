@@ -1188,11 +1188,10 @@ fn same_contents(a: &Path, b: &Path) -> io::Result<bool> {
     }
 }
 
-/// The previous output's plain files with their stamps and its other entries that are not
-/// folders (symbolic links, pipes), as paths relative to it with `/` between names, the
-/// marker left out; and whether a name is not UTF-8. Symbolic links are never followed.
-/// Folders are read in parallel, each file's stamp asked of its folder.
-/// What the output folder held as a build began.
+/// What the output folder held as a build began: its plain files with their stamps and its
+/// other entries that are not folders (symbolic links, pipes), as paths relative to it with
+/// `/` between names, the marker left out; and whether a name is not UTF-8. Symbolic links
+/// are never followed; folders are read in parallel, each file's stamp asked of its folder.
 #[derive(Default)]
 pub struct Previous {
     /// Whether there is a previous output to update (a folder holding anything).
