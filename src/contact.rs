@@ -92,6 +92,20 @@ fn memo() -> &'static Mutex<Memo> {
     MEMO.get_or_init(Default::default)
 }
 
+/// Loads the numbering plans on a thread of their own unless numbers were read before (the
+/// memo holds them). Called as content/ is walked, on one core: the first number read
+/// would wait for them otherwise, and every thread reading a number behind it.
+pub fn warm_up() {
+    if memo()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .read
+        .is_empty()
+    {
+        std::thread::spawn(|| phonenumber::parse(None, EXAMPLE).is_ok());
+    }
+}
+
 /// Takes what an earlier run of the same program read (kept by the build in its state
 /// folder) as read.
 pub fn recall(known: Vec<Known>) {

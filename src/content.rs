@@ -377,6 +377,7 @@ struct Walked {
 
 /// Walks content/, never following a link, taking no hidden or temporary file.
 fn walk(config: &Config) -> Walked {
+    crate::contact::warm_up();
     let content_dir = config.root.join(CONTENT_DIR);
     let mut walked = Walked::default();
     let Walked {

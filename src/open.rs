@@ -79,11 +79,6 @@ impl Request {
                 .into()
         })
     }
-
-    /// The whole site: settings, content, model and theme, every error at once.
-    pub fn site(&self) -> Result<(Site, Theme), Diagnostics> {
-        self.open()?.load()
-    }
 }
 
 /// A site opened for a command: its settings and which notes it publishes.
@@ -95,7 +90,13 @@ pub struct Opened {
 impl Opened {
     /// Reads the content, then builds the model and loads the theme.
     pub fn load(self) -> Result<(Site, Theme), Diagnostics> {
+        self.load_then(|| ())
+    }
+
+    /// [`Opened::load`], calling `read` once the files under content/ are read.
+    pub fn load_then(self, read: impl FnOnce()) -> Result<(Site, Theme), Diagnostics> {
         let content = content::load(&self.config);
+        read();
         self.assemble(content)
     }
 
@@ -188,7 +189,7 @@ mod tests {
     fn a_site_opens_with_every_error_at_once() {
         let mut broken = request(Purpose::Publish);
         broken.root = broken.root.with_file_name("broken");
-        let errors = broken.site().err().unwrap();
+        let errors = broken.open().and_then(Opened::load).err().unwrap();
         assert!(errors.error_count() > 1, "{errors}");
     }
 }

@@ -265,12 +265,26 @@ impl Ahead {
 impl Preview {
     /// Builds the site model and plan; on failure the preview holds the error and no site.
     pub fn new(options: PreviewOptions) -> Preview {
+        Preview::new_then(options, || ())
+    }
+
+    /// [`Preview::new`], calling `read` once the site's files are read and before the model
+    /// is made of them: `serve` starts watching there, for a watch set before would make an
+    /// event of every file read, and one set after the model would keep the first page
+    /// waiting.
+    pub fn new_then(options: PreviewOptions, read: impl FnOnce()) -> Preview {
         let mut p = Preview {
             options,
             loaded: None,
             error: None,
         };
-        let _ = p.rebuild(&Change::Everything);
+        let started = Instant::now();
+        let result = p.full_then(read).map(Some);
+        let _ = p.apply(Prepared {
+            change: Change::Everything,
+            started,
+            result,
+        });
         p
     }
 
@@ -280,6 +294,11 @@ impl Preview {
     /// render gives its error.
     pub fn get(&self, path: &str) -> Option<Result<Arc<Body>, Diagnostic>> {
         self.loaded.as_ref()?.get(path)
+    }
+
+    /// How many files the site has.
+    pub fn count(&self) -> usize {
+        self.loaded.as_ref().map_or(0, |l| l.index.len())
     }
 
     /// Every path of the site, sorted.
@@ -431,7 +450,12 @@ impl Preview {
 
     /// Loads everything.
     fn full(&self) -> Result<Loaded, Diagnostics> {
-        let (site, theme) = self.request().site()?;
+        self.full_then(|| ())
+    }
+
+    /// Loads everything, calling `read` once the files are read.
+    fn full_then(&self, read: impl FnOnce()) -> Result<Loaded, Diagnostics> {
+        let (site, theme) = self.request().open()?.load_then(read)?;
         Loaded::new(Arc::new(site), Arc::new(theme), None)
     }
 }

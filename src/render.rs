@@ -1446,7 +1446,7 @@ mod tests {
             base_url: Some("https://press.example.org/press".into()),
             purpose: Purpose::Publish,
         };
-        let (site, theme) = request.site().unwrap();
+        let (site, theme) = request.open().unwrap().load().unwrap();
         let plan = Plan::new(&site, &theme).unwrap();
         let renderer = Renderer::new(&site, &theme, &plan, None);
         let view = serde_json::to_value(renderer.site_view("zh")).unwrap();
@@ -1475,7 +1475,9 @@ mod tests {
     fn the_sitemap_lists_the_plans_pages_and_robots_txt_names_it() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/basic");
         let (site, theme) = Request::publish(root, "2020-01-01".parse().unwrap())
-            .site()
+            .open()
+            .unwrap()
+            .load()
             .unwrap();
         let plan = Plan::new(&site, &theme).unwrap();
         let text = |job: Job| match render_job(&site, &theme, &plan, job).unwrap().body {

@@ -104,16 +104,24 @@ async fn run(mut options: ServeOptions, log: Log) -> Result<(), Diagnostics> {
         .map_err(|e| Diagnostic::error(format!("cannot read the server's address: {e}")))?;
     let base_url = format!("http://{addr}");
     let started = std::time::Instant::now();
-    let preview = Preview::new(PreviewOptions {
-        root: options.root.clone(),
-        base_url: base_url.clone(),
-        now: crate::dates::Now::Clock,
-    });
+    // Watching starts once the notes are read, while the model is made of them.
+    let (sender, watching) = std::sync::mpsc::channel();
+    let preview = Preview::new_then(
+        PreviewOptions {
+            root: options.root.clone(),
+            base_url: base_url.clone(),
+            now: crate::dates::Now::Clock,
+        },
+        || {
+            let (root, log) = (options.root.clone(), log.clone());
+            std::thread::spawn(move || sender.send(crate::changes::watch(&root, DEBOUNCE, log)));
+        },
+    );
     match &preview.error {
         None => log(format!(
             "Ready in {} ms: {} files, each page rendered when it is first asked for.",
             started.elapsed().as_millis(),
-            preview.paths().len()
+            preview.count()
         )),
         Some(e) => log(format!(
             "{}The build failed; the errors show in the browser until they are fixed.",
@@ -128,7 +136,12 @@ async fn run(mut options: ServeOptions, log: Log) -> Result<(), Diagnostics> {
         events,
     });
     render_ahead(ahead, log.clone());
-    watch(&options.root, shared.clone(), log.clone())?;
+    // The site could not be read (site.yaml is wrong): watching starts now.
+    let changes = match watching.recv() {
+        Ok(changes) => changes?,
+        Err(_) => crate::changes::watch(&options.root, DEBOUNCE, log.clone())?,
+    };
+    watch(changes, shared.clone(), log.clone());
 
     let port = addr.port();
     let app = Router::new()
@@ -176,8 +189,7 @@ async fn run(mut options: ServeOptions, log: Log) -> Result<(), Diagnostics> {
 
 /// Watches content/, themes/ and site.yaml; rebuilds and tells the browsers after each change.
 /// The watcher lives in its own thread for as long as the server runs.
-fn watch(root: &std::path::Path, shared: Arc<Shared>, log: Log) -> Result<(), Diagnostics> {
-    let changes = crate::changes::watch(root, DEBOUNCE, log.clone())?;
+fn watch(changes: std::sync::mpsc::Receiver<Vec<PathBuf>>, shared: Arc<Shared>, log: Log) {
     std::thread::spawn(move || {
         for paths in changes {
             // Worked out under a read lock, so pages are served while it runs; put in place
@@ -193,7 +205,7 @@ fn watch(root: &std::path::Path, shared: Arc<Shared>, log: Log) -> Result<(), Di
             let (result, total, ahead) = {
                 let mut preview = shared.preview.write().unwrap_or_else(|e| e.into_inner());
                 let result = preview.apply(prepared);
-                (result, preview.paths().len(), preview.ahead())
+                (result, preview.count(), preview.ahead())
             };
             let change = match &result {
                 Ok(r) => r.change.clone(),
@@ -210,7 +222,6 @@ fn watch(root: &std::path::Path, shared: Arc<Shared>, log: Log) -> Result<(), Di
             }
         }
     });
-    Ok(())
 }
 
 /// Renders every page of the site just put in place, on a thread of its own, after the
