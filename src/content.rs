@@ -313,9 +313,10 @@ fn load_with(
             },
         })
         .collect();
-    let mut notes = Vec::new();
+    // A note is large: moved once into a vector of the right size, not again as it grows.
+    let mut notes = Vec::with_capacity(parsed.len());
     let mut failed = HashSet::new();
-    let mut learned = Vec::new();
+    let mut learned = Vec::with_capacity(parsed.len());
     for ((result, kept), (_, rel)) in parsed.into_iter().zip(&markdown) {
         learned.extend(kept);
         match result {
@@ -1680,8 +1681,8 @@ fn entity(
 
 /// Two versions of one note in one language, or two notes with one slug, are errors.
 fn check_pairs(notes: &[Arc<Note>], errors: &mut Vec<Diagnostic>) {
-    let mut by_key: HashMap<(&str, &str), &Note> = HashMap::new();
-    let mut by_slug: HashMap<(Section, &str, &str), &Note> = HashMap::new();
+    let mut by_key: HashMap<(&str, &str), &Note> = HashMap::with_capacity(notes.len());
+    let mut by_slug: HashMap<(Section, &str, &str), &Note> = HashMap::with_capacity(notes.len());
     for note in notes {
         if let Some(other) = by_key.insert((&note.translation_key, &note.lang), note) {
             errors.push(
