@@ -103,31 +103,7 @@ async fn run(mut options: ServeOptions, log: Log) -> Result<(), Diagnostics> {
         .local_addr()
         .map_err(|e| Diagnostic::error(format!("cannot read the server's address: {e}")))?;
     let base_url = format!("http://{addr}");
-    let started = std::time::Instant::now();
-    // Watching starts once the notes are read, while the model is made of them.
-    let (sender, watching) = std::sync::mpsc::channel();
-    let preview = Preview::new_then(
-        PreviewOptions {
-            root: options.root.clone(),
-            base_url: base_url.clone(),
-            now: crate::dates::Now::Clock,
-        },
-        || {
-            let (root, log) = (options.root.clone(), log.clone());
-            std::thread::spawn(move || sender.send(crate::changes::watch(&root, DEBOUNCE, log)));
-        },
-    );
-    match &preview.error {
-        None => log(format!(
-            "Ready in {} ms: {} files, each page rendered when it is first asked for.",
-            started.elapsed().as_millis(),
-            preview.count()
-        )),
-        Some(e) => log(format!(
-            "{}The build failed; the errors show in the browser until they are fixed.",
-            e
-        )),
-    }
+    let (preview, changes) = open(&options.root, &base_url, &log)?;
     let (events, _) = broadcast::channel(16);
     let ahead = preview.ahead();
     let shared = Arc::new(Shared {
@@ -136,11 +112,6 @@ async fn run(mut options: ServeOptions, log: Log) -> Result<(), Diagnostics> {
         events,
     });
     render_ahead(ahead, log.clone());
-    // The site could not be read (site.yaml is wrong): watching starts now.
-    let changes = match watching.recv() {
-        Ok(changes) => changes?,
-        Err(_) => crate::changes::watch(&options.root, DEBOUNCE, log.clone())?,
-    };
     watch(changes, shared.clone(), log.clone());
 
     let port = addr.port();
@@ -185,6 +156,45 @@ async fn run(mut options: ServeOptions, log: Log) -> Result<(), Diagnostics> {
         .map_err(|e| Diagnostic::error(format!("the server stopped: {e}")))?;
     log("Stopped.".to_string());
     Ok(())
+}
+
+/// The site in memory, and its changes as they come. Watching starts once the notes are
+/// read, while the model is made of them.
+fn open(
+    root: &std::path::Path,
+    base_url: &str,
+    log: &Log,
+) -> Result<(Preview, std::sync::mpsc::Receiver<Vec<PathBuf>>), Diagnostics> {
+    let started = std::time::Instant::now();
+    let (sender, watching) = std::sync::mpsc::channel();
+    let preview = Preview::new_then(
+        PreviewOptions {
+            root: root.to_path_buf(),
+            base_url: base_url.to_string(),
+            now: crate::dates::Now::Clock,
+        },
+        || {
+            let (root, log) = (root.to_path_buf(), log.clone());
+            std::thread::spawn(move || sender.send(crate::changes::watch(&root, DEBOUNCE, log)));
+        },
+    );
+    match &preview.error {
+        None => log(format!(
+            "Ready in {} ms: {} files, each page rendered when it is first asked for.",
+            started.elapsed().as_millis(),
+            preview.count()
+        )),
+        Some(e) => log(format!(
+            "{}The build failed; the errors show in the browser until they are fixed.",
+            e
+        )),
+    }
+    // The site could not be read (site.yaml is wrong): watching starts now.
+    let changes = match watching.recv() {
+        Ok(changes) => changes?,
+        Err(_) => crate::changes::watch(root, DEBOUNCE, log.clone())?,
+    };
+    Ok((preview, changes))
 }
 
 /// Watches content/, themes/ and site.yaml; rebuilds and tells the browsers after each change.
