@@ -97,6 +97,53 @@ fn chinese_text_a_note_holds_is_found_however_a_dictionary_would_cut_it() {
 }
 
 #[test]
+fn a_term_with_a_hyphen_or_digits_is_found_whole() {
+    let site = site_of(&[
+        (
+            "a",
+            "en",
+            "2020-03-01",
+            "Response to COVID-19",
+            "The mission met partners on the response to COVID‑19 in Wuhan.",
+        ),
+        (
+            "b",
+            "en",
+            "2020-03-02",
+            "Volunteers",
+            "19 volunteers joined; covid testing began later.",
+        ),
+        (
+            "c",
+            "en",
+            "2020-03-03",
+            "EU-China dialogue",
+            "The EU-China dialogue on migration met in Brussels.",
+        ),
+        (
+            "d",
+            "en",
+            "2020-03-04",
+            "Dialogue",
+            "Delegates of the EU and of China met at the G20.",
+        ),
+    ]);
+    let en = |q: &str| found(site.path(), "en", q);
+    // Whole, as written: not every note with a 19 and a covid somewhere.
+    assert_eq!(en("COVID-19"), ["Response to COVID-19"]);
+    assert_eq!(en("covid‐19"), ["Response to COVID-19"]);
+    assert_eq!(en("EU-China"), ["EU-China dialogue"]);
+    assert_eq!(en("G20"), ["Dialogue"]);
+    // Its parts are words too.
+    assert_eq!(en("covid"), ["Response to COVID-19", "Volunteers"]);
+    assert_eq!(en("china"), ["Dialogue", "EU-China dialogue"]);
+    // Typed with a hyphen where the notes have none: its parts, each a word of the query.
+    assert_eq!(en("19-volunteers"), ["Volunteers"]);
+    // Still being typed: the terms it begins.
+    assert_eq!(en("covid-1"), ["Response to COVID-19"]);
+}
+
+#[test]
 fn a_word_is_not_found_by_shorter_unrelated_words() {
     let site = site_of(&[
         (

@@ -195,7 +195,9 @@ impl Grouping {
             Some(&at) => at,
             None => {
                 let stem = match stemmer {
-                    Some(s) if !super::is_cjk_word(word) => s.stem(word).into_owned(),
+                    Some(s) if !super::is_cjk_word(word) && !super::is_whole_term(word) => {
+                        s.stem(word).into_owned()
+                    }
                     _ => String::new(),
                 };
                 let key = if stem.is_empty() { word } else { &stem };

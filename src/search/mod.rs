@@ -640,7 +640,9 @@ fn count(site: &Site, i: usize, mut each: impl FnMut(&str, u32, bool)) -> u32 {
         // The title is the first field.
         words(&lower(text), |w| {
             each(w, weight, field == 0);
-            length += weight;
+            if !is_whole_term(w) {
+                length += weight;
+            }
         });
     }
     length
@@ -746,18 +748,21 @@ pub fn lower(text: &str) -> String {
 }
 
 /// Full-width forms of ASCII (a Chinese keyboard's `２０１５`, `ＩＯＭ`) as ASCII, the ideographic
-/// space as a space, and the typographic apostrophe as a plain one.
+/// space as a space, the typographic apostrophe as a plain one and hyphens as `-`.
 fn fold(c: char) -> char {
     match c as u32 {
         0xFF01..=0xFF5E => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
         0x3000 => ' ',
         0x2019 => '\'',
+        // The hyphen and the non-breaking hyphen, as a keyboard's hyphen-minus.
+        0x2010 | 0x2011 => '-',
         _ => c,
     }
 }
 
 /// Calls `each` with every word of `text` (made by [`lower`]): runs of letters, marks and
-/// digits, an apostrophe between two letters kept (`iom's`); in runs of Chinese or Japanese,
+/// digits, an apostrophe between two letters kept (`iom's`); a term with hyphens (`covid-19`,
+/// `eu-china`) both as its parts and whole, after them; in runs of Chinese or Japanese,
 /// every pair of neighbouring characters and the run's last character alone. `search.js`
 /// splits a query the same way.
 pub fn words<'a>(text: &'a str, mut each: impl FnMut(&'a str)) {
@@ -776,13 +781,23 @@ pub fn words<'a>(text: &'a str, mut each: impl FnMut(&'a str)) {
             }
             each(&run[current..]);
         } else {
+            if run.contains('-') {
+                run.split('-').for_each(&mut each);
+            }
             each(run);
         }
     });
 }
 
+/// Whether `word` is a term with hyphens, indexed whole beside its parts: not stemmed, and
+/// not counted in a briefing's length (its parts are).
+pub fn is_whole_term(word: &str) -> bool {
+    word.contains('-')
+}
+
 /// Calls `each` with every run of `text` (made by [`lower`]) and whether it is Chinese or
-/// Japanese: runs of letters, marks and digits, an apostrophe between two letters kept.
+/// Japanese: runs of letters, marks and digits, an apostrophe or a hyphen between two of
+/// them kept.
 pub fn runs<'a>(text: &'a str, mut each: impl FnMut(&'a str, bool)) {
     // The current run: where it starts, and whether it is Chinese or Japanese.
     let mut run: Option<(usize, bool)> = None;
@@ -796,7 +811,7 @@ pub fn runs<'a>(text: &'a str, mut each: impl FnMut(&'a str, bool)) {
         let goes_on = match (run, class) {
             (Some((_, cjk)), Some(k)) => cjk == k,
             (Some((_, false)), None) => {
-                c == '\''
+                (c == '\'' || c == '-')
                     && chars
                         .peek()
                         .is_some_and(|&(_, n)| is_word_char(n) && !is_cjk(n))
@@ -870,10 +885,33 @@ mod tests {
     #[test]
     fn words_are_lowercased_runs_of_letters_and_digits() {
         assert_eq!(
-            all("IOM’s counter-trafficking work, COVID-19."),
-            ["iom's", "counter", "trafficking", "work", "covid", "19"]
+            all("IOM’s work, COVID-19 and G20."),
+            ["iom's", "work", "covid", "19", "covid-19", "and", "g20"]
         );
         assert_eq!(all("'quoted' rock'n'roll"), ["quoted", "rock'n'roll"]);
+    }
+
+    #[test]
+    fn a_term_with_hyphens_is_a_word_whole_and_its_parts_are_words() {
+        assert_eq!(
+            all("EU‑China counter-trafficking, the 2030-Agenda - and well--known"),
+            [
+                "eu",
+                "china",
+                "eu-china",
+                "counter",
+                "trafficking",
+                "counter-trafficking",
+                "the",
+                "2030",
+                "agenda",
+                "2030-agenda",
+                "and",
+                "well",
+                "known"
+            ]
+        );
+        assert_eq!(all("新冠-19"), ["新冠", "冠", "19"]);
     }
 
     #[test]

@@ -6,6 +6,8 @@
 //! - A word finds the group it is in, and in English the group of its stem (`universities`
 //!   finds `university`). Only a word the index does not hold finds the words it begins (a word
 //!   still being typed: `traffick`), from three letters on.
+//! - A term with hyphens (`covid-19`) finds the briefings that write it whole; if none
+//!   does, its parts are words of the query.
 //! - A run of two characters or more finds the briefings that hold each of its pairs of
 //!   characters; one character finds every briefing with it. A query whose Chinese finds
 //!   nothing as typed is read again with traditional characters in their simplified forms
@@ -173,31 +175,7 @@ impl Index {
             let part = if *cjk {
                 self.run_part(token, &mut found.marked)?
             } else {
-                let stem = stemmer.as_ref().map(|s| s.stem(token).into_owned());
-                let groups: Vec<(Entry, f64)> = {
-                    let entries = self.entries(token)?;
-                    let own: Vec<(Entry, f64)> = entries
-                        .iter()
-                        .filter(|e| {
-                            e.0.contains(token)
-                                || stem.as_deref().is_some_and(|s| !e.2.is_empty() && e.2 == s)
-                        })
-                        .map(|e| (e.clone(), 1.0))
-                        .collect();
-                    if own.is_empty() && n == last && token.chars().count() >= 3 {
-                        entries
-                            .iter()
-                            .filter(|e| e.0.iter().any(|w| w.starts_with(token.as_str())))
-                            .map(|e| (e.clone(), BEGINS))
-                            .collect()
-                    } else {
-                        own
-                    }
-                };
-                for (e, _) in &groups {
-                    found.marked.extend(e.0.iter().cloned());
-                }
-                self.any_of(&groups)
+                self.term_part(token, n == last, stemmer.as_ref(), &mut found.marked)?
             };
             match part {
                 Some(part) => parts.push(part),
@@ -219,6 +197,65 @@ impl Index {
         found.marked.sort();
         found.marked.dedup();
         Ok(found)
+    }
+
+    /// A word, or a term with hyphens: found whole (`covid-19` as the briefings write it),
+    /// else by its parts as words, each a part of the query (`COVID 19` written apart).
+    fn term_part(
+        &mut self,
+        token: &str,
+        last: bool,
+        stemmer: Option<&rust_stemmers::Stemmer>,
+        marked: &mut Vec<String>,
+    ) -> Result<Option<Part>, String> {
+        if !super::is_whole_term(token) {
+            return self.word_part(token, last, stemmer, marked);
+        }
+        if let Some(whole) = self.word_part(token, last, None, marked)? {
+            return Ok(Some(whole));
+        }
+        let pieces: Vec<&str> = token.split('-').collect();
+        let mut joined: Option<Part> = None;
+        for (k, piece) in pieces.iter().enumerate() {
+            let piece = self.word_part(piece, last && k + 1 == pieces.len(), stemmer, marked)?;
+            joined = match (joined, piece) {
+                (Some(j), Some(p)) => Some(j.and(p)),
+                (j, p) => j.or(p),
+            };
+        }
+        Ok(joined)
+    }
+
+    /// A word finds the group it is in and the group of its stem; only a word the index does
+    /// not hold, typed `last`, finds the words it begins.
+    fn word_part(
+        &mut self,
+        token: &str,
+        last: bool,
+        stemmer: Option<&rust_stemmers::Stemmer>,
+        marked: &mut Vec<String>,
+    ) -> Result<Option<Part>, String> {
+        let stem = stemmer.map(|s| s.stem(token).into_owned());
+        let entries = self.entries(token)?;
+        let mut groups: Vec<(Entry, f64)> = entries
+            .iter()
+            .filter(|e| {
+                e.0.iter().any(|w| w == token)
+                    || stem.as_deref().is_some_and(|s| !e.2.is_empty() && e.2 == s)
+            })
+            .map(|e| (e.clone(), 1.0))
+            .collect();
+        if groups.is_empty() && last && token.chars().count() >= 3 {
+            groups = entries
+                .iter()
+                .filter(|e| e.0.iter().any(|w| w.starts_with(token)))
+                .map(|e| (e.clone(), BEGINS))
+                .collect();
+        }
+        for (e, _) in &groups {
+            marked.extend(e.0.iter().cloned());
+        }
+        Ok(self.any_of(&groups))
     }
 
     /// A run of Chinese or Japanese: one character finds the groups it begins; more find

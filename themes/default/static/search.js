@@ -102,13 +102,15 @@
 
   // The query's words, as src/search.rs `words` splits text; a run of Chinese or Japanese
   // stays whole, to be split with the index's own words.
-  // src/search.rs `lower`: full-width forms of ASCII as ASCII, a typographic apostrophe plain.
+  // src/search.rs `lower`: full-width forms of ASCII as ASCII, a typographic apostrophe plain,
+  // hyphens as "-".
   function lower(text) {
     return Array.from(text).map(function (c) {
       var cp = c.codePointAt(0);
       if (cp >= 0xff01 && cp <= 0xff5e) return String.fromCodePoint(cp - 0xfee0);
       if (cp === 0x3000) return " ";
       if (cp === 0x2019) return "'";
+      if (cp === 0x2010 || cp === 0x2011) return "-";
       return c;
     }).join("").toLowerCase();
   }
@@ -132,7 +134,7 @@
       } else if (isWordChar(c)) {
         if (cjk) flush();
         run += c;
-      } else if (c === "'" && !cjk && run && next && isWordChar(next) && !isCjk(next.codePointAt(0))) {
+      } else if ((c === "'" || c === "-") && !cjk && run && next && isWordChar(next) && !isCjk(next.codePointAt(0))) {
         run += c;
       } else {
         flush();
@@ -338,10 +340,26 @@
     return { scores: scores, titles: titles };
   }
 
+  // A word, or a term with hyphens: found whole, else by its parts as words, each a part of
+  // the query. src/search/query.rs `term_part`.
+  function termPart(word, last, m, marked) {
+    if (word.indexOf("-") < 0) return wordPart(word, last, m, marked, true);
+    return wordPart(word, last, m, marked, false).then(function (whole) {
+      if (whole) return whole;
+      var pieces = word.split("-");
+      return Promise.all(pieces.map(function (piece, k) {
+        return wordPart(piece, last && k === pieces.length - 1, m, marked, true);
+      })).then(function (parts) {
+        var known = parts.filter(function (p) { return p !== null; });
+        return known.length ? known.reduce(both) : null;
+      });
+    });
+  }
+
   // A word: the group it is in and the group of its stem; only a word the index does not
-  // hold, typed last, finds the words it begins. src/search/query.rs `search`.
-  function wordPart(word, last, m, marked) {
-    var stem = m.stem ? m.stem(word) : null;
+  // hold, typed last, finds the words it begins. src/search/query.rs `word_part`.
+  function wordPart(word, last, m, marked, stemmed) {
+    var stem = stemmed && m.stem ? m.stem(word) : null;
     return words(word, m).then(function (entries) {
       var groups = entries.filter(function (e) {
         return e[0].indexOf(word) >= 0 || (stem !== null && e[2] !== "" && e[2] === stem);
@@ -413,7 +431,7 @@
     var tokens = split(query);
     var marked = [];
     return Promise.all(tokens.map(function (t, n) {
-      return t.cjk ? runPart(t.text, m, marked) : wordPart(t.text, n === tokens.length - 1, m, marked);
+      return t.cjk ? runPart(t.text, m, marked) : termPart(t.text, n === tokens.length - 1, m, marked);
     })).then(function (parts) {
       var known = parts.filter(function (p) { return p !== null; });
       var ignored = known.length ? tokens.filter(function (t, n) { return parts[n] === null; })
