@@ -7,8 +7,8 @@
 //! how fast a file system creates files swings with what was deleted on it in the minutes
 //! before), then five rebuilds each over the last of those, each rebuild after adding a
 //! sentence to the newest note of its own copy of the corpus, as a writer rebuilds. Taking
-//! turns puts each tool's runs in the same conditions. `BRIEFING_BENCH_SEARCH=0` leaves the
-//! search index out.
+//! turns puts each tool's runs in the same conditions, and each run starts once what the run
+//! before wrote is on disk (`sync`). `BRIEFING_BENCH_SEARCH=0` leaves the search index out.
 //!
 //! Pages are counted on disk (every `.html` file a first build wrote), not taken from the
 //! program's report. Briefing's count must equal what its summary says, and each rebuild's
@@ -388,6 +388,10 @@ fn html_files(dir: &Path) -> BTreeSet<String> {
 fn measure(cmd: &mut Command) -> (Duration, Duration, i64, String) {
     use std::io::Read;
     use std::os::unix::process::ExitStatusExt;
+    // What the run before wrote is on disk first, as hyperfine's `--prepare sync` does: a
+    // run is not timed with the previous one's writeback (Hugo rewrites every file at each
+    // build, which the next run paid for).
+    unsafe { libc::sync() };
     let started = Instant::now();
     let mut child = cmd
         .stdout(Stdio::piped())
