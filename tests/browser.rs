@@ -742,6 +742,7 @@ async fn the_search_page_finds_what_briefing_search_finds_in_the_same_order() {
         ("en", "EU-China"),
         ("en", "counter-traffick"),
         ("en", "trafficking-visa"),
+        ("en", "visa zzyzx-19"),
         ("en", "ＩＯＭ"),
         ("zh", "人口贩运"),
         ("zh", "人口販運"),

@@ -139,6 +139,15 @@ fn a_term_with_a_hyphen_or_digits_is_found_whole() {
     assert_eq!(en("china"), ["Dialogue", "EU-China dialogue"]);
     // Typed with a hyphen where the notes have none: its parts, each a word of the query.
     assert_eq!(en("19-volunteers"), ["Volunteers"]);
+    // A part no note has: no note has the term, whatever its other parts find.
+    assert!(en("zzyzx-19").is_empty());
+    assert_eq!(
+        search(site.path(), "en", "migration zzyzx-19"),
+        (
+            vec!["EU-China dialogue".to_string()],
+            vec!["zzyzx-19".to_string()]
+        )
+    );
     // Still being typed: the terms it begins.
     assert_eq!(en("covid-1"), ["Response to COVID-19"]);
 }

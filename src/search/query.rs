@@ -7,7 +7,7 @@
 //!   finds `university`). Only a word the index does not hold finds the words it begins (a word
 //!   still being typed: `traffick`), from three letters on.
 //! - A term with hyphens (`covid-19`) finds the briefings that write it whole; if none
-//!   does, its parts are words of the query.
+//!   does, the briefings with every one of its parts; a part no briefing has, none.
 //! - A run of two characters or more finds the briefings that hold each of its pairs of
 //!   characters; one character finds every briefing with it. A query whose Chinese finds
 //!   nothing as typed is read again with traditional characters in their simplified forms
@@ -200,7 +200,8 @@ impl Index {
     }
 
     /// A word, or a term with hyphens: found whole (`covid-19` as the briefings write it),
-    /// else by its parts as words, each a part of the query (`COVID 19` written apart).
+    /// else by its parts as words, each a part of the query (`COVID 19` written apart), as
+    /// long as every part is known.
     fn term_part(
         &mut self,
         token: &str,
@@ -214,14 +215,19 @@ impl Index {
         if let Some(whole) = self.word_part(token, last, None, marked)? {
             return Ok(Some(whole));
         }
+        // A part no briefing has: no briefing has the term either (`COVID-19` is not `19`).
         let pieces: Vec<&str> = token.split('-').collect();
         let mut joined: Option<Part> = None;
         for (k, piece) in pieces.iter().enumerate() {
-            let piece = self.word_part(piece, last && k + 1 == pieces.len(), stemmer, marked)?;
-            joined = match (joined, piece) {
-                (Some(j), Some(p)) => Some(j.and(p)),
-                (j, p) => j.or(p),
+            let Some(piece) =
+                self.word_part(piece, last && k + 1 == pieces.len(), stemmer, marked)?
+            else {
+                return Ok(None);
             };
+            joined = Some(match joined {
+                Some(j) => j.and(piece),
+                None => piece,
+            });
         }
         Ok(joined)
     }

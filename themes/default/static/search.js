@@ -341,7 +341,7 @@
   }
 
   // A word, or a term with hyphens: found whole, else by its parts as words, each a part of
-  // the query. src/search/query.rs `term_part`.
+  // the query, as long as every part is known. src/search/query.rs `term_part`.
   function termPart(word, last, m, marked) {
     if (word.indexOf("-") < 0) return wordPart(word, last, m, marked, true);
     return wordPart(word, last, m, marked, false).then(function (whole) {
@@ -350,8 +350,9 @@
       return Promise.all(pieces.map(function (piece, k) {
         return wordPart(piece, last && k === pieces.length - 1, m, marked, true);
       })).then(function (parts) {
-        var known = parts.filter(function (p) { return p !== null; });
-        return known.length ? known.reduce(both) : null;
+        // A part no briefing has: no briefing has the term either.
+        if (parts.some(function (p) { return p === null; })) return null;
+        return parts.reduce(both);
       });
     });
   }
