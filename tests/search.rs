@@ -382,6 +382,64 @@ fn the_search_page_stems_english_words_as_the_build_does() {
 }
 
 #[test]
+fn a_project_or_funder_written_in_the_note_is_a_filter_value_of_its_own() {
+    let site = fixture("basic");
+    std::fs::remove_dir_all(site.path().join("content/briefings")).unwrap();
+    with_search(site.path());
+    let note = |slug: &str, date: &str, project: &str| {
+        write(
+            site.path(),
+            &format!("content/briefings/{slug}/index.en.md"),
+            &format!(
+                "---\ntitle: \"{slug}\"\ndate: {date}\nlanguages: [en]\n{project}---\n\nText.\n"
+            ),
+        );
+    };
+    note("keyed", "2020-01-01", "project: dialogue\n");
+    note(
+        "inline",
+        "2020-01-02",
+        "project:\n  name: Safe Migration Pilot\n  url: https://example.org/pilot\nfunder: City of Example\n",
+    );
+    note("named", "2020-01-03", "project: Safe Migration Pilot\n");
+    note("none", "2020-01-04", "");
+    build_ok(site.path(), &[]);
+    let text = std::fs::read_to_string(site.path().join("output/en/search/filters.json")).unwrap();
+    let filters: serde_json::Value = serde_json::from_str(&text).unwrap();
+    // By id, oldest first: keyed, inline, named, none.
+    let filter = |name: &str| -> (Vec<(String, String)>, Vec<Vec<u64>>) {
+        let f = filters["filters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap();
+        (
+            serde_json::from_value(f["values"].clone()).unwrap(),
+            serde_json::from_value(f["of"].clone()).unwrap(),
+        )
+    };
+    let (values, of) = filter("project");
+    let pilot = (
+        "safe-migration-pilot".to_string(),
+        "Safe Migration Pilot".to_string(),
+    );
+    assert!(values.contains(&pilot), "{values:?}");
+    let at = values.iter().position(|v| *v == pilot).unwrap() as u64;
+    assert_eq!(of[1], [at]);
+    assert_eq!(of[2], [at]);
+    assert_eq!(of[3], Vec::<u64>::new());
+    assert_eq!(values[of[0][0] as usize].0, "dialogue");
+    let (values, of) = filter("funder");
+    let city = values
+        .iter()
+        .position(|(_, n)| n == "City of Example")
+        .unwrap() as u64;
+    assert_eq!(of[1], [city]);
+    assert!(!of[0].contains(&city));
+}
+
+#[test]
 fn a_file_where_the_search_index_goes_is_refused_by_check_and_build_alike() {
     let site = fixture("basic");
     with_search(site.path());

@@ -602,6 +602,7 @@ fn filters(site: &Site, lang: &str, notes: &[usize]) -> Filters {
                 }
                 values.push((term.key.clone(), term.name.clone()));
             }
+            inline_values(site, lang, notes, name, &mut values, &mut of);
             Filter { name, values, of }
         })
         .collect();
@@ -611,6 +612,49 @@ fn filters(site: &Site, lang: &str, notes: &[usize]) -> Filters {
             .map(|&i| site.notes[i].date.date.year())
             .collect(),
         filters,
+    }
+}
+
+/// The projects or funders (`kind`) written in the notes themselves, not keys of site.yaml:
+/// a value each, by name, after those of site.yaml; its key is the name's URL form, made
+/// unique among the filter's keys.
+fn inline_values(
+    site: &Site,
+    lang: &str,
+    notes: &[usize],
+    kind: &str,
+    values: &mut Vec<(String, String)>,
+    of: &mut [Vec<u32>],
+) {
+    let mut by_name: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+    for (id, &i) in notes.iter().enumerate() {
+        let entity = match kind {
+            "project" => &site.notes[i].project,
+            "funder" => &site.notes[i].funder,
+            _ => return,
+        };
+        if let Some(e) = entity
+            && e.key.is_none()
+            && !e.name(lang).is_empty()
+        {
+            by_name.entry(e.name(lang)).or_default().push(id);
+        }
+    }
+    for (name, ids) in by_name {
+        let form = match crate::markdown::url_form(name) {
+            f if f.is_empty() => name.to_string(),
+            f => f,
+        };
+        let mut key = form.clone();
+        let mut n = 2;
+        while values.iter().any(|(k, _)| *k == key) {
+            key = format!("{form}-{n}");
+            n += 1;
+        }
+        for id in ids {
+            of[id].push(values.len() as u32);
+        }
+        values.push((key, name.to_string()));
     }
 }
 
