@@ -93,16 +93,20 @@ fn memo() -> &'static Mutex<Memo> {
 }
 
 /// Loads the numbering plans on a thread of their own unless numbers were read before (the
-/// memo holds them). Called as content/ is walked, on one core: the first number read
-/// would wait for them otherwise, and every thread reading a number behind it.
+/// memo holds them), once a run: `serve` walks content/ at each save. Called as content/ is
+/// walked, on one core: the first number read would wait for them otherwise, and every
+/// thread reading a number behind it.
 pub fn warm_up() {
+    static WARM: std::sync::Once = std::sync::Once::new();
     if memo()
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .read
         .is_empty()
     {
-        std::thread::spawn(|| phonenumber::parse(None, EXAMPLE).is_ok());
+        WARM.call_once(|| {
+            std::thread::spawn(|| phonenumber::parse(None, EXAMPLE).is_ok());
+        });
     }
 }
 

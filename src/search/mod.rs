@@ -626,14 +626,14 @@ fn inline_values(
     values: &mut Vec<(String, String)>,
     of: &mut [Vec<u32>],
 ) {
+    let entity_of: fn(&crate::content::Note) -> &Option<crate::config::Entity> = match kind {
+        "project" => |n| &n.project,
+        "funder" => |n| &n.funder,
+        _ => return,
+    };
     let mut by_name: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
     for (id, &i) in notes.iter().enumerate() {
-        let entity = match kind {
-            "project" => &site.notes[i].project,
-            "funder" => &site.notes[i].funder,
-            _ => return,
-        };
-        if let Some(e) = entity
+        if let Some(e) = entity_of(&site.notes[i])
             && e.key.is_none()
             && !e.name(lang).is_empty()
         {
@@ -641,10 +641,8 @@ fn inline_values(
         }
     }
     for (name, ids) in by_name {
-        let form = match crate::markdown::url_form(name) {
-            f if f.is_empty() => name.to_string(),
-            f => f,
-        };
+        // The URL form a tag's key has.
+        let form = crate::site::tag_key(name).unwrap_or_else(|| name.to_string());
         let mut key = form.clone();
         let mut n = 2;
         while values.iter().any(|(k, _)| *k == key) {
