@@ -467,6 +467,14 @@ async fn search_finds_briefings_in_chinese_and_english_but_nothing_under_embargo
     assert!(!found.is_empty());
     let (_, marks) = result_details(&browser, 0).await;
     assert!(marks.iter().any(|m| m == "2015"), "{marks:?}");
+    // A term with hyphens that no briefing has is left out, its parts not marked.
+    let found = search(&browser, host.port, "en", "october zzyzx-19").await;
+    assert!(!found.is_empty());
+    let (_, marks) = result_details(&browser, 0).await;
+    assert!(
+        marks.iter().any(|m| m.eq_ignore_ascii_case("october")) && !marks.iter().any(|m| m == "19"),
+        "{marks:?}"
+    );
     let found = search(&browser, host.port, "en", "visa facilitation").await;
     assert!(
         found.first().is_some_and(|t| t.contains("visa")),

@@ -216,12 +216,13 @@ impl Index {
             return Ok(Some(whole));
         }
         // A part no briefing has: no briefing has the term either (`COVID-19` is not `19`).
+        // The parts' words are marked only if the term is found by them.
         let pieces: Vec<&str> = token.split('-').collect();
+        let mut pieces_marked = Vec::new();
         let mut joined: Option<Part> = None;
         for (k, piece) in pieces.iter().enumerate() {
-            let Some(piece) =
-                self.word_part(piece, last && k + 1 == pieces.len(), stemmer, marked)?
-            else {
+            let last = last && k + 1 == pieces.len();
+            let Some(piece) = self.word_part(piece, last, stemmer, &mut pieces_marked)? else {
                 return Ok(None);
             };
             joined = Some(match joined {
@@ -229,6 +230,7 @@ impl Index {
                 None => piece,
             });
         }
+        marked.append(&mut pieces_marked);
         Ok(joined)
     }
 

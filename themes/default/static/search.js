@@ -347,11 +347,14 @@
     return wordPart(word, last, m, marked, false).then(function (whole) {
       if (whole) return whole;
       var pieces = word.split("-");
+      // The parts' words are marked only if the term is found by them.
+      var piecesMarked = [];
       return Promise.all(pieces.map(function (piece, k) {
-        return wordPart(piece, last && k === pieces.length - 1, m, marked, true);
+        return wordPart(piece, last && k === pieces.length - 1, m, piecesMarked, true);
       })).then(function (parts) {
         // A part no briefing has: no briefing has the term either.
         if (parts.some(function (p) { return p === null; })) return null;
+        marked.push.apply(marked, piecesMarked);
         return parts.reduce(both);
       });
     });
